@@ -1,0 +1,184 @@
+# Makefile: builds libracelab, the racelab binary, the tests and benchmarks
+# out of tree into $(BUILD).  `make help` lists the targets.
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+V       ?= 0
+
+ifeq ($(V),0)
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2)
+else
+Q :=
+say = @true
+endif
+
+# ---------------------------------------------------------------- deps
+DEB_PACKAGES := check libunwind-dev lcov pkg-config libxml2-utils
+NODEPS_GOALS := deps clean format help
+ifeq ($(filter $(NODEPS_GOALS),$(MAKECMDGOALS)),)
+have_deps = $(shell pkg-config --exists check libunwind 2>/dev/null && \
+    command -v lcov >/dev/null && command -v xmllint >/dev/null && echo yes)
+ifneq ($(have_deps),yes)
+can_apt := $(shell [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && echo yes)
+ifeq ($(can_apt),yes)
+$(info racelab: missing dependencies, running make deps)
+$(shell $(MAKE) --no-print-directory deps >&2)
+ifneq ($(have_deps),yes)
+$(error racelab: make deps could not install: $(DEB_PACKAGES))
+endif
+else
+$(error racelab needs the Debian packages $(DEB_PACKAGES); install them (as root: make deps))
+endif
+endif
+endif
+
+# --------------------------------------------------------------- flags
+RL_WARN   := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+RL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -g -O2 $(RL_WARN) -MMD -MP -Ilib
+ifeq ($(WERROR),1)
+RL_CFLAGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+RL_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+RL_LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(COVERAGE),1)
+RL_CFLAGS  += --coverage -DRL_COVERAGE -O0
+RL_LDFLAGS += --coverage
+endif
+RL_LDFLAGS += -Wl,--build-id
+RL_LIBS    := -lpthread -lm
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+ALL_CFLAGS  = $(RL_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(RL_LDFLAGS) $(LDFLAGS)
+
+# ------------------------------------------------------------- sources
+LIB_SRCS   := $(wildcard lib/*.c) $(filter-out harness/main.c,$(wildcard harness/*.c)) \
+              $(wildcard reports/*.c)
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# The library again with -DRL_TESTING: small queues, pipe buffers and pools
+# so that rare paths run in every test.
+TLIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/tobj/%.o)
+TEST_SRCS  := $(wildcard tests/check_*.c)
+TEST_BINS  := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+TEST_UTIL  := $(wildcard tests/testutil.c)
+TEST_UTIL_OBJS := $(TEST_UTIL:%.c=$(BUILD)/tobj/%.o)
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+CLI_SRCS   := $(wildcard harness/main.c) $(wildcard scenarios/*.c)
+CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+
+STATIC := $(BUILD)/libracelab.a
+SHARED := $(BUILD)/libracelab.so
+TSTATIC := $(BUILD)/libracelab-testing.a
+CLI    := $(if $(wildcard harness/main.c),$(BUILD)/racelab)
+
+.SECONDARY:
+.PHONY: all test asan coverage bench install uninstall format clean deps help run
+all: $(STATIC) $(SHARED) $(CLI)
+
+$(BUILD)/obj/%.o: %.c
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tobj/%.o: %.c
+	$(call say,CC,$<+T)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -DRL_TESTING -c $< -o $@
+
+$(STATIC): $(LIB_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(TSTATIC): $(TLIB_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libracelab.so.0 $(ALL_LDFLAGS) -o $@ $^ $(RL_LIBS)
+
+$(BUILD)/racelab: $(CLI_OBJS) $(STATIC)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(STATIC) $(RL_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tobj/tests/%.o $(TEST_UTIL_OBJS) $(TSTATIC)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_UTIL_OBJS) $(TSTATIC) $(CHECK_LIBS) $(RL_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STATIC)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(STATIC) $(RL_LIBS)
+
+$(BUILD)/racelab.pc: Makefile
+	@mkdir -p $(dir $@)
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
+	  'libdir=$${prefix}/lib' '' 'Name: racelab' \
+	  'Description: find, reproduce and explain races between processes' \
+	  'Version: $(shell sed -n 's/^#define RL_VERSION "\(.*\)"/\1/p' lib/racelab.h)' \
+	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lracelab' \
+	  'Libs.private: $(RL_LIBS)' > $@
+
+# ---------------------------------------------------------------- test
+test: all $(TEST_BINS) $(BENCH_BINS)
+	$(Q)BUILD=$(BUILD) tests/run-tests.sh $(TEST_BINS)
+
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 test
+
+coverage:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/cov COVERAGE=1 test
+
+bench: all $(BENCH_BINS)
+	$(Q)for b in $(BENCH_BINS); do $$b || exit 1; done
+
+# ------------------------------------------------------------- install
+install: all $(BUILD)/racelab.pc
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/bin
+	install -m 644 lib/racelab.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libracelab.so.0
+	ln -sf libracelab.so.0 $(DESTDIR)$(PREFIX)/lib/libracelab.so
+	install -m 644 $(BUILD)/racelab.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	$(if $(CLI),install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/)
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/racelab.h \
+	    $(DESTDIR)$(PREFIX)/lib/libracelab.a $(DESTDIR)$(PREFIX)/lib/libracelab.so \
+	    $(DESTDIR)$(PREFIX)/lib/libracelab.so.0 \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/racelab.pc $(DESTDIR)$(PREFIX)/bin/racelab
+
+# ---------------------------------------------------------------- misc
+format:
+	clang-format -i $(wildcard lib/*.[ch] harness/*.[ch] reports/*.[ch] \
+	    scenarios/*.[ch] tests/*.[ch] bench/*.[ch])
+
+deps:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)
+
+clean:
+	rm -rf build
+
+help:
+	@echo 'make            build/libracelab.a, build/libracelab.so, build/racelab'
+	@echo 'make test       build and run every test (WERROR=1 adds -Werror)'
+	@echo 'make asan       the tests under ASan and UBSan (build/asan)'
+	@echo 'make coverage   line and branch coverage into build/coverage'
+	@echo 'make bench      the benchmarks'
+	@echo 'make install    PREFIX=/usr/local DESTDIR='
+	@echo 'make format     clang-format every source file'
+	@echo 'make deps       apt-get install $(DEB_PACKAGES)'
+	@echo 'V=1             show full command lines'
+
+-include $(LIB_OBJS:.o=.d) $(TLIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) \
+    $(TEST_SRCS:%.c=$(BUILD)/tobj/%.d) $(BENCH_SRCS:%.c=$(BUILD)/obj/%.d)

@@ -1,0 +1,147 @@
+/* internal.h: declarations shared between lib/ modules; not installed. */
+#ifndef RL_INTERNAL_H
+#define RL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "racelab.h"
+
+/* ---- errors (error.c) ---- */
+
+/* Records the formatted message as the calling thread's last error and
+ * returns err unchanged, so callers write `return rl__fail(-EINVAL, ...)`. */
+int rl__fail(int err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- time and deadlines (util.c) ---- */
+
+/* Monotonic clock in seconds. */
+double rl__now(void);
+
+/* Turns a relative timeout into an absolute monotonic deadline: negative
+ * timeouts give -1 (forever), others now + timeout. */
+double rl__deadline(double timeout);
+
+/* Milliseconds left until the deadline, rounded up, for poll(): -1 for
+ * forever, 0 once it passed. */
+int rl__remaining_ms(double deadline);
+
+/* True once a finite deadline has passed. */
+int rl__expired(double deadline);
+
+/* ---- internal process-shared mutexes (util.c) ---- */
+
+/* Initialises a robust, process-shared mutex. Returns 0 or -errno. */
+int rl__mutex_init(pthread_mutex_t *m, int recursive);
+
+/* Locks an internal state mutex. Internal mutexes are held only for a few
+ * instructions, so a holder that died leaves consistent state: the mutex
+ * is marked consistent and the call succeeds. */
+void rl__mutex_lock(pthread_mutex_t *m);
+void rl__mutex_unlock(pthread_mutex_t *m);
+
+/* ---- futex words (util.c) ---- */
+
+/* Waits while *word == seen, until the absolute monotonic deadline (-1:
+ * forever). Returns 0 on wake (or when the value already differs) and
+ * -ETIMEDOUT. Retries EINTR internally. */
+int rl__futex_wait(uint32_t *word, uint32_t seen, double deadline);
+
+/* Wakes up to n waiters (INT32_MAX for all). */
+void rl__futex_wake(uint32_t *word, int n);
+
+/* ---- the arena (arena.c) ---- */
+
+/* Makes the arena of this process if there is none yet. Returns 0 or
+ * -errno. Every object allocator calls it through rl_shared_alloc. */
+int rl__arena_ensure(void);
+
+/* Maps an existing arena memfd at the given address (a spawned or
+ * forkserver child). Returns 0 or -errno. */
+int rl__arena_attach(int fd, void *addr, size_t size);
+
+/* The arena's memfd (-1 when there is none), base address and size. */
+int rl__arena_fd(void);
+void *rl__arena_base(void);
+size_t rl__arena_size(void);
+
+/* True when p lies in the arena. */
+int rl__in_arena(const void *p);
+
+/* Root pointers kept in the arena header, one per module that needs to
+ * find its objects from any process (e.g. the connection registry). */
+enum { RL__ROOT_CONN, RL__ROOT_PROC, RL__ROOT_SCHED, RL__ROOT_COUNT };
+void **rl__arena_root(int which);
+
+/* The arena-wide lock guarding the roots and registries. */
+pthread_mutex_t *rl__arena_lock(void);
+
+/* ---- the scheduling hook (hook.c) ---- */
+
+/* Operations that are schedule points. */
+typedef enum {
+    RL_OP_YIELD,
+    RL_OP_START,
+    RL_OP_JOIN,
+    RL_OP_EXIT,
+    RL_OP_ACQUIRE,
+    RL_OP_RELEASE,
+    RL_OP_SET,
+    RL_OP_CLEAR,
+    RL_OP_WAIT,
+    RL_OP_NOTIFY,
+    RL_OP_SEND,
+    RL_OP_RECV,
+    RL_OP_POLL,
+    RL_OP_CLOSE,
+    RL_OP_PUT,
+    RL_OP_GET,
+    RL_OP_TASK_DONE,
+    RL_OP_SUBMIT,
+    RL_OP_COUNT
+} rl__op;
+
+/* The name of an operation, for traces. */
+const char *rl__op_name(rl__op op);
+
+/* A schedule point: called by every primitive before it publishes
+ * something or may block. In free-running mode it costs one branch. */
+void rl__point(rl__op op, const void *obj, const char *label);
+
+/* True while a scheduler controls this execution (then only one actor
+ * runs at a time and nothing may block in the kernel). Primitives that wait
+ * on kernel objects (pipes, child exit) check without blocking in this mode
+ * and wait through rl__block on a word that the other side publishes. */
+int rl__controlled(void);
+
+/* Blocks the caller on an object until *word differs from seen or the
+ * deadline passes. Every primitive that would block waits through this
+ * one call, so a scheduler can take it over. reason says what the caller
+ * waits for (kept for deadlock reports). Returns 0 or -ETIMEDOUT. */
+int rl__block(const void *obj, uint32_t *word, uint32_t seen,
+              double deadline, const char *reason);
+
+/* Publishes a change of an object: bumps *word and wakes every process
+ * blocked on it through rl__block. */
+void rl__publish(uint32_t *word);
+
+/* ---- connections (conn.c) ---- */
+
+/* Fills fds with the descriptors this process holds open for connection
+ * ends, so spawn and forkserver can hand them to a child under the same
+ * numbers. Returns how many there are (possibly more than cap). */
+int rl__conn_held_fds(int *fds, int cap);
+
+/* In a spawned or forkserver child: the connection ends whose descriptors
+ * are in fds are open in this process, all others closed. */
+void rl__conn_adopt(const int *fds, int n);
+
+/* ---- processes (process.c) ---- */
+
+/* The one way a child process of racelab ends: flushes stdio, dumps gcov
+ * counters in coverage builds, and calls _exit(code). */
+_Noreturn void rl__exit(int code);
+
+#endif /* RL_INTERNAL_H */

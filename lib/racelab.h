@@ -1,0 +1,367 @@
+/* racelab.h: the public API of racelab, multi-process primitives with a
+ * scheduling hook, for finding and reproducing races between processes. */
+#ifndef RACELAB_H
+#define RACELAB_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RL_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Every call returns 0 (or a length) on success and a negative errno value
+ * on failure. RL_EOF is the one extra code: a connection whose every write
+ * end is closed and that holds no more data. It is distinct from every
+ * -errno value. */
+#define RL_EOF (-10000)
+
+/* Returns a static, human-readable name for a return code of this API
+ * (a negative errno value or RL_EOF). Never returns NULL. */
+const char *rl_strerror(int err);
+
+/* Returns the detailed message of the calling thread's last failed racelab
+ * call, or "" when there was none. The text stays valid until the next
+ * failing racelab call from the same thread. */
+const char *rl_last_error(void);
+
+/* ------------------------------------------------------------------ */
+/* Shared memory                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Allocates size bytes of zeroed memory in the arena: one MAP_SHARED memfd
+ * mapping that sits at the same address in every process of the execution,
+ * whatever their start method. The arena is made on first use. Safe from
+ * any process and any thread. Returns NULL when the arena is full or size
+ * is 0 (rl_last_error says which). */
+void *rl_shared_alloc(size_t size);
+
+/* Releases memory from rl_shared_alloc. NULL is ignored; a pointer that was
+ * not allocated from the arena, or that was already freed, is ignored and
+ * recorded in rl_last_error, never a crash. */
+void rl_shared_free(void *p);
+
+/* Returns 1 when addr lies in memory shared with other processes (the arena
+ * or any other MAP_SHARED mapping), 0 for private memory (stack, heap,
+ * globals, MAP_PRIVATE) and for unmapped addresses. */
+int rl_is_shared(const void *addr);
+
+/* ------------------------------------------------------------------ */
+/* Processes                                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct rl_process rl_process;
+
+/* The entry function of a child process; its return value is the exit
+ * code. */
+typedef int (*rl_entry)(void *arg);
+
+typedef enum {
+    RL_START_FORK = 0,   /* fork(): the child is a copy of the parent */
+    RL_START_SPAWN,      /* posix_spawn of /proc/self/exe: a fresh program */
+    RL_START_FORKSERVER  /* forked by a server started from a clean state */
+} rl_start_method;
+
+/* Options; all zero means: fork, no name, not a daemon. */
+typedef struct {
+    rl_start_method method;
+    const char *name;    /* shown in reports and as the process comm */
+    int daemon;          /* terminated when its parent exits */
+} rl_process_opts;
+
+/* Creates a process handle that runs fn(arg) once launched. opts may be
+ * NULL. With spawn and forkserver, arg must be NULL or point into shared
+ * memory (-EINVAL otherwise). Returns 0 and sets *p, or a negative errno;
+ * *p is left untouched on failure. */
+int rl_process_new(rl_process **p, rl_entry fn, void *arg,
+                   const rl_process_opts *opts);
+
+/* Starts a handle made by rl_process_new. -EINVAL if it was started
+ * already; -EPERM if the caller is a daemon process (daemons may not have
+ * children). */
+int rl_process_launch(rl_process *p);
+
+/* rl_process_new followed by rl_process_launch. On failure nothing is left
+ * to free and *p is untouched. */
+int rl_process_start(rl_process **p, rl_entry fn, void *arg,
+                     const rl_process_opts *opts);
+
+/* Waits for the process to end and reaps it. timeout in seconds, negative
+ * waits forever, 0 checks once. Returns 0 once it ended (again 0 on later
+ * calls), -ETIMEDOUT if it is still running (it is left running), -EINVAL
+ * if it was never started. Only the process that started it may join. */
+int rl_process_join(rl_process *p, double timeout);
+
+/* Send SIGTERM / SIGKILL. 0 also when it already ended; -EINVAL if it was
+ * never started. */
+int rl_process_terminate(rl_process *p);
+int rl_process_kill(rl_process *p);
+
+/* Returns 1 while the process runs, 0 once it ended or before launch. */
+int rl_process_is_alive(rl_process *p);
+
+/* Sets *code to the exit status, or -signum when a signal ended it.
+ * Returns 0, or -EAGAIN while it runs (or has not been joined) and -EINVAL
+ * when it was never started. */
+int rl_process_exitcode(const rl_process *p, int *code);
+
+/* The pid, or 0 before launch. */
+pid_t rl_process_pid(const rl_process *p);
+
+/* The name given in the options, or "process-N". Never NULL. */
+const char *rl_process_name(const rl_process *p);
+
+/* Releases the handle. Returns 0, or -EBUSY (and keeps the handle valid)
+ * while the process still runs or has not been reaped by a join. NULL is
+ * ignored. */
+int rl_process_free(rl_process *p);
+
+/* ------------------------------------------------------------------ */
+/* Synchronisation objects (they live in the arena)                    */
+/* ------------------------------------------------------------------ */
+
+/* Timeouts below are seconds: negative waits forever, 0 tries once (and a
+ * try that would block returns -EAGAIN), positive waits at most that long
+ * (-ETIMEDOUT). The constructors return NULL when the arena is full. */
+
+typedef struct rl_lock rl_lock;
+typedef struct rl_rlock rl_rlock;
+typedef struct rl_sem rl_sem;
+typedef struct rl_event rl_event;
+typedef struct rl_cond rl_cond;
+typedef struct rl_barrier rl_barrier;
+
+/* A robust process-shared lock. When its holder dies, the next acquire
+ * returns -EOWNERDEAD and holds the lock: the caller repairs the protected
+ * state and releases it. Releasing a lock the caller does not hold is
+ * -EPERM. */
+rl_lock *rl_lock_new(void);
+int rl_lock_acquire(rl_lock *l, double timeout);
+int rl_lock_release(rl_lock *l);
+void rl_lock_free(rl_lock *l);
+
+/* A re-entrant lock: its owner (a thread of some process) may acquire it
+ * again; it is free after as many releases. Release by another thread or
+ * process is -EPERM. Robust like rl_lock. */
+rl_rlock *rl_rlock_new(void);
+int rl_rlock_acquire(rl_rlock *l, double timeout);
+int rl_rlock_release(rl_rlock *l);
+void rl_rlock_free(rl_rlock *l);
+
+/* A counting semaphore. A bounded one refuses to be released above its
+ * initial value: -EOVERFLOW. */
+rl_sem *rl_sem_new(unsigned value, int bounded);
+int rl_sem_acquire(rl_sem *s, double timeout);
+int rl_sem_release(rl_sem *s);
+int rl_sem_value(rl_sem *s);
+void rl_sem_free(rl_sem *s);
+
+/* An event flag. rl_event_wait returns 1 once the flag is set, 0 when the
+ * timeout passed first (0 also for a try-once that found it clear). */
+rl_event *rl_event_new(void);
+int rl_event_set(rl_event *e);
+int rl_event_clear(rl_event *e);
+int rl_event_is_set(rl_event *e);
+int rl_event_wait(rl_event *e, double timeout);
+void rl_event_free(rl_event *e);
+
+/* A condition variable bound to a lock. wait releases the lock, waits for a
+ * notify and takes the lock again before it returns (also on timeout):
+ * 1 when notified, 0 when the timeout passed. wait, notify and notify_all
+ * without holding the lock are -EPERM. notify wakes at most n waiters, in
+ * the order they started waiting. */
+rl_cond *rl_cond_new(rl_lock *lock);
+int rl_cond_wait(rl_cond *c, double timeout);
+int rl_cond_notify(rl_cond *c, unsigned n);
+int rl_cond_notify_all(rl_cond *c);
+void rl_cond_free(rl_cond *c);
+
+/* A barrier for a fixed number of parties. wait returns the arrival index
+ * 0..parties-1 once all have arrived. A wait that times out, or an abort,
+ * breaks the barrier: every current and later waiter gets -EPIPE until
+ * reset. reset breaks the current round for its waiters and makes the
+ * barrier usable again. */
+rl_barrier *rl_barrier_new(unsigned parties);
+int rl_barrier_wait(rl_barrier *b, double timeout);
+int rl_barrier_abort(rl_barrier *b);
+int rl_barrier_reset(rl_barrier *b);
+int rl_barrier_broken(rl_barrier *b);
+void rl_barrier_free(rl_barrier *b);
+
+/* ------------------------------------------------------------------ */
+/* Connections                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct rl_conn rl_conn;
+
+/* Makes a connected pair. duplex: both ends send and receive (a socket
+ * pair). One-way: *a receives and *b sends (a pipe); the wrong direction is
+ * -EBADF. Both ends live in the arena, so they can be handed to a child of
+ * any start method; each process closes its own copies. */
+int rl_pipe(rl_conn **a, rl_conn **b, int duplex);
+
+/* Sends one framed message of len bytes (len 0 is a message too). Returns
+ * 0, -EPIPE when no process holds a receiving end any more, -EBADF when
+ * this end is closed in this process or cannot send. */
+int rl_conn_send(rl_conn *c, const void *buf, size_t len);
+
+/* Receives one message into buf. Returns its length; RL_EOF once every
+ * sending end in every process is closed and nothing is left; -EMSGSIZE
+ * when the message is longer than cap (it is kept for a later call with a
+ * larger buffer, and rl_last_error gives its size); -ETIMEDOUT or, with a
+ * zero timeout, -EAGAIN; -EPROTO when the sender vanished in the middle of
+ * a message. */
+ssize_t rl_conn_recv(rl_conn *c, void *buf, size_t cap, double timeout);
+
+/* Returns 1 when a recv would not block (a message or EOF is there), 0
+ * when the timeout passed. Never consumes anything. */
+int rl_conn_poll(rl_conn *c, double timeout);
+
+/* Closes this process's copy of the end. Closing twice is -EBADF. The
+ * object itself stays valid for other processes. */
+int rl_conn_close(rl_conn *c);
+
+/* ------------------------------------------------------------------ */
+/* Queues                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct rl_queue rl_queue;
+
+/* A multi-producer multi-consumer FIFO of byte messages in the arena.
+ * maxsize 0 means unbounded, within the queue's memory cap (a put that
+ * would pass it waits like a put to a full queue). joinable enables
+ * task_done and join. NULL when the arena is full. */
+rl_queue *rl_queue_new(size_t maxsize, int joinable);
+
+/* Appends a copy of the len bytes. Returns 0; -EAGAIN (timeout 0) or
+ * -ETIMEDOUT when it stayed full; -EPIPE once the queue is closed;
+ * -EMSGSIZE when one message is larger than the queue's memory cap. */
+int rl_queue_put(rl_queue *q, const void *buf, size_t len, double timeout);
+
+/* Removes the oldest message into buf and returns its length. -EMSGSIZE
+ * keeps it when cap is too small; -EAGAIN / -ETIMEDOUT when it stayed
+ * empty; -EPIPE when the queue is closed and empty. */
+ssize_t rl_queue_get(rl_queue *q, void *buf, size_t cap, double timeout);
+
+/* The number of messages in the queue right now. */
+ssize_t rl_queue_size(rl_queue *q);
+
+/* Joinable queues: every get is matched by one task_done (-EINVAL for an
+ * extra one, or on a queue that is not joinable); join waits until every
+ * message put has been marked done. */
+int rl_queue_task_done(rl_queue *q);
+int rl_queue_join(rl_queue *q, double timeout);
+
+/* Closes the queue for every process: later puts are -EPIPE; gets drain
+ * what is left and then return -EPIPE; blocked callers wake up. */
+int rl_queue_close(rl_queue *q);
+
+/* Releases the queue and its messages. Only once no process uses it. */
+void rl_queue_free(rl_queue *q);
+
+/* ------------------------------------------------------------------ */
+/* Process pool                                                        */
+/* ------------------------------------------------------------------ */
+
+typedef struct rl_pool rl_pool;
+typedef struct rl_future rl_future;
+
+/* A task: reads in_len bytes of input, writes at most *out_len bytes of
+ * output (on entry *out_len is the room there is; the task sets the length
+ * it wrote). Returns 0 or a negative errno, which becomes the task's
+ * result. Runs in a worker process. */
+typedef int (*rl_task)(const void *in, size_t in_len, void *out,
+                       size_t *out_len);
+
+/* Runs once in each worker when it starts; a non-zero return ends the
+ * worker (its tasks go to another). */
+typedef int (*rl_pool_init)(void *arg);
+
+/* Options; all zero means: one worker per CPU, unlimited tasks per worker,
+ * fork, no initializer, default chunking. */
+typedef struct {
+    int workers;             /* 0: number of CPUs */
+    int max_tasks_per_child; /* 0: unlimited */
+    rl_start_method method;
+    rl_pool_init initializer;
+    void *initarg;           /* NULL or shared memory for spawn/forkserver */
+    int chunksize;           /* rl_pool_map items per task; 0: automatic */
+} rl_pool_opts;
+
+/* Starts a pool of worker processes. opts may be NULL. -EINVAL for negative
+ * counts. */
+int rl_pool_new(rl_pool **pool, const rl_pool_opts *opts);
+
+/* Applies fn to n items of item_in bytes each, writing results of at most
+ * item_out bytes each to out, in input order. Returns 0 once every item is
+ * done, or the first failing item's error after the whole map finished
+ * (rl_last_error names the item). n = 0 returns at once. */
+int rl_pool_map(rl_pool *pool, rl_task fn, const void *in, size_t item_in,
+                size_t n, void *out, size_t item_out);
+
+/* Queues one task; *f receives a future to wait on. -EPIPE after close or
+ * terminate. */
+int rl_pool_submit(rl_pool *pool, rl_task fn, const void *in, size_t len,
+                   rl_future **f);
+
+/* Waits for the task's result and copies it into out. Returns its length,
+ * the task's negative error, -EMSGSIZE when cap is too small, -ECHILD when
+ * the worker died running it, -ECANCELED when the pool was terminated, or
+ * -ETIMEDOUT with the future still usable. */
+ssize_t rl_future_get(rl_future *f, void *out, size_t cap, double timeout);
+
+/* 1 once the result is there, 0 before. */
+int rl_future_done(rl_future *f);
+
+/* Releases a future (also one that is still pending). */
+void rl_future_free(rl_future *f);
+
+/* close: no new tasks; workers exit once the queued ones are done.
+ * terminate: workers are killed now; pending futures fail with -ECANCELED.
+ * join waits for the workers after close or terminate (-EINVAL before).
+ * free terminates if needed, joins and releases everything. */
+int rl_pool_close(rl_pool *pool);
+int rl_pool_terminate(rl_pool *pool);
+int rl_pool_join(rl_pool *pool, double timeout);
+void rl_pool_free(rl_pool *pool);
+
+/* ------------------------------------------------------------------ */
+/* Subprocess                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Options; all zero means: no timeout, the current directory, no input. */
+typedef struct {
+    double timeout;    /* seconds; 0 or negative: no timeout */
+    const char *cwd;
+    const char *input; /* bytes written to the program's stdin */
+    size_t input_len;
+} rl_run_opts;
+
+typedef struct {
+    int exit_code;     /* exit status, or -signum */
+    char *out;         /* captured stdout, NUL-terminated */
+    size_t out_len;
+    char *err;         /* captured stderr, NUL-terminated */
+    size_t err_len;
+} rl_run_result;
+
+/* Runs argv[0] (searched in PATH) with posix_spawn and captures stdout and
+ * stderr. Returns 0 when the program ran, whatever its exit; -ETIMEDOUT
+ * after killing and reaping it and its process group (what it printed is
+ * kept in result); -ENOENT, -EACCES, ... when it could not start. opts may
+ * be NULL. result is always initialised; free it with rl_run_result_free. */
+int rl_run(const char *const argv[], const rl_run_opts *opts,
+           rl_run_result *result);
+void rl_run_result_free(rl_run_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RACELAB_H */

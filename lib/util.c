@@ -1,0 +1,103 @@
+/* util.c: monotonic deadlines, robust process-shared mutexes, futexes. */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <math.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+double rl__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double rl__deadline(double timeout)
+{
+    if (timeout < 0 || isnan(timeout))
+        return -1;
+    return rl__now() + timeout;
+}
+
+int rl__remaining_ms(double deadline)
+{
+    if (deadline < 0)
+        return -1;
+    double left = deadline - rl__now();
+    if (left <= 0)
+        return 0;
+    double ms = ceil(left * 1000.0);
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+int rl__expired(double deadline)
+{
+    return deadline >= 0 && rl__now() >= deadline;
+}
+
+int rl__mutex_init(pthread_mutex_t *m, int recursive)
+{
+    pthread_mutexattr_t a;
+    int r = pthread_mutexattr_init(&a);
+    if (r)
+        return -r;
+    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    pthread_mutexattr_settype(&a, recursive ? PTHREAD_MUTEX_RECURSIVE
+                                            : PTHREAD_MUTEX_ERRORCHECK);
+    r = pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
+    return -r;
+}
+
+void rl__mutex_lock(pthread_mutex_t *m)
+{
+    int r = pthread_mutex_lock(m);
+    if (r == EOWNERDEAD)
+        pthread_mutex_consistent(m);
+}
+
+void rl__mutex_unlock(pthread_mutex_t *m)
+{
+    pthread_mutex_unlock(m);
+}
+
+int rl__futex_wait(uint32_t *word, uint32_t seen, double deadline)
+{
+    for (;;) {
+        struct timespec ts, *tp = NULL;
+        if (deadline >= 0) {
+            double whole = floor(deadline);
+            ts.tv_sec = (time_t)whole;
+            ts.tv_nsec = (long)((deadline - whole) * 1e9);
+            if (ts.tv_nsec >= 1000000000L)
+                ts.tv_nsec = 999999999L;
+            tp = &ts;
+        }
+        /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time, so
+         * retrying after EINTR does not stretch the timeout. */
+        long r = syscall(SYS_futex, word, FUTEX_WAIT_BITSET, seen, tp, NULL,
+                         FUTEX_BITSET_MATCH_ANY);
+        if (r == 0)
+            return 0;
+        if (errno == EAGAIN)
+            return 0;
+        if (errno == ETIMEDOUT)
+            return -ETIMEDOUT;
+        if (errno == EINTR) {
+            if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != seen)
+                return 0;
+            continue;
+        }
+        return -errno;
+    }
+}
+
+void rl__futex_wake(uint32_t *word, int n)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
+}

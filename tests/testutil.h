@@ -1,0 +1,28 @@
+/* testutil.h: helpers shared by the Check suites. */
+#ifndef RL_TESTUTIL_H
+#define RL_TESTUTIL_H
+
+#include <check.h>
+
+/* Every timeout in the tests scales with CK_TIMEOUT_MULTIPLIER (the variable
+ * Check itself reads for its per-test timeouts), so a slow or loaded
+ * machine can stretch them all at once. */
+double rl_test_scale(void);
+
+/* A test case with a timeout of seconds * the scale. */
+TCase *rl_test_tcase(const char *name, double seconds);
+
+/* Runs the suite in Check's fork mode and returns the exit status for main:
+ * 0 when every test passed. */
+int rl_test_main(Suite *s);
+
+/* The number of open descriptors of this process. */
+int rl_test_fd_count(void);
+
+/* The number of zombie children of this process. */
+int rl_test_zombie_children(void);
+
+/* Sleeps for seconds (not scaled). */
+void rl_test_sleep(double seconds);
+
+#endif
