@@ -67,6 +67,7 @@ LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 TLIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/tobj/%.o)
 TEST_SRCS  := $(wildcard tests/check_*.c)
 TEST_BINS  := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+TEST_SCRIPTS := $(wildcard tests/test_*.sh)
 TEST_UTIL  := $(wildcard tests/testutil.c)
 TEST_UTIL_OBJS := $(TEST_UTIL:%.c=$(BUILD)/tobj/%.o)
 BENCH_SRCS := $(wildcard bench/*.c)
@@ -130,7 +131,7 @@ $(BUILD)/racelab.pc: Makefile
 
 # ---------------------------------------------------------------- test
 test: all $(TEST_BINS) $(BENCH_BINS)
-	$(Q)BUILD=$(BUILD) tests/run-tests.sh $(TEST_BINS)
+	$(Q)BUILD=$(BUILD) tests/run-tests.sh $(TEST_BINS) $(TEST_SCRIPTS)
 
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 test
