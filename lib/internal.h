@@ -78,7 +78,7 @@ void **rl__arena_root(int which);
 /* The arena-wide lock guarding the roots and registries. */
 pthread_mutex_t *rl__arena_lock(void);
 
-/* ---- the scheduling hook (hook.c) ---- */
+/* ---- the scheduling hook (sched.c) ---- */
 
 /* Operations that are schedule points. */
 typedef enum {
@@ -100,6 +100,9 @@ typedef enum {
     RL_OP_GET,
     RL_OP_TASK_DONE,
     RL_OP_SUBMIT,
+    RL_OP_LOAD,
+    RL_OP_STORE,
+    RL_OP_FETCH_ADD,
     RL_OP_COUNT
 } rl__op;
 

@@ -360,6 +360,120 @@ int rl_run(const char *const argv[], const rl_run_opts *opts,
            rl_run_result *result);
 void rl_run_result_free(rl_run_result *result);
 
+/* ------------------------------------------------------------------ */
+/* Scenarios, schedule points and checks                               */
+/* ------------------------------------------------------------------ */
+
+/* Verdicts of one execution. */
+typedef enum {
+    RL_PASS = 0, /* every check held, every process ended */
+    RL_FAIL,     /* a check failed */
+    RL_DEADLOCK, /* processes remain and none can run */
+    RL_LIVELOCK, /* the execution passed its step bound */
+    RL_CRASH,    /* a process died by a signal or exited non-zero */
+    RL_TIMEOUT,  /* the wall clock ran out: blocked outside the scheduler */
+    RL_ERROR     /* the scenario could not be run (setup, token) */
+} rl_verdict;
+
+/* The name of a verdict ("PASS", "FAIL", ...). */
+const char *rl_verdict_name(int verdict);
+
+/* A schedule point: in a controlled execution the scheduler may let
+ * another process run here. label names the point in traces. Returns 0.
+ * Outside an execution it costs a branch (or injects noise in stress). */
+int rl_yield(const char *label);
+
+/* Records a failed check when cond is false: in an execution the verdict
+ * becomes FAIL with the message, the file and line, and the execution
+ * ends there. Returns 1 when cond holds, 0 otherwise (outside an
+ * execution, the message goes to rl_last_error). */
+int rl_check(int cond, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* rl_check(actual == expected) that also records actual, for the
+ * histograms of stress runs. */
+int rl_check_eq(long actual, long expected, const char *what);
+
+/* Internal parts of the macros below; not for direct use. */
+extern int rl__points_on;
+void rl__access(int kind, const volatile void *addr, const char *what,
+                const char *file, int line, long value);
+void rl__access_loaded(const volatile void *addr, const char *what,
+                       long value);
+int rl__check(int cond, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int rl__check_eq(long actual, long expected, const char *what,
+                 const char *file, int line);
+
+#define rl_check(cond, ...) rl__check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+#define rl_check_eq(actual, expected, what)                                   \
+    rl__check_eq((long)(actual), (long)(expected), (what), __FILE__, __LINE__)
+
+/* Instrumented loads and stores of integer lvalues: each is a schedule
+ * point that records the address, the value, whether the memory is shared
+ * with the other processes, and file:line. */
+#define RL_LOAD(lv)                                                           \
+    __extension__({                                                           \
+        if (rl__points_on)                                                    \
+            rl__access(0, &(lv), #lv, __FILE__, __LINE__, 0);                 \
+        __typeof__(lv) rl_v_ = *(volatile __typeof__(lv) *)&(lv);             \
+        if (rl__points_on)                                                    \
+            rl__access_loaded(&(lv), #lv, (long)rl_v_);                       \
+        rl_v_;                                                                \
+    })
+#define RL_STORE(lv, v)                                                       \
+    __extension__({                                                           \
+        __typeof__(lv) rl_v_ = (v);                                           \
+        if (rl__points_on)                                                    \
+            rl__access(1, &(lv), #lv, __FILE__, __LINE__, (long)rl_v_);       \
+        *(volatile __typeof__(lv) *)&(lv) = rl_v_;                            \
+    })
+#define RL_FETCH_ADD(lv, delta)                                               \
+    __extension__({                                                           \
+        __typeof__(lv) rl_d_ = (delta);                                       \
+        if (rl__points_on)                                                    \
+            rl__access(2, &(lv), #lv, __FILE__, __LINE__, (long)rl_d_);       \
+        __typeof__(lv) rl_o_ =                                                \
+            __atomic_fetch_add(&(lv), rl_d_, __ATOMIC_SEQ_CST);               \
+        if (rl__points_on)                                                    \
+            rl__access_loaded(&(lv), #lv, (long)rl_o_);                       \
+        rl_o_;                                                                \
+    })
+
+typedef enum { RL_EXPECT_CLEAN = 0, RL_EXPECT_BUG = 1 } rl_expect;
+
+/* A scenario: a function run as actor 0 of every execution. Zero fields
+ * mean defaults. */
+typedef struct rl_scenario {
+    const char *name;    /* "family.variant" */
+    const char *summary;
+    int expect;          /* RL_EXPECT_CLEAN (default) or RL_EXPECT_BUG */
+    int expect_verdict;  /* with RL_EXPECT_BUG: the verdict the bug must
+                            produce; 0 accepts any failing verdict */
+    double timeout;      /* wall clock per execution, seconds; 0: 10 */
+    long max_steps;      /* schedule points per execution; 0: 10000 */
+    void (*body)(void);
+    const char *file;
+    struct rl_scenario *next;
+} rl_scenario;
+
+/* Adds a scenario to the list rl_main runs; RL_SCENARIO calls it at load
+ * time. */
+void rl_register(rl_scenario *s);
+
+/* Defines and registers a scenario; the block after it is its body:
+ *   RL_SCENARIO(counter_unlocked, "counter.unlocked",
+ *               .summary = "...", .expect = RL_EXPECT_BUG) { ... } */
+#define RL_SCENARIO(ident, sname, ...)                                        \
+    static void ident(void);                                                  \
+    static rl_scenario ident##_rl_scenario = {                                \
+        .name = sname, .body = ident, .file = __FILE__, __VA_ARGS__};         \
+    __attribute__((constructor)) static void ident##_rl_register(void)        \
+    {                                                                         \
+        rl_register(&ident##_rl_scenario);                                    \
+    }                                                                         \
+    static void ident(void)
+
 #ifdef __cplusplus
 }
 #endif

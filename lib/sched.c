@@ -1,0 +1,789 @@
+/* sched.c: the in-execution scheduler. One actor runs at a time; at every
+ * schedule point the token holder picks the next actor and hands the token
+ * over through a futex word in the arena. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scheduler.h"
+
+int rl__sched_on;        /* this process is an actor of a controlled run */
+int rl__points_on;       /* schedule points do something: control or noise */
+static rl__sched *S;     /* the control block, in the arena */
+static int me = -1;      /* this process's actor id */
+static pid_t me_pid;     /* to tell a raw fork() child from the actor */
+static uint64_t noise_rng;
+
+static const char *const op_names[RL_OP_COUNT] = {
+    [RL_OP_YIELD] = "yield",         [RL_OP_START] = "start",
+    [RL_OP_JOIN] = "join",           [RL_OP_EXIT] = "exit",
+    [RL_OP_ACQUIRE] = "acquire",     [RL_OP_RELEASE] = "release",
+    [RL_OP_SET] = "set",             [RL_OP_CLEAR] = "clear",
+    [RL_OP_WAIT] = "wait",           [RL_OP_NOTIFY] = "notify",
+    [RL_OP_SEND] = "send",           [RL_OP_RECV] = "recv",
+    [RL_OP_POLL] = "poll",           [RL_OP_CLOSE] = "close",
+    [RL_OP_PUT] = "put",             [RL_OP_GET] = "get",
+    [RL_OP_TASK_DONE] = "task_done", [RL_OP_SUBMIT] = "submit",
+    [RL_OP_LOAD] = "load",           [RL_OP_STORE] = "store",
+    [RL_OP_FETCH_ADD] = "fetch_add",
+};
+
+const char *rl__op_name(rl__op op)
+{
+    return (unsigned)op < RL_OP_COUNT ? op_names[op] : "?";
+}
+
+static const char *const verdict_names[RL__VERDICT_COUNT] = {
+    "PASS", "FAIL", "DEADLOCK", "LIVELOCK", "CRASH", "TIMEOUT", "ERROR"};
+
+const char *rl_verdict_name(int v)
+{
+    return v >= 0 && v < RL__VERDICT_COUNT ? verdict_names[v] : "?";
+}
+
+static uint64_t next_rand(uint64_t *state)
+{
+    /* splitmix64: small, fast and good enough to pick among actors. */
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+rl__sched *rl__sched_setup(int mode, long max_steps)
+{
+    if (rl__arena_ensure() < 0)
+        return NULL;
+    rl__sched *s = rl_shared_alloc(sizeof *s);
+    if (!s)
+        return NULL;
+    s->mode = mode;
+    s->max_steps = max_steps > 0 ? max_steps : 10000;
+    if (mode == RL__MODE_CONTROLLED) {
+        s->steps = rl_shared_alloc(sizeof(rl__step) *
+                                   (size_t)(s->max_steps + 2));
+        if (!s->steps) {
+            rl_shared_free(s);
+            return NULL;
+        }
+    }
+    s->nactors = 1;
+    s->actors[0].state = RL__ACTOR_RUNNABLE;
+    s->actors[0].parent = -1;
+    s->actors[0].go = 1;
+    snprintf(s->actors[0].name, sizeof s->actors[0].name, "main");
+    s->fail_step = -1;
+    s->fail_actor = -1;
+    *rl__arena_root(RL__ROOT_SCHED) = s;
+    S = s;
+    me = -1;
+    rl__sched_on = 0;
+    return s;
+}
+
+rl__sched *rl__sched_get(void)
+{
+    if (!S && rl__arena_base())
+        S = *rl__arena_root(RL__ROOT_SCHED);
+    return S;
+}
+
+int rl__sched_self(void)
+{
+    return me;
+}
+
+static void wait_turn(void)
+{
+    uint32_t *go = &S->actors[me].go;
+    while (__atomic_load_n(go, __ATOMIC_ACQUIRE) == 0)
+        rl__futex_wait(go, 0, -1);
+}
+
+static void enter_as(int id)
+{
+    me = id;
+    me_pid = getpid();
+    noise_rng = (uint64_t)me_pid * 0x9e3779b97f4a7c15ULL ^ S->rng;
+    rl__points_on = S->mode == RL__MODE_CONTROLLED || S->noise > 0;
+    if (S->mode == RL__MODE_CONTROLLED) {
+        rl__sched_on = 1;
+        wait_turn();
+    }
+}
+
+void rl__sched_root_enter(pid_t pid)
+{
+    if (!S)
+        return;
+    S->actors[0].pid = pid;
+    enter_as(0);
+}
+
+int rl__sched_actor_new(const char *name, int method, int *err)
+{
+    *err = 0;
+    if (!rl__sched_get() || me < 0)
+        return -1;
+    if (S->nactors >= RL__MAX_ACTORS) {
+        *err = rl__fail(-EAGAIN, "an execution holds at most %d processes",
+                        RL__MAX_ACTORS);
+        return -1;
+    }
+    int id = S->nactors++;
+    rl__actor *a = &S->actors[id];
+    memset(a, 0, sizeof *a);
+    a->parent = me;
+    a->method = method;
+    a->state = RL__ACTOR_RUNNABLE;
+    a->pending.op = RL_OP_START;
+    a->pending.actor = id;
+    snprintf(a->pending.label, sizeof a->pending.label, "begin");
+    if (name && *name)
+        snprintf(a->name, sizeof a->name, "%s", name);
+    else
+        snprintf(a->name, sizeof a->name, "actor-%d", id);
+    if (S->strategy == RL__STRAT_PCT)
+        a->pct_priority = 1000 + next_rand(&S->rng) % 1000000;
+    return id;
+}
+
+void rl__sched_actor_pid(int id, pid_t pid)
+{
+    if (S && id >= 0 && id < S->nactors)
+        S->actors[id].pid = pid;
+}
+
+void rl__sched_actor_failed(int id)
+{
+    if (S && id >= 0 && id < S->nactors) {
+        S->actors[id].state = RL__ACTOR_FINISHED;
+        S->actors[id].exit_code = 127;
+    }
+}
+
+void rl__sched_child_enter(int id)
+{
+    if (id < 0 || !rl__sched_get())
+        return;
+    S->actors[id].pid = getpid();
+    enter_as(id);
+}
+
+int rl__sched_find_pid(pid_t pid)
+{
+    if (!rl__sched_get())
+        return -1;
+    for (int i = 0; i < S->nactors; i++)
+        if (S->actors[i].pid == pid)
+            return i;
+    return -1;
+}
+
+int rl__sched_actor_finished(pid_t pid)
+{
+    int id = rl__sched_find_pid(pid);
+    return id >= 0 && S->actors[id].state == RL__ACTOR_FINISHED;
+}
+
+static void spin_lock(uint32_t *l)
+{
+    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+        sched_yield();
+}
+
+static void spin_unlock(uint32_t *l)
+{
+    __atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+static void set_verdict_v(int verdict, const char *fmt, va_list ap)
+{
+    spin_lock(&S->lock);
+    if (S->verdict == RL_PASS) {
+        vsnprintf(S->message, sizeof S->message, fmt, ap);
+        S->fail_step = S->nsteps - 1;
+        S->fail_actor = me;
+        __atomic_store_n(&S->verdict, verdict, __ATOMIC_RELEASE);
+    }
+    spin_unlock(&S->lock);
+    __atomic_store_n(&S->done, 1, __ATOMIC_RELEASE);
+    rl__futex_wake(&S->done, 1 << 30);
+}
+
+void rl__sched_verdict(int verdict, const char *fmt, ...)
+{
+    if (!rl__sched_get())
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    set_verdict_v(verdict, fmt, ap);
+    va_end(ap);
+}
+
+_Noreturn void rl__sched_halt(void)
+{
+    /* The supervisor kills the whole process group once it sees the
+     * verdict; until then this actor holds the token and nothing runs. */
+    for (;;)
+        pause();
+}
+
+/* ---- the choice ---- */
+
+static uint64_t mask_of(int state, int timed_only)
+{
+    uint64_t m = 0;
+    for (int i = 0; i < S->nactors; i++) {
+        rl__actor *a = &S->actors[i];
+        if (a->state == state && (!timed_only || a->timed))
+            m |= (uint64_t)1 << i;
+    }
+    return m;
+}
+
+static int lowest(uint64_t m)
+{
+    return __builtin_ctzll(m);
+}
+
+static int pick(uint64_t en)
+{
+    int n = __builtin_popcountll(en);
+    switch (S->strategy) {
+    case RL__STRAT_RANDOM: {
+        int k = (int)(next_rand(&S->rng) % (uint64_t)n);
+        for (int i = 0; i < S->nactors; i++)
+            if ((en >> i & 1) && k-- == 0)
+                return i;
+        return lowest(en);
+    }
+    case RL__STRAT_PCT: {
+        for (int i = 0; i < S->npct_changes; i++)
+            if (S->pct_changes[i] == S->nsteps && me >= 0)
+                S->actors[me].pct_priority = (uint64_t)(i + 1);
+        int best = lowest(en);
+        for (int i = 0; i < S->nactors; i++)
+            if ((en >> i & 1) && S->actors[i].pct_priority >
+                                     S->actors[best].pct_priority)
+                best = i;
+        return best;
+    }
+    default:
+        /* Without a forced choice, keep the running actor: new
+         * preemptions come only from the explorer's prefixes. */
+        if (me >= 0 && (en >> me & 1))
+            return me;
+        return lowest(en);
+    }
+}
+
+static void append(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void append(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+/* The processes of this execution's process group that hold the inode
+ * open (for a pipe: for writing), appended to buf. */
+static void describe_holders(char *buf, size_t cap, unsigned long ino,
+                             int is_pipe)
+{
+    pid_t pgid = getpgid(0);
+    DIR *d = opendir("/proc");
+    if (!d)
+        return;
+    char want[64];
+    snprintf(want, sizeof want, "%s:[%lu]", is_pipe ? "pipe" : "socket",
+             ino);
+    struct dirent *e;
+    int found = 0;
+    while ((e = readdir(d))) {
+        pid_t pid = (pid_t)atoi(e->d_name);
+        if (pid <= 0 || getpgid(pid) != pgid)
+            continue;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/fd", pid);
+        DIR *fds = opendir(path);
+        if (!fds)
+            continue;
+        struct dirent *f;
+        while ((f = readdir(fds))) {
+            if (f->d_name[0] == '.')
+                continue;
+            char link[300], target[80];
+            snprintf(link, sizeof link, "/proc/%d/fd/%s", pid, f->d_name);
+            ssize_t n = readlink(link, target, sizeof target - 1);
+            if (n <= 0)
+                continue;
+            target[n] = '\0';
+            if (strcmp(target, want) != 0)
+                continue;
+            if (is_pipe) {
+                char info[300], text[256];
+                snprintf(info, sizeof info, "/proc/%d/fdinfo/%s", pid,
+                         f->d_name);
+                int fd = open(info, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                    continue;
+                ssize_t m = read(fd, text, sizeof text - 1);
+                close(fd);
+                text[m > 0 ? m : 0] = '\0';
+                char *fl = strstr(text, "flags:");
+                unsigned long flags = fl ? strtoul(fl + 6, NULL, 8) : 0;
+                if ((flags & O_ACCMODE) == O_RDONLY)
+                    continue;
+            }
+            int id = rl__sched_find_pid(pid);
+            char comm[32] = "?";
+            snprintf(path, sizeof path, "/proc/%d/comm", pid);
+            int cfd = open(path, O_RDONLY | O_CLOEXEC);
+            if (cfd >= 0) {
+                ssize_t m = read(cfd, comm, sizeof comm - 1);
+                close(cfd);
+                comm[m > 0 ? m : 0] = '\0';
+                char *nl = strchr(comm, '\n');
+                if (nl)
+                    *nl = '\0';
+            }
+            if (id >= 0)
+                append(buf, cap, "%s actor %d (%s, pid %d) holds the write "
+                       "end as fd %s", found ? ";" : "", id,
+                       S->actors[id].name, pid, f->d_name);
+            else
+                append(buf, cap, "%s process %d (%s, not an actor) holds "
+                       "the write end as fd %s", found ? ";" : "", pid,
+                       comm, f->d_name);
+            found = 1;
+        }
+        closedir(fds);
+    }
+    closedir(d);
+}
+
+static _Noreturn void deadlock(void)
+{
+    char msg[RL__MSG_LEN] = "";
+    append(msg, sizeof msg, "no actor can run:");
+    for (int i = 0; i < S->nactors; i++) {
+        rl__actor *a = &S->actors[i];
+        if (a->state != RL__ACTOR_BLOCKED)
+            continue;
+        append(msg, sizeof msg, " actor %d (%s, pid %d) waits in %s: %s",
+               i, a->name, a->pid, rl__op_name(a->pending.op), a->reason);
+        if (a->holder_ino) {
+            append(msg, sizeof msg, ":");
+            describe_holders(msg, sizeof msg, a->holder_ino,
+                             a->holder_is_pipe);
+        }
+        append(msg, sizeof msg, ".");
+    }
+    rl__sched_verdict(RL_DEADLOCK, "%s", msg);
+    rl__sched_halt();
+}
+
+static _Noreturn void livelock(void)
+{
+    rl__actor *a = &S->actors[me];
+    char msg[RL__MSG_LEN] = "";
+    append(msg, sizeof msg,
+           "actor %d (%s) passed %ld schedule points without the "
+           "execution ending",
+           me, a->name, S->max_steps);
+    if (a->last_load)
+        append(msg, sizeof msg, "; it keeps reading %s at %p (value %ld)",
+               a->last_load_what, a->last_load, a->last_load_value);
+    if (S->cross_found) {
+        rl__private_store *ps = &S->cross_store;
+        append(msg, sizeof msg,
+               ". actor %d reads %s at %p (private copy, not shared): "
+               "actor %d's store at step %ld went to its own copy",
+               S->cross_loader, ps->what, ps->addr, ps->actor, ps->step);
+    }
+    rl__sched_verdict(RL_LIVELOCK, "%s", msg);
+    rl__sched_halt();
+}
+
+static void hand_over(int c)
+{
+    S->current = c;
+    __atomic_store_n(&S->actors[me].go, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&S->actors[c].go, 1, __ATOMIC_RELEASE);
+    rl__futex_wake(&S->actors[c].go, 1);
+}
+
+/* The token holder decides who runs next. Returns when the caller holds
+ * the token again (never, if the caller finished). */
+static void schedule(void)
+{
+    uint64_t en = mask_of(RL__ACTOR_RUNNABLE, 0);
+    int timing_out = 0;
+    if (!en) {
+        /* Nothing can run: waits with a timeout expire now. */
+        en = mask_of(RL__ACTOR_BLOCKED, 1);
+        timing_out = 1;
+    }
+    if (!en) {
+        if (mask_of(RL__ACTOR_BLOCKED, 0))
+            deadlock();
+        /* Every actor finished: the execution is over. */
+        __atomic_store_n(&S->done, 1, __ATOMIC_RELEASE);
+        rl__futex_wake(&S->done, 1 << 30);
+        return;
+    }
+    if (S->nsteps >= S->max_steps)
+        livelock();
+    long k = S->nsteps;
+    int c;
+    if (k < S->nprefix) {
+        c = S->prefix[k];
+        if (c >= S->nactors || !(en >> c & 1)) {
+            char list[160] = "";
+            for (int i = 0; i < S->nactors; i++)
+                if (en >> i & 1)
+                    append(list, sizeof list, "%s%d", *list ? "," : "", i);
+            rl__sched_verdict(RL_ERROR,
+                              "the token does not fit: at step %ld it "
+                              "chooses actor %d, which %s (enabled: %s)",
+                              k, c,
+                              c >= S->nactors ? "does not exist"
+                                              : "cannot run there",
+                              list);
+            rl__sched_halt();
+        }
+    } else {
+        c = pick(en);
+    }
+    if (me >= 0 && c != me && (en >> me & 1) && !timing_out)
+        S->preemptions++;
+    rl__actor *a = &S->actors[c];
+    rl__step *st = &S->steps[k];
+    *st = a->pending;
+    st->actor = c;
+    st->pid = a->pid;
+    st->enabled = en;
+    S->nsteps = k + 1;
+    if (timing_out) {
+        a->timed_out = 1;
+        a->state = RL__ACTOR_RUNNABLE;
+        a->blocked_word = NULL;
+    }
+    if (c == me)
+        return;
+    int finished = S->actors[me].state == RL__ACTOR_FINISHED;
+    hand_over(c);
+    if (!finished)
+        wait_turn();
+}
+
+static int is_actor(void)
+{
+    /* A raw fork() child of an actor inherits its id but is not it. */
+    return rl__sched_on && syscall(SYS_getpid) == me_pid;
+}
+
+static void set_pending(int op, const void *obj, const char *label,
+                        const char *file, int line)
+{
+    rl__step *p = &S->actors[me].pending;
+    memset(p, 0, sizeof *p);
+    p->op = op;
+    p->obj = obj;
+    p->actor = me;
+    if (label)
+        snprintf(p->label, sizeof p->label, "%s", label);
+    if (file) {
+        const char *slash = strrchr(file, '/');
+        snprintf(p->file, sizeof p->file, "%s", slash ? slash + 1 : file);
+        p->line = line;
+    }
+}
+
+static void noise(void)
+{
+    if (next_rand(&noise_rng) % 1000000 >= (uint64_t)(S->noise * 1e6))
+        return;
+    if (next_rand(&noise_rng) & 1) {
+        sched_yield();
+    } else {
+        struct timespec ts = {0, (long)(next_rand(&noise_rng) % 50000)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void rl__point(rl__op op, const void *obj, const char *label)
+{
+    if (!is_actor()) {
+        if (S && S->noise > 0 && me >= 0)
+            noise();
+        return;
+    }
+    set_pending(op, obj, label, NULL, 0);
+    schedule();
+}
+
+int rl__block(const void *obj, uint32_t *word, uint32_t seen,
+              double deadline, const char *reason)
+{
+    if (!is_actor()) {
+        if (rl__expired(deadline))
+            return -ETIMEDOUT;
+        return rl__futex_wait(word, seen, deadline);
+    }
+    if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != seen)
+        return 0;
+    rl__actor *a = &S->actors[me];
+    a->state = RL__ACTOR_BLOCKED;
+    a->blocked_word = word;
+    a->blocked_seen = seen;
+    a->timed = deadline >= 0;
+    a->timed_out = 0;
+    a->pending.obj = obj;
+    snprintf(a->reason, sizeof a->reason, "%s", reason ? reason : "");
+    schedule();
+    a->holder_ino = 0;
+    if (a->timed_out) {
+        a->timed_out = 0;
+        return -ETIMEDOUT;
+    }
+    return 0;
+}
+
+void rl__sched_wait_holder(unsigned long ino, int is_pipe)
+{
+    if (!is_actor())
+        return;
+    S->actors[me].holder_ino = ino;
+    S->actors[me].holder_is_pipe = is_pipe;
+}
+
+void rl__publish(uint32_t *word)
+{
+    __atomic_add_fetch(word, 1, __ATOMIC_RELEASE);
+    if (!is_actor()) {
+        rl__futex_wake(word, INT32_MAX);
+        return;
+    }
+    for (int i = 0; i < S->nactors; i++) {
+        rl__actor *a = &S->actors[i];
+        if (a->state == RL__ACTOR_BLOCKED && a->blocked_word == word) {
+            a->state = RL__ACTOR_RUNNABLE;
+            a->blocked_word = NULL;
+        }
+    }
+}
+
+int rl__controlled(void)
+{
+    return is_actor();
+}
+
+void rl__sched_actor_exit(int code)
+{
+    if (!is_actor())
+        return;
+    set_pending(RL_OP_EXIT, NULL, NULL, NULL, 0);
+    schedule();
+    /* Close this actor's descriptors before anyone else runs, so a reader
+     * waiting for EOF sees it deterministically. */
+    syscall(SYS_close_range, 3U, ~0U, 0U);
+    rl__actor *a = &S->actors[me];
+    a->exit_code = code;
+    a->state = RL__ACTOR_FINISHED;
+    /* Whatever waited on this process (join, EOF) may go on now. */
+    for (int i = 0; i < S->nactors; i++) {
+        rl__actor *b = &S->actors[i];
+        if (b->state == RL__ACTOR_BLOCKED) {
+            b->state = RL__ACTOR_RUNNABLE;
+            b->blocked_word = NULL;
+        }
+    }
+    schedule();
+    rl__sched_on = 0;
+    rl__points_on = 0;
+}
+
+void rl__sched_actor_killed(pid_t pid, int sig)
+{
+    int id = rl__sched_find_pid(pid);
+    if (id < 0)
+        return;
+    rl__actor *a = &S->actors[id];
+    a->killed = 1;
+    if (!is_actor() || a->state == RL__ACTOR_FINISHED)
+        return;
+    /* The victim is parked waiting for the token; once the kernel has
+     * reaped its resources it counts as finished. */
+    a->state = RL__ACTOR_FINISHED;
+    a->exit_code = -sig;
+    for (int i = 0; i < S->nactors; i++) {
+        rl__actor *b = &S->actors[i];
+        if (b->state == RL__ACTOR_BLOCKED) {
+            b->state = RL__ACTOR_RUNNABLE;
+            b->blocked_word = NULL;
+        }
+    }
+}
+
+/* ---- instrumented accesses, rl_yield, checks ---- */
+
+void rl__access(int kind, const volatile void *addr, const char *what,
+                const char *file, int line, long value)
+{
+    int op = kind == 0 ? RL_OP_LOAD : kind == 1 ? RL_OP_STORE
+                                                : RL_OP_FETCH_ADD;
+    if (!is_actor()) {
+        if (S && S->noise > 0 && me >= 0)
+            noise();
+        return;
+    }
+    int shared = rl_is_shared((const void *)addr);
+    set_pending(op, (const void *)addr, what, file, line);
+    rl__step *p = &S->actors[me].pending;
+    p->shared = shared;
+    if (op == RL_OP_STORE || op == RL_OP_FETCH_ADD) {
+        p->has_value = 1;
+        p->value = value;
+    }
+    schedule();
+    if (shared)
+        return;
+    long step = S->nsteps - 1;
+    if (op == RL_OP_STORE) {
+        int n = S->npstores;
+        for (int i = 0; i < S->npstores; i++)
+            if (S->pstores[i].addr == (const void *)addr &&
+                S->pstores[i].actor == me)
+                n = i;
+        if (n < RL__PRIVATE_STORES) {
+            rl__private_store *ps = &S->pstores[n];
+            ps->addr = (const void *)addr;
+            ps->actor = me;
+            ps->step = step;
+            snprintf(ps->what, sizeof ps->what, "%s", what);
+            if (n == S->npstores)
+                S->npstores++;
+        }
+    } else if (op == RL_OP_LOAD && !S->cross_found) {
+        for (int i = 0; i < S->npstores; i++) {
+            if (S->pstores[i].addr == (const void *)addr &&
+                S->pstores[i].actor != me) {
+                S->cross_found = 1;
+                S->cross_store = S->pstores[i];
+                S->cross_loader = me;
+                S->cross_step = step;
+                break;
+            }
+        }
+    }
+}
+
+void rl__access_loaded(const volatile void *addr, const char *what,
+                       long value)
+{
+    if (!is_actor())
+        return;
+    rl__step *st = &S->steps[S->nsteps - 1];
+    st->has_value = 1;
+    st->value = value;
+    rl__actor *a = &S->actors[me];
+    a->last_load = (const void *)addr;
+    a->last_load_value = value;
+    snprintf(a->last_load_what, sizeof a->last_load_what, "%s", what);
+}
+
+int rl_yield(const char *label)
+{
+    if (!is_actor()) {
+        if (S && S->noise > 0 && me >= 0)
+            noise();
+        return 0;
+    }
+    set_pending(RL_OP_YIELD, NULL, label, NULL, 0);
+    schedule();
+    return 0;
+}
+
+static void check_failed(const char *file, int line, const char *fmt,
+                         va_list ap)
+{
+    char text[RL__MSG_LEN - 128];
+    vsnprintf(text, sizeof text, fmt, ap);
+    rl__fail(-EINVAL, "check failed: %s", text);
+    if (!rl__sched_get() || me < 0)
+        return;
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    rl__sched_verdict(RL_FAIL, "%s (actor %d at %s:%d)", text, me,
+                      slash ? slash + 1 : file ? file : "?", line);
+    rl__sched_halt();
+}
+
+int rl__check(int cond, const char *file, int line, const char *fmt, ...)
+{
+    if (cond)
+        return 1;
+    va_list ap;
+    va_start(ap, fmt);
+    check_failed(file, line, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+static void fail_fmt(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail_fmt(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    check_failed(file, line, fmt, ap);
+    va_end(ap);
+}
+
+int rl__check_eq(long actual, long expected, const char *what,
+                 const char *file, int line)
+{
+    if (rl__sched_get() && me >= 0) {
+        spin_lock(&S->lock);
+        S->has_checked_value = 1;
+        S->checked_value = actual;
+        S->checked_expected = expected;
+        spin_unlock(&S->lock);
+    }
+    if (actual == expected)
+        return 1;
+    fail_fmt(file, line, "%s is %ld, expected %ld", what, actual, expected);
+    return 0;
+}
+
+int(rl_check)(int cond, const char *fmt, ...)
+{
+    if (cond)
+        return 1;
+    va_list ap;
+    va_start(ap, fmt);
+    check_failed(NULL, 0, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+int(rl_check_eq)(long actual, long expected, const char *what)
+{
+    return rl__check_eq(actual, expected, what, NULL, 0);
+}

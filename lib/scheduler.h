@@ -1,0 +1,182 @@
+/* scheduler.h: the in-execution scheduler's control block, shared by lib/ and
+ * the harness; not installed. */
+#ifndef RL_SCHED_H
+#define RL_SCHED_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "internal.h"
+
+#define RL__MAX_ACTORS 64
+#define RL__REASON_LEN 200
+#define RL__MSG_LEN 1024
+#define RL__PRIVATE_STORES 64
+#define RL__MAX_VALUES 64
+
+typedef enum {
+    RL__MODE_FREE = 0,   /* no harness: primitives run for real */
+    RL__MODE_CONTROLLED, /* one actor at a time, decisions by strategy */
+    RL__MODE_STRESS      /* real parallel run under the supervisor */
+} rl__mode;
+
+typedef enum {
+    RL__STRAT_DFS = 0, /* follow the prefix, then run without preempting */
+    RL__STRAT_RANDOM,  /* uniformly random enabled actor */
+    RL__STRAT_PCT      /* priorities with d-1 change points */
+} rl__strategy;
+
+#define RL__VERDICT_COUNT (RL_ERROR + 1)
+
+typedef enum {
+    RL__ACTOR_UNUSED = 0,
+    RL__ACTOR_RUNNABLE,
+    RL__ACTOR_BLOCKED,
+    RL__ACTOR_FINISHED
+} rl__actor_state;
+
+typedef struct {
+    int actor;
+    pid_t pid;
+    int op;
+    const void *obj;
+    int shared;        /* for loads and stores: 1 shared, 0 private */
+    int has_value;
+    long value;
+    uint64_t enabled;  /* bit i: actor i could have been chosen */
+    char label[48];
+    char file[40];
+    int line;
+} rl__step;
+
+typedef struct {
+    rl__step pending;  /* what it does when it is chosen next */
+    pid_t pid;
+    int parent;
+    int method;
+    int state;
+    int exit_code;     /* status, or -signum */
+    int killed;        /* ended by rl_process_kill/terminate: expected */
+    uint32_t go;       /* the token: 1 while this actor may run */
+    /* while blocked */
+    const uint32_t *blocked_word;
+    uint32_t blocked_seen;
+    int timed;         /* the wait has a deadline: may time out */
+    int timed_out;     /* chosen to time out */
+    unsigned long holder_ino; /* for a pipe wait: the inode of the write side */
+    int holder_is_pipe;
+    char reason[RL__REASON_LEN];
+    char name[32];
+    /* livelock diagnosis: the last load this actor made */
+    const void *last_load;
+    char last_load_what[48];
+    long last_load_value;
+    uint64_t pct_priority;
+} rl__actor;
+
+typedef struct {
+    const void *addr;
+    int actor;
+    long step;
+    char what[48];
+} rl__private_store;
+
+typedef struct {
+    long value;
+    long count;
+} rl__value_count;
+
+typedef struct {
+    int mode;
+    int strategy;
+    uint64_t rng;          /* random and pct state */
+    int pct_depth;
+    long pct_changes[8];   /* steps at which the running actor is demoted */
+    int npct_changes;
+    uint64_t pct_next_low; /* the next low priority handed out */
+    int nactors;
+    int current;
+    long nsteps;
+    long max_steps;
+    long nprefix;
+    const uint8_t *prefix; /* forced choices, in the arena */
+    rl__step *steps;       /* max_steps + 1 entries, in the arena */
+    long preemptions;
+    /* the verdict, first one set wins */
+    int verdict;
+    char message[RL__MSG_LEN];
+    long fail_step;
+    int fail_actor;
+    uint32_t done;         /* futex word the supervisor can wait on */
+    uint32_t lock;         /* spin lock for verdict and values */
+    rl__actor actors[RL__MAX_ACTORS];
+    rl__private_store pstores[RL__PRIVATE_STORES];
+    int npstores;
+    /* a load of a private address another actor stored to */
+    int cross_found;
+    rl__private_store cross_store;
+    int cross_loader;
+    long cross_step;
+    /* values recorded by rl_check_eq, for stress histograms */
+    int has_checked_value;
+    long checked_value;
+    long checked_expected;
+    double noise;          /* stress: probability of noise at a point */
+} rl__sched;
+
+/* Called by the harness in the supervisor before forking the root actor:
+ * makes a fresh control block in the arena. Returns it, or NULL. */
+rl__sched *rl__sched_setup(int mode, long max_steps);
+
+/* The control block of this execution, or NULL outside the harness. */
+rl__sched *rl__sched_get(void);
+
+/* In the root actor, right after the fork: becomes actor 0 and waits for
+ * the token. */
+void rl__sched_root_enter(pid_t pid);
+
+/* Process creation, called by the process module in the parent before the
+ * child exists: returns the new actor id, or -1 when no scheduler runs or
+ * the actor table is full (-1 with *err set). */
+int rl__sched_actor_new(const char *name, int method, int *err);
+void rl__sched_actor_pid(int id, pid_t pid);
+void rl__sched_actor_failed(int id);
+
+/* In a child, before its entry function runs: becomes actor id and waits
+ * for the token. id -1 means no scheduler. */
+void rl__sched_child_enter(int id);
+
+/* At the end of an actor (rl__exit): records the exit, closes the actor's
+ * descriptors, hands the token on. Does not return the token. */
+void rl__sched_actor_exit(int code);
+
+/* The id of the calling actor, -1 outside an execution. */
+int rl__sched_self(void);
+
+/* The actor with this pid, -1 if none. */
+int rl__sched_find_pid(pid_t pid);
+
+/* A process of the execution was killed by another (expected death). */
+void rl__sched_actor_killed(pid_t pid, int sig);
+
+/* The state of an actor for the process module's join in controlled mode:
+ * 1 finished, 0 not. */
+int rl__sched_actor_finished(pid_t pid);
+
+/* Sets the verdict if none is set yet and wakes the supervisor. */
+void rl__sched_verdict(int verdict, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Stops the calling actor for good after a verdict: the supervisor ends
+ * the execution. */
+_Noreturn void rl__sched_halt(void);
+
+/* Records the wait of a pipe reader for the deadlock report: the inode of
+ * the object whose holders keep it from seeing EOF. */
+void rl__sched_wait_holder(unsigned long ino, int is_pipe);
+
+
+/* 1 while a scheduler controls this process; the fast check. */
+extern int rl__sched_on;
+
+#endif /* RL_SCHED_H */
