@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -260,4 +262,278 @@ int rl_conn_close(rl_conn *c)
     /* The peer may be waiting for EOF (or for room, when this end read). */
     rl__publish(c->word);
     return 0;
+}
+
+/* The wait reason handed to rl__block; it stays valid while the thread
+ * waits, which is as long as the scheduler needs it. */
+static _Thread_local char block_reason[96];
+
+/* Polls the end's descriptor for events without blocking. Returns 1 when
+ * ready (also for hang-up and error, which the next read or write
+ * reports), 0 when not, or -errno. */
+static int poll_now(const struct rl_conn *c, short events)
+{
+    struct pollfd p = {.fd = c->fd, .events = events};
+    int n;
+    do
+        n = poll(&p, 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    if (n > 0 && (p.revents & POLLNVAL))
+        return -EBADF;
+    return n > 0;
+}
+
+/* Waits until the descriptor is ready for events or the absolute deadline
+ * passes. Returns 1 when ready, 0 when the deadline passed, or -errno.
+ * Under a scheduler it never blocks in the kernel: it waits on the pair's
+ * word, which the other side publishes after every send, recv and close. */
+static int wait_io(struct rl_conn *c, short events, double deadline)
+{
+    if (rl__controlled()) {
+        snprintf(block_reason, sizeof block_reason,
+                 "%s on connection fd %d", events == POLLIN ? "recv" : "send",
+                 c->fd);
+        for (;;) {
+            uint32_t seen = __atomic_load_n(c->word, __ATOMIC_ACQUIRE);
+            int r = poll_now(c, events);
+            if (r != 0)
+                return r;
+            if (rl__block(c, c->word, seen, deadline, block_reason) < 0)
+                return 0;
+        }
+    }
+    for (;;) {
+        struct pollfd p = {.fd = c->fd, .events = events};
+        int n = poll(&p, 1, rl__remaining_ms(deadline));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n > 0)
+            return (p.revents & POLLNVAL) ? -EBADF : 1;
+        if (rl__remaining_ms(deadline) == 0)
+            return 0;
+    }
+}
+
+/* Reads exactly len bytes. Returns 0, RL_EOF when the stream ended before
+ * the first byte, -EPROTO when it ended after it, or -errno. Once started
+ * it waits as long as it takes: the sender is in the middle of a message. */
+static int read_full(struct rl_conn *c, void *buf, size_t len)
+{
+    char *p = buf;
+    size_t got = 0;
+    while (got < len) {
+        if (rl__controlled()) {
+            int w = wait_io(c, POLLIN, -1);
+            if (w < 0)
+                return w;
+        }
+        ssize_t n = read(c->fd, p + got, len - got);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return got ? -EPROTO : RL_EOF;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+/* Writes all len bytes. Returns 0 or -errno (-EPIPE when no process holds
+ * a reading end). Under a scheduler every write is one that cannot block:
+ * a pipe write of at most PIPE_BUF bytes once poll says there is room, a
+ * non-blocking send on a socket. */
+static int write_full(struct rl_conn *c, const void *buf, size_t len)
+{
+    const char *p = buf;
+    size_t done = 0;
+    while (done < len) {
+        int controlled = rl__controlled();
+        size_t chunk = len - done;
+        if (controlled) {
+            int w = wait_io(c, POLLOUT, -1);
+            if (w < 0)
+                return w;
+            if (!c->duplex && chunk > PIPE_BUF)
+                chunk = PIPE_BUF;
+        }
+        ssize_t n;
+        if (c->duplex)
+            n = send(c->fd, p + done, chunk,
+                     MSG_NOSIGNAL | (controlled ? MSG_DONTWAIT : 0));
+        else
+            n = write(c->fd, p + done, chunk);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n < 0)
+            return -errno;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+/* Writes header and payload of one message on a pipe with SIGPIPE blocked,
+ * so that a pipe without reader gives -EPIPE instead of killing the
+ * process. A SIGPIPE raised by this write is consumed; one that was pending
+ * before is left alone. */
+static int write_message_pipe(struct rl_conn *c, const void *hdr,
+                              const void *buf, size_t len)
+{
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    sigpending(&pending);
+    int was_pending = sigismember(&pending, SIGPIPE);
+    int r = write_full(c, hdr, HDR_LEN);
+    if (r == 0)
+        r = write_full(c, buf, len);
+    if (r == -EPIPE && !was_pending) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return r;
+}
+
+int rl_conn_send(rl_conn *c, const void *buf, size_t len)
+{
+    rl__point(RL_OP_SEND, c, NULL);
+    int r = check_open(c, "rl_conn_send");
+    if (r < 0)
+        return r;
+    if (!c->can_write)
+        return rl__fail(-EBADF, "rl_conn_send: this end (fd %d) of a one-way "
+                                "pipe only receives", c->fd);
+    if (!buf && len)
+        return rl__fail(-EINVAL, "rl_conn_send: NULL buffer");
+    uint64_t hdr = len;
+    rl__mutex_lock(&c->wlock);
+    if (c->duplex) {
+        r = write_full(c, &hdr, HDR_LEN);
+        if (r == 0)
+            r = write_full(c, buf, len);
+    } else {
+        r = write_message_pipe(c, &hdr, buf, len);
+    }
+    rl__mutex_unlock(&c->wlock);
+    rl__publish(c->word);
+    if (r == -EPIPE)
+        return rl__fail(r, "rl_conn_send: no process holds the receiving "
+                           "end of fd %d", c->fd);
+    if (r < 0)
+        return rl__fail(r, "rl_conn_send on fd %d: %s", c->fd, strerror(-r));
+    return 0;
+}
+
+/* Reads the payload of a message whose header said len bytes, with the
+ * end's read lock held, and clears the pending state. Returns len or a
+ * negative code. */
+static ssize_t read_payload(struct rl_conn *c, void *buf, uint64_t len)
+{
+    c->has_pending = 0;
+    c->pending = 0;
+    int r = read_full(c, buf, (size_t)len);
+    if (r == RL_EOF || r == -EPROTO)
+        return rl__fail(-EPROTO, "rl_conn_recv on fd %d: the sender vanished "
+                                 "in the middle of a %llu-byte message",
+                        c->fd, (unsigned long long)len);
+    if (r < 0)
+        return rl__fail(r, "rl_conn_recv on fd %d: %s", c->fd, strerror(-r));
+    return (ssize_t)len;
+}
+
+/* Keeps the message whose header said len for a later, larger recv. */
+static ssize_t keep_pending(struct rl_conn *c, uint64_t len, size_t cap)
+{
+    c->has_pending = 1;
+    c->pending = len;
+    return rl__fail(-EMSGSIZE, "rl_conn_recv: the message is %llu bytes, "
+                               "the buffer %zu; it is kept for a later recv",
+                    (unsigned long long)len, cap);
+}
+
+ssize_t rl_conn_recv(rl_conn *c, void *buf, size_t cap, double timeout)
+{
+    rl__point(RL_OP_RECV, c, NULL);
+    int r = check_open(c, "rl_conn_recv");
+    if (r < 0)
+        return r;
+    if (!c->can_read)
+        return rl__fail(-EBADF, "rl_conn_recv: this end (fd %d) of a one-way "
+                                "pipe only sends", c->fd);
+    if (!buf && cap)
+        return rl__fail(-EINVAL, "rl_conn_recv: NULL buffer");
+    double deadline = rl__deadline(timeout);
+    for (;;) {
+        ssize_t out = 0;
+        int have = 0;
+        rl__mutex_lock(&c->rlock);
+        if (c->has_pending) {
+            have = 1;
+            out = c->pending > cap ? keep_pending(c, c->pending, cap)
+                                   : read_payload(c, buf, c->pending);
+        } else {
+            /* Another reader of this end may have taken what poll saw,
+             * so check again under the lock before reading. */
+            int ready = poll_now(c, POLLIN);
+            if (ready != 0) {
+                have = 1;
+                uint64_t len = 0;
+                int h = ready < 0 ? ready : read_full(c, &len, HDR_LEN);
+                if (h == RL_EOF)
+                    out = RL_EOF;
+                else if (h == -EPROTO)
+                    out = rl__fail(-EPROTO, "rl_conn_recv on fd %d: the "
+                                            "sender vanished in the middle "
+                                            "of a message header", c->fd);
+                else if (h < 0)
+                    out = rl__fail(h, "rl_conn_recv on fd %d: %s", c->fd,
+                                   strerror(-h));
+                else if (len > cap)
+                    out = keep_pending(c, len, cap);
+                else
+                    out = read_payload(c, buf, len);
+            }
+        }
+        rl__mutex_unlock(&c->rlock);
+        if (have) {
+            if (out >= 0)
+                rl__publish(c->word); /* room for a waiting sender */
+            return out;
+        }
+        int w = wait_io(c, POLLIN, deadline);
+        if (w < 0)
+            return rl__fail(w, "rl_conn_recv on fd %d: %s", c->fd,
+                            strerror(-w));
+        if (w == 0) {
+            if (timeout == 0)
+                return rl__fail(-EAGAIN, "rl_conn_recv: no message on fd %d",
+                                c->fd);
+            return rl__fail(-ETIMEDOUT, "rl_conn_recv: no message on fd %d "
+                                        "within %.3f s", c->fd, timeout);
+        }
+    }
+}
+
+int rl_conn_poll(rl_conn *c, double timeout)
+{
+    rl__point(RL_OP_POLL, c, NULL);
+    int r = check_open(c, "rl_conn_poll");
+    if (r < 0)
+        return r;
+    if (!c->can_read)
+        return rl__fail(-EBADF, "rl_conn_poll: this end (fd %d) of a one-way "
+                                "pipe only sends", c->fd);
+    if (__atomic_load_n(&c->has_pending, __ATOMIC_ACQUIRE))
+        return 1;
+    r = wait_io(c, POLLIN, rl__deadline(timeout));
+    if (r < 0)
+        return rl__fail(r, "rl_conn_poll on fd %d: %s", c->fd, strerror(-r));
+    return r;
 }
