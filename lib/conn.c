@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "scheduler.h"
 
 #define CONN_MAGIC 0x636f6e6eu /* "conn" */
 #define HDR_LEN 8
@@ -28,6 +30,9 @@ struct rl_conn {
     int can_read;
     int can_write;
     int duplex;
+    uint64_t gen;          /* the registry's generation (see held[]) */
+    unsigned long ino;     /* the descriptor's inode, for wait reports */
+    struct rl_conn *peer;  /* the other end of the pair */
     uint32_t *word;        /* futex word shared by both ends of the pair */
     uint32_t pair_word;    /* the storage of *word, used in end a */
     struct rl_conn *next;  /* the registry list */
@@ -43,6 +48,7 @@ struct rl_conn {
 
 /* The registry, found from any process through the arena root. */
 typedef struct {
+    uint64_t gen;
     uint32_t next_id;
     struct rl_conn *head;
 } conn_registry;
@@ -50,17 +56,26 @@ typedef struct {
 /* This process's view of every end by id: HELD_UNKNOWN for ends it never
  * had (made by a process that is not an ancestor, or after a spawn),
  * HELD_OPEN and HELD_CLOSED. A forked child inherits the table together
- * with the descriptor table it describes. */
+ * with the descriptor table it describes. The table belongs to one
+ * generation of the registry: when the harness empties the arena for a new
+ * execution, ids start again and the old entries mean nothing. */
 enum { HELD_UNKNOWN = 0, HELD_OPEN = 1, HELD_CLOSED = 2 };
 static unsigned char *held;
 static size_t held_cap;
+static uint64_t held_gen;
 static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Records the state of end id in this process. Returns 0 or -ENOMEM. */
-static int held_set(uint32_t id, unsigned char state)
+/* Records the state of end c in this process. Returns 0 or -ENOMEM. */
+static int held_set(const struct rl_conn *c, unsigned char state)
 {
     int r = 0;
+    uint32_t id = c->id;
     pthread_mutex_lock(&held_lock);
+    if (c->gen != held_gen) {
+        if (held)
+            memset(held, HELD_UNKNOWN, held_cap);
+        held_gen = c->gen;
+    }
     if (id >= held_cap) {
         size_t cap = held_cap ? held_cap : 64;
         while (cap <= id)
@@ -84,7 +99,8 @@ static int held_set(uint32_t id, unsigned char state)
 static int held_open(const struct rl_conn *c)
 {
     pthread_mutex_lock(&held_lock);
-    int open = c->id < held_cap && held[c->id] == HELD_OPEN;
+    int open = c->gen == held_gen && c->id < held_cap &&
+               held[c->id] == HELD_OPEN;
     pthread_mutex_unlock(&held_lock);
     return open;
 }
@@ -96,8 +112,18 @@ static conn_registry *registry_locked(void)
     void **root = rl__arena_root(RL__ROOT_CONN);
     if (!root)
         return NULL;
-    if (!*root)
-        *root = rl_shared_alloc(sizeof(conn_registry));
+    if (!*root) {
+        conn_registry *reg = rl_shared_alloc(sizeof(conn_registry));
+        if (!reg)
+            return NULL;
+        /* Unique enough to tell this registry from one of an earlier
+         * execution in the same memory. */
+        reg->gen = ((uint64_t)getpid() << 32) ^
+                   (uint64_t)(rl__now() * 1e9) ^ (uint64_t)(uintptr_t)reg;
+        if (!reg->gen)
+            reg->gen = 1;
+        *root = reg;
+    }
     return *root;
 }
 
@@ -113,6 +139,7 @@ static int registry_add(struct rl_conn *a, struct rl_conn *b)
     if (reg) {
         a->id = reg->next_id++;
         b->id = reg->next_id++;
+        a->gen = b->gen = reg->gen;
         b->next = reg->head;
         a->next = b;
         reg->head = a;
@@ -151,7 +178,7 @@ void rl__conn_adopt(const int *fds, int n)
         int found = 0;
         for (int i = 0; i < n && !found; i++)
             found = fds[i] == c->fd;
-        held_set(c->id, found ? HELD_OPEN : HELD_CLOSED);
+        held_set(c, found ? HELD_OPEN : HELD_CLOSED);
     }
     rl__mutex_unlock(lk);
 }
@@ -210,20 +237,27 @@ int rl_pipe(rl_conn **a, rl_conn **b, int duplex)
         cb->can_read = duplex ? 1 : 0;
         cb->can_write = 1;
         ca->word = cb->word = &ca->pair_word;
+        ca->peer = cb;
+        cb->peer = ca;
+        struct stat st;
+        if (fstat(fds[0], &st) == 0)
+            ca->ino = (unsigned long)st.st_ino;
+        if (fstat(fds[1], &st) == 0)
+            cb->ino = (unsigned long)st.st_ino;
         r = registry_add(ca, cb);
     }
     if (r == 0)
-        r = held_set(ca->id, HELD_OPEN);
+        r = held_set(ca, HELD_OPEN);
     if (r == 0)
-        r = held_set(cb->id, HELD_OPEN);
+        r = held_set(cb, HELD_OPEN);
     if (r < 0) {
         /* Ends already in the registry stay there, marked closed here
          * (the registry never shrinks); the others go back. */
         close(fds[0]);
         close(fds[1]);
         if (ca && ca->next == cb) {
-            held_set(ca->id, HELD_CLOSED);
-            held_set(cb->id, HELD_CLOSED);
+            held_set(ca, HELD_CLOSED);
+            held_set(cb, HELD_CLOSED);
             ca->magic = cb->magic = 0;
         } else {
             rl_shared_free(ca);
@@ -257,7 +291,7 @@ int rl_conn_close(rl_conn *c)
     int r = check_open(c, "rl_conn_close");
     if (r < 0)
         return r;
-    held_set(c->id, HELD_CLOSED);
+    held_set(c, HELD_CLOSED);
     close(c->fd);
     /* The peer may be waiting for EOF (or for room, when this end read). */
     rl__publish(c->word);
@@ -300,6 +334,11 @@ static int wait_io(struct rl_conn *c, short events, double deadline)
             int r = poll_now(c, events);
             if (r != 0)
                 return r;
+            /* A reader waits for the holders of the sending side: of this
+             * pipe's inode, or of the peer socket. */
+            if (events == POLLIN)
+                rl__sched_wait_holder(c->duplex ? c->peer->ino : c->ino,
+                                      !c->duplex);
             if (rl__block(c, c->word, seen, deadline, block_reason) < 0)
                 return 0;
         }
