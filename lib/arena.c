@@ -302,3 +302,24 @@ int rl_is_shared(const void *addr)
         return 1;
     return maps_say_shared((uintptr_t)addr);
 }
+
+int rl__arena_fresh(void)
+{
+    if (rl__arena_ensure() < 0)
+        return -ENOMEM;
+    size_t size = arena->size;
+    /* Punching the whole file gives zero pages back, at the same address,
+     * without a new mapping: addresses repeat from one execution to the
+     * next. Only valid once no other process uses the arena. */
+    if (fallocate(arena_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                  (off_t)size) < 0)
+        return rl__fail(-errno, "clearing the arena: %s", strerror(errno));
+    arena_hdr *h = arena;
+    h->size = size;
+    int r = rl__mutex_init(&h->lock, 0);
+    if (r < 0)
+        return r;
+    h->brk = (sizeof *h + 63) & ~(size_t)63;
+    h->magic = ARENA_MAGIC;
+    return 0;
+}

@@ -62,6 +62,11 @@ int rl__arena_ensure(void);
  * forkserver child). Returns 0 or -errno. */
 int rl__arena_attach(int fd, void *addr, size_t size);
 
+/* Empties the arena for a new execution, keeping its address. Only the
+ * harness calls it, once every process of the previous execution is gone.
+ * Returns 0 or -errno. */
+int rl__arena_fresh(void);
+
 /* The arena's memfd (-1 when there is none), base address and size. */
 int rl__arena_fd(void);
 void *rl__arena_base(void);

@@ -82,6 +82,7 @@ rl__sched *rl__sched_setup(int mode, long max_steps)
     snprintf(s->actors[0].name, sizeof s->actors[0].name, "main");
     s->fail_step = -1;
     s->fail_actor = -1;
+    s->crash_actor = -1;
     *rl__arena_root(RL__ROOT_SCHED) = s;
     S = s;
     me = -1;
@@ -112,6 +113,7 @@ static void enter_as(int id)
 {
     me = id;
     me_pid = getpid();
+    rl__sched_crash_handlers();
     noise_rng = (uint64_t)me_pid * 0x9e3779b97f4a7c15ULL ^ S->rng;
     rl__points_on = S->mode == RL__MODE_CONTROLLED || S->noise > 0;
     if (S->mode == RL__MODE_CONTROLLED) {
@@ -639,6 +641,43 @@ void rl__sched_actor_killed(pid_t pid, int sig)
             b->blocked_word = NULL;
         }
     }
+}
+
+static void on_crash(int sig)
+{
+    rl__sched *s = S;
+    if (s && me >= 0) {
+        int none = -1;
+        if (__atomic_compare_exchange_n(&s->crash_actor, &none, me, 0,
+                                        __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+            s->crash_signal = sig;
+            s->crash_pid = (pid_t)syscall(SYS_getpid);
+            s->crash_step = s->nsteps - 1;
+        }
+        __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+        rl__futex_wake(&s->done, 1 << 30);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void rl__sched_crash_handlers(void)
+{
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_crash;
+    sa.sa_flags = SA_NODEFER | SA_RESETHAND;
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
+void rl__sched_exit_observed(pid_t pid)
+{
+    int id = rl__sched_find_pid(pid);
+    if (id >= 0)
+        S->actors[id].observed = 1;
 }
 
 /* ---- instrumented accesses, rl_yield, checks ---- */

@@ -57,6 +57,7 @@ typedef struct {
     int state;
     int exit_code;     /* status, or -signum */
     int killed;        /* ended by rl_process_kill/terminate: expected */
+    int observed;      /* its exit code was read by its parent */
     uint32_t go;       /* the token: 1 while this actor may run */
     /* while blocked */
     const uint32_t *blocked_word;
@@ -122,6 +123,11 @@ typedef struct {
     long checked_value;
     long checked_expected;
     double noise;          /* stress: probability of noise at a point */
+    /* a crash seen by the signal handler of an actor */
+    int crash_signal;
+    int crash_actor;
+    pid_t crash_pid;
+    long crash_step;
 } rl__sched;
 
 /* Called by the harness in the supervisor before forking the root actor:
@@ -170,6 +176,14 @@ void rl__sched_verdict(int verdict, const char *fmt, ...)
 /* Stops the calling actor for good after a verdict: the supervisor ends
  * the execution. */
 _Noreturn void rl__sched_halt(void);
+
+/* Installs the crash handlers of an actor (SIGSEGV, SIGBUS, SIGFPE,
+ * SIGILL, SIGABRT): they record the crash and let the signal kill it. */
+void rl__sched_crash_handlers(void);
+
+/* An actor's exit code was looked at by its parent: a non-zero exit is
+ * then expected, not a crash. */
+void rl__sched_exit_observed(pid_t pid);
 
 /* Records the wait of a pipe reader for the deadlock report: the inode of
  * the object whose holders keep it from seeing EOF. */

@@ -1,0 +1,347 @@
+/* execute.c: the supervisor of one execution: root actor in its own
+ * process group, subreaper, wall-clock timeout, verdict, and nothing left
+ * behind. */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static int subreaper_set;
+
+static void msg_append(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void msg_append(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+/* The process state letter from /proc/PID/stat and, for a zombie, its
+ * wait status. Returns 0 when the process does not exist. */
+static char proc_state(pid_t pid, int *status)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *rp = strrchr(buf, ')');
+    if (!rp || rp[1] != ' ')
+        return 0;
+    char state = rp[2];
+    if (status) {
+        /* exit_code is field 52; fields after ')' start at 3. */
+        char *p = rp + 2;
+        int field = 3;
+        *status = 0;
+        while (*p && field < 52) {
+            if (*p == ' ')
+                field++;
+            p++;
+        }
+        if (field == 52)
+            *status = atoi(p);
+    }
+    return state;
+}
+
+static int status_code(int status)
+{
+    if (WIFSIGNALED(status))
+        return -WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+/* Kills every child of this process that is still alive; used when a
+ * process of the execution left the group (setsid). */
+static void kill_children(void)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return;
+    pid_t me = getpid();
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        pid_t pid = (pid_t)atoi(e->d_name);
+        if (pid <= 0)
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        char *rp = strrchr(buf, ')');
+        char state;
+        int ppid;
+        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 &&
+            ppid == me)
+            kill(pid, SIGKILL);
+    }
+    closedir(d);
+}
+
+/* Kills what is left of the execution and reaps every child, orphans
+ * included (the supervisor is their subreaper). */
+static void clean_up(pid_t root)
+{
+    kill(-root, SIGKILL);
+    for (int round = 0;; round++) {
+        int st;
+        pid_t w = waitpid(-1, &st, WNOHANG);
+        if (w > 0)
+            continue;
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == ECHILD)
+            return;
+        /* Someone is still alive: kill the group again (a process may
+         * have been forked meanwhile) and, now and then, every child. */
+        kill(-root, SIGKILL);
+        if (round % 50 == 49)
+            kill_children();
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
+                rl__exec_result *r)
+{
+    memset(r, 0, sizeof *r);
+    if (!subreaper_set) {
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+        subreaper_set = 1;
+    }
+    int err = rl__arena_fresh();
+    if (err < 0)
+        return err;
+    rl__sched *S = rl__sched_setup(p->mode, p->max_steps);
+    if (!S)
+        return rl__fail(-ENOMEM, "no room for the scheduler: %s",
+                        rl_last_error());
+    S->strategy = p->strategy;
+    S->rng = p->seed * 0x2545f4914f6cdd1dULL + 0x9e3779b97f4a7c15ULL;
+    S->noise = p->noise;
+    if (p->nprefix > 0) {
+        uint8_t *pf = rl_shared_alloc((size_t)p->nprefix);
+        if (!pf)
+            return rl__fail(-ENOMEM, "no room for the token: %s",
+                            rl_last_error());
+        memcpy(pf, p->prefix, (size_t)p->nprefix);
+        S->prefix = pf;
+        S->nprefix = p->nprefix;
+    }
+    if (p->strategy == RL__STRAT_PCT) {
+        uint64_t rng = S->rng ^ 0x5851f42d4c957f2dULL;
+        S->actors[0].pct_priority = 1000 + (rng >> 11) % 1000000;
+        int d = p->pct_depth > 0 ? p->pct_depth : 3;
+        long k = p->pct_length > 1 ? p->pct_length : 2;
+        S->npct_changes = d - 1 < 8 ? d - 1 : 8;
+        for (int i = 0; i < S->npct_changes; i++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            S->pct_changes[i] = 1 + (long)((rng >> 17) % (uint64_t)k);
+        }
+        S->rng = rng;
+    }
+    double timeout = p->timeout > 0 ? p->timeout : 10.0;
+    double t0 = rl__now();
+    double deadline = t0 + timeout;
+    fflush(NULL);
+    pid_t root = fork();
+    if (root < 0)
+        return rl__fail(-errno, "fork of the root actor: %s",
+                        strerror(errno));
+    if (root == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        rl__sched_root_enter(getpid());
+        sc->body();
+        rl__exit(0);
+    }
+    setpgid(root, root);
+    int pidfd = (int)syscall(SYS_pidfd_open, root, 0);
+    int root_status = 0, root_reaped = 0, timed_out = 0;
+    int dead_actor = -1, dead_status = 0;
+    for (;;) {
+        if (__atomic_load_n(&S->done, __ATOMIC_ACQUIRE))
+            break;
+        double now = rl__now();
+        if (now >= deadline) {
+            timed_out = 1;
+            break;
+        }
+        double slice = deadline - now < 0.02 ? deadline - now : 0.02;
+        if (!root_reaped && pidfd >= 0) {
+            struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+            poll(&pfd, 1, (int)(slice * 1000) + 1);
+        } else {
+            rl__futex_wait(&S->done, 0, now + slice);
+        }
+        /* Reap the root and any orphan that came back to us. */
+        for (;;) {
+            int st;
+            pid_t w = waitpid(-1, &st, WNOHANG);
+            if (w <= 0)
+                break;
+            if (w == root) {
+                root_status = st;
+                root_reaped = 1;
+            }
+            int id = rl__sched_find_pid(w);
+            if (id >= 0 && S->actors[id].state != RL__ACTOR_FINISHED &&
+                !S->actors[id].killed && dead_actor < 0) {
+                dead_actor = id;
+                dead_status = st;
+            }
+        }
+        if (root_reaped && p->mode == RL__MODE_STRESS) {
+            /* Stress has no token: the run is over once the root and
+             * every orphan are gone. */
+            if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+                break;
+        }
+        if (dead_actor >= 0)
+            break;
+        /* An actor that died without the exit path (SIGKILL from
+         * outside the scenario) is a crash too. */
+        for (int i = 1; i < S->nactors && p->mode == RL__MODE_CONTROLLED;
+             i++) {
+            rl__actor *a = &S->actors[i];
+            if (a->pid <= 0 || a->state == RL__ACTOR_FINISHED || a->killed)
+                continue;
+            int st = 0;
+            char c = proc_state(a->pid, &st);
+            if (c == 0 || c == 'Z' || c == 'X') {
+                dead_actor = i;
+                dead_status = st;
+                break;
+            }
+        }
+        if (dead_actor >= 0)
+            break;
+    }
+    /* Snapshot before the processes die. */
+    r->duration = rl__now() - t0;
+    clean_up(root);
+    if (pidfd >= 0)
+        close(pidfd);
+
+    r->nactors = S->nactors;
+    r->actors = malloc(sizeof(rl__actor) * (size_t)S->nactors);
+    if (r->actors)
+        memcpy(r->actors, S->actors, sizeof(rl__actor) * (size_t)S->nactors);
+    if (p->mode == RL__MODE_CONTROLLED && S->nsteps > 0) {
+        r->nsteps = S->nsteps;
+        r->steps = malloc(sizeof(rl__step) * (size_t)S->nsteps);
+        if (r->steps)
+            memcpy(r->steps, S->steps, sizeof(rl__step) * (size_t)S->nsteps);
+        else
+            r->nsteps = 0;
+    }
+    r->preemptions = S->preemptions;
+    r->has_value = S->has_checked_value;
+    r->value = S->checked_value;
+
+    int v = __atomic_load_n(&S->verdict, __ATOMIC_ACQUIRE);
+    if (S->crash_actor >= 0 && (v == RL_PASS || v == RL_FAIL)) {
+        /* A crash in the middle of a check still is a crash. */
+        if (v == RL_PASS) {
+            int id = S->crash_actor;
+            v = RL_CRASH;
+            snprintf(r->message, sizeof r->message,
+                     "actor %d (%s, pid %d) died by signal %s", id,
+                     S->actors[id].name, S->crash_pid,
+                     sigabbrev_np(S->crash_signal)
+                         ? sigabbrev_np(S->crash_signal)
+                         : "?");
+        }
+    }
+    if (v != RL_PASS && r->message[0] == '\0') {
+        snprintf(r->message, sizeof r->message, "%s", S->message);
+    } else if (v == RL_PASS && timed_out) {
+        v = RL_TIMEOUT;
+        snprintf(r->message, sizeof r->message,
+                 "the execution passed its %.1f s wall-clock timeout",
+                 timeout);
+        if (p->mode == RL__MODE_CONTROLLED) {
+            int c = S->current;
+            msg_append(r->message, sizeof r->message,
+                       "; actor %d (%s, pid %d) held the token and was "
+                       "blocked outside the scheduler's control",
+                       c, S->actors[c].name, S->actors[c].pid);
+        }
+    } else if (v == RL_PASS && dead_actor >= 0) {
+        v = RL_CRASH;
+        int code = status_code(dead_status);
+        rl__actor *a = &S->actors[dead_actor];
+        if (code < 0)
+            snprintf(r->message, sizeof r->message,
+                     "actor %d (%s, pid %d) was killed by signal SIG%s",
+                     dead_actor, a->name, a->pid,
+                     sigabbrev_np(-code) ? sigabbrev_np(-code) : "?");
+        else
+            snprintf(r->message, sizeof r->message,
+                     "actor %d (%s, pid %d) died without reaching its exit "
+                     "(status %d)",
+                     dead_actor, a->name, a->pid, code);
+    } else if (v == RL_PASS && root_reaped && status_code(root_status)) {
+        int code = status_code(root_status);
+        v = RL_CRASH;
+        if (code < 0)
+            snprintf(r->message, sizeof r->message,
+                     "actor 0 (main) died by signal SIG%s",
+                     sigabbrev_np(-code) ? sigabbrev_np(-code) : "?");
+        else
+            snprintf(r->message, sizeof r->message,
+                     "actor 0 (main) exited with status %d", code);
+    }
+    if (v == RL_PASS) {
+        for (int i = 1; i < S->nactors; i++) {
+            rl__actor *a = &S->actors[i];
+            if (a->state == RL__ACTOR_FINISHED && a->exit_code != 0 &&
+                !a->killed && !a->observed && a->exit_code != 127) {
+                v = RL_CRASH;
+                snprintf(r->message, sizeof r->message,
+                         "actor %d (%s, pid %d) exited with status %d and "
+                         "nobody looked at it",
+                         i, a->name, a->pid, a->exit_code);
+                break;
+            }
+        }
+    }
+    r->verdict = v;
+    return 0;
+}
+
+void rl__exec_result_free(rl__exec_result *r)
+{
+    free(r->steps);
+    free(r->actors);
+    r->steps = NULL;
+    r->actors = NULL;
+    r->nsteps = 0;
+    r->nactors = 0;
+}

@@ -1,0 +1,130 @@
+/* harness.h: the engine that runs executions of scenarios (supervisor,
+ * explore, pct, random, stress, replay, minimize); internal to racelab. */
+#ifndef RL_HARNESS_H
+#define RL_HARNESS_H
+
+#include <stdint.h>
+
+#include "scheduler.h"
+
+typedef enum {
+    RL_MODE_EXPLORE = 0,
+    RL_MODE_PCT,
+    RL_MODE_RANDOM,
+    RL_MODE_STRESS,
+    RL_MODE_REPLAY
+} rl__run_mode;
+
+/* How to run one execution. */
+typedef struct {
+    int mode;            /* RL__MODE_CONTROLLED or RL__MODE_STRESS */
+    int strategy;        /* RL__STRAT_* */
+    uint64_t seed;
+    int pct_depth;
+    long pct_length;     /* expected number of steps, for change points */
+    const uint8_t *prefix;
+    long nprefix;
+    long max_steps;
+    double timeout;
+    double noise;
+} rl__exec_params;
+
+/* What one execution did. */
+typedef struct {
+    int verdict;
+    char message[RL__MSG_LEN];
+    long nsteps;
+    rl__step *steps;     /* malloc'd copy of the trace */
+    int nactors;
+    rl__actor *actors;   /* malloc'd copy of the actor table */
+    long preemptions;
+    int has_value;
+    long value;
+    double duration;
+} rl__exec_result;
+
+/* Runs one execution of the scenario under a supervisor: the root actor in
+ * its own process group, the wall-clock timeout, every process of the
+ * execution killed and reaped before it returns. The caller must not be
+ * an actor. Returns 0 (the outcome is in r, also for ERROR) or a negative
+ * errno when the execution could not be started at all. */
+int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
+                rl__exec_result *r);
+void rl__exec_result_free(rl__exec_result *r);
+
+/* The scenarios linked into this program, in name order. */
+rl_scenario *rl__scenarios(void);
+rl_scenario *rl__scenario_find(const char *name);
+
+/* Replay tokens: "NAME@0x3.1x4.0x2". Encode returns a malloc'd string.
+ * Decode returns 0 and a malloc'd decision array, or -EINVAL with the
+ * reason in rl_last_error. */
+char *rl__token_encode(const char *name, const uint8_t *d, long n);
+int rl__token_decode(const char *token, char **name, uint8_t **d, long *n);
+
+/* The decisions of a trace, shortened to the prefix that a replay (which
+ * runs on without preempting after it) needs. Returns the length. */
+long rl__trace_decisions(const rl__step *steps, long nsteps, uint8_t *out);
+
+/* Options of a search. */
+typedef struct {
+    int mode;            /* rl__run_mode */
+    uint64_t seed;
+    long runs;           /* pct/random/stress executions; explore: limit */
+    int preemptions;     /* explore bound; negative: unbounded */
+    int depth;           /* pct */
+    long max_steps;
+    double timeout;
+    double noise;
+    long shard_index;    /* this slice of the runs, 0-based */
+    long shard_count;    /* 0 or 1: everything */
+} rl__search_opts;
+
+#define RL__HIST_MAX 64
+
+/* The outcome of a search over one scenario. */
+typedef struct {
+    const rl_scenario *sc;
+    int mode;
+    int verdict;         /* of the first failure, or PASS */
+    int as_expected;
+    int exhausted;       /* explore: the bounded space is done */
+    long executions;
+    long failures;
+    long first_failure_run; /* runs to first failure (1-based), 0: none */
+    double duration;
+    rl__exec_result first; /* the first failing execution (if any) */
+    char *token;
+    char *minimized_token;
+    /* stress histogram of rl_check_eq values */
+    int nvalues;
+    long values[RL__HIST_MAX];
+    long counts[RL__HIST_MAX];
+    /* interleaving coverage */
+    long schedule_points;
+    long labels_reached;
+    long pairs_interleaved;
+} rl__search_result;
+
+/* Runs the search the options ask for over one scenario. Returns 0, or a
+ * negative errno when it could not run. */
+int rl__search(const rl_scenario *sc, const rl__search_opts *o,
+               rl__search_result *r);
+void rl__search_result_free(rl__search_result *r);
+
+/* Replays a token. */
+int rl__replay(const char *token, const rl__search_opts *o,
+               rl__search_result *r);
+
+/* Shrinks a failing token to fewer preemptions, then fewer steps, keeping
+ * its verdict. */
+int rl__minimize(const char *token, const rl__search_opts *o,
+                 rl__search_result *r);
+
+/* Whether a verdict meets the scenario's expectation. */
+int rl__as_expected(const rl_scenario *sc, int verdict);
+
+/* Wilson score interval for k failures in n runs, 95%. */
+void rl__wilson(long k, long n, double *lo, double *hi);
+
+#endif /* RL_HARNESS_H */
