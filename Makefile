@@ -133,6 +133,10 @@ $(BUILD)/racelab.pc: Makefile
 test: all $(TEST_BINS) $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) tests/run-tests.sh $(TEST_BINS) $(TEST_SCRIPTS)
 
+run: all
+	@mkdir -p $(BUILD)/report
+	$(BUILD)/racelab run
+
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 test
 

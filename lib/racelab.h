@@ -461,6 +461,13 @@ typedef struct rl_scenario {
  * time. */
 void rl_register(rl_scenario *s);
 
+/* The racelab command line (list, run, replay, minimize) over the
+ * scenarios linked into the calling program: a user's main can be just
+ * `return rl_main(argc, argv);`. Returns the exit status: 0 every scenario
+ * behaved as expected, 1 some did not, 2 bad usage or input, 3 internal
+ * error. */
+int rl_main(int argc, char **argv);
+
 /* Defines and registers a scenario; the block after it is its body:
  *   RL_SCENARIO(counter_unlocked, "counter.unlocked",
  *               .summary = "...", .expect = RL_EXPECT_BUG) { ... } */

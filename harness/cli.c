@@ -1,0 +1,488 @@
+/* cli.c: rl_main, the racelab command line over the scenarios linked into
+ * the program: list, run, replay, minimize. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define EXIT_OK 0
+#define EXIT_UNEXPECTED 1
+#define EXIT_USAGE 2
+#define EXIT_INTERNAL 3
+
+static const char *prog = "racelab";
+static int use_color;
+
+static const char *color(const char *code)
+{
+    return use_color ? code : "";
+}
+
+static void setup_color(const char *mode)
+{
+    if (mode && strcmp(mode, "always") == 0)
+        use_color = 1;
+    else if (mode && strcmp(mode, "never") == 0)
+        use_color = 0;
+    else
+        use_color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+}
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static void print_help(void)
+{
+    printf("usage: %s COMMAND [OPTIONS]\n"
+           "\n"
+           "Find, reproduce and explain races between processes.\n"
+           "\n"
+           "commands:\n"
+           "  list [--json]                 the scenarios and what they "
+           "expect\n"
+           "  run [PATTERN...] [OPTIONS]    run scenarios (glob patterns; "
+           "none = all)\n"
+           "  replay TOKEN [--trace]        run exactly one interleaving "
+           "again\n"
+           "  minimize TOKEN                shrink a failing token\n"
+           "\n"
+           "run options:\n"
+           "  --mode explore|pct|random|stress   (default explore)\n"
+           "  --seed N            seed of pct, random and stress (default "
+           "from the clock)\n"
+           "  --runs N            executions of pct/random/stress (100); "
+           "explore: limit\n"
+           "  --preemptions K     explore bound (default 2, -1 "
+           "unbounded)\n"
+           "  --depth D           pct depth (default 3)\n"
+           "  --max-steps N       schedule points per execution "
+           "(10000)\n"
+           "  --timeout S         wall clock per execution in seconds "
+           "(10)\n"
+           "  --noise P           stress: noise probability at each "
+           "point\n"
+           "  --shard I/N         run the I-th of N slices of the runs\n"
+           "  --color=auto|always|never\n"
+           "\n"
+           "exit status: 0 as expected, 1 some scenario was not, 2 bad "
+           "usage or input,\n"
+           "3 internal error.\n",
+           prog);
+}
+
+static const char *mode_name(int m)
+{
+    static const char *const names[] = {"explore", "pct", "random",
+                                        "stress", "replay"};
+    return m >= 0 && m <= RL_MODE_REPLAY ? names[m] : "?";
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (strcmp(argv[i], "--help") == 0) {
+            printf("usage: %s list [--json]\n", prog);
+            return EXIT_OK;
+        } else
+            return usage_error("list: unknown option '%s'", argv[i]);
+    }
+    if (json)
+        printf("[");
+    int first = 1;
+    for (rl_scenario *s = rl__scenarios(); s; s = s->next) {
+        const char *exp = s->expect == RL_EXPECT_BUG ? "bug" : "clean";
+        if (json) {
+            printf("%s\n  {\"name\": \"%s\", \"expect\": \"%s\", "
+                   "\"expect_verdict\": \"%s\", \"summary\": \"",
+                   first ? "" : ",", s->name, exp,
+                   s->expect == RL_EXPECT_BUG && s->expect_verdict
+                       ? rl_verdict_name(s->expect_verdict)
+                       : "");
+            for (const char *c = s->summary ? s->summary : ""; *c; c++) {
+                if (*c == '"' || *c == '\\')
+                    printf("\\%c", *c);
+                else if ((unsigned char)*c < 0x20)
+                    printf("\\u%04x", *c);
+                else
+                    putchar(*c);
+            }
+            printf("\"}");
+        } else {
+            char e[32];
+            snprintf(e, sizeof e, "%s%s%s", exp,
+                     s->expect == RL_EXPECT_BUG && s->expect_verdict ? ":"
+                                                                     : "",
+                     s->expect == RL_EXPECT_BUG && s->expect_verdict
+                         ? rl_verdict_name(s->expect_verdict)
+                         : "");
+            printf("%-28s %-15s %s\n", s->name, e,
+                   s->summary ? s->summary : "");
+        }
+        first = 0;
+    }
+    if (json)
+        printf("\n]\n");
+    return EXIT_OK;
+}
+
+static void print_trace(const rl__exec_result *e)
+{
+    printf("%5s %5s %7s  %-10s %-18s %-12s %s\n", "step", "actor", "pid",
+           "op", "object", "value", "where");
+    for (long i = 0; i < e->nsteps; i++) {
+        const rl__step *s = &e->steps[i];
+        char obj[32] = "", val[24] = "", where[96] = "";
+        if (s->obj)
+            snprintf(obj, sizeof obj, "%p%s", s->obj,
+                     s->op == RL_OP_LOAD || s->op == RL_OP_STORE ||
+                             s->op == RL_OP_FETCH_ADD
+                         ? (s->shared ? "" : " priv")
+                         : "");
+        if (s->has_value)
+            snprintf(val, sizeof val, "%ld", s->value);
+        if (s->file[0])
+            snprintf(where, sizeof where, "%s %s:%d", s->label, s->file,
+                     s->line);
+        else
+            snprintf(where, sizeof where, "%s", s->label);
+        printf("%5ld %5d %7d  %-10s %-18s %-12s %s\n", i, s->actor, s->pid,
+               rl__op_name((rl__op)s->op), obj, val, where);
+    }
+}
+
+static void print_result(const rl__search_result *r, uint64_t seed)
+{
+    const rl_scenario *sc = r->sc;
+    const char *mark = r->as_expected ? "ok" : "UNEXPECTED";
+    const char *col = r->as_expected ? "\033[32m" : "\033[31m";
+    printf("%s%-10s%s %-28s %-9s %-8s %6ld executions %8.3fs",
+           color(col), mark, color("\033[0m"), sc->name,
+           rl_verdict_name(r->verdict), mode_name(r->mode), r->executions,
+           r->duration);
+    if (r->mode == RL_MODE_EXPLORE && r->verdict == RL_PASS)
+        printf("  %s", r->exhausted ? "exhausted" : "limit reached");
+    if (r->mode == RL_MODE_STRESS) {
+        double lo, hi;
+        rl__wilson(r->failures, r->executions, &lo, &hi);
+        printf("  failures %ld/%ld rate %.3f [%.3f, %.3f]", r->failures,
+               r->executions, r->executions ? (double)r->failures /
+                                                  (double)r->executions
+                                            : 0.0,
+               lo, hi);
+    }
+    printf("\n");
+    if (r->verdict != RL_PASS) {
+        printf("    %s\n", r->first.message);
+        if (r->token)
+            printf("    replay: %s replay '%s'\n", prog, r->token);
+    }
+    (void)seed;
+}
+
+typedef struct {
+    rl__search_opts o;
+    int json_stdout;
+} run_cfg;
+
+static int cmd_run(int argc, char **argv)
+{
+    rl__search_opts o;
+    memset(&o, 0, sizeof o);
+    o.mode = RL_MODE_EXPLORE;
+    o.preemptions = 2;
+    o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
+    const char *color_mode = "auto";
+    static const struct option opts[] = {
+        {"mode", required_argument, 0, 'm'},
+        {"seed", required_argument, 0, 's'},
+        {"runs", required_argument, 0, 'r'},
+        {"preemptions", required_argument, 0, 'p'},
+        {"depth", required_argument, 0, 'd'},
+        {"max-steps", required_argument, 0, 'M'},
+        {"timeout", required_argument, 0, 't'},
+        {"noise", required_argument, 0, 'n'},
+        {"shard", required_argument, 0, 'S'},
+        {"jobs", required_argument, 0, 'j'},
+        {"color", required_argument, 0, 'c'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    optind = 1;
+    opterr = 0;
+    int c;
+    long v;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            if (strcmp(optarg, "explore") == 0)
+                o.mode = RL_MODE_EXPLORE;
+            else if (strcmp(optarg, "pct") == 0)
+                o.mode = RL_MODE_PCT;
+            else if (strcmp(optarg, "random") == 0)
+                o.mode = RL_MODE_RANDOM;
+            else if (strcmp(optarg, "stress") == 0)
+                o.mode = RL_MODE_STRESS;
+            else
+                return usage_error("--mode must be explore, pct, random or "
+                                   "stress, not '%s'",
+                                   optarg);
+            break;
+        case 's': {
+            char *end;
+            errno = 0;
+            unsigned long long s = strtoull(optarg, &end, 0);
+            if (errno || end == optarg || *end)
+                return usage_error("--seed takes a number, not '%s'",
+                                   optarg);
+            o.seed = s;
+            break;
+        }
+        case 'r':
+            if (parse_long(optarg, 1, 100000000, &v) < 0)
+                return usage_error("--runs takes 1..100000000, not '%s'",
+                                   optarg);
+            o.runs = v;
+            break;
+        case 'p':
+            if (parse_long(optarg, -1, 1000, &v) < 0)
+                return usage_error("--preemptions takes -1 (unbounded) to "
+                                   "1000, not '%s'",
+                                   optarg);
+            o.preemptions = (int)v;
+            break;
+        case 'd':
+            if (parse_long(optarg, 1, 8, &v) < 0)
+                return usage_error("--depth takes 1..8, not '%s'", optarg);
+            o.depth = (int)v;
+            break;
+        case 'M':
+            if (parse_long(optarg, 1, 10000000, &v) < 0)
+                return usage_error("--max-steps takes 1..10000000, not "
+                                   "'%s'",
+                                   optarg);
+            o.max_steps = v;
+            break;
+        case 't':
+            if (parse_double(optarg, 0.001, 86400, &o.timeout) < 0)
+                return usage_error("--timeout takes seconds in "
+                                   "0.001..86400, not '%s'",
+                                   optarg);
+            break;
+        case 'n':
+            if (parse_double(optarg, 0, 1, &o.noise) < 0)
+                return usage_error("--noise takes a probability in 0..1, "
+                                   "not '%s'",
+                                   optarg);
+            break;
+        case 'S': {
+            long i, n;
+            char *slash = strchr(optarg, '/');
+            if (!slash)
+                return usage_error("--shard takes I/N, e.g. 0/4, not '%s'",
+                                   optarg);
+            *slash = '\0';
+            if (parse_long(optarg, 0, 1000000, &i) < 0 ||
+                parse_long(slash + 1, 1, 1000000, &n) < 0 || i >= n)
+                return usage_error("--shard takes I/N with 0 <= I < N");
+            o.shard_index = i;
+            o.shard_count = n;
+            break;
+        }
+        case 'j':
+            if (parse_long(optarg, 1, 1024, &v) < 0)
+                return usage_error("--jobs takes 1..1024, not '%s'",
+                                   optarg);
+            break;
+        case 'c':
+            color_mode = optarg;
+            if (strcmp(optarg, "auto") && strcmp(optarg, "always") &&
+                strcmp(optarg, "never"))
+                return usage_error("--color takes auto, always or never");
+            break;
+        case 'h':
+            print_help();
+            return EXIT_OK;
+        default:
+            return usage_error("run: unknown or incomplete option '%s' "
+                               "(see %s --help)",
+                               argv[optind - 1], prog);
+        }
+    }
+    setup_color(color_mode);
+    int npat = argc - optind;
+    char **pats = argv + optind;
+    int *used = calloc((size_t)npat + 1, sizeof *used);
+    int selected = 0;
+    for (rl_scenario *s = rl__scenarios(); s; s = s->next) {
+        int take = npat == 0;
+        for (int i = 0; i < npat; i++)
+            if (fnmatch(pats[i], s->name, 0) == 0)
+                take = used[i] = 1;
+        selected += take;
+    }
+    for (int i = 0; i < npat; i++) {
+        if (!used[i]) {
+            free(used);
+            return usage_error("no scenario matches '%s' (%s list shows "
+                               "them)",
+                               pats[i], prog);
+        }
+    }
+    free(used);
+    if (selected == 0)
+        return usage_error("no scenarios are linked into this program");
+    fprintf(stderr, "%s: mode %s, seed %" PRIu64 ", %d scenario%s\n", prog,
+            mode_name(o.mode), o.seed, selected, selected == 1 ? "" : "s");
+    int unexpected = 0, internal = 0;
+    for (rl_scenario *s = rl__scenarios(); s; s = s->next) {
+        int take = npat == 0;
+        for (int i = 0; i < npat; i++)
+            if (fnmatch(pats[i], s->name, 0) == 0)
+                take = 1;
+        if (!take)
+            continue;
+        rl__search_result r;
+        int err = rl__search(s, &o, &r);
+        if (err < 0) {
+            fprintf(stderr, "%s: %s: %s\n", prog, s->name,
+                    rl_last_error()[0] ? rl_last_error() : rl_strerror(err));
+            internal = 1;
+            rl__search_result_free(&r);
+            continue;
+        }
+        print_result(&r, o.seed);
+        unexpected |= !r.as_expected;
+        rl__search_result_free(&r);
+        fflush(stdout);
+    }
+    fprintf(stderr, "%s: reproduce with: %s run --mode %s --seed %" PRIu64
+                    "\n",
+            prog, prog, mode_name(o.mode), o.seed);
+    if (internal)
+        return EXIT_INTERNAL;
+    return unexpected ? EXIT_UNEXPECTED : EXIT_OK;
+}
+
+static int cmd_replay(int argc, char **argv, int minimize)
+{
+    int trace = 0;
+    const char *token = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--trace") == 0 && !minimize)
+            trace = 1;
+        else if (strcmp(argv[i], "--help") == 0) {
+            printf("usage: %s %s TOKEN%s\n", prog,
+                   minimize ? "minimize" : "replay",
+                   minimize ? "" : " [--trace]");
+            return EXIT_OK;
+        } else if (argv[i][0] == '-' && argv[i][1])
+            return usage_error("unknown option '%s'", argv[i]);
+        else if (token)
+            return usage_error("one token at a time");
+        else
+            token = argv[i];
+    }
+    if (!token)
+        return usage_error("%s needs a TOKEN such as counter.unlocked@0x3.1x2",
+                           minimize ? "minimize" : "replay");
+    rl__search_opts o;
+    memset(&o, 0, sizeof o);
+    rl__search_result r;
+    int err = minimize ? rl__minimize(token, &o, &r)
+                       : rl__replay(token, &o, &r);
+    if (err < 0) {
+        fprintf(stderr, "%s: %s\n", prog, rl_last_error());
+        rl__search_result_free(&r);
+        return err == -EINVAL || err == -ENOENT ? EXIT_USAGE
+                                                : EXIT_INTERNAL;
+    }
+    setup_color("auto");
+    if (minimize) {
+        printf("%s %s\n", rl_verdict_name(r.verdict), r.first.message);
+        printf("minimized: %s (%ld executions tried)\n", r.minimized_token,
+               r.executions);
+        printf("replay: %s replay '%s'\n", prog, r.minimized_token);
+    } else {
+        printf("%s%s%s %s\n",
+               color(r.verdict == RL_PASS ? "\033[32m" : "\033[31m"),
+               rl_verdict_name(r.verdict), color("\033[0m"),
+               r.first.message);
+        if (trace)
+            print_trace(&r.first);
+    }
+    int code = r.verdict == RL_ERROR ? EXIT_USAGE : EXIT_OK;
+    rl__search_result_free(&r);
+    return code;
+}
+
+int rl_main(int argc, char **argv)
+{
+    setlocale(LC_NUMERIC, "C");
+    if (argc < 2) {
+        print_help();
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+        strcmp(cmd, "help") == 0) {
+        print_help();
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("racelab %s\n", RL_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "list") == 0)
+        return cmd_list(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "replay") == 0)
+        return cmd_replay(argc - 1, argv + 1, 0);
+    if (strcmp(cmd, "minimize") == 0)
+        return cmd_replay(argc - 1, argv + 1, 1);
+    return usage_error("unknown command '%s' (see %s --help)", cmd, prog);
+}
