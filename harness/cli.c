@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "../reports/report.h"
 
 #define EXIT_OK 0
 #define EXIT_UNEXPECTED 1
@@ -88,13 +89,6 @@ static void print_help(void)
            "usage or input,\n"
            "3 internal error.\n",
            prog);
-}
-
-static const char *mode_name(int m)
-{
-    static const char *const names[] = {"explore", "pct", "random",
-                                        "stress", "replay"};
-    return m >= 0 && m <= RL_MODE_REPLAY ? names[m] : "?";
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -202,7 +196,7 @@ static void print_result(const rl__search_result *r, uint64_t seed)
     const char *col = r->as_expected ? "\033[32m" : "\033[31m";
     printf("%s%-10s%s %-28s %-9s %-8s %6ld executions %8.3fs",
            color(col), mark, color("\033[0m"), sc->name,
-           rl_verdict_name(r->verdict), mode_name(r->mode), r->executions,
+           rl_verdict_name(r->verdict), rl__mode_name(r->mode), r->executions,
            r->duration);
     if (r->mode == RL_MODE_EXPLORE && r->verdict == RL_PASS)
         printf("  %s", r->exhausted ? "exhausted" : "limit reached");
@@ -224,13 +218,33 @@ static void print_result(const rl__search_result *r, uint64_t seed)
     (void)seed;
 }
 
-typedef struct {
-    rl__search_opts o;
-    int json_stdout;
-} run_cfg;
+static char *join_args(int argc, char **argv)
+{
+    size_t len = 1;
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 3;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    s[0] = '\0';
+    for (int i = 0; i < argc; i++) {
+        if (i)
+            strcat(s, " ");
+        int quote = strpbrk(argv[i], " \t*?[") != NULL;
+        if (quote)
+            strcat(s, "'");
+        strcat(s, argv[i]);
+        if (quote)
+            strcat(s, "'");
+    }
+    return s;
+}
+
+static char *full_argv_line;
 
 static int cmd_run(int argc, char **argv)
 {
+    const char *json_path = NULL;
     rl__search_opts o;
     memset(&o, 0, sizeof o);
     o.mode = RL_MODE_EXPLORE;
@@ -249,6 +263,7 @@ static int cmd_run(int argc, char **argv)
         {"shard", required_argument, 0, 'S'},
         {"jobs", required_argument, 0, 'j'},
         {"color", required_argument, 0, 'c'},
+        {"json", required_argument, 0, 'J'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     optind = 1;
@@ -343,6 +358,9 @@ static int cmd_run(int argc, char **argv)
                 strcmp(optarg, "never"))
                 return usage_error("--color takes auto, always or never");
             break;
+        case 'J':
+            json_path = optarg;
+            break;
         case 'h':
             print_help();
             return EXIT_OK;
@@ -376,8 +394,14 @@ static int cmd_run(int argc, char **argv)
     if (selected == 0)
         return usage_error("no scenarios are linked into this program");
     fprintf(stderr, "%s: mode %s, seed %" PRIu64 ", %d scenario%s\n", prog,
-            mode_name(o.mode), o.seed, selected, selected == 1 ? "" : "s");
-    int unexpected = 0, internal = 0;
+            rl__mode_name(o.mode), o.seed, selected, selected == 1 ? "" : "s");
+    int unexpected = 0, internal = 0, nres = 0;
+    rl__search_result *results = calloc((size_t)selected, sizeof *results);
+    if (!results)
+        return EXIT_INTERNAL;
+    char started[32];
+    time_t now = time(NULL);
+    strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     for (rl_scenario *s = rl__scenarios(); s; s = s->next) {
         int take = npat == 0;
         for (int i = 0; i < npat; i++)
@@ -385,23 +409,34 @@ static int cmd_run(int argc, char **argv)
                 take = 1;
         if (!take)
             continue;
-        rl__search_result r;
-        int err = rl__search(s, &o, &r);
+        rl__search_result *r = &results[nres];
+        int err = rl__search(s, &o, r);
         if (err < 0) {
             fprintf(stderr, "%s: %s: %s\n", prog, s->name,
                     rl_last_error()[0] ? rl_last_error() : rl_strerror(err));
             internal = 1;
-            rl__search_result_free(&r);
+            rl__search_result_free(r);
             continue;
         }
-        print_result(&r, o.seed);
-        unexpected |= !r.as_expected;
-        rl__search_result_free(&r);
+        nres++;
+        print_result(r, o.seed);
+        unexpected |= !r->as_expected;
         fflush(stdout);
     }
+    if (json_path) {
+        rl__report rep = {results, nres, o.seed, started, full_argv_line};
+        int err = rl__report_to_file(json_path, &rep, rl__report_json);
+        if (err < 0) {
+            fprintf(stderr, "%s: %s\n", prog, rl_last_error());
+            internal = 1;
+        }
+    }
+    for (int i = 0; i < nres; i++)
+        rl__search_result_free(&results[i]);
+    free(results);
     fprintf(stderr, "%s: reproduce with: %s run --mode %s --seed %" PRIu64
                     "\n",
-            prog, prog, mode_name(o.mode), o.seed);
+            prog, prog, rl__mode_name(o.mode), o.seed);
     if (internal)
         return EXIT_INTERNAL;
     return unexpected ? EXIT_UNEXPECTED : EXIT_OK;
@@ -462,6 +497,8 @@ static int cmd_replay(int argc, char **argv, int minimize)
 int rl_main(int argc, char **argv)
 {
     setlocale(LC_NUMERIC, "C");
+    free(full_argv_line);
+    full_argv_line = join_args(argc, argv);
     if (argc < 2) {
         print_help();
         return EXIT_USAGE;
