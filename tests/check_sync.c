@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -94,6 +95,34 @@ static void wait_for(const int *p, int want)
 {
     ck_assert_msg(wait_until(p, want) == 0, "waited too long for %d (have "
                   "%d)", want, load(p));
+}
+
+/* Waits until process pid sleeps in a futex wait (a blocked racelab
+ * wait), from /proc/PID/syscall. Where that file cannot be read, waits a
+ * moment instead. */
+static void wait_blocked(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+    double end = now() + patience();
+    for (;;) {
+        FILE *f = fopen(path, "re");
+        long nr = -1;
+        if (!f) {
+            rl_test_sleep(0.2);
+            return;
+        }
+        int got = fscanf(f, "%ld", &nr);
+        fclose(f);
+        if (got != 1) {
+            rl_test_sleep(0.2);
+            return;
+        }
+        if (nr == SYS_futex)
+            return;
+        ck_assert_msg(now() < end, "process %d never blocked", (int)pid);
+        rl_test_sleep(0.002);
+    }
 }
 
 /* The objects and flags a test shares with its children. */
@@ -422,13 +451,26 @@ START_TEST(event_wakes_every_waiting_process)
     pid_t pids[3];
     for (int i = 0; i < 3; i++)
         pids[i] = child(event_waiter, s);
-    wait_for(&s->ready, 3);
-    rl_test_sleep(0.05); /* let them block; correct either way */
+    for (int i = 0; i < 3; i++)
+        wait_blocked(pids[i]);
     ck_assert_int_eq(rl_event_is_set(s->ev), 0);
     ck_assert_int_eq(rl_event_set(s->ev), 0);
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq(reap(pids[i]), 0);
     ck_assert_int_eq(rl_event_is_set(s->ev), 1);
+    rl_event_free(s->ev);
+}
+END_TEST
+
+START_TEST(event_set_then_clear_still_wakes_waiter)
+{
+    shared *s = make_shared();
+    s->ev = rl_event_new();
+    pid_t pid = child(event_waiter, s);
+    wait_blocked(pid);
+    ck_assert_int_eq(rl_event_set(s->ev), 0);
+    ck_assert_int_eq(rl_event_clear(s->ev), 0);
+    ck_assert_int_eq(reap(pid), 0);
     rl_event_free(s->ev);
 }
 END_TEST
@@ -916,6 +958,7 @@ static Suite *sync_suite(void)
     tc = rl_test_tcase("event", 30);
     tcase_add_test(tc, event_wakes_every_waiting_process);
     tcase_add_test(tc, event_set_clear_and_timeout);
+    tcase_add_test(tc, event_set_then_clear_still_wakes_waiter);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("condition", 30);
     tcase_add_test(tc, cond_notify_one_wakes_exactly_one_in_order);
