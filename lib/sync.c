@@ -149,7 +149,8 @@ static int lock_acquire(struct rl_lock *l, double timeout, const char *what)
         int r;
         if (timeout == 0) {
             r = pthread_mutex_trylock(&l->m);
-        } else if (deadline < 0) {
+        } else if (deadline < 0 || timeout > 1e9) {
+            /* Beyond 30 years is forever, and keeps time_t in range. */
             r = pthread_mutex_lock(&l->m);
         } else {
             struct timespec ts;
