@@ -1447,9 +1447,11 @@ int rl_process_kill(rl_process *p)
 
 int rl_process_is_alive(rl_process *p)
 {
-    if (!p || p->state != ST_RUNNING)
+    if (!p || p->state == ST_NEW || p->state == ST_DONE)
         return 0;
-    if (p->owner != getpid())
+    /* A child lost with its server, or one this process did not start,
+     * can only be probed. */
+    if (p->state == ST_LOST || p->owner != getpid())
         return kill(p->pid, 0) == 0;
     return poll_once(p) == 0;
 }

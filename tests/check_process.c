@@ -562,12 +562,17 @@ START_TEST(forkserver_restarts_after_death)
     pid_t lost_pid = rl_process_pid(lost);
     ck_assert_int_eq(kill(server, SIGKILL), 0);
     wait_dead(server);
+    ck_assert_int_eq(rl_process_join(lost, 10), -ECHILD);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "fork server"));
+    int code;
+    ck_assert_int_eq(rl_process_exitcode(lost, &code), -ECHILD);
+    ck_assert_int_eq(rl_process_is_alive(lost), 1);
     /* Its orphan came to this subreaper: let it end and reap it here. */
     set_word(&s->go);
     int st;
     ck_assert_int_eq(waitpid(lost_pid, &st, 0), lost_pid);
-    ck_assert_int_eq(rl_process_join(lost, 10), -ECHILD);
-    ck_assert_ptr_nonnull(strstr(rl_last_error(), "fork server"));
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 5);
+    ck_assert_int_eq(rl_process_is_alive(lost), 0);
     ck_assert_int_eq(rl_process_free(lost), 0);
 
     s->code = 4;
