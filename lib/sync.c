@@ -65,6 +65,7 @@ static void set_owner(struct rl_lock *l)
     __atomic_store_n(&l->owner_tid, gettid(), __ATOMIC_RELAXED);
 }
 
+/* Forgets the holder; called just before the mutex is unlocked. */
 static void clear_owner(struct rl_lock *l)
 {
     __atomic_store_n(&l->owner_pid, 0, __ATOMIC_RELAXED);
@@ -98,6 +99,8 @@ static int process_exiting(pid_t pid)
     return state == 'Z' || state == 'X' || (flags & 0x4) != 0;
 }
 
+/* Allocates and initialises a lock of size bytes in the arena. Returns
+ * NULL (with rl_last_error set) when the arena is full. */
 static struct rl_lock *lock_make(int recursive, size_t size)
 {
     struct rl_lock *l = rl_shared_alloc(size);
@@ -206,7 +209,10 @@ static int lock_acquire(struct rl_lock *l, double timeout, const char *what)
                 break;
             continue;
         }
-        rl__block(l, &l->word, seen, deadline, what);
+        char reason[128];
+        snprintf(reason, sizeof reason, "%s: held by pid %d", what,
+                 (int)owner);
+        rl__block(l, &l->word, seen, deadline, reason);
     }
     if (counted)
         __atomic_sub_fetch(&l->waiters, 1, __ATOMIC_SEQ_CST);
