@@ -2,6 +2,7 @@
  * barriers shared between forked processes. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -324,6 +325,35 @@ START_TEST(rlock_recursion_and_owner)
     ck_assert_int_eq(reap(child(rlock_take_when_free, s)), 0);
     ck_assert_int_eq(rl_rlock_acquire(NULL, 0), -EINVAL);
     rl_rlock_free(s->rlock);
+}
+END_TEST
+
+static void *release_from_thread(void *arg)
+{
+    shared *s = arg;
+    s->result[0] = rl_rlock_release(s->rlock);
+    s->result[1] = rl_lock_release(s->lock);
+    s->result[2] = rl_rlock_acquire(s->rlock, 0);
+    return NULL;
+}
+
+START_TEST(locks_belong_to_a_thread)
+{
+    shared *s = make_shared();
+    s->rlock = rl_rlock_new();
+    s->lock = rl_lock_new();
+    ck_assert_int_eq(rl_rlock_acquire(s->rlock, 0), 0);
+    ck_assert_int_eq(rl_lock_acquire(s->lock, 0), 0);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, release_from_thread, s), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(s->result[0], -EPERM);
+    ck_assert_int_eq(s->result[1], -EPERM);
+    ck_assert_int_eq(s->result[2], -EAGAIN);
+    ck_assert_int_eq(rl_rlock_release(s->rlock), 0);
+    ck_assert_int_eq(rl_lock_release(s->lock), 0);
+    rl_rlock_free(s->rlock);
+    rl_lock_free(s->lock);
 }
 END_TEST
 
@@ -949,6 +979,7 @@ static Suite *sync_suite(void)
     tc = rl_test_tcase("rlock", 30);
     tcase_add_test(tc, rlock_recursion_and_owner);
     tcase_add_test(tc, rlock_robust_after_owner_killed);
+    tcase_add_test(tc, locks_belong_to_a_thread);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("semaphore", 30);
     tcase_add_test(tc, sem_limits_concurrency_across_processes);
