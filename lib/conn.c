@@ -357,6 +357,40 @@ static int wait_io(struct rl_conn *c, short events, double deadline)
     }
 }
 
+/* Takes the read or write lock m of end c. Under a scheduler a holder may
+ * be waiting in the middle of a message for another actor, so the lock is
+ * never waited for in the kernel: the caller waits on the pair's word,
+ * which unlock_end publishes. */
+static void lock_end(struct rl_conn *c, pthread_mutex_t *m)
+{
+    if (!rl__controlled()) {
+        rl__mutex_lock(m);
+        return;
+    }
+    for (;;) {
+        uint32_t seen = __atomic_load_n(c->word, __ATOMIC_ACQUIRE);
+        int r = pthread_mutex_trylock(m);
+        if (r == 0)
+            return;
+        if (r == EOWNERDEAD) {
+            pthread_mutex_consistent(m);
+            return;
+        }
+        snprintf(block_reason, sizeof block_reason,
+                 "connection fd %d: another actor is in the middle of a "
+                 "message", c->fd);
+        rl__block(c, c->word, seen, -1, block_reason);
+    }
+}
+
+/* Releases a lock taken with lock_end. */
+static void unlock_end(struct rl_conn *c, pthread_mutex_t *m)
+{
+    rl__mutex_unlock(m);
+    if (rl__controlled())
+        rl__publish(c->word);
+}
+
 /* Reads exactly len bytes. Returns 0, RL_EOF when the stream ended before
  * the first byte, -EPROTO when it ended after it, or -errno. Once started
  * it waits as long as it takes: the sender is in the middle of a message. */
@@ -452,7 +486,7 @@ int rl_conn_send(rl_conn *c, const void *buf, size_t len)
     if (!buf && len)
         return rl__fail(-EINVAL, "rl_conn_send: NULL buffer");
     uint64_t hdr = len;
-    rl__mutex_lock(&c->wlock);
+    lock_end(c, &c->wlock);
     if (c->duplex) {
         r = write_full(c, &hdr, HDR_LEN);
         if (r == 0)
@@ -460,7 +494,7 @@ int rl_conn_send(rl_conn *c, const void *buf, size_t len)
     } else {
         r = write_message_pipe(c, &hdr, buf, len);
     }
-    rl__mutex_unlock(&c->wlock);
+    unlock_end(c, &c->wlock);
     rl__publish(c->word);
     if (r == -EPIPE)
         return rl__fail(r, "rl_conn_send: no process holds the receiving "
@@ -512,7 +546,7 @@ ssize_t rl_conn_recv(rl_conn *c, void *buf, size_t cap, double timeout)
     for (;;) {
         ssize_t out = 0;
         int have = 0;
-        rl__mutex_lock(&c->rlock);
+        lock_end(c, &c->rlock);
         if (c->has_pending) {
             have = 1;
             out = c->pending > cap ? keep_pending(c, c->pending, cap)
@@ -540,7 +574,7 @@ ssize_t rl_conn_recv(rl_conn *c, void *buf, size_t cap, double timeout)
                     out = read_payload(c, buf, len);
             }
         }
-        rl__mutex_unlock(&c->rlock);
+        unlock_end(c, &c->rlock);
         if (have) {
             if (out >= 0)
                 rl__publish(c->word); /* room for a waiting sender */
