@@ -632,6 +632,74 @@ START_TEST(no_descriptor_leaks)
 }
 END_TEST
 
+/* ---- every start method ---- */
+
+typedef struct {
+    rl_conn *a, *b;
+} ends;
+
+/* Runs in a child of any start method: echoes one message back reversed
+ * over the duplex pair, then reports which ends it holds. */
+static int child_echo(void *arg)
+{
+    ends *e = arg;
+    if (rl_conn_close(e->a) != 0)
+        return 1;
+    if (rl_conn_close(e->a) != -EBADF)
+        return 2;
+    char buf[64];
+    ssize_t n = rl_conn_recv(e->b, buf, sizeof buf, 20);
+    if (n < 0)
+        return 3;
+    char out[64];
+    for (ssize_t i = 0; i < n; i++)
+        out[i] = buf[n - 1 - i];
+    if (rl_conn_send(e->b, out, (size_t)n) != 0)
+        return 4;
+    int fds[16];
+    return rl__conn_held_fds(fds, 16) == 1 ? 0 : 5;
+}
+
+static void check_method(rl_start_method m)
+{
+    ends *e = rl_shared_alloc(sizeof *e);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(rl_pipe(&e->a, &e->b, 1), 0);
+    rl_process *p;
+    rl_process_opts o = {.method = m};
+    ck_assert_int_eq(rl_process_start(&p, child_echo, e, &o), 0);
+    ck_assert_int_eq(rl_conn_close(e->b), 0);
+    ck_assert_int_eq(rl_conn_send(e->a, "racelab", 7), 0);
+    char buf[64];
+    ck_assert_int_eq(rl_conn_recv(e->a, buf, sizeof buf, 20), 7);
+    ck_assert(memcmp(buf, "baleca" "r", 7) == 0);
+    /* The child's copy of b goes with it: then EOF. */
+    ck_assert_int_eq(rl_conn_recv(e->a, buf, sizeof buf, 20), RL_EOF);
+    ck_assert_int_eq(rl_process_join(p, 20), 0);
+    int code = -1;
+    ck_assert_int_eq(rl_process_exitcode(p, &code), 0);
+    ck_assert_int_eq(code, 0);
+    ck_assert_int_eq(rl_process_free(p), 0);
+}
+
+START_TEST(ends_pass_to_a_forked_child)
+{
+    check_method(RL_START_FORK);
+}
+END_TEST
+
+START_TEST(ends_pass_to_a_spawned_child)
+{
+    check_method(RL_START_SPAWN);
+}
+END_TEST
+
+START_TEST(ends_pass_to_a_forkserver_child)
+{
+    check_method(RL_START_FORKSERVER);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("conn");
@@ -665,6 +733,11 @@ int main(void)
     tc = rl_test_tcase("registry", 20);
     tcase_add_test(tc, held_fds_and_adopt);
     tcase_add_test(tc, no_descriptor_leaks);
+    suite_add_tcase(s, tc);
+    tc = rl_test_tcase("start methods", 30);
+    tcase_add_test(tc, ends_pass_to_a_forked_child);
+    tcase_add_test(tc, ends_pass_to_a_spawned_child);
+    tcase_add_test(tc, ends_pass_to_a_forkserver_child);
     suite_add_tcase(s, tc);
     return rl_test_main(s);
 }
