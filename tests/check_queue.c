@@ -417,6 +417,71 @@ START_TEST(signals_do_not_break_a_blocking_get)
 }
 END_TEST
 
+/* ---- every start method ---- */
+
+/* Runs in a child of any start method: doubles every number it gets until
+ * the queue is closed, and marks each one done. */
+static int child_double(void *arg)
+{
+    rl_queue **qs = arg;
+    for (;;) {
+        int v;
+        ssize_t n = rl_queue_get(qs[0], &v, sizeof v, 20);
+        if (n == -EPIPE)
+            return 0;
+        if (n != sizeof v)
+            return 1;
+        v *= 2;
+        if (rl_queue_put(qs[1], &v, sizeof v, 20) != 0)
+            return 2;
+        if (rl_queue_task_done(qs[0]) != 0)
+            return 3;
+    }
+}
+
+static void check_method(rl_start_method m)
+{
+    rl_queue **qs = rl_shared_alloc(2 * sizeof *qs);
+    ck_assert_ptr_nonnull(qs);
+    qs[0] = rl_queue_new(3, 1);
+    qs[1] = rl_queue_new(0, 0);
+    rl_process *p;
+    rl_process_opts o = {.method = m};
+    ck_assert_int_eq(rl_process_start(&p, child_double, qs, &o), 0);
+    for (int i = 0; i < 50; i++)
+        ck_assert_int_eq(rl_queue_put(qs[0], &i, sizeof i, 20), 0);
+    ck_assert_int_eq(rl_queue_join(qs[0], 20), 0);
+    for (int i = 0; i < 50; i++) {
+        int v;
+        ck_assert_int_eq(rl_queue_get(qs[1], &v, sizeof v, 0), sizeof v);
+        ck_assert_int_eq(v, 2 * i);
+    }
+    ck_assert_int_eq(rl_queue_close(qs[0]), 0);
+    ck_assert_int_eq(rl_process_join(p, 20), 0);
+    int code = -1;
+    ck_assert_int_eq(rl_process_exitcode(p, &code), 0);
+    ck_assert_int_eq(code, 0);
+    ck_assert_int_eq(rl_process_free(p), 0);
+}
+
+START_TEST(queue_serves_a_forked_child)
+{
+    check_method(RL_START_FORK);
+}
+END_TEST
+
+START_TEST(queue_serves_a_spawned_child)
+{
+    check_method(RL_START_SPAWN);
+}
+END_TEST
+
+START_TEST(queue_serves_a_forkserver_child)
+{
+    check_method(RL_START_FORKSERVER);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("queue");
@@ -442,6 +507,11 @@ int main(void)
     tcase_add_test(tc, close_wakes_blocked_callers);
     tcase_add_test(tc, free_releases_and_bad_pointers_are_einval);
     tcase_add_test(tc, signals_do_not_break_a_blocking_get);
+    suite_add_tcase(s, tc);
+    tc = rl_test_tcase("start methods", 30);
+    tcase_add_test(tc, queue_serves_a_forked_child);
+    tcase_add_test(tc, queue_serves_a_spawned_child);
+    tcase_add_test(tc, queue_serves_a_forkserver_child);
     suite_add_tcase(s, tc);
     return rl_test_main(s);
 }
