@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "scheduler.h"
 
 #ifdef RL_COVERAGE
 extern void __gcov_dump(void);
@@ -59,6 +60,7 @@ typedef struct {
     uint32_t status;  /* BOOT_* */
     uint32_t exiting; /* set by rl__exit just before _exit */
     int err;          /* negative errno of a failed boot */
+    int actor;        /* its actor id in a controlled execution, or -1 */
     pid_t parent;     /* the expected parent, for the daemon race check */
     int daemon;
     void *arg;
@@ -85,6 +87,7 @@ struct rl_process {
     unsigned gen;  /* forkserver generation that started it */
     int named;     /* the name came from the options */
     boot_rec *rec; /* in the arena, NULL when there was no room (fork) */
+    int actor;     /* actor id under the harness, -1 otherwise */
     char *name;
 };
 
@@ -142,8 +145,11 @@ static void fs_shutdown(void);
 
 _Noreturn void rl__exit(int code)
 {
-    rl__point(RL_OP_EXIT, self_rec, NULL);
     fflush(NULL);
+    /* Under a scheduler this is the exit's schedule point; the actor's
+     * descriptors are closed and the token handed on before it returns,
+     * so whoever waits for this process goes on deterministically. */
+    rl__sched_actor_exit(code);
     fs_shutdown();
 #ifdef RL_COVERAGE
     __gcov_dump();
@@ -324,6 +330,7 @@ static _Noreturn void run_child(boot_rec *rec, pid_t parent)
     self_rec = rec;
     __atomic_store_n(&rec->status, BOOT_OK, __ATOMIC_RELEASE);
     rl__publish(&rec->word);
+    rl__sched_child_enter(rec->actor);
     rl__exit(fn(rec->arg));
 }
 
@@ -419,6 +426,7 @@ int rl_process_new(rl_process **p, rl_entry fn, void *arg,
     h->daemon = opts->daemon != 0;
     h->state = ST_NEW;
     h->pidfd = -1;
+    h->actor = -1;
     *p = h;
     return 0;
 }
@@ -427,6 +435,7 @@ int rl_process_new(rl_process **p, rl_entry fn, void *arg,
 static int fill_rec(rl_process *p, boot_rec *rec, int explicit_name)
 {
     rec->arg = p->arg;
+    rec->actor = p->actor;
     rec->daemon = p->daemon;
     rec->parent = getpid();
     if (explicit_name)
@@ -505,6 +514,7 @@ static int launch_fork(rl_process *p, int explicit_name)
             __atomic_store_n(&rec->status, BOOT_OK, __ATOMIC_RELEASE);
             rl__publish(&rec->word);
         }
+        rl__sched_child_enter(p->actor);
         rl__exit(p->fn(p->arg));
     }
     p->pid = pid;
@@ -566,10 +576,12 @@ static int wait_boot(rl_process *p)
             kill(p->pid, SIGKILL);
             break;
         }
+        /* Booting is not an operation of the scenario: under a scheduler
+         * the parent keeps the token while its child boots, so this is a
+         * plain futex wait, not a schedule point. */
         double slice = rl__deadline(SLICE);
-        rl__block(rec, &rec->word, seen,
-                  deadline >= 0 && deadline < slice ? deadline : slice,
-                  "start: waiting for the child to boot");
+        rl__futex_wait(&rec->word, seen,
+                       deadline >= 0 && deadline < slice ? deadline : slice);
     }
     /* It failed (and exits 127) or hung: reap it before reporting. */
     int code = 0;
@@ -1243,6 +1255,11 @@ int rl_process_launch(rl_process *p)
         return rl__fail(-EPERM, "rl_process_launch: a daemon process may "
                                 "not start children");
     rl__point(RL_OP_START, p, NULL);
+    int serr;
+    p->actor = rl__sched_actor_new(p->named ? p->name : NULL, p->method,
+                                   &serr);
+    if (p->actor < 0 && serr < 0)
+        return serr;
     /* A default name is only a handle name: the child keeps its parent's
      * program name, so `ps` shows the program, not "exe". */
     int explicit_name = p->named;
@@ -1262,8 +1279,11 @@ int rl_process_launch(rl_process *p)
         break;
     }
     if (r < 0) {
+        rl__sched_actor_failed(p->actor);
         p->state = ST_NEW;
         p->pid = 0;
+    } else {
+        rl__sched_actor_pid(p->actor, p->pid);
     }
     return r;
 }
@@ -1378,7 +1398,9 @@ static int join_controlled(rl_process *p, double deadline)
         int r = poll_once(p);
         if (r != 0)
             return r < 0 ? r : 0;
-        if (__atomic_load_n(&rec->exiting, __ATOMIC_ACQUIRE))
+        /* The scheduler marks the actor finished before it hands the
+         * token on; what is left of it is its last instant in the kernel. */
+        if (rl__sched_actor_finished(p->pid))
             return p->method == RL_START_FORKSERVER
                        ? join_server(p, deadline)
                        : join_pidfd(p, deadline);
@@ -1406,7 +1428,7 @@ int rl_process_join(rl_process *p, double timeout)
                         (int)p->owner);
     rl__point(RL_OP_JOIN, p, NULL);
     double deadline = rl__deadline(timeout);
-    if (rl__controlled() && p->rec)
+    if (rl__controlled() && p->rec && p->actor >= 0)
         r = join_controlled(p, deadline);
     else if (p->method == RL_START_FORKSERVER)
         r = join_server(p, deadline);
@@ -1416,6 +1438,32 @@ int rl_process_join(rl_process *p, double timeout)
         return rl__fail(-ETIMEDOUT, "process %s (pid %d) is still running",
                         p->name, (int)p->pid);
     return r;
+}
+
+/* Under a scheduler the victim is parked waiting for the token: wait until
+ * the kernel has really ended it (its robust locks released, its
+ * descriptors closed), so that what follows does not depend on timing,
+ * then tell the scheduler. A SIGTERM that a handler caught leaves it
+ * alive after a second. */
+static void wait_killed(rl_process *p, int sig)
+{
+    double deadline = rl__deadline(sig == SIGKILL ? 30.0 : 1.0);
+    while (!rl__expired(deadline)) {
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)p->pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            break;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        buf[n > 0 ? n : 0] = '\0';
+        const char *rp = strrchr(buf, ')');
+        if (!rp || rp[2] == 'Z' || rp[2] == 'X')
+            break;
+        usleep(500);
+    }
+    if (!rl__expired(deadline))
+        rl__sched_actor_killed(p->pid, sig);
 }
 
 /* Sends sig unless the process already ended. */
@@ -1432,6 +1480,10 @@ static int send_signal(rl_process *p, int sig, const char *what)
     if (kill(p->pid, sig) < 0 && errno != ESRCH)
         return rl__fail(-errno, "%s: kill(%d): %s", what, (int)p->pid,
                         strerror(errno));
+    if (p->actor >= 0 && rl__controlled())
+        wait_killed(p, sig);
+    else if (p->actor >= 0)
+        rl__sched_actor_killed(p->pid, 0);
     return 0;
 }
 
@@ -1449,6 +1501,8 @@ int rl_process_is_alive(rl_process *p)
 {
     if (!p || p->state == ST_NEW || p->state == ST_DONE)
         return 0;
+    if (p->actor >= 0 && rl__controlled())
+        return !rl__sched_actor_finished(p->pid);
     /* A child lost with its server, or one this process did not start,
      * can only be probed. */
     if (p->state == ST_LOST || p->owner != getpid())
@@ -1470,6 +1524,7 @@ int rl_process_exitcode(const rl_process *p, int *code)
         return rl__fail(-EAGAIN, "process %s has not been joined",
                         p->name);
     *code = p->code;
+    rl__sched_exit_observed(p->pid);
     return 0;
 }
 

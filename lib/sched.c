@@ -140,7 +140,13 @@ int rl__sched_actor_new(const char *name, int method, int *err)
                         RL__MAX_ACTORS);
         return -1;
     }
-    int id = S->nactors++;
+    int id = __atomic_fetch_add(&S->nactors, 1, __ATOMIC_ACQ_REL);
+    if (id >= RL__MAX_ACTORS) {
+        __atomic_fetch_sub(&S->nactors, 1, __ATOMIC_ACQ_REL);
+        *err = rl__fail(-EAGAIN, "an execution holds at most %d processes",
+                        RL__MAX_ACTORS);
+        return -1;
+    }
     rl__actor *a = &S->actors[id];
     memset(a, 0, sizeof *a);
     a->parent = me;
@@ -598,8 +604,16 @@ int rl__controlled(void)
 
 void rl__sched_actor_exit(int code)
 {
-    if (!is_actor())
+    if (!is_actor()) {
+        /* Stress: each process records its own end in its own slot. */
+        if (S && me >= 0 && S->mode == RL__MODE_STRESS &&
+            syscall(SYS_getpid) == me_pid) {
+            S->actors[me].exit_code = code;
+            __atomic_store_n(&S->actors[me].state, RL__ACTOR_FINISHED,
+                             __ATOMIC_RELEASE);
+        }
         return;
+    }
     set_pending(RL_OP_EXIT, NULL, NULL, NULL, 0);
     schedule();
     /* Close this actor's descriptors before anyone else runs, so a reader
