@@ -82,7 +82,8 @@ static int held_set(const struct rl_conn *c, unsigned char state)
             cap *= 2;
         unsigned char *t = realloc(held, cap);
         if (!t) {
-            r = -ENOMEM;
+            r = rl__fail(-ENOMEM, "out of memory for the table of held "
+                                  "connection ends");
         } else {
             memset(t + held_cap, HELD_UNKNOWN, cap - held_cap);
             held = t;
@@ -255,7 +256,7 @@ int rl_pipe(rl_conn **a, rl_conn **b, int duplex)
          * (the registry never shrinks); the others go back. */
         close(fds[0]);
         close(fds[1]);
-        if (ca && ca->next == cb) {
+        if (ca && cb && ca->next == cb) {
             held_set(ca, HELD_CLOSED);
             held_set(cb, HELD_CLOSED);
             ca->magic = cb->magic = 0;
@@ -263,8 +264,8 @@ int rl_pipe(rl_conn **a, rl_conn **b, int duplex)
             rl_shared_free(ca);
             rl_shared_free(cb);
         }
-        if (r == -ENOMEM && !ca)
-            return -ENOMEM; /* rl_shared_alloc said why */
+        if (r == -ENOMEM)
+            return r; /* the arena or the held table said why */
         return rl__fail(r, "rl_pipe: could not set up the connection");
     }
     ca->magic = cb->magic = CONN_MAGIC;

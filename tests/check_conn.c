@@ -632,6 +632,32 @@ START_TEST(no_descriptor_leaks)
 }
 END_TEST
 
+START_TEST(full_arena_is_enomem_without_leaks)
+{
+    /* Make the registry first, then fill the arena. */
+    ck_assert_int_eq(rl_pipe(&ra, &rb, 0), 0);
+    int before = rl_test_fd_count();
+    static void *blocks[1 << 16];
+    int nb = 0;
+    for (size_t sz = (size_t)1 << 20; sz >= 16; sz /= 2)
+        while (nb < (1 << 16) && (blocks[nb] = rl_shared_alloc(sz)))
+            nb++;
+    rl_conn *c = NULL, *d = NULL;
+    ck_assert_int_eq(rl_pipe(&c, &d, 1), -ENOMEM);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "RACELAB_ARENA_SIZE"));
+    ck_assert_ptr_null(c);
+    ck_assert_int_eq(rl_test_fd_count(), before);
+    ck_assert_int_eq(rl_pipe(&c, &d, 0), -ENOMEM);
+    ck_assert_int_eq(rl_test_fd_count(), before);
+    /* The existing pair still works. */
+    ck_assert_int_eq(rl_conn_send(rb, "ok", 2), 0);
+    char buf[4];
+    ck_assert_int_eq(rl_conn_recv(ra, buf, sizeof buf, 1), 2);
+    for (int i = 0; i < nb; i++)
+        rl_shared_free(blocks[i]);
+}
+END_TEST
+
 /* ---- every start method ---- */
 
 typedef struct {
@@ -733,6 +759,7 @@ int main(void)
     tc = rl_test_tcase("registry", 20);
     tcase_add_test(tc, held_fds_and_adopt);
     tcase_add_test(tc, no_descriptor_leaks);
+    tcase_add_test(tc, full_arena_is_enomem_without_leaks);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("start methods", 30);
     tcase_add_test(tc, ends_pass_to_a_forked_child);
