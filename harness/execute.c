@@ -133,21 +133,31 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         prctl(PR_SET_CHILD_SUBREAPER, 1);
         subreaper_set = 1;
     }
-    int err = rl__arena_fresh();
+    int err = rl__arena_use_exec();
     if (err < 0)
         return err;
+    err = rl__arena_fresh();
+    if (err < 0) {
+        rl__arena_use_own();
+        return err;
+    }
     rl__sched *S = rl__sched_setup(p->mode, p->max_steps);
-    if (!S)
+    if (!S) {
+        rl__arena_use_own();
         return rl__fail(-ENOMEM, "no room for the scheduler: %s",
                         rl_last_error());
+    }
     S->strategy = p->strategy;
     S->rng = p->seed * 0x2545f4914f6cdd1dULL + 0x9e3779b97f4a7c15ULL;
     S->noise = p->noise;
     if (p->nprefix > 0) {
         uint8_t *pf = rl_shared_alloc((size_t)p->nprefix);
-        if (!pf)
+        if (!pf) {
+            rl__sched_detach();
+            rl__arena_use_own();
             return rl__fail(-ENOMEM, "no room for the token: %s",
                             rl_last_error());
+        }
         memcpy(pf, p->prefix, (size_t)p->nprefix);
         S->prefix = pf;
         S->nprefix = p->nprefix;
@@ -169,9 +179,12 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     double deadline = t0 + timeout;
     fflush(NULL);
     pid_t root = fork();
-    if (root < 0)
-        return rl__fail(-errno, "fork of the root actor: %s",
-                        strerror(errno));
+    if (root < 0) {
+        int e = errno;
+        rl__sched_detach();
+        rl__arena_use_own();
+        return rl__fail(-e, "fork of the root actor: %s", strerror(e));
+    }
     if (root == 0) {
         setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -333,6 +346,8 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         }
     }
     r->verdict = v;
+    rl__sched_detach();
+    rl__arena_use_own();
     return 0;
 }
 

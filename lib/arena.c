@@ -303,6 +303,44 @@ int rl_is_shared(const void *addr)
     return maps_say_shared((uintptr_t)addr);
 }
 
+/* The harness runs executions in an arena of their own, so that a
+ * program's own shared objects survive the executions it runs. */
+static arena_hdr *exec_arena, *saved_arena;
+static int exec_fd = -1, saved_fd = -1;
+
+int rl__arena_use_exec(void)
+{
+    pthread_mutex_lock(&init_lock);
+    saved_arena = arena;
+    saved_fd = arena_fd;
+    int r = 0;
+    if (exec_arena) {
+        arena = exec_arena;
+        arena_fd = exec_fd;
+    } else {
+        arena = NULL;
+        arena_fd = -1;
+        r = arena_create();
+        if (r == 0) {
+            exec_arena = arena;
+            exec_fd = arena_fd;
+        } else {
+            arena = saved_arena;
+            arena_fd = saved_fd;
+        }
+    }
+    pthread_mutex_unlock(&init_lock);
+    return r;
+}
+
+void rl__arena_use_own(void)
+{
+    pthread_mutex_lock(&init_lock);
+    arena = saved_arena;
+    arena_fd = saved_fd;
+    pthread_mutex_unlock(&init_lock);
+}
+
 int rl__arena_fresh(void)
 {
     if (rl__arena_ensure() < 0)

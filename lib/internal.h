@@ -62,6 +62,12 @@ int rl__arena_ensure(void);
  * forkserver child). Returns 0 or -errno. */
 int rl__arena_attach(int fd, void *addr, size_t size);
 
+/* Switches this process to the arena of executions (made on first use)
+ * and back to its own arena. The harness runs every execution in the
+ * former, so a program's own shared objects are never touched. */
+int rl__arena_use_exec(void);
+void rl__arena_use_own(void);
+
 /* Empties the arena for a new execution, keeping its address. Only the
  * harness calls it, once every process of the previous execution is gone.
  * Returns 0 or -errno. */

@@ -481,6 +481,58 @@ int rl_main(int argc, char **argv);
     }                                                                         \
     static void ident(void)
 
+/* ------------------------------------------------------------------ */
+/* Running scenarios from C                                            */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+    RL_EXPLORE = 0, /* every interleaving up to the preemption bound */
+    RL_PCT,         /* seeded PCT */
+    RL_RANDOM,      /* seeded uniformly random choices */
+    RL_STRESS       /* real parallel runs, no scheduler */
+} rl_search_mode;
+
+#define RL_UNBOUNDED (-1)      /* preemptions: no bound */
+#define RL_NO_PREEMPTION (-2)  /* preemptions: a bound of 0 */
+
+/* Options; all zero means: explore with a preemption bound of 2, the
+ * scenario's own step bound and timeout, seed 0. */
+typedef struct {
+    rl_search_mode mode;
+    unsigned long long seed;
+    long runs;        /* pct/random/stress executions (100); explore: limit */
+    int preemptions;  /* 0: 2; RL_UNBOUNDED; RL_NO_PREEMPTION */
+    int depth;        /* pct depth, 0: 3 */
+    long max_steps;   /* 0: the scenario's */
+    double timeout;   /* seconds per execution, 0: the scenario's */
+    double noise;     /* stress: noise probability at each point */
+} rl_search_opts;
+
+/* What a search found. Free with rl_outcome_free. */
+typedef struct {
+    int verdict;         /* of the first failure, or RL_PASS */
+    int as_expected;     /* the scenario's expectation was met */
+    int exhausted;       /* explore visited the whole bounded space */
+    long executions;
+    long failures;
+    char *message;       /* the first failure's diagnosis, or "" */
+    char *token;         /* its replay token, or NULL */
+} rl_outcome;
+
+/* Runs the search over the scenario registered under name (a scenario of
+ * the calling program, see RL_SCENARIO). The executions run in an arena of
+ * their own and leave no process behind. opts may be NULL. Returns 0 and
+ * fills out; -ENOENT for an unknown name, other negative errno values when
+ * the search could not run. */
+int rl_search(const char *name, const rl_search_opts *opts, rl_outcome *out);
+
+/* Runs the one interleaving a token names. Returns 0 and fills out (an
+ * unfitting token gives verdict RL_ERROR); -EINVAL for a malformed token,
+ * -ENOENT for an unknown scenario. */
+int rl_replay(const char *token, rl_outcome *out);
+
+void rl_outcome_free(rl_outcome *out);
+
 #ifdef __cplusplus
 }
 #endif

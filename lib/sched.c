@@ -90,6 +90,14 @@ rl__sched *rl__sched_setup(int mode, long max_steps)
     return s;
 }
 
+void rl__sched_detach(void)
+{
+    S = NULL;
+    me = -1;
+    rl__sched_on = 0;
+    rl__points_on = 0;
+}
+
 rl__sched *rl__sched_get(void)
 {
     if (!S && rl__arena_base())
@@ -102,11 +110,53 @@ int rl__sched_self(void)
     return me;
 }
 
+/* 1 once the process is a zombie or gone. */
+static int proc_ended(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    const char *rp = strrchr(buf, ')');
+    return !rp || rp[1] == '\0' || rp[2] == 'Z' || rp[2] == 'X';
+}
+
+/* An actor that finished has handed the token on a moment before its
+ * process really ends, and only then does the kernel mark the robust locks
+ * it held as abandoned. Whoever runs next waits for that moment, so what
+ * it sees does not depend on timing. A process that still waits for its
+ * fork server's children (actors themselves) is not waited for. */
+static void settle(void)
+{
+    for (int i = 0; i < S->nactors; i++) {
+        rl__actor *a = &S->actors[i];
+        if (a->state != RL__ACTOR_FINISHED || a->settled || a->pid <= 0 ||
+            i == me)
+            continue;
+        int waits_for_children = 0;
+        for (int j = 0; j < S->nactors; j++)
+            if (S->actors[j].parent == i &&
+                S->actors[j].method == RL_START_FORKSERVER &&
+                S->actors[j].state != RL__ACTOR_FINISHED)
+                waits_for_children = 1;
+        double deadline = rl__now() + 2.0;
+        while (!waits_for_children && !proc_ended(a->pid) &&
+               rl__now() < deadline)
+            sched_yield();
+        a->settled = 1;
+    }
+}
+
 static void wait_turn(void)
 {
     uint32_t *go = &S->actors[me].go;
     while (__atomic_load_n(go, __ATOMIC_ACQUIRE) == 0)
         rl__futex_wait(go, 0, -1);
+    settle();
 }
 
 static void enter_as(int id)
@@ -648,6 +698,7 @@ void rl__sched_actor_killed(pid_t pid, int sig)
      * reaped its resources it counts as finished. */
     a->state = RL__ACTOR_FINISHED;
     a->exit_code = -sig;
+    a->settled = 1;
     for (int i = 0; i < S->nactors; i++) {
         rl__actor *b = &S->actors[i];
         if (b->state == RL__ACTOR_BLOCKED) {

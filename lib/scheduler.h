@@ -58,6 +58,7 @@ typedef struct {
     int exit_code;     /* status, or -signum */
     int killed;        /* ended by rl_process_kill/terminate: expected */
     int observed;      /* its exit code was read by its parent */
+    int settled;       /* finished, and the kernel has ended the process */
     uint32_t go;       /* the token: 1 while this actor may run */
     /* while blocked */
     const uint32_t *blocked_word;
@@ -133,6 +134,9 @@ typedef struct {
 /* Called by the harness in the supervisor before forking the root actor:
  * makes a fresh control block in the arena. Returns it, or NULL. */
 rl__sched *rl__sched_setup(int mode, long max_steps);
+
+/* Forgets the control block in the supervisor once an execution is over. */
+void rl__sched_detach(void);
 
 /* The control block of this execution, or NULL outside the harness. */
 rl__sched *rl__sched_get(void);

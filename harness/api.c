@@ -1,0 +1,92 @@
+/* api.c: the harness from C: rl_search, rl_replay, rl_outcome_free. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static int fill(rl__search_result *r, rl_outcome *out)
+{
+    out->verdict = r->verdict;
+    out->as_expected = r->sc ? rl__as_expected(r->sc, r->verdict) : 0;
+    out->exhausted = r->exhausted;
+    out->executions = r->executions;
+    out->failures = r->failures;
+    out->message = strdup(r->verdict != RL_PASS ? r->first.message : "");
+    out->token = r->token ? strdup(r->token) : NULL;
+    rl__search_result_free(r);
+    return out->message ? 0 : -ENOMEM;
+}
+
+static void to_internal(const rl_search_opts *o, rl__search_opts *io)
+{
+    memset(io, 0, sizeof *io);
+    io->preemptions = 2;
+    if (!o)
+        return;
+    io->mode = o->mode == RL_PCT      ? RL_MODE_PCT
+               : o->mode == RL_RANDOM ? RL_MODE_RANDOM
+               : o->mode == RL_STRESS ? RL_MODE_STRESS
+                                      : RL_MODE_EXPLORE;
+    io->seed = o->seed;
+    io->runs = o->runs;
+    io->preemptions = o->preemptions == 0                  ? 2
+                      : o->preemptions == RL_NO_PREEMPTION ? 0
+                      : o->preemptions < 0                 ? -1
+                                                           : o->preemptions;
+    io->depth = o->depth;
+    io->max_steps = o->max_steps;
+    io->timeout = o->timeout;
+    io->noise = o->noise;
+}
+
+int rl_search(const char *name, const rl_search_opts *opts, rl_outcome *out)
+{
+    if (!out)
+        return rl__fail(-EINVAL, "rl_search: out is NULL");
+    memset(out, 0, sizeof *out);
+    if (!name)
+        return rl__fail(-EINVAL, "rl_search: name is NULL");
+    if (opts && (opts->mode < RL_EXPLORE || opts->mode > RL_STRESS ||
+                 opts->runs < 0 || opts->depth < 0 || opts->max_steps < 0 ||
+                 opts->noise < 0 || opts->noise > 1))
+        return rl__fail(-EINVAL, "rl_search: invalid options");
+    rl_scenario *sc = rl__scenario_find(name);
+    if (!sc)
+        return rl__fail(-ENOENT, "no scenario named '%s'", name);
+    rl__search_opts io;
+    to_internal(opts, &io);
+    rl__search_result r;
+    int err = rl__search(sc, &io, &r);
+    if (err < 0) {
+        rl__search_result_free(&r);
+        return err;
+    }
+    return fill(&r, out);
+}
+
+int rl_replay(const char *token, rl_outcome *out)
+{
+    if (!out)
+        return rl__fail(-EINVAL, "rl_replay: out is NULL");
+    memset(out, 0, sizeof *out);
+    rl__search_opts io;
+    to_internal(NULL, &io);
+    rl__search_result r;
+    int err = rl__replay(token, &io, &r);
+    if (err < 0) {
+        rl__search_result_free(&r);
+        return err;
+    }
+    return fill(&r, out);
+}
+
+void rl_outcome_free(rl_outcome *out)
+{
+    if (!out)
+        return;
+    free(out->message);
+    free(out->token);
+    out->message = NULL;
+    out->token = NULL;
+}
