@@ -113,7 +113,9 @@ static void clean_up(pid_t root)
             continue;
         if (w < 0 && errno == EINTR)
             continue;
-        if (w < 0 && errno == ECHILD)
+        /* No child left: done once the group is empty too (a process
+         * killed a moment ago may still come back to us as an orphan). */
+        if (w < 0 && errno == ECHILD && kill(-root, 0) < 0 && errno == ESRCH)
             return;
         /* Someone is still alive: kill the group again (a process may
          * have been forked meanwhile) and, now and then, every child. */

@@ -78,6 +78,9 @@ typedef struct {
     double noise;
     long shard_index;    /* this slice of the runs, 0-based */
     long shard_count;    /* 0 or 1: everything */
+    /* called with every execution of explore, pct and random */
+    void (*observe)(const rl__exec_result *e, void *ctx);
+    void *observe_ctx;
 } rl__search_opts;
 
 #define RL__HIST_MAX 64

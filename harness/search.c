@@ -101,6 +101,8 @@ int rl__token_decode(const char *token, char **name, uint8_t **d, long *n)
     uint8_t *out = malloc((size_t)cap);
     if (!out)
         return -ENOMEM;
+    if (*p == '\0')
+        goto bad;
     if (strcmp(p, "-") != 0) {
         while (*p) {
             char *end;
@@ -345,6 +347,8 @@ static int explore(const rl_scenario *sc, const rl__search_opts *o,
         if (err < 0)
             break;
         cover(cov, &e);
+        if (o->observe)
+            o->observe(&e, o->observe_ctx);
         /* Frames beyond the prefix come from this execution. */
         if (e.nsteps > cap) {
             while (e.nsteps > cap)
@@ -460,6 +464,8 @@ static int sampled(const rl_scenario *sc, const rl__search_opts *o,
         if (err < 0)
             return err;
         cover(cov, &e);
+        if (o->observe)
+            o->observe(&e, o->observe_ctx);
         /* Stress keeps counting after the first failure: its point is
          * the failure rate. */
         int stop = account(sc, r, &e, run + 1);

@@ -1254,7 +1254,9 @@ int rl_process_launch(rl_process *p)
     if (is_daemon)
         return rl__fail(-EPERM, "rl_process_launch: a daemon process may "
                                 "not start children");
-    rl__point(RL_OP_START, p, NULL);
+    /* Handles are private memory, whose addresses differ from run to run:
+     * traces name the process instead. */
+    rl__point(RL_OP_START, NULL, p->name);
     int serr;
     p->actor = rl__sched_actor_new(p->named ? p->name : NULL, p->method,
                                    &serr);
@@ -1426,7 +1428,7 @@ int rl_process_join(rl_process *p, double timeout)
         return rl__fail(-ECHILD, "rl_process_join: only the process that "
                                  "started %s (pid %d) may join it", p->name,
                         (int)p->owner);
-    rl__point(RL_OP_JOIN, p, NULL);
+    rl__point(RL_OP_JOIN, NULL, p->name);
     double deadline = rl__deadline(timeout);
     if (rl__controlled() && p->rec && p->actor >= 0)
         r = join_controlled(p, deadline);

@@ -1,0 +1,645 @@
+/* check_harness.c: the scheduler and the searches: every verdict kind, the
+ * number of interleavings explored, replay, tokens, minimize, the
+ * supervisor's timeout, spawn and forkserver actors. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../harness/harness.h"
+#include "racelab.h"
+#include "testutil.h"
+
+/* ---- scenarios used by the tests ---- */
+
+typedef struct {
+    long value;
+    rl_lock *lock;
+} shared_counter;
+
+static int add_unlocked(void *arg)
+{
+    shared_counter *c = arg;
+    for (int i = 0; i < 2; i++) {
+        long v = RL_LOAD(c->value);
+        RL_STORE(c->value, v + 1);
+    }
+    return 0;
+}
+
+static int add_locked(void *arg)
+{
+    shared_counter *c = arg;
+    for (int i = 0; i < 2; i++) {
+        rl_lock_acquire(c->lock, -1);
+        long v = RL_LOAD(c->value);
+        RL_STORE(c->value, v + 1);
+        rl_lock_release(c->lock);
+    }
+    return 0;
+}
+
+static void two_adders(rl_entry fn, rl_start_method method)
+{
+    shared_counter *c = rl_shared_alloc(sizeof *c);
+    c->lock = rl_lock_new();
+    rl_process_opts o = {.method = method};
+    rl_process *a = NULL, *b = NULL;
+    rl_check(rl_process_start(&a, fn, c, &o) == 0, "start: %s",
+             rl_last_error());
+    rl_check(rl_process_start(&b, fn, c, &o) == 0, "start: %s",
+             rl_last_error());
+    rl_process_join(a, -1);
+    rl_process_join(b, -1);
+    rl_process_free(a);
+    rl_process_free(b);
+    rl_check_eq(c->value, 4, "counter");
+}
+
+RL_SCENARIO(t_pass, "t.pass", .summary = "locked counter")
+{
+    two_adders(add_locked, RL_START_FORK);
+}
+
+RL_SCENARIO(t_fail, "t.fail", .summary = "lost update",
+            .expect = RL_EXPECT_BUG, .expect_verdict = RL_FAIL)
+{
+    two_adders(add_unlocked, RL_START_FORK);
+}
+
+RL_SCENARIO(t_spawn, "t.spawn", .expect = RL_EXPECT_BUG)
+{
+    two_adders(add_unlocked, RL_START_SPAWN);
+}
+
+RL_SCENARIO(t_forkserver, "t.forkserver")
+{
+    two_adders(add_locked, RL_START_FORKSERVER);
+}
+
+static int read_to_eof(void *arg)
+{
+    rl_conn *r = arg;
+    char buf[16];
+    while (rl_conn_recv(r, buf, sizeof buf, -1) >= 0)
+        ;
+    return 0;
+}
+
+RL_SCENARIO(t_deadlock, "t.deadlock", .expect = RL_EXPECT_BUG)
+{
+    rl_conn *r, *w;
+    rl_pipe(&r, &w, 0);
+    rl_process *p = NULL;
+    rl_process_start(&p, read_to_eof, r, NULL);
+    rl_conn_send(w, "x", 1);
+    /* The parent still holds the write end: the reader never sees EOF. */
+    rl_process_join(p, -1);
+}
+
+static int stop_flag;
+
+static int spin_until_stopped(void *arg)
+{
+    (void)arg;
+    while (!RL_LOAD(stop_flag))
+        ;
+    return 0;
+}
+
+RL_SCENARIO(t_livelock, "t.livelock", .expect = RL_EXPECT_BUG,
+            .max_steps = 300)
+{
+    rl_process *p = NULL;
+    rl_process_start(&p, spin_until_stopped, NULL, NULL);
+    RL_STORE(stop_flag, 1);
+    rl_process_join(p, -1);
+}
+
+static int segfault(void *arg)
+{
+    (void)arg;
+    rl_yield("before");
+    raise(SIGSEGV);
+    return 0;
+}
+
+RL_SCENARIO(t_crash, "t.crash", .expect = RL_EXPECT_BUG)
+{
+    rl_process *p = NULL;
+    rl_process_start(&p, segfault, NULL, NULL);
+    rl_process_join(p, -1);
+}
+
+static int hang_outside(void *arg)
+{
+    (void)arg;
+    /* A grandchild that would outlive everything, and a read that blocks
+     * in the kernel where the scheduler cannot see it. */
+    if (fork() == 0) {
+        execlp("sleep", "sleep", "60", (char *)NULL);
+        _exit(127);
+    }
+    int fds[2];
+    if (pipe(fds) == 0) {
+        char c;
+        while (read(fds[0], &c, 1) != 0)
+            ;
+    }
+    return 0;
+}
+
+RL_SCENARIO(t_timeout, "t.timeout", .expect = RL_EXPECT_BUG, .timeout = 1.0)
+{
+    rl_process *p = NULL;
+    rl_process_start(&p, hang_outside, NULL, NULL);
+    rl_process_join(p, -1);
+}
+
+#define YIELDS 3
+
+static int yielder(void *arg)
+{
+    const char *name = arg;
+    for (int i = 0; i < YIELDS; i++)
+        rl_yield(name);
+    return 0;
+}
+
+RL_SCENARIO(t_yields, "t.yields")
+{
+    char *a = rl_shared_alloc(2), *b = rl_shared_alloc(2);
+    a[0] = 'a';
+    b[0] = 'b';
+    rl_process *pa = NULL, *pb = NULL;
+    rl_process_start(&pa, yielder, a, NULL);
+    rl_process_start(&pb, yielder, b, NULL);
+    rl_process_join(pa, -1);
+    rl_process_join(pb, -1);
+}
+
+/* ---- helpers ---- */
+
+static int children_left(void)
+{
+    DIR *d = opendir("/proc");
+    int n = 0;
+    struct dirent *e;
+    pid_t me = getpid();
+    while ((e = readdir(d))) {
+        pid_t pid = (pid_t)atoi(e->d_name);
+        if (pid <= 0)
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *rp = strrchr(buf, ')');
+        char state;
+        int ppid;
+        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 &&
+            ppid == me)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static rl__search_opts explore_opts(int bound)
+{
+    rl__search_opts o;
+    memset(&o, 0, sizeof o);
+    o.mode = RL_MODE_EXPLORE;
+    o.preemptions = bound;
+    return o;
+}
+
+static void search(const char *name, rl__search_opts *o,
+                   rl__search_result *r)
+{
+    rl_scenario *sc = rl__scenario_find(name);
+    ck_assert_ptr_nonnull(sc);
+    ck_assert_int_eq(rl__search(sc, o, r), 0);
+}
+
+/* ---- verdicts ---- */
+
+START_TEST(pass_exhausts_the_bounded_space)
+{
+    rl__search_opts o = explore_opts(2);
+    rl__search_result r;
+    search("t.pass", &o, &r);
+    ck_assert_int_eq(r.verdict, RL_PASS);
+    ck_assert_int_eq(r.exhausted, 1);
+    ck_assert_int_gt(r.executions, 10);
+    ck_assert_int_eq(r.as_expected, 1);
+    rl__search_result_free(&r);
+    ck_assert_int_eq(children_left(), 0);
+}
+END_TEST
+
+START_TEST(fail_finds_the_lost_update)
+{
+    rl__search_opts o = explore_opts(2);
+    rl__search_result r;
+    search("t.fail", &o, &r);
+    ck_assert_int_eq(r.verdict, RL_FAIL);
+    ck_assert_int_eq(r.as_expected, 1);
+    ck_assert_ptr_nonnull(strstr(r.first.message, "counter is"));
+    ck_assert_ptr_nonnull(strstr(r.first.message, "expected 4"));
+    ck_assert_ptr_nonnull(r.token);
+    ck_assert(strncmp(r.token, "t.fail@", 7) == 0);
+    rl__search_result_free(&r);
+}
+END_TEST
+
+START_TEST(deadlock_names_the_write_end_holder)
+{
+    rl__search_opts o = explore_opts(2);
+    rl__search_result r;
+    search("t.deadlock", &o, &r);
+    ck_assert_int_eq(r.verdict, RL_DEADLOCK);
+    ck_assert_int_eq(r.executions, 1);
+    ck_assert_ptr_nonnull(strstr(r.first.message, "no actor can run"));
+    ck_assert_ptr_nonnull(
+        strstr(r.first.message, "actor 0 (main, pid"));
+    ck_assert_ptr_nonnull(strstr(r.first.message, "holds the write end"));
+    rl__search_result_free(&r);
+}
+END_TEST
+
+START_TEST(livelock_says_the_flag_is_private)
+{
+    rl__search_opts o = explore_opts(2);
+    rl__search_result r;
+    search("t.livelock", &o, &r);
+    ck_assert_int_eq(r.verdict, RL_LIVELOCK);
+    ck_assert_ptr_nonnull(strstr(r.first.message, "stop_flag"));
+    ck_assert_ptr_nonnull(
+        strstr(r.first.message, "private copy, not shared"));
+    ck_assert_ptr_nonnull(strstr(r.first.message, "went to its own copy"));
+    rl__search_result_free(&r);
+}
+END_TEST
+
+START_TEST(crash_names_the_signal)
+{
+    rl__search_opts o = explore_opts(2);
+    rl__search_result r;
+    search("t.crash", &o, &r);
+    ck_assert_int_eq(r.verdict, RL_CRASH);
+    ck_assert_ptr_nonnull(strstr(r.first.message, "SEGV"));
+    ck_assert_ptr_nonnull(strstr(r.first.message, "actor 1"));
+    rl__search_result_free(&r);
+    ck_assert_int_eq(children_left(), 0);
+}
+END_TEST
+
+START_TEST(timeout_kills_everything_in_time)
+{
+    rl__search_opts o = explore_opts(2);
+    rl__search_result r;
+    double t0 = rl__now();
+    search("t.timeout", &o, &r);
+    double took = rl__now() - t0;
+    ck_assert_int_eq(r.verdict, RL_TIMEOUT);
+    ck_assert_ptr_nonnull(strstr(r.first.message, "timeout"));
+    /* The timeout is 1 s; killing and reaping takes a moment more. */
+    ck_assert(took < 1.0 + 9.0 * rl_test_scale());
+    rl__search_result_free(&r);
+    ck_assert_int_eq(children_left(), 0);
+    ck_assert_int_eq(rl_test_zombie_children(), 0);
+    /* The grandchild (sleep 60) is gone too: nothing of ours remains. */
+    FILE *ps = popen("ps -eo args= | grep -c '^sleep 60$'", "r");
+    int n = -1;
+    ck_assert(fscanf(ps, "%d", &n) == 1);
+    pclose(ps);
+    ck_assert_int_eq(n, 0);
+}
+END_TEST
+
+/* ---- the number of interleavings ---- */
+
+typedef struct {
+    char seen[128][2 * YIELDS + 1];
+    int n;
+} projections;
+
+static void project(const rl__exec_result *e, void *ctx)
+{
+    projections *p = ctx;
+    char s[2 * YIELDS + 1];
+    int k = 0;
+    for (long i = 0; i < e->nsteps && k < 2 * YIELDS; i++)
+        if (e->steps[i].op == RL_OP_YIELD)
+            s[k++] = e->steps[i].label[0];
+    s[k] = '\0';
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->seen[i], s) == 0)
+            return;
+    if (p->n < 128)
+        strcpy(p->seen[p->n++], s);
+}
+
+START_TEST(unbounded_explore_visits_every_interleaving)
+{
+    projections *p = calloc(1, sizeof *p);
+    rl__search_opts o = explore_opts(-1);
+    o.observe = project;
+    o.observe_ctx = p;
+    rl__search_result r;
+    search("t.yields", &o, &r);
+    ck_assert_int_eq(r.verdict, RL_PASS);
+    ck_assert_int_eq(r.exhausted, 1);
+    /* Two actors of 3 independent steps each: C(6, 3) = 20 orders. */
+    ck_assert_int_eq(p->n, 20);
+    for (int i = 0; i < p->n; i++)
+        ck_assert_int_eq(strlen(p->seen[i]), 2 * YIELDS);
+    ck_assert_int_ge(r.executions, 20);
+    rl__search_result_free(&r);
+    free(p);
+}
+END_TEST
+
+START_TEST(bound_zero_allows_no_preemption)
+{
+    projections *p = calloc(1, sizeof *p);
+    rl__search_opts o = explore_opts(0);
+    o.observe = project;
+    o.observe_ctx = p;
+    rl__search_result r;
+    search("t.yields", &o, &r);
+    ck_assert_int_eq(r.exhausted, 1);
+    /* Without preemptions an actor runs until it ends: aaabbb or
+     * bbbaaa only (the root may hand over at its own blocking join). */
+    ck_assert_int_le(p->n, 2);
+    for (int i = 0; i < p->n; i++)
+        ck_assert(strcmp(p->seen[i], "aaabbb") == 0 ||
+                  strcmp(p->seen[i], "bbbaaa") == 0);
+    rl__search_result_free(&r);
+    free(p);
+}
+END_TEST
+
+/* ---- replay, tokens, minimize ---- */
+
+START_TEST(replay_is_identical_every_time)
+{
+    rl__search_opts o = explore_opts(2);
+    rl__search_result r;
+    search("t.fail", &o, &r);
+    ck_assert_ptr_nonnull(r.token);
+    char *token = strdup(r.token);
+    rl__exec_result first = r.first;
+    r.first.steps = NULL;
+    r.first.actors = NULL;
+    rl__search_result_free(&r);
+    for (int k = 0; k < 50; k++) {
+        rl__search_result x;
+        ck_assert_int_eq(rl__replay(token, &o, &x), 0);
+        ck_assert_int_eq(x.verdict, RL_FAIL);
+        ck_assert_str_eq(x.token, token);
+        ck_assert_int_eq(x.first.nsteps, first.nsteps);
+        for (long i = 0; i < first.nsteps; i++) {
+            ck_assert_int_eq(x.first.steps[i].actor, first.steps[i].actor);
+            ck_assert_int_eq(x.first.steps[i].op, first.steps[i].op);
+            ck_assert_int_eq(x.first.steps[i].value, first.steps[i].value);
+            ck_assert_ptr_eq(x.first.steps[i].obj, first.steps[i].obj);
+            ck_assert_uint_eq(x.first.steps[i].enabled,
+                              first.steps[i].enabled);
+        }
+        /* The message names pids, which differ: compare the start. */
+        ck_assert_ptr_nonnull(strstr(x.first.message, "counter is"));
+        rl__search_result_free(&x);
+    }
+    free(first.steps);
+    free(first.actors);
+    free(token);
+}
+END_TEST
+
+START_TEST(tokens_that_do_not_fit_or_parse)
+{
+    rl__search_opts o = explore_opts(2);
+    rl__search_result r;
+    ck_assert_int_eq(rl__replay("t.fail@0x3.9x2", &o, &r), 0);
+    ck_assert_int_eq(r.verdict, RL_ERROR);
+    ck_assert_ptr_nonnull(strstr(r.first.message, "at step 3"));
+    ck_assert_ptr_nonnull(strstr(r.first.message, "actor 9"));
+    rl__search_result_free(&r);
+
+    const char *bad[] = {"t.fail", "@0x1", "t.fail@", "t.fail@x",
+                         "t.fail@0x", "t.fail@0x1.", "t.fail@0x0",
+                         "t.fail@99x1", "t.fail@0x1..1x1", "t.fail@-1x2",
+                         "t.fail@0x1;rm"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(rl__replay(bad[i], &o, &r), -EINVAL);
+        ck_assert_ptr_nonnull(strstr(rl_last_error(), "token"));
+        rl__search_result_free(&r);
+    }
+    ck_assert_int_eq(rl__replay("no.such@0x1", &o, &r), -ENOENT);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "no.such"));
+    rl__search_result_free(&r);
+}
+END_TEST
+
+START_TEST(token_round_trip)
+{
+    uint8_t d[] = {0, 0, 0, 1, 1, 2, 0};
+    char *t = rl__token_encode("a.b", d, 7);
+    ck_assert_str_eq(t, "a.b@0x3.1x2.2x1.0x1");
+    char *name;
+    uint8_t *back;
+    long n;
+    ck_assert_int_eq(rl__token_decode(t, &name, &back, &n), 0);
+    ck_assert_str_eq(name, "a.b");
+    ck_assert_int_eq(n, 7);
+    ck_assert_mem_eq(back, d, 7);
+    free(name);
+    free(back);
+    free(t);
+}
+END_TEST
+
+static long preemptions_of(const rl__exec_result *e)
+{
+    long k = 0;
+    for (long i = 1; i < e->nsteps; i++) {
+        int prev = e->steps[i - 1].actor;
+        if (e->steps[i].actor != prev && (e->steps[i].enabled >> prev & 1))
+            k++;
+    }
+    return k;
+}
+
+START_TEST(minimize_keeps_the_verdict_with_fewer_preemptions)
+{
+    rl__search_opts o;
+    memset(&o, 0, sizeof o);
+    o.mode = RL_MODE_RANDOM;
+    o.runs = 200;
+    o.seed = 7;
+    rl__search_result r;
+    search("t.fail", &o, &r);
+    ck_assert_int_eq(r.verdict, RL_FAIL);
+    long before = preemptions_of(&r.first);
+    char *token = strdup(r.token);
+    rl__search_result_free(&r);
+
+    rl__search_result m;
+    ck_assert_int_eq(rl__minimize(token, &o, &m), 0);
+    ck_assert_int_eq(m.verdict, RL_FAIL);
+    ck_assert_ptr_nonnull(m.minimized_token);
+    rl__search_result x;
+    ck_assert_int_eq(rl__replay(m.minimized_token, &o, &x), 0);
+    ck_assert_int_eq(x.verdict, RL_FAIL);
+    long after = preemptions_of(&x.first);
+    ck_assert_int_le(after, before);
+    ck_assert_int_ge(after, 1);
+    rl__search_result_free(&x);
+    rl__search_result_free(&m);
+
+    ck_assert_int_eq(rl__minimize("t.pass@-", &o, &m), -EINVAL);
+    rl__search_result_free(&m);
+    free(token);
+}
+END_TEST
+
+/* ---- other strategies and start methods ---- */
+
+START_TEST(pct_and_random_are_seeded)
+{
+    for (int mode = RL_MODE_PCT; mode <= RL_MODE_RANDOM; mode++) {
+        rl__search_opts o;
+        memset(&o, 0, sizeof o);
+        o.mode = mode;
+        o.runs = 300;
+        o.seed = 42;
+        rl__search_result a, b;
+        search("t.fail", &o, &a);
+        search("t.fail", &o, &b);
+        ck_assert_int_eq(a.verdict, RL_FAIL);
+        ck_assert_int_eq(a.executions, b.executions);
+        ck_assert_str_eq(a.token, b.token);
+        rl__search_result_free(&a);
+        rl__search_result_free(&b);
+    }
+}
+END_TEST
+
+START_TEST(spawn_and_forkserver_actors_are_controlled)
+{
+    rl__search_opts o = explore_opts(2);
+    rl__search_result r;
+    search("t.spawn", &o, &r);
+    ck_assert_int_eq(r.verdict, RL_FAIL);
+    char *token = strdup(r.token);
+    rl__search_result_free(&r);
+    for (int k = 0; k < 3; k++) {
+        ck_assert_int_eq(rl__replay(token, &o, &r), 0);
+        ck_assert_int_eq(r.verdict, RL_FAIL);
+        rl__search_result_free(&r);
+    }
+    free(token);
+
+    o.preemptions = 1;
+    search("t.forkserver", &o, &r);
+    ck_assert_int_eq(r.verdict, RL_PASS);
+    ck_assert_int_eq(r.exhausted, 1);
+    rl__search_result_free(&r);
+    ck_assert_int_eq(children_left(), 0);
+}
+END_TEST
+
+START_TEST(stress_counts_failures_with_an_interval)
+{
+    rl__search_opts o;
+    memset(&o, 0, sizeof o);
+    o.mode = RL_MODE_STRESS;
+    o.runs = 20;
+    rl__search_result r;
+    search("t.pass", &o, &r);
+    ck_assert_int_eq(r.verdict, RL_PASS);
+    ck_assert_int_eq(r.executions, 20);
+    ck_assert_int_eq(r.failures, 0);
+    ck_assert_int_eq(r.nvalues, 1);
+    ck_assert_int_eq(r.values[0], 4);
+    ck_assert_int_eq(r.counts[0], 20);
+    rl__search_result_free(&r);
+    double lo, hi;
+    rl__wilson(0, 20, &lo, &hi);
+    ck_assert(lo == 0.0 && hi > 0.15 && hi < 0.17);
+    rl__wilson(10, 20, &lo, &hi);
+    ck_assert(lo > 0.29 && lo < 0.30 && hi > 0.70 && hi < 0.71);
+}
+END_TEST
+
+START_TEST(c_api_runs_a_scenario)
+{
+    rl_outcome out;
+    rl_search_opts o = {.mode = RL_EXPLORE};
+    ck_assert_int_eq(rl_search("t.fail", &o, &out), 0);
+    ck_assert_int_eq(out.verdict, RL_FAIL);
+    ck_assert_int_eq(out.as_expected, 1);
+    ck_assert_ptr_nonnull(out.token);
+    char *token = strdup(out.token);
+    rl_outcome_free(&out);
+    ck_assert_int_eq(rl_replay(token, &out), 0);
+    ck_assert_int_eq(out.verdict, RL_FAIL);
+    rl_outcome_free(&out);
+    free(token);
+    ck_assert_int_eq(rl_search("nope", NULL, &out), -ENOENT);
+    o.mode = 17;
+    ck_assert_int_eq(rl_search("t.fail", &o, &out), -EINVAL);
+    /* The caller's own shared memory survives the executions. */
+    long *mine = rl_shared_alloc(sizeof *mine);
+    *mine = 1234;
+    ck_assert_int_eq(rl_search("t.pass", NULL, &out), 0);
+    ck_assert_int_eq(out.verdict, RL_PASS);
+    rl_outcome_free(&out);
+    ck_assert_int_eq(*mine, 1234);
+    ck_assert_int_eq(rl_is_shared(mine), 1);
+}
+END_TEST
+
+static Suite *harness_suite(void)
+{
+    Suite *s = suite_create("harness");
+    TCase *tc = rl_test_tcase("verdicts", 60);
+    tcase_add_test(tc, pass_exhausts_the_bounded_space);
+    tcase_add_test(tc, fail_finds_the_lost_update);
+    tcase_add_test(tc, deadlock_names_the_write_end_holder);
+    tcase_add_test(tc, livelock_says_the_flag_is_private);
+    tcase_add_test(tc, crash_names_the_signal);
+    tcase_add_test(tc, timeout_kills_everything_in_time);
+    suite_add_tcase(s, tc);
+    tc = rl_test_tcase("explore", 60);
+    tcase_add_test(tc, unbounded_explore_visits_every_interleaving);
+    tcase_add_test(tc, bound_zero_allows_no_preemption);
+    suite_add_tcase(s, tc);
+    tc = rl_test_tcase("replay", 120);
+    tcase_add_test(tc, replay_is_identical_every_time);
+    tcase_add_test(tc, tokens_that_do_not_fit_or_parse);
+    tcase_add_test(tc, token_round_trip);
+    tcase_add_test(tc, minimize_keeps_the_verdict_with_fewer_preemptions);
+    suite_add_tcase(s, tc);
+    tc = rl_test_tcase("strategies", 120);
+    tcase_add_test(tc, pct_and_random_are_seeded);
+    tcase_add_test(tc, spawn_and_forkserver_actors_are_controlled);
+    tcase_add_test(tc, stress_counts_failures_with_an_interval);
+    tcase_add_test(tc, c_api_runs_a_scenario);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return rl_test_main(harness_suite());
+}
