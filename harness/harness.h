@@ -84,6 +84,17 @@ typedef struct {
 } rl__search_opts;
 
 #define RL__HIST_MAX 64
+#define RL__KEPT_OUTPUTS 3
+
+/* How one run of an external command ended (racelab stress -- CMD). */
+typedef enum {
+    RL__RUN_OK = 0,       /* as expected */
+    RL__RUN_WRONG_EXIT,
+    RL__RUN_WRONG_OUTPUT,
+    RL__RUN_SIGNAL,
+    RL__RUN_TIMEOUT,
+    RL__RUN_CLASSES
+} rl__run_class;
 
 /* The outcome of a search over one scenario. */
 typedef struct {
@@ -103,6 +114,13 @@ typedef struct {
     int nvalues;
     long values[RL__HIST_MAX];
     long counts[RL__HIST_MAX];
+    /* external-command stress: runs per rl__run_class, and what the first
+     * failing runs printed (malloc'd, NULL when fewer failed) */
+    int external;
+    long classes[RL__RUN_CLASSES];
+    char *kept_output[RL__KEPT_OUTPUTS];
+    /* the scenario's seed, for reports (the run's seed) */
+    uint64_t seed;
     /* interleaving coverage */
     long schedule_points;
     long labels_reached;

@@ -494,6 +494,7 @@ int rl__search(const rl_scenario *sc, const rl__search_opts *o,
     memset(r, 0, sizeof *r);
     r->sc = sc;
     r->mode = o->mode;
+    r->seed = o->seed;
     coverage *cov = calloc(1, sizeof *cov);
     if (!cov)
         return -ENOMEM;
@@ -508,6 +509,10 @@ int rl__search(const rl_scenario *sc, const rl__search_opts *o,
 void rl__search_result_free(rl__search_result *r)
 {
     rl__exec_result_free(&r->first);
+    for (int i = 0; i < RL__KEPT_OUTPUTS; i++) {
+        free(r->kept_output[i]);
+        r->kept_output[i] = NULL;
+    }
     free(r->token);
     free(r->minimized_token);
     r->token = NULL;
