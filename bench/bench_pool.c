@@ -1,19 +1,14 @@
 /* bench_pool.c: rl_pool_map throughput against Python's
  * multiprocessing.Pool.map on the same work (x*x over ints, 2 workers). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench.h"
 #include "racelab.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
+/* The task: squares one int. */
 static int square(const void *in, size_t in_len, void *out, size_t *out_len)
 {
     (void)in_len;
@@ -25,24 +20,12 @@ static int square(const void *in, size_t in_len, void *out, size_t *out_len)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* One timed rl_pool_map over n ints; returns seconds, or -1 on error. */
 static double time_ours(rl_pool *pool, int *in, int *out, size_t n)
 {
-    double t0 = now();
+    double t0 = bench_now();
     int r = rl_pool_map(pool, square, in, sizeof(int), n, out, sizeof(int));
-    double t = now() - t0;
+    double t = bench_now() - t0;
     if (r < 0) {
         fprintf(stderr, "bench_pool: rl_pool_map: %s\n", rl_last_error());
         return -1;
@@ -85,12 +68,18 @@ static double time_python(size_t n)
     return t;
 }
 
+/* Prints pool_vs_python: items per second of rl_pool_map over those of
+ * multiprocessing.Pool.map, both with 2 workers, interleaved repetitions,
+ * medians. --smoke: one repetition over 10,000 items. Returns 0, or 1 when
+ * our pool failed. */
 int main(int argc, char **argv)
 {
-    int smoke = argc > 1 && strcmp(argv[1], "--smoke") == 0;
+    int smoke = bench_smoke(argc, argv);
     size_t n = smoke ? 10000 : 100000;
     int reps = smoke ? 1 : 7;
     int *in = malloc(n * sizeof *in), *out = malloc(n * sizeof *out);
+    if (!in || !out)
+        return 1;
     for (size_t i = 0; i < n; i++)
         in[i] = (int)(i % 40000);
     rl_pool_opts o = {.workers = 2};
@@ -112,20 +101,18 @@ int main(int argc, char **argv)
             py[npy++] = t;
     }
     rl_pool_free(pool);
-    double mo = median(ours, reps);
-    printf("rl_pool_map          %zu items, 2 workers: median %.6f s "
-           "(%d runs)\n", n, mo, reps);
-    if (npy == 0) {
-        printf("multiprocessing.Pool.map: python3 not available, no "
-               "ratio\n");
-        free(in);
-        free(out);
-        return 0;
-    }
-    double mp = median(py, npy);
-    printf("multiprocessing.Pool.map %zu items, 2 workers: median %.6f s "
-           "(%d runs)\n", n, mp, npy);
-    printf("ratio (python / racelab): %.1fx\n", mp / mo);
+    double mo = bench_median(ours, reps);
+    double mp = bench_median(py, npy);
+    char note[200];
+    snprintf(note, sizeof note,
+             "%zu ints squared, 2 workers, medians of %d interleaved runs: "
+             "rl_pool_map %.4f s, Pool.map %.4f s%s",
+             n, reps, mo, npy ? mp : NAN,
+             npy ? "" : " (python3 not available)");
+    bench_metric("pool_vs_python", (double)n / mo, "items/s",
+                 "python3 multiprocessing.Pool(2).map",
+                 npy ? (double)n / mp : NAN, npy ? mp / mo : NAN, ">= 20",
+                 note);
     free(in);
     free(out);
     return 0;

@@ -1,0 +1,101 @@
+/* bench.h: helpers shared by the benchmark programs: clock, medians and the
+ * one-JSON-object-per-line metric output that bench/run.sh collects. */
+#ifndef RL_BENCH_H
+#define RL_BENCH_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The monotonic clock in seconds. */
+static inline double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of n values (sorts v in place); NAN when n is 0. */
+static inline double bench_median(double *v, int n)
+{
+    if (n <= 0)
+        return NAN;
+    qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Whether argv holds --smoke (one tiny iteration of every measurement). */
+static inline int bench_smoke(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--smoke") == 0)
+            return 1;
+    return 0;
+}
+
+/* Prints s as a JSON string (NULL as null). */
+static inline void bench_json_str(const char *s)
+{
+    if (!s) {
+        fputs("null", stdout);
+        return;
+    }
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+/* Prints a number as JSON: NAN and infinities (not measured) as null. */
+static inline void bench_json_num(double v)
+{
+    if (isfinite(v))
+        printf("%.6g", v);
+    else
+        fputs("null", stdout);
+}
+
+/* One metric as one line of JSON on stdout (the "C" locale's decimal
+ * point). value and baseline_value are what was measured, ratio is the
+ * figure the target applies to (NAN: none), target a comparison such as
+ * "<= 1.5" or NULL, note NULL or a short remark. */
+static inline void bench_metric(const char *name, double value,
+                                const char *unit, const char *baseline,
+                                double baseline_value, double ratio,
+                                const char *target, const char *note)
+{
+    fputs("{\"name\": ", stdout);
+    bench_json_str(name);
+    fputs(", \"value\": ", stdout);
+    bench_json_num(value);
+    fputs(", \"unit\": ", stdout);
+    bench_json_str(unit);
+    fputs(", \"baseline\": ", stdout);
+    bench_json_str(baseline);
+    fputs(", \"baseline_value\": ", stdout);
+    bench_json_num(baseline_value);
+    fputs(", \"ratio\": ", stdout);
+    bench_json_num(ratio);
+    fputs(", \"target\": ", stdout);
+    bench_json_str(target);
+    fputs(", \"note\": ", stdout);
+    bench_json_str(note);
+    fputs("}\n", stdout);
+    fflush(stdout);
+}
+
+#endif /* RL_BENCH_H */
