@@ -212,7 +212,10 @@ static int lock_acquire(struct rl_lock *l, double timeout, const char *what)
         char reason[128];
         snprintf(reason, sizeof reason, "%s: held by pid %d", what,
                  (int)owner);
-        rl__block(l, &l->word, seen, deadline, reason);
+        /* A wait the scheduler chose to time out gives up now, not
+         * when the wall clock catches up. */
+        if (rl__block(l, &l->word, seen, deadline, reason) == -ETIMEDOUT)
+            deadline = 0;
     }
     if (counted)
         __atomic_sub_fetch(&l->waiters, 1, __ATOMIC_SEQ_CST);
@@ -369,7 +372,11 @@ int rl_sem_acquire(rl_sem *s, double timeout)
         }
         uint32_t seen = __atomic_load_n(&s->word, __ATOMIC_ACQUIRE);
         rl__mutex_unlock(&s->m);
-        rl__block(s, &s->word, seen, deadline, "acquire semaphore");
+        /* A wait the scheduler chose to time out gives up now, not
+         * when the wall clock catches up. */
+        if (rl__block(s, &s->word, seen, deadline,
+                      "acquire semaphore") == -ETIMEDOUT)
+            deadline = 0;
         rl__mutex_lock(&s->m);
     }
     if (counted)
@@ -513,7 +520,11 @@ int rl_event_wait(rl_event *e, double timeout)
         }
         uint32_t seen = __atomic_load_n(&e->word, __ATOMIC_ACQUIRE);
         rl__mutex_unlock(&e->m);
-        rl__block(e, &e->word, seen, deadline, "wait for event");
+        /* A wait the scheduler chose to time out gives up now, not
+         * when the wall clock catches up. */
+        if (rl__block(e, &e->word, seen, deadline,
+                      "wait for event") == -ETIMEDOUT)
+            deadline = 0;
         rl__mutex_lock(&e->m);
     }
     rl__mutex_unlock(&e->m);
@@ -633,7 +644,11 @@ int rl_cond_wait(rl_cond *c, double timeout)
         }
         uint32_t seen = __atomic_load_n(&c->word, __ATOMIC_ACQUIRE);
         rl__mutex_unlock(&c->m);
-        rl__block(c, &c->word, seen, deadline, "wait on condition");
+        /* A wait the scheduler chose to time out gives up now, not
+         * when the wall clock catches up. */
+        if (rl__block(c, &c->word, seen, deadline,
+                      "wait on condition") == -ETIMEDOUT)
+            deadline = 0;
         rl__mutex_lock(&c->m);
     }
     rl__mutex_unlock(&c->m);
@@ -812,7 +827,11 @@ int rl_barrier_wait(rl_barrier *b, double timeout)
         }
         uint32_t seen = __atomic_load_n(&b->word, __ATOMIC_ACQUIRE);
         rl__mutex_unlock(&b->m);
-        rl__block(b, &b->word, seen, deadline, "wait at barrier");
+        /* A wait the scheduler chose to time out gives up now, not
+         * when the wall clock catches up. */
+        if (rl__block(b, &b->word, seen, deadline,
+                      "wait at barrier") == -ETIMEDOUT)
+            deadline = 0;
         rl__mutex_lock(&b->m);
     }
     rl__mutex_unlock(&b->m);
