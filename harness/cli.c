@@ -241,6 +241,21 @@ static char *join_args(int argc, char **argv)
 }
 
 static char *full_argv_line;
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static void print_done(rl__search_result *r, void *ctx)
+{
+    (void)ctx;
+    if (!interrupted)
+        print_result(r, r->seed);
+    fflush(stdout);
+}
 
 static int cmd_run(int argc, char **argv)
 {
@@ -251,6 +266,10 @@ static int cmd_run(int argc, char **argv)
     o.preemptions = 2;
     o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
     const char *color_mode = "auto";
+    int seed_given = 0;
+    long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+    if (jobs < 1)
+        jobs = 1;
     static const struct option opts[] = {
         {"mode", required_argument, 0, 'm'},
         {"seed", required_argument, 0, 's'},
@@ -294,6 +313,7 @@ static int cmd_run(int argc, char **argv)
                 return usage_error("--seed takes a number, not '%s'",
                                    optarg);
             o.seed = s;
+            seed_given = 1;
             break;
         }
         case 'r':
@@ -351,6 +371,7 @@ static int cmd_run(int argc, char **argv)
             if (parse_long(optarg, 1, 1024, &v) < 0)
                 return usage_error("--jobs takes 1..1024, not '%s'",
                                    optarg);
+            jobs = v;
             break;
         case 'c':
             color_mode = optarg;
@@ -397,7 +418,8 @@ static int cmd_run(int argc, char **argv)
             rl__mode_name(o.mode), o.seed, selected, selected == 1 ? "" : "s");
     int unexpected = 0, internal = 0, nres = 0;
     rl__search_result *results = calloc((size_t)selected, sizeof *results);
-    if (!results)
+    rl_scenario **list = calloc((size_t)selected, sizeof *list);
+    if (!results || !list)
         return EXIT_INTERNAL;
     char started[32];
     time_t now = time(NULL);
@@ -407,22 +429,40 @@ static int cmd_run(int argc, char **argv)
         for (int i = 0; i < npat; i++)
             if (fnmatch(pats[i], s->name, 0) == 0)
                 take = 1;
-        if (!take)
-            continue;
-        rl__search_result *r = &results[nres];
-        int err = rl__search(s, &o, r);
-        if (err < 0) {
-            fprintf(stderr, "%s: %s: %s\n", prog, s->name,
+        if (take)
+            list[nres++] = s;
+    }
+    interrupted = 0;
+    struct sigaction sa, old_int;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, &old_int);
+    o.stop = &interrupted;
+    if (jobs > 1) {
+        int err = rl__search_many(list, nres, &o, (int)jobs, results,
+                                  print_done, NULL);
+        if (err < 0 && !interrupted) {
+            fprintf(stderr, "%s: %s\n", prog,
                     rl_last_error()[0] ? rl_last_error() : rl_strerror(err));
             internal = 1;
-            rl__search_result_free(r);
-            continue;
         }
-        nres++;
-        print_result(r, o.seed);
-        unexpected |= !r->as_expected;
-        fflush(stdout);
+    } else {
+        for (int i = 0; i < nres && !interrupted; i++) {
+            int err = rl__search(list[i], &o, &results[i]);
+            if (err < 0) {
+                fprintf(stderr, "%s: %s: %s\n", prog, list[i]->name,
+                        rl_last_error()[0] ? rl_last_error()
+                                           : rl_strerror(err));
+                internal = 1;
+                continue;
+            }
+            print_done(&results[i], NULL);
+        }
     }
+    sigaction(SIGINT, &old_int, NULL);
+    for (int i = 0; i < nres; i++)
+        unexpected |= !results[i].as_expected;
+    free(list);
     if (json_path) {
         rl__report rep = {results, nres, o.seed, started, full_argv_line};
         int err = rl__report_to_file(json_path, &rep, rl__report_json);
@@ -434,9 +474,16 @@ static int cmd_run(int argc, char **argv)
     for (int i = 0; i < nres; i++)
         rl__search_result_free(&results[i]);
     free(results);
-    fprintf(stderr, "%s: reproduce with: %s run --mode %s --seed %" PRIu64
-                    "\n",
-            prog, prog, rl__mode_name(o.mode), o.seed);
+    if (seed_given)
+        fprintf(stderr, "%s: reproduce with: %s\n", prog, full_argv_line);
+    else
+        fprintf(stderr, "%s: reproduce with: %s --seed %" PRIu64 "\n", prog,
+                full_argv_line, o.seed);
+    if (interrupted) {
+        fprintf(stderr, "%s: interrupted; results so far are written\n",
+                prog);
+        return 130;
+    }
     if (internal)
         return EXIT_INTERNAL;
     return unexpected ? EXIT_UNEXPECTED : EXIT_OK;

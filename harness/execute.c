@@ -70,61 +70,62 @@ static int status_code(int status)
     return WEXITSTATUS(status);
 }
 
-/* Kills every child of this process that is still alive; used when a
- * process of the execution left the group (setsid). */
-static void kill_children(void)
+/* Kills and reaps the children of this process that are in no process
+ * group of ours: processes of the execution that left its group (setsid,
+ * setpgid) and came back to us as orphans. The caller's own children,
+ * which share its group, are left alone. */
+static void reap_strays(void)
 {
-    DIR *d = opendir("/proc");
-    if (!d)
-        return;
-    pid_t me = getpid();
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        pid_t pid = (pid_t)atoi(e->d_name);
-        if (pid <= 0)
-            continue;
-        char path[64], buf[512];
-        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    pid_t me = getpid(), mine = getpgrp();
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)me);
+    for (int round = 0; round < 2000; round++) {
         FILE *f = fopen(path, "re");
         if (!f)
-            continue;
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        char *rp = strrchr(buf, ')');
-        char state;
-        int ppid;
-        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 &&
-            ppid == me)
+            return;
+        int found = 0, pid;
+        while (fscanf(f, "%d", &pid) == 1) {
+            pid_t g = getpgid(pid);
+            if (g < 0 || g == mine)
+                continue;
+            found = 1;
             kill(pid, SIGKILL);
+            waitpid(pid, NULL, WNOHANG);
+        }
+        fclose(f);
+        if (!found)
+            return;
+        struct timespec ts = {0, 500000};
+        nanosleep(&ts, NULL);
     }
-    closedir(d);
 }
 
-/* Kills what is left of the execution and reaps every child, orphans
- * included (the supervisor is their subreaper). */
+/* Kills what is left of the execution and reaps it: the root's process
+ * group, whose orphans come back to us (the supervisor is a subreaper),
+ * then any stray that left the group. */
 static void clean_up(pid_t root)
 {
-    kill(-root, SIGKILL);
-    for (int round = 0;; round++) {
+    for (;;) {
+        kill(-root, SIGKILL);
         int st;
-        pid_t w = waitpid(-1, &st, WNOHANG);
-        if (w > 0)
-            continue;
+        pid_t w;
+        while ((w = waitpid(-root, &st, WNOHANG)) > 0)
+            ;
         if (w < 0 && errno == EINTR)
             continue;
-        /* No child left: done once the group is empty too (a process
-         * killed a moment ago may still come back to us as an orphan). */
         if (w < 0 && errno == ECHILD && kill(-root, 0) < 0 && errno == ESRCH)
-            return;
-        /* Someone is still alive: kill the group again (a process may
-         * have been forked meanwhile) and, now and then, every child. */
-        kill(-root, SIGKILL);
-        if (round % 50 == 49)
-            kill_children();
+            break;
         struct timespec ts = {0, 200000};
         nanosleep(&ts, NULL);
     }
+    reap_strays();
+}
+
+void rl__execute_forget(void)
+{
+    subreaper_set = 0;
+    rl__sched_detach();
+    rl__arena_forget_exec();
 }
 
 int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
@@ -199,10 +200,14 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     setpgid(root, root);
     int pidfd = (int)syscall(SYS_pidfd_open, root, 0);
     int root_status = 0, root_reaped = 0, timed_out = 0;
-    int dead_actor = -1, dead_status = 0;
+    int dead_actor = -1, dead_status = 0, interrupted = 0;
     for (;;) {
         if (__atomic_load_n(&S->done, __ATOMIC_ACQUIRE))
             break;
+        if (p->stop && *p->stop) {
+            interrupted = 1;
+            break;
+        }
         double now = rl__now();
         if (now >= deadline) {
             timed_out = 1;
@@ -218,7 +223,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         /* Reap the root and any orphan that came back to us. */
         for (;;) {
             int st;
-            pid_t w = waitpid(-1, &st, WNOHANG);
+            pid_t w = waitpid(-root, &st, WNOHANG);
             if (w <= 0)
                 break;
             if (w == root) {
@@ -235,7 +240,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         if (root_reaped && p->mode == RL__MODE_STRESS) {
             /* Stress has no token: the run is over once the root and
              * every orphan are gone. */
-            if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+            if (waitpid(-root, NULL, WNOHANG) < 0 && errno == ECHILD)
                 break;
         }
         if (dead_actor >= 0)
@@ -294,7 +299,10 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
                          : "?");
         }
     }
-    if (v != RL_PASS && r->message[0] == '\0') {
+    if (interrupted && v == RL_PASS) {
+        v = RL_ERROR;
+        snprintf(r->message, sizeof r->message, "interrupted");
+    } else if (v != RL_PASS && r->message[0] == '\0') {
         snprintf(r->message, sizeof r->message, "%s", S->message);
     } else if (v == RL_PASS && timed_out) {
         v = RL_TIMEOUT;

@@ -3,6 +3,7 @@
 #ifndef RL_HARNESS_H
 #define RL_HARNESS_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "scheduler.h"
@@ -27,6 +28,7 @@ typedef struct {
     long max_steps;
     double timeout;
     double noise;
+    volatile sig_atomic_t *stop; /* set: end the execution now */
 } rl__exec_params;
 
 /* What one execution did. */
@@ -51,6 +53,17 @@ typedef struct {
 int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
                 rl__exec_result *r);
 void rl__exec_result_free(rl__exec_result *r);
+
+/* In a process forked from one that ran executions: start afresh (own
+ * arena of executions, own subreaper setting). */
+void rl__execute_forget(void);
+
+/* Whether choosing actor c at step i preempts the actor that just ran, and
+ * how many preemptions the first n steps of a trace hold. */
+int rl__is_preemption(const rl__step *steps, long i, int c);
+long rl__count_preemptions(const rl__step *steps, long n);
+
+
 
 /* The scenarios linked into this program, in name order. */
 rl_scenario *rl__scenarios(void);
@@ -78,6 +91,14 @@ typedef struct {
     double noise;
     long shard_index;    /* this slice of the runs, 0-based */
     long shard_count;    /* 0 or 1: everything */
+    /* explore: only the subtree under this prefix of decisions */
+    const uint8_t *root;
+    long nroot;
+    /* pct/random/stress: only runs k with k % stride == offset, on top of
+     * the shard (0: every run of the shard) */
+    long stride, offset;
+    /* set asynchronously (SIGINT): stop as soon as possible */
+    volatile sig_atomic_t *stop;
     /* called with every execution of explore, pct and random */
     void (*observe)(const rl__exec_result *e, void *ctx);
     void *observe_ctx;
@@ -147,5 +168,16 @@ int rl__as_expected(const rl_scenario *sc, int verdict);
 
 /* Wilson score interval for k failures in n runs, 95%. */
 void rl__wilson(long k, long n, double *lo, double *hi);
+
+/* Runs searches of several scenarios over up to jobs worker processes:
+ * explore split into subtrees, the other modes into slices of their runs.
+ * results[i] receives scenario i's outcome, as rl__search would give it
+ * (the first failure is replayed in the calling process for its details).
+ * done, when not NULL, is called in scenario order as soon as a scenario's
+ * result is complete. Returns 0, or a negative errno. */
+int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
+                    int jobs, rl__search_result *results,
+                    void (*done)(rl__search_result *r, void *ctx),
+                    void *ctx);
 
 #endif /* RL_HARNESS_H */

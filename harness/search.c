@@ -164,7 +164,7 @@ static int default_choice(const rl__step *steps, long i)
     return en ? __builtin_ctzll(en) : 0;
 }
 
-static int is_preemption(const rl__step *steps, long i, int c)
+int rl__is_preemption(const rl__step *steps, long i, int c)
 {
     int prev = i > 0 ? steps[i - 1].actor : 0;
     return c != prev && (steps[i].enabled >> prev & 1);
@@ -192,11 +192,11 @@ static char *token_of(const rl_scenario *sc, const rl__exec_result *e)
     return t;
 }
 
-static long count_preemptions(const rl__step *steps, long n)
+long rl__count_preemptions(const rl__step *steps, long n)
 {
     long k = 0;
     for (long i = 0; i < n; i++)
-        if (is_preemption(steps, i, steps[i].actor))
+        if (rl__is_preemption(steps, i, steps[i].actor))
             k++;
     return k;
 }
@@ -249,7 +249,7 @@ static void cover(coverage *c, const rl__exec_result *e)
         set_add(c->points, &c->npoints, point_id(s));
         if (s->label[0] && s->op != RL_OP_START)
             set_add(c->labels, &c->nlabels, hash_str(7, s->label) | 1);
-        if (!is_preemption(e->steps, i, s->actor))
+        if (!rl__is_preemption(e->steps, i, s->actor))
             continue;
         int prev = i > 0 ? e->steps[i - 1].actor : 0;
         for (long j = i + 1; j < e->nsteps; j++) {
@@ -277,6 +277,7 @@ static void base_params(const rl_scenario *sc, const rl__search_opts *o,
                  : sc->timeout > 0 ? sc->timeout
                                    : 10.0;
     p->noise = o->noise;
+    p->stop = o->stop;
 }
 
 static void record_value(rl__search_result *r, long v)
@@ -339,7 +340,27 @@ static int explore(const rl_scenario *sc, const rl__search_opts *o,
         return -ENOMEM;
     int err = 0;
     long nprefix = 0;
+    long nroot = o->root ? o->nroot : 0;
+    if (nroot > 0) {
+        while (nroot > cap)
+            cap *= 2;
+        uint8_t *np = realloc(prefix, (size_t)cap);
+        frame *nf = realloc(fr, sizeof *fr * (size_t)cap);
+        if (np)
+            prefix = np;
+        if (nf)
+            fr = nf;
+        if (!np || !nf) {
+            free(fr);
+            free(prefix);
+            return -ENOMEM;
+        }
+        memcpy(prefix, o->root, (size_t)nroot);
+        nprefix = nroot;
+    }
     for (;;) {
+        if (o->stop && *o->stop)
+            break;
         rl__exec_result e;
         p.prefix = prefix;
         p.nprefix = nprefix;
@@ -383,18 +404,20 @@ static int explore(const rl_scenario *sc, const rl__search_opts *o,
             break;
         /* Backtrack to the deepest step with an untried choice within
          * the preemption bound. */
-        long pre = count_preemptions(steps, depth);
+        long pre = rl__count_preemptions(steps, depth);
         int found = 0;
-        while (depth > 0 && !found) {
+        /* Never backtrack into the root prefix: other jobs explore the
+         * rest of the tree. */
+        while (depth > nroot && !found) {
             long j = depth - 1;
-            if (is_preemption(steps, j, fr[j].chosen))
+            if (rl__is_preemption(steps, j, fr[j].chosen))
                 pre--;
             uint64_t left = steps[j].enabled & ~fr[j].tried;
             while (left) {
                 int c = __builtin_ctzll(left);
                 left &= left - 1;
                 fr[j].tried |= (uint64_t)1 << c;
-                long cost = pre + is_preemption(steps, j, c);
+                long cost = pre + rl__is_preemption(steps, j, c);
                 if (bound >= 0 && cost > bound)
                     continue;
                 fr[j].chosen = c;
@@ -454,9 +477,14 @@ static int sampled(const rl_scenario *sc, const rl__search_opts *o,
     }
     long runs = o->runs > 0 ? o->runs : 100;
     long shards = o->shard_count > 1 ? o->shard_count : 1;
+    long stride = o->stride > 1 ? o->stride : 1;
     int stopped = 0;
     for (long run = 0; run < runs; run++) {
+        if (o->stop && *o->stop)
+            break;
         if (run % shards != o->shard_index)
+            continue;
+        if ((run / shards) % stride != o->offset)
             continue;
         p.seed = run_seed(o->seed, run);
         rl__exec_result e;
@@ -580,8 +608,8 @@ static int try_better(const rl_scenario *sc, rl__exec_params *p,
     (*attempts)++;
     if (rl__execute(sc, p, &e) < 0)
         return 0;
-    long pe = count_preemptions(e.steps, e.nsteps);
-    long pb = count_preemptions(best->steps, best->nsteps);
+    long pe = rl__count_preemptions(e.steps, e.nsteps);
+    long pb = rl__count_preemptions(best->steps, best->nsteps);
     if (e.verdict == verdict &&
         (pe < pb || (pe == pb && e.nsteps < best->nsteps))) {
         rl__exec_result_free(best);
@@ -620,7 +648,7 @@ int rl__minimize(const char *token, const rl__search_opts *o,
         /* Take away one preemption at a time, latest first: replace it
          * by the choice a replay would make by itself. */
         for (long i = n - 1; i >= 0 && !improved; i--) {
-            if (!is_preemption(best->steps, i, d[i]))
+            if (!rl__is_preemption(best->steps, i, d[i]))
                 continue;
             uint8_t keep = d[i];
             d[i] = (uint8_t)default_choice(best->steps, i);

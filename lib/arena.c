@@ -333,6 +333,18 @@ int rl__arena_use_exec(void)
     return r;
 }
 
+void rl__arena_forget_exec(void)
+{
+    pthread_mutex_lock(&init_lock);
+    if (exec_arena && arena != exec_arena) {
+        munmap(exec_arena, exec_arena->size);
+        close(exec_fd);
+        exec_arena = NULL;
+        exec_fd = -1;
+    }
+    pthread_mutex_unlock(&init_lock);
+}
+
 void rl__arena_use_own(void)
 {
     pthread_mutex_lock(&init_lock);

@@ -68,6 +68,10 @@ int rl__arena_attach(int fd, void *addr, size_t size);
 int rl__arena_use_exec(void);
 void rl__arena_use_own(void);
 
+/* In a forked worker of the harness: drops the inherited arena of
+ * executions, so that the worker makes its own. */
+void rl__arena_forget_exec(void);
+
 /* Empties the arena for a new execution, keeping its address. Only the
  * harness calls it, once every process of the previous execution is gone.
  * Returns 0 or -errno. */

@@ -1,0 +1,55 @@
+/* extstress.h: stress of an external command (racelab stress -- CMD...):
+ * many runs of an unmodified program, each classified. */
+#ifndef RL_EXTSTRESS_H
+#define RL_EXTSTRESS_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "harness.h"
+
+/* Options of an external-command stress. Zero fields mean defaults. */
+typedef struct {
+    long runs;                 /* total runs over all shards; 0: 100 */
+    int jobs;                  /* runs in flight; 0: online CPUs */
+    double timeout;            /* per run, seconds; 0: 10; negative: none */
+    int expect_exit;           /* the exit status of a good run */
+    const char *expect_stdout; /* NULL: not checked; compared with trailing
+                                  newlines of both sides ignored */
+    double noise;              /* 0: none; else the probability per call */
+    const char *noise_lib;     /* libracelab-noise.so; NULL: next to
+                                  /proc/self/exe, then in ../lib of it */
+    long shard_index, shard_count; /* run k belongs to shard k % count */
+    uint64_t seed;
+    volatile sig_atomic_t *stop;   /* set (e.g. by SIGINT): stop early */
+    void (*progress)(long done, long total, long failures, void *ctx);
+    void *progress_ctx;
+} rl__stress_opts;
+
+/* Runs argv (argv[0] looked up in PATH when it has no slash) o->runs times,
+ * up to o->jobs at once, each in a process group of its own with stdin
+ * /dev/null, and classifies every run (rl__run_class). A run that outlives
+ * the timeout has its whole group killed; whatever a run left in its group
+ * when it ended is killed too. Every child gets RACELAB_RUN=K (the 1-based
+ * run number over all shards) and, with noise, LD_PRELOAD (appended),
+ * RACELAB_NOISE=P and RACELAB_NOISE_SEED=seed+K.
+ *
+ * With a stop flag that becomes non-zero, no run is started any more, the
+ * running groups are killed and reaped, and the finished runs are
+ * reported (killed runs are not counted).
+ *
+ * Fills r (free with rl__search_result_free): external = 1, mode stress, a
+ * scenario valid until the next call ("stress:CMD ARG..."), executions,
+ * failures, first_failure_run (the lowest failing run number), classes,
+ * up to RL__KEPT_OUTPUTS outputs of the first failing runs, verdict of the
+ * first failure, first.message, the histogram of exit codes (-signal for
+ * deaths by a signal; timeouts are not in it), duration and seed.
+ *
+ * Returns 0, or a negative errno with rl_last_error set when the command
+ * cannot be started (-ENOENT, -EACCES, ...), the noise library is missing
+ * or the options are invalid. Runs in the calling thread; not
+ * thread-safe. */
+int rl__stress_command(char *const argv[], const rl__stress_opts *o,
+                       rl__search_result *r);
+
+#endif /* RL_EXTSTRESS_H */

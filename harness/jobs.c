@@ -1,0 +1,460 @@
+/* jobs.c: searches over several worker processes (--jobs): explore split
+ * into disjoint subtrees of the decision tree, the sampled modes into
+ * slices of their runs. The outcome does not depend on timing: the first
+ * failure reported is the one of the lowest subtree, or of the lowest run. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define MAX_PREFIX 512
+#define TOKEN_MAX 8192
+
+enum { T_PENDING, T_RUNNING, T_DONE, T_SKIPPED };
+
+typedef struct {
+    int scenario;
+    long nprefix;
+    uint8_t prefix[MAX_PREFIX];
+    long offset; /* sampled slice */
+    /* results */
+    int state;
+    int err;
+    int verdict;
+    int exhausted;
+    long executions, failures, first_failure_run;
+    double started, ended;
+    int nvalues;
+    long values[RL__HIST_MAX], counts[RL__HIST_MAX];
+    long points, labels, pairs;
+    char token[TOKEN_MAX];
+    char message[RL__MSG_LEN];
+} task;
+
+typedef struct {
+    long next;                /* the next task to take */
+    volatile sig_atomic_t stop;
+    long ntasks;
+    task tasks[];
+} board;
+
+/* Splits the decision tree under the bound into at least want subtrees
+ * (fewer when it does not branch enough). Each element of out is a
+ * malloc'd prefix; returns how many, or -ENOMEM. */
+static long frontier(const rl_scenario *sc, const rl__search_opts *o,
+                     long want, uint8_t ***out, long **lens)
+{
+    long n = 1, cap = 16;
+    uint8_t **pre = calloc((size_t)cap, sizeof *pre);
+    long *len = calloc((size_t)cap, sizeof *len);
+    if (!pre || !len)
+        goto nomem;
+    pre[0] = malloc(1);
+    len[0] = 0;
+    rl__exec_params p;
+    memset(&p, 0, sizeof p);
+    p.mode = RL__MODE_CONTROLLED;
+    p.strategy = RL__STRAT_DFS;
+    p.max_steps = o->max_steps > 0 ? o->max_steps
+                  : sc->max_steps > 0 ? sc->max_steps
+                                      : 10000;
+    p.timeout = o->timeout > 0 ? o->timeout
+                : sc->timeout > 0 ? sc->timeout
+                                  : 10.0;
+    p.stop = o->stop;
+    for (int round = 0; round < 8 && n < want; round++) {
+        long m = 0, mcap = n * 4 + 8;
+        uint8_t **npre = calloc((size_t)mcap, sizeof *npre);
+        long *nlen = calloc((size_t)mcap, sizeof *nlen);
+        if (!npre || !nlen) {
+            free(npre);
+            free(nlen);
+            goto nomem;
+        }
+        int split = 0;
+        for (long k = 0; k < n; k++) {
+            rl__exec_result e;
+            p.prefix = pre[k];
+            p.nprefix = len[k];
+            int j = -1;
+            uint64_t choices = 0;
+            if (rl__execute(sc, &p, &e) == 0 && e.verdict == RL_PASS) {
+                long pc = rl__count_preemptions(e.steps, len[k]);
+                for (long i = len[k]; i < e.nsteps && i < MAX_PREFIX - 1;
+                     i++) {
+                    uint64_t ok = 0, en = e.steps[i].enabled;
+                    for (int c = 0; c < 64; c++) {
+                        if (!(en >> c & 1))
+                            continue;
+                        long cost = pc + rl__is_preemption(e.steps, i, c);
+                        if (o->preemptions < 0 || cost <= o->preemptions)
+                            ok |= (uint64_t)1 << c;
+                    }
+                    if (__builtin_popcountll(ok) > 1) {
+                        j = (int)i;
+                        choices = ok;
+                        break;
+                    }
+                    pc += rl__is_preemption(e.steps, i, e.steps[i].actor);
+                }
+            }
+            int nc = __builtin_popcountll(choices);
+            if (m + nc + 1 > mcap) {
+                mcap = (m + nc + 1) * 2;
+                uint8_t **a = realloc(npre, sizeof *npre * (size_t)mcap);
+                long *b = realloc(nlen, sizeof *nlen * (size_t)mcap);
+                if (a)
+                    npre = a;
+                if (b)
+                    nlen = b;
+                if (!a || !b) {
+                    rl__exec_result_free(&e);
+                    goto nomem;
+                }
+            }
+            if (j < 0) {
+                /* A leaf (or a failing run): keep it whole. */
+                npre[m] = pre[k];
+                nlen[m++] = len[k];
+                pre[k] = NULL;
+            } else {
+                split = 1;
+                for (int c = 0; c < 64; c++) {
+                    if (!(choices >> c & 1))
+                        continue;
+                    uint8_t *q = malloc((size_t)j + 1);
+                    if (!q) {
+                        rl__exec_result_free(&e);
+                        goto nomem;
+                    }
+                    for (int i = 0; i < j; i++)
+                        q[i] = (uint8_t)e.steps[i].actor;
+                    q[j] = (uint8_t)c;
+                    npre[m] = q;
+                    nlen[m++] = j + 1;
+                }
+            }
+            rl__exec_result_free(&e);
+        }
+        for (long k = 0; k < n; k++)
+            free(pre[k]);
+        free(pre);
+        free(len);
+        pre = npre;
+        len = nlen;
+        n = m;
+        if (!split)
+            break;
+    }
+    *out = pre;
+    *lens = len;
+    return n;
+nomem:
+    if (pre)
+        for (long k = 0; k < n; k++)
+            free(pre[k]);
+    free(pre);
+    free(len);
+    return -ENOMEM;
+}
+
+static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
+                     int jobs, board *b, task *t)
+{
+    rl__search_opts to = *o;
+    to.stop = &b->stop;
+    to.observe = NULL;
+    if (o->mode == RL_MODE_EXPLORE) {
+        to.root = t->prefix;
+        to.nroot = t->nprefix;
+    } else {
+        to.stride = jobs;
+        to.offset = t->offset;
+    }
+    t->started = rl__now();
+    rl__search_result r;
+    t->err = rl__search(scs[t->scenario], &to, &r);
+    t->ended = rl__now();
+    t->verdict = r.verdict;
+    t->exhausted = r.exhausted;
+    t->executions = r.executions;
+    t->failures = r.failures;
+    t->first_failure_run = r.first_failure_run;
+    t->nvalues = r.nvalues;
+    memcpy(t->values, r.values, sizeof r.values);
+    memcpy(t->counts, r.counts, sizeof r.counts);
+    t->points = r.schedule_points;
+    t->labels = r.labels_reached;
+    t->pairs = r.pairs_interleaved;
+    if (r.token)
+        snprintf(t->token, sizeof t->token, "%s", r.token);
+    snprintf(t->message, sizeof t->message, "%s", r.first.message);
+    rl__search_result_free(&r);
+}
+
+/* The worker loop: takes tasks in order; an explore task of a scenario
+ * whose lower-numbered task failed is skipped, it cannot change the
+ * result. */
+static _Noreturn void worker(rl_scenario *const *scs,
+                             const rl__search_opts *o, int jobs, board *b)
+{
+    signal(SIGINT, SIG_IGN);
+    rl__execute_forget();
+    for (;;) {
+        if (b->stop)
+            break;
+        long k = __atomic_fetch_add(&b->next, 1, __ATOMIC_ACQ_REL);
+        if (k >= b->ntasks)
+            break;
+        task *t = &b->tasks[k];
+        int skip = 0;
+        for (long i = 0; i < k && o->mode == RL_MODE_EXPLORE; i++) {
+            task *u = &b->tasks[i];
+            if (u->scenario == t->scenario &&
+                __atomic_load_n(&u->state, __ATOMIC_ACQUIRE) == T_DONE &&
+                u->verdict != RL_PASS)
+                skip = 1;
+        }
+        if (skip) {
+            __atomic_store_n(&t->state, T_SKIPPED, __ATOMIC_RELEASE);
+            continue;
+        }
+        __atomic_store_n(&t->state, T_RUNNING, __ATOMIC_RELEASE);
+        run_task(scs, o, jobs, b, t);
+        __atomic_store_n(&t->state, T_DONE, __ATOMIC_RELEASE);
+    }
+    fflush(NULL);
+    _exit(0);
+}
+
+static void add_values(rl__search_result *r, const task *t)
+{
+    for (int i = 0; i < t->nvalues; i++) {
+        int k = 0;
+        while (k < r->nvalues && r->values[k] != t->values[i])
+            k++;
+        if (k == r->nvalues) {
+            if (r->nvalues == RL__HIST_MAX)
+                continue;
+            r->values[r->nvalues++] = t->values[i];
+        }
+        r->counts[k] += t->counts[i];
+    }
+}
+
+/* Puts the tasks of scenario s together into r. */
+static int combine(rl_scenario *sc, const rl__search_opts *o, board *b,
+                   int s, rl__search_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->sc = sc;
+    r->mode = o->mode;
+    r->seed = o->seed;
+    r->exhausted = 1;
+    const task *best = NULL;
+    double t0 = 0, t1 = 0;
+    int any = 0, err = 0;
+    for (long k = 0; k < b->ntasks; k++) {
+        const task *t = &b->tasks[k];
+        if (t->scenario != s)
+            continue;
+        if (t->state == T_SKIPPED) {
+            r->exhausted = 0;
+            continue;
+        }
+        if (t->state != T_DONE) {
+            r->exhausted = 0;
+            err = -EINTR;
+            continue;
+        }
+        if (t->err < 0)
+            err = t->err;
+        if (!any || t->started < t0)
+            t0 = t->started;
+        if (!any || t->ended > t1)
+            t1 = t->ended;
+        any = 1;
+        r->executions += t->executions;
+        r->failures += t->failures;
+        r->exhausted &= t->exhausted;
+        add_values(r, t);
+        if (t->points > r->schedule_points)
+            r->schedule_points = t->points;
+        if (t->labels > r->labels_reached)
+            r->labels_reached = t->labels;
+        if (t->pairs > r->pairs_interleaved)
+            r->pairs_interleaved = t->pairs;
+        if (t->verdict == RL_PASS)
+            continue;
+        if (!best ||
+            (o->mode != RL_MODE_EXPLORE &&
+             t->first_failure_run < best->first_failure_run))
+            best = t;
+    }
+    if (o->mode != RL_MODE_EXPLORE || best)
+        r->exhausted = o->mode == RL_MODE_EXPLORE ? 0 : r->exhausted;
+    r->duration = any ? t1 - t0 : 0;
+    if (best) {
+        r->verdict = best->verdict;
+        r->first_failure_run = best->first_failure_run;
+        snprintf(r->first.message, sizeof r->first.message, "%s",
+                 best->message);
+        if (best->token[0]) {
+            /* The details of the failure: replay it here. */
+            rl__search_result x;
+            rl__search_opts ro = *o;
+            ro.observe = NULL;
+            if (rl__replay(best->token, &ro, &x) == 0 &&
+                x.verdict == best->verdict) {
+                r->first = x.first;
+                x.first.steps = NULL;
+                x.first.actors = NULL;
+                x.first.nsteps = 0;
+                x.first.nactors = 0;
+            }
+            rl__search_result_free(&x);
+            r->token = strdup(best->token);
+        }
+    }
+    r->as_expected = rl__as_expected(sc, r->verdict);
+    return err;
+}
+
+int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
+                    int jobs, rl__search_result *results,
+                    void (*done)(rl__search_result *r, void *ctx), void *ctx)
+{
+    if (jobs < 1)
+        jobs = 1;
+    /* Plan the tasks. */
+    long ntasks = 0, cap = 64;
+    task *plan = calloc((size_t)cap, sizeof *plan);
+    if (!plan)
+        return -ENOMEM;
+    int err = 0;
+    for (int s = 0; s < n && !err; s++) {
+        long parts = 1;
+        uint8_t **pre = NULL;
+        long *len = NULL;
+        if (jobs > 1 && o->mode == RL_MODE_EXPLORE) {
+            parts = frontier(scs[s], o, 4L * jobs, &pre, &len);
+            if (parts < 0) {
+                err = (int)parts;
+                break;
+            }
+        } else if (jobs > 1) {
+            parts = jobs;
+        }
+        for (long k = 0; k < parts; k++) {
+            if (ntasks == cap) {
+                cap *= 2;
+                task *np = realloc(plan, sizeof *plan * (size_t)cap);
+                if (!np) {
+                    err = -ENOMEM;
+                    break;
+                }
+                plan = np;
+            }
+            task *t = &plan[ntasks++];
+            memset(t, 0, sizeof *t);
+            t->scenario = s;
+            t->offset = k;
+            if (pre) {
+                t->nprefix = len[k];
+                memcpy(t->prefix, pre[k], (size_t)len[k]);
+            }
+        }
+        if (pre)
+            for (long k = 0; k < parts; k++)
+                free(pre[k]);
+        free(pre);
+        free(len);
+    }
+    if (err) {
+        free(plan);
+        return err;
+    }
+    size_t size = sizeof(board) + sizeof(task) * (size_t)ntasks;
+    board *b = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (b == MAP_FAILED) {
+        free(plan);
+        return rl__fail(-errno, "mapping the job board: %s",
+                        strerror(errno));
+    }
+    b->ntasks = ntasks;
+    memcpy(b->tasks, plan, sizeof(task) * (size_t)ntasks);
+    free(plan);
+
+    int nworkers = jobs < ntasks ? jobs : (int)ntasks;
+    pid_t *pids = calloc((size_t)nworkers + 1, sizeof *pids);
+    fflush(NULL);
+    for (int w = 0; w < nworkers; w++) {
+        pid_t pid = fork();
+        if (pid == 0)
+            worker(scs, o, jobs, b);
+        if (pid > 0)
+            pids[w] = pid;
+    }
+    /* Report scenarios in order as they complete. */
+    int reported = 0, alive = nworkers;
+    while (reported < n) {
+        if (o->stop && *o->stop)
+            b->stop = 1;
+        while (reported < n) {
+            int complete = 1;
+            for (long k = 0; k < ntasks; k++) {
+                int st = __atomic_load_n(&b->tasks[k].state,
+                                         __ATOMIC_ACQUIRE);
+                if (b->tasks[k].scenario == reported && st != T_DONE &&
+                    st != T_SKIPPED)
+                    complete = 0;
+            }
+            if (!complete)
+                break;
+            int e = combine(scs[reported], o, b, reported,
+                            &results[reported]);
+            if (e < 0 && !err)
+                err = e;
+            if (done)
+                done(&results[reported], ctx);
+            reported++;
+        }
+        if (reported >= n)
+            break;
+        if (alive == 0) {
+            /* Workers ended with tasks undone: interrupted. */
+            for (; reported < n; reported++)
+                combine(scs[reported], o, b, reported, &results[reported]);
+            if (!err)
+                err = -EINTR;
+            break;
+        }
+        int st;
+        pid_t w = waitpid(-1, &st, WNOHANG);
+        if (w > 0) {
+            for (int i = 0; i < nworkers; i++)
+                if (pids[i] == w) {
+                    pids[i] = 0;
+                    alive--;
+                }
+            continue;
+        }
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+    }
+    b->stop = 1;
+    for (int i = 0; i < nworkers; i++)
+        if (pids[i] > 0)
+            waitpid(pids[i], NULL, 0);
+    free(pids);
+    munmap(b, size);
+    return err;
+}
