@@ -79,10 +79,13 @@ STATIC := $(BUILD)/libracelab.a
 SHARED := $(BUILD)/libracelab.so
 TSTATIC := $(BUILD)/libracelab-testing.a
 CLI    := $(if $(wildcard harness/main.c),$(BUILD)/racelab)
+# The interposer `racelab stress --noise` preloads into the programs it
+# runs; not part of libracelab.
+NOISE  := $(if $(wildcard noise/noise.c),$(BUILD)/libracelab-noise.so)
 
 .SECONDARY:
 .PHONY: all test asan coverage bench install uninstall format clean deps help run
-all: $(STATIC) $(SHARED) $(CLI)
+all: $(STATIC) $(SHARED) $(CLI) $(NOISE)
 
 $(BUILD)/obj/%.o: %.c
 	$(call say,CC,$<)
@@ -110,6 +113,12 @@ $(BUILD)/racelab: $(CLI_OBJS) $(STATIC)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(STATIC) $(RL_LIBS)
 
+$(BUILD)/libracelab-noise.so: noise/noise.c
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -shared -std=c11 -D_GNU_SOURCE -fPIC -O2 $(RL_WARN) \
+	    $(if $(filter 1,$(WERROR)),-Werror) $(CFLAGS) -o $@ $< -ldl -lpthread
+
 $(BUILD)/tests/%: $(BUILD)/tobj/tests/%.o $(TEST_UTIL_OBJS) $(TSTATIC)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
@@ -135,16 +144,32 @@ test: all $(TEST_BINS) $(BENCH_BINS)
 
 run: all
 	@mkdir -p $(BUILD)/report
-	$(BUILD)/racelab run
+	$(BUILD)/racelab run --json $(BUILD)/report/results.json \
+	    $(if $(wildcard reports/html.c),--html $(BUILD)/report/index.html) \
+	    $(if $(wildcard reports/junit.c),--junit $(BUILD)/report/junit.xml)
 
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 test
 
+# Line and branch coverage of lib/, harness/ and reports/: the tests and
+# the catalogue run with --coverage (forked, spawned and forkserver
+# children dump their counts on every exit path), then lcov and genhtml.
 coverage:
-	$(Q)$(MAKE) --no-print-directory BUILD=build/cov COVERAGE=1 test
+	$(Q)rm -rf build/cov build/coverage
+	-$(Q)$(MAKE) --no-print-directory BUILD=build/cov COVERAGE=1 test
+	-$(Q)build/cov/racelab run --jobs 2 >/dev/null
+	$(Q)lcov --quiet --capture --directory build/cov --rc lcov_branch_coverage=1 \
+	    --output-file build/cov/all.info
+	$(Q)lcov --quiet --extract build/cov/all.info '*/lib/*' '*/harness/*' '*/reports/*' \
+	    --rc lcov_branch_coverage=1 --output-file build/cov/project.info
+	$(Q)genhtml --quiet --branch-coverage --output-directory build/coverage \
+	    build/cov/project.info
+	$(Q)lcov --summary --rc lcov_branch_coverage=1 build/cov/project.info
+	@echo "coverage report: build/coverage/index.html"
 
 bench: all $(BENCH_BINS)
-	$(Q)for b in $(BENCH_BINS); do $$b || exit 1; done
+	$(Q)if [ -x bench/run.sh ]; then bench/run.sh $(BUILD); \
+	else for b in $(BENCH_BINS); do $$b || exit 1; done; fi
 
 # ------------------------------------------------------------- install
 install: all $(BUILD)/racelab.pc
