@@ -1,0 +1,784 @@
+/* extstress.c: racelab stress -- CMD...: runs an unmodified program many
+ * times in parallel, each run in a process group of its own, and
+ * classifies every run. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "extstress.h"
+#include "internal.h"
+
+extern char **environ;
+
+#define KEEP_BYTES 65536      /* output kept per stream of a run */
+#define READ_CHUNK 16384
+
+/* The tail of one output stream of a run. */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    int dropped;              /* the head was dropped to keep the tail */
+} tail_buf;
+
+/* One run in flight. pid 0: the slot is free. */
+typedef struct {
+    pid_t pid;
+    int pidfd;                /* -1: no pidfd, polled with WNOHANG */
+    int out, err;             /* read ends, -1 when closed or unused */
+    int captured;             /* its output goes to the tails */
+    int separate_err;         /* stderr has a pipe of its own */
+    long run;                 /* 1-based run number over all shards */
+    double start, deadline;
+    int timed_out;
+    tail_buf tout, terr;
+} slot;
+
+/* A kept output with the run it belongs to. */
+typedef struct {
+    long run;
+    char *text;
+} kept;
+
+/* Everything one call works with. */
+typedef struct {
+    const rl__stress_opts *o;
+    rl__search_result *r;
+    char *const *argv;
+    char path[PATH_MAX];
+    int devnull;
+    posix_spawnattr_t attr;
+    char **envp;
+    char *run_var;            /* RACELAB_RUN=..., rewritten per run */
+    char *seed_var;           /* RACELAB_NOISE_SEED=..., or NULL */
+    slot *slots;
+    int nslots, inflight;
+    double timeout;
+    size_t cap;
+    kept keep[RL__KEPT_OUTPUTS];
+    int nkept;
+    long total;               /* runs of this shard */
+} ctx;
+
+static rl_scenario stress_scenario;
+static char *stress_name;
+
+/* ---- small helpers ---- */
+
+/* Appends up to n bytes read from fd to t, dropping the oldest half when
+ * the buffer is full. Returns the read(2) result. */
+static ssize_t tail_read(tail_buf *t, int fd)
+{
+    if (t->cap - t->len < READ_CHUNK / 4) {
+        size_t drop = t->len - t->cap / 2;
+        memmove(t->buf, t->buf + drop, t->len - drop);
+        t->len -= drop;
+        t->dropped = 1;
+    }
+    ssize_t n;
+    do {
+        n = read(fd, t->buf + t->len, t->cap - t->len);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0)
+        t->len += (size_t)n;
+    return n;
+}
+
+/* Reads what fd holds now (it is non-blocking) and closes it when it
+ * reached end of file, or always when final. */
+static void drain(tail_buf *t, int *fd, int final)
+{
+    if (*fd < 0)
+        return;
+    ssize_t n;
+    int rounds = 0;
+    while ((n = tail_read(t, *fd)) > 0 && ++rounds < 64)
+        if (!final)
+            break;
+    if (n == 0 || final || (n < 0 && errno != EAGAIN)) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+/* Length of s without its trailing newlines. */
+static size_t trim_len(const char *s, size_t n)
+{
+    while (n > 0 && s[n - 1] == '\n')
+        n--;
+    return n;
+}
+
+/* The name of a signal, "SIGSEGV", in buf. */
+static const char *sig_name(int sig, char *buf, size_t size)
+{
+    const char *abbrev = sigabbrev_np(sig);
+    if (abbrev)
+        snprintf(buf, size, "SIG%s", abbrev);
+    else
+        snprintf(buf, size, "signal %d", sig);
+    return buf;
+}
+
+/* Formats a non-negative number with six decimals without the locale. */
+static void fmt_fixed(char *buf, size_t size, double v)
+{
+    long micro = (long)(v * 1e6 + 0.5);
+    snprintf(buf, size, "%ld.%06ld", micro / 1000000, micro % 1000000);
+}
+
+/* Finds the program the way execvp would (PATH, default "/bin:/usr/bin")
+ * once, so that runs do not search. Returns 0 or -ENOENT / -EACCES. */
+static int find_program(const char *name, char *out, size_t size)
+{
+    if (!*name)
+        return rl__fail(-ENOENT, "empty command name");
+    if (strchr(name, '/')) {
+        if (snprintf(out, size, "%s", name) >= (int)size)
+            return rl__fail(-ENAMETOOLONG, "command path too long");
+        return 0;
+    }
+    const char *p = getenv("PATH");
+    if (!p || !*p)
+        p = "/bin:/usr/bin";
+    int denied = 0;
+    while (*p) {
+        const char *e = strchr(p, ':');
+        size_t dl = e ? (size_t)(e - p) : strlen(p);
+        int n = dl ? snprintf(out, size, "%.*s/%s", (int)dl, p, name)
+                   : snprintf(out, size, "%s", name);
+        struct stat st;
+        if (n < (int)size && stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(out, X_OK) == 0)
+                return 0;
+            denied = 1;
+        }
+        p += dl;
+        if (*p == ':')
+            p++;
+    }
+    if (denied)
+        return rl__fail(-EACCES, "cannot run '%s': permission denied",
+                        name);
+    return rl__fail(-ENOENT, "cannot run '%s': command not found in PATH",
+                    name);
+}
+
+/* Finds libracelab-noise.so next to this program or in ../lib of it.
+ * Returns 0 with the absolute path in out (PATH_MAX bytes), or -ENOENT. */
+static int find_noise_lib(const char *given, char *out)
+{
+    if (given) {
+        if (!realpath(given, out) || access(out, R_OK) != 0)
+            return rl__fail(-ENOENT, "noise library '%s' not found",
+                            given);
+        return 0;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return rl__fail(-ENOENT, "noise library: cannot read "
+                                 "/proc/self/exe");
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    const char *tries[] = {"%s/libracelab-noise.so",
+                           "%s/../lib/libracelab-noise.so"};
+    for (int i = 0; i < 2; i++) {
+        char cand[PATH_MAX + 32];
+        snprintf(cand, sizeof cand, tries[i], exe);
+        if (access(cand, R_OK) == 0 && realpath(cand, out))
+            return 0;
+    }
+    return rl__fail(-ENOENT, "noise library libracelab-noise.so not found "
+                             "in %s or %s/../lib", exe, exe);
+}
+
+/* True when an environment entry is one of the variables set per run. */
+static int own_var(const char *e)
+{
+    static const char *names[] = {"RACELAB_RUN=", "RACELAB_NOISE=",
+                                  "RACELAB_NOISE_SEED="};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strncmp(e, names[i], strlen(names[i])))
+            return 1;
+    return 0;
+}
+
+/* Builds the child environment: the caller's, with RACELAB_RUN and, with
+ * noise, LD_PRELOAD, RACELAB_NOISE and RACELAB_NOISE_SEED. Returns 0 or
+ * -errno. */
+static int build_env(ctx *c)
+{
+    const rl__stress_opts *o = c->o;
+    char lib[PATH_MAX];
+    if (o->noise > 0) {
+        int err = find_noise_lib(o->noise_lib, lib);
+        if (err < 0)
+            return err;
+    }
+    size_t n = 0;
+    while (environ && environ[n])
+        n++;
+    c->envp = calloc(n + 5, sizeof *c->envp);
+    c->run_var = malloc(48);
+    if (!c->envp || !c->run_var)
+        return rl__fail(-ENOMEM, "out of memory");
+    size_t k = 0;
+    const char *preload = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (own_var(environ[i]))
+            continue;
+        if (o->noise > 0 && !strncmp(environ[i], "LD_PRELOAD=", 11)) {
+            preload = environ[i] + 11;
+            continue;
+        }
+        c->envp[k++] = environ[i];
+    }
+    c->envp[k++] = c->run_var;
+    if (o->noise > 0) {
+        size_t len = strlen(lib) + (preload ? strlen(preload) : 0) + 16;
+        char *pre = malloc(len);
+        char *nv = malloc(64);
+        c->seed_var = malloc(64);
+        if (!pre || !nv || !c->seed_var) {
+            free(pre);
+            free(nv);
+            return rl__fail(-ENOMEM, "out of memory");
+        }
+        if (preload && *preload)
+            snprintf(pre, len, "LD_PRELOAD=%s:%s", preload, lib);
+        else
+            snprintf(pre, len, "LD_PRELOAD=%s", lib);
+        char num[40];
+        fmt_fixed(num, sizeof num, o->noise > 1 ? 1 : o->noise);
+        snprintf(nv, 64, "RACELAB_NOISE=%s", num);
+        c->envp[k++] = pre;
+        c->envp[k++] = nv;
+        c->envp[k++] = c->seed_var;
+    }
+    c->envp[k] = NULL;
+    return 0;
+}
+
+/* Frees the environment built by build_env. */
+static void free_env(ctx *c)
+{
+    if (c->envp && c->o->noise > 0) {
+        size_t k = 0;
+        while (c->envp[k] && c->envp[k] != c->run_var)
+            k++;
+        if (c->envp[k]) {
+            free(c->envp[k + 1]);
+            free(c->envp[k + 2]);
+        }
+    }
+    free(c->seed_var);
+    free(c->run_var);
+    free(c->envp);
+}
+
+/* ---- runs ---- */
+
+/* Makes a pipe whose read end is non-blocking. Returns 0 or -errno. */
+static int make_pipe(int fds[2])
+{
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -errno;
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    return 0;
+}
+
+/* Starts run number `run` in slot s. Returns 0 or the spawn's -errno. */
+static int start_run(ctx *c, slot *s, long run)
+{
+    const rl__stress_opts *o = c->o;
+    int capture = c->nkept < RL__KEPT_OUTPUTS;
+    int want_out = capture || o->expect_stdout;
+    int sep_err = capture && o->expect_stdout;
+    int po[2] = {-1, -1}, pe[2] = {-1, -1};
+    int err = 0;
+    if (want_out && (err = make_pipe(po)) < 0)
+        return rl__fail(err, "pipe: %s", strerror(-err));
+    if (sep_err && (err = make_pipe(pe)) < 0) {
+        close(po[0]);
+        close(po[1]);
+        return rl__fail(err, "pipe: %s", strerror(-err));
+    }
+    snprintf(c->run_var, 48, "RACELAB_RUN=%ld", run);
+    if (c->seed_var)
+        snprintf(c->seed_var, 64, "RACELAB_NOISE_SEED=%llu",
+                 (unsigned long long)(o->seed + (uint64_t)run));
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, c->devnull, 0);
+    posix_spawn_file_actions_adddup2(&fa, want_out ? po[1] : c->devnull, 1);
+    posix_spawn_file_actions_adddup2(
+        &fa, sep_err ? pe[1] : capture ? po[1] : c->devnull, 2);
+    pid_t pid;
+    int rc = posix_spawn(&pid, c->path, &fa, &c->attr, c->argv, c->envp);
+    posix_spawn_file_actions_destroy(&fa);
+    if (po[1] >= 0)
+        close(po[1]);
+    if (pe[1] >= 0)
+        close(pe[1]);
+    if (rc != 0) {
+        if (po[0] >= 0)
+            close(po[0]);
+        if (pe[0] >= 0)
+            close(pe[0]);
+        return rl__fail(-rc, "cannot run '%s': %s", c->argv[0],
+                        strerror(rc));
+    }
+    s->pid = pid;
+    s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    s->out = po[0];
+    s->err = pe[0];
+    s->captured = capture;
+    s->separate_err = sep_err;
+    s->run = run;
+    s->start = rl__now();
+    s->deadline = c->timeout < 0 ? -1 : s->start + c->timeout;
+    s->timed_out = 0;
+    s->tout.len = s->terr.len = 0;
+    s->tout.dropped = s->terr.dropped = 0;
+    c->inflight++;
+    return 0;
+}
+
+/* Adds one exit code (or -signal) to the histogram. */
+static void hist_add(rl__search_result *r, long v)
+{
+    for (int i = 0; i < r->nvalues; i++)
+        if (r->values[i] == v) {
+            r->counts[i]++;
+            return;
+        }
+    if (r->nvalues < RL__HIST_MAX) {
+        r->values[r->nvalues] = v;
+        r->counts[r->nvalues++] = 1;
+    }
+}
+
+/* Keeps the output of a failing run when it is among the lowest-numbered
+ * failures seen so far. Takes ownership of text. */
+static void keep_output(ctx *c, long run, char *text)
+{
+    if (c->nkept < RL__KEPT_OUTPUTS) {
+        c->keep[c->nkept].run = run;
+        c->keep[c->nkept++].text = text;
+        return;
+    }
+    int hi = 0;
+    for (int i = 1; i < c->nkept; i++)
+        if (c->keep[i].run > c->keep[hi].run)
+            hi = i;
+    if (c->keep[hi].run > run) {
+        free(c->keep[hi].text);
+        c->keep[hi].run = run;
+        c->keep[hi].text = text;
+    } else {
+        free(text);
+    }
+}
+
+/* Builds "run K: HEADER\n" followed by the captured output. */
+static char *kept_text(const slot *s, const char *header)
+{
+    size_t len = strlen(header) + 64 + s->tout.len + s->terr.len;
+    char *t = malloc(len);
+    if (!t)
+        return NULL;
+    size_t n = (size_t)snprintf(t, len, "run %ld: %s\n%s", s->run, header,
+                                s->tout.dropped ? "[...]\n" : "");
+    memcpy(t + n, s->tout.buf, s->tout.len);
+    n += s->tout.len;
+    if (s->separate_err && s->terr.len) {
+        n += (size_t)snprintf(t + n, len - n, "%s[stderr]\n%s",
+                              n && t[n - 1] != '\n' ? "\n" : "",
+                              s->terr.dropped ? "[...]\n" : "");
+        memcpy(t + n, s->terr.buf, s->terr.len);
+        n += s->terr.len;
+    }
+    t[n] = '\0';
+    return t;
+}
+
+/* Classifies a finished run (already reaped with status st), records it
+ * and frees the slot. */
+static void finish_run(ctx *c, slot *s, int st)
+{
+    const rl__stress_opts *o = c->o;
+    rl__search_result *r = c->r;
+    double dur = rl__now() - s->start;
+    int cls;
+    char header[160], msg[RL__MSG_LEN], sname[32];
+    if (s->timed_out) {
+        cls = RL__RUN_TIMEOUT;
+        snprintf(header, sizeof header, "timeout after %.3g s", c->timeout);
+        snprintf(msg, sizeof msg, "run %ld: timed out after %.3g s; its "
+                 "process group was killed", s->run, c->timeout);
+    } else if (WIFSIGNALED(st)) {
+        cls = RL__RUN_SIGNAL;
+        int sig = WTERMSIG(st);
+        hist_add(r, -sig);
+        sig_name(sig, sname, sizeof sname);
+        snprintf(header, sizeof header, "signal %s", sname);
+        snprintf(msg, sizeof msg, "run %ld: killed by %s (%s)", s->run,
+                 sname, strsignal(sig));
+    } else {
+        int code = WEXITSTATUS(st);
+        hist_add(r, code);
+        cls = RL__RUN_OK;
+        if (code != o->expect_exit) {
+            cls = RL__RUN_WRONG_EXIT;
+            snprintf(header, sizeof header, "exit %d", code);
+            snprintf(msg, sizeof msg, "run %ld: exit status %d, expected "
+                     "%d", s->run, code, o->expect_exit);
+        } else if (o->expect_stdout) {
+            size_t el = trim_len(o->expect_stdout,
+                                 strlen(o->expect_stdout));
+            size_t gl = trim_len(s->tout.buf, s->tout.len);
+            if (s->tout.dropped || gl != el ||
+                memcmp(s->tout.buf, o->expect_stdout, el) != 0) {
+                cls = RL__RUN_WRONG_OUTPUT;
+                snprintf(header, sizeof header, "wrong output (exit %d)",
+                         code);
+                size_t nl = 0;
+                while (nl < gl && nl < 60 && s->tout.buf[nl] != '\n')
+                    nl++;
+                snprintf(msg, sizeof msg, "run %ld: stdout differs from "
+                         "the expected text (%zu bytes, begins \"%.*s\")",
+                         s->run, s->tout.len, (int)nl, s->tout.buf);
+            }
+        }
+    }
+    r->classes[cls]++;
+    r->executions++;
+    if (cls != RL__RUN_OK) {
+        r->failures++;
+        if (r->first_failure_run == 0 || s->run < r->first_failure_run) {
+            r->first_failure_run = s->run;
+            r->verdict = cls == RL__RUN_SIGNAL    ? RL_CRASH
+                         : cls == RL__RUN_TIMEOUT ? RL_TIMEOUT
+                                                  : RL_FAIL;
+            r->first.verdict = r->verdict;
+            r->first.duration = dur;
+            snprintf(r->first.message, sizeof r->first.message, "%s", msg);
+        }
+        if (s->captured) {
+            char *t = kept_text(s, header);
+            if (t)
+                keep_output(c, s->run, t);
+        }
+    }
+    if (s->out >= 0)
+        close(s->out);
+    if (s->err >= 0)
+        close(s->err);
+    if (s->pidfd >= 0)
+        close(s->pidfd);
+    s->out = s->err = s->pidfd = -1;
+    s->pid = 0;
+    c->inflight--;
+    if (o->progress)
+        o->progress(r->executions, c->total, r->failures, o->progress_ctx);
+}
+
+/* Reaps a run whose leader has ended (or, with nohang, may have): kills
+ * what is left of its group while the leader's zombie still holds the
+ * group id, collects its output and classifies it. Returns 1 when the run
+ * was finished. */
+static int reap_run(ctx *c, slot *s, int nohang)
+{
+    int st;
+    if (nohang) {
+        siginfo_t si = {0};
+        if (waitid(P_PID, (id_t)s->pid, &si,
+                   WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+            return 0;
+    }
+    kill(-s->pid, SIGKILL);
+    pid_t w;
+    do {
+        w = waitpid(s->pid, &st, 0);
+    } while (w < 0 && errno == EINTR);
+    if (w < 0)
+        st = 0; /* reaped by someone else (SIGCHLD ignored): unknown */
+    drain(&s->tout, &s->out, 1);
+    drain(&s->terr, &s->err, 1);
+    finish_run(c, s, st);
+    return 1;
+}
+
+/* Kills and reaps every run in flight without counting them. */
+static void abandon_all(ctx *c)
+{
+    for (int i = 0; i < c->nslots; i++) {
+        slot *s = &c->slots[i];
+        if (!s->pid)
+            continue;
+        kill(-s->pid, SIGKILL);
+        while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        if (s->out >= 0)
+            close(s->out);
+        if (s->err >= 0)
+            close(s->err);
+        if (s->pidfd >= 0)
+            close(s->pidfd);
+        s->out = s->err = s->pidfd = -1;
+        s->pid = 0;
+        c->inflight--;
+    }
+}
+
+/* Waits for the next events of the runs in flight (output, an ended
+ * leader, a deadline) and handles them. */
+static void wait_events(ctx *c, struct pollfd *pfd, int *owner, int *kind)
+{
+    int n = 0, nopidfd = 0;
+    double next_deadline = -1;
+    for (int i = 0; i < c->nslots; i++) {
+        slot *s = &c->slots[i];
+        if (!s->pid)
+            continue;
+        if (s->pidfd >= 0) {
+            pfd[n] = (struct pollfd){s->pidfd, POLLIN, 0};
+            owner[n] = i;
+            kind[n++] = 0;
+        } else {
+            nopidfd = 1;
+        }
+        if (s->out >= 0) {
+            pfd[n] = (struct pollfd){s->out, POLLIN, 0};
+            owner[n] = i;
+            kind[n++] = 1;
+        }
+        if (s->err >= 0) {
+            pfd[n] = (struct pollfd){s->err, POLLIN, 0};
+            owner[n] = i;
+            kind[n++] = 2;
+        }
+        if (s->deadline >= 0 &&
+            (next_deadline < 0 || s->deadline < next_deadline))
+            next_deadline = s->deadline;
+    }
+    int ms = rl__remaining_ms(next_deadline);
+    if (nopidfd && (ms < 0 || ms > 2))
+        ms = 2;
+    if (c->o->stop && (ms < 0 || ms > 100))
+        ms = 100;
+    int rc = poll(pfd, (nfds_t)n, ms);
+    if (rc < 0 && errno != EINTR)
+        rc = 0;
+    /* Output first, so that a run's last words are read before its end
+     * is handled in the same round. */
+    for (int j = 0; rc > 0 && j < n; j++) {
+        slot *s = &c->slots[owner[j]];
+        if (kind[j] == 1 && pfd[j].revents)
+            drain(&s->tout, &s->out, 0);
+        else if (kind[j] == 2 && pfd[j].revents)
+            drain(&s->terr, &s->err, 0);
+    }
+    for (int j = 0; rc > 0 && j < n; j++)
+        if (kind[j] == 0 && pfd[j].revents && c->slots[owner[j]].pid)
+            reap_run(c, &c->slots[owner[j]], 0);
+    double now = rl__now();
+    for (int i = 0; i < c->nslots; i++) {
+        slot *s = &c->slots[i];
+        if (!s->pid)
+            continue;
+        if (s->pidfd < 0 && reap_run(c, s, 1))
+            continue;
+        if (s->deadline >= 0 && now >= s->deadline && !s->timed_out) {
+            kill(-s->pid, SIGKILL);
+            s->timed_out = 1;
+            s->deadline = -1;
+        }
+    }
+}
+
+/* Sorts the histogram by value and the kept outputs by run. */
+static void finish_result(ctx *c)
+{
+    rl__search_result *r = c->r;
+    for (int i = 1; i < r->nvalues; i++)
+        for (int j = i; j > 0 && r->values[j - 1] > r->values[j]; j--) {
+            long v = r->values[j], k = r->counts[j];
+            r->values[j] = r->values[j - 1];
+            r->counts[j] = r->counts[j - 1];
+            r->values[j - 1] = v;
+            r->counts[j - 1] = k;
+        }
+    for (int i = 1; i < c->nkept; i++)
+        for (int j = i; j > 0 && c->keep[j - 1].run > c->keep[j].run; j--) {
+            kept t = c->keep[j];
+            c->keep[j] = c->keep[j - 1];
+            c->keep[j - 1] = t;
+        }
+    for (int i = 0; i < c->nkept; i++)
+        r->kept_output[i] = c->keep[i].text;
+    c->nkept = 0;
+}
+
+/* Names the scenario "stress:ARGV..." (kept until the next call). */
+static int name_scenario(char *const argv[], rl__search_result *r,
+                         double timeout)
+{
+    size_t len = 8;
+    for (int i = 0; argv[i]; i++)
+        len += strlen(argv[i]) + 1;
+    char *name = malloc(len);
+    if (!name)
+        return rl__fail(-ENOMEM, "out of memory");
+    size_t n = (size_t)snprintf(name, len, "stress:");
+    for (int i = 0; argv[i]; i++)
+        n += (size_t)snprintf(name + n, len - n, "%s%s", i ? " " : "",
+                              argv[i]);
+    free(stress_name);
+    stress_name = name;
+    stress_scenario = (rl_scenario){.name = name,
+                                    .summary = "external command",
+                                    .expect = RL_EXPECT_CLEAN,
+                                    .timeout = timeout};
+    r->sc = &stress_scenario;
+    return 0;
+}
+
+int rl__stress_command(char *const argv[], const rl__stress_opts *o,
+                       rl__search_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->external = 1;
+    r->mode = RL_MODE_STRESS;
+    r->seed = o->seed;
+    if (!argv || !argv[0])
+        return rl__fail(-EINVAL, "stress: no command given");
+    long runs = o->runs > 0 ? o->runs : 100;
+    long nshard = o->shard_count > 1 ? o->shard_count : 1;
+    long ishard = nshard > 1 ? o->shard_index : 0;
+    if (ishard < 0 || ishard >= nshard)
+        return rl__fail(-EINVAL, "shard %ld/%ld: the index must be below "
+                        "the count", ishard, nshard);
+    ctx c = {.o = o, .r = r, .argv = argv, .devnull = -1};
+    c.timeout = o->timeout == 0 ? 10.0 : o->timeout;
+    int err = name_scenario(argv, r, c.timeout);
+    if (err < 0)
+        return err;
+    if ((err = find_program(argv[0], c.path, sizeof c.path)) < 0)
+        return err;
+    c.total = ishard < runs ? (runs - ishard + nshard - 1) / nshard : 0;
+    c.nslots = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (c.nslots < 1)
+        c.nslots = 1;
+    if (c.nslots > c.total)
+        c.nslots = c.total > 0 ? (int)c.total : 1;
+    c.cap = KEEP_BYTES;
+    if (o->expect_stdout && strlen(o->expect_stdout) + 4096 > c.cap)
+        c.cap = strlen(o->expect_stdout) + 4096;
+
+    if ((err = build_env(&c)) < 0)
+        goto out;
+    c.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    c.slots = calloc((size_t)c.nslots, sizeof *c.slots);
+    struct pollfd *pfd = calloc((size_t)c.nslots * 3, sizeof *pfd);
+    int *owner = calloc((size_t)c.nslots * 3, sizeof *owner);
+    int *kind = calloc((size_t)c.nslots * 3, sizeof *kind);
+    if (c.devnull < 0 || !c.slots || !pfd || !owner || !kind) {
+        err = c.devnull < 0 ? rl__fail(-errno, "/dev/null: %s",
+                                       strerror(errno))
+                            : rl__fail(-ENOMEM, "out of memory");
+        free(pfd);
+        free(owner);
+        free(kind);
+        goto out;
+    }
+    for (int i = 0; i < c.nslots; i++) {
+        slot *s = &c.slots[i];
+        s->out = s->err = s->pidfd = -1;
+        s->tout.cap = s->terr.cap = c.cap;
+        s->tout.buf = malloc(c.cap);
+        s->terr.buf = malloc(c.cap);
+        if (!s->tout.buf || !s->terr.buf) {
+            err = rl__fail(-ENOMEM, "out of memory");
+            break;
+        }
+    }
+    posix_spawnattr_init(&c.attr);
+    sigset_t none, dfl;
+    sigemptyset(&none);
+    sigemptyset(&dfl);
+    int defaults[] = {SIGPIPE, SIGINT,  SIGQUIT, SIGTERM, SIGHUP,
+                      SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM, SIGTSTP,
+                      SIGTTIN, SIGTTOU, SIGXFSZ};
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+        sigaddset(&dfl, defaults[i]);
+    posix_spawnattr_setsigmask(&c.attr, &none);
+    posix_spawnattr_setsigdefault(&c.attr, &dfl);
+    posix_spawnattr_setpgroup(&c.attr, 0);
+    posix_spawnattr_setflags(&c.attr, POSIX_SPAWN_SETPGROUP |
+                                          POSIX_SPAWN_SETSIGMASK |
+                                          POSIX_SPAWN_SETSIGDEF);
+    fflush(NULL);
+
+    double t0 = rl__now();
+    long next = ishard; /* 0-based index of the next run to start */
+    while (err == 0) {
+        if (o->stop && *o->stop) {
+            abandon_all(&c);
+            break;
+        }
+        while (c.inflight < c.nslots && next < runs) {
+            slot *s = NULL;
+            for (int i = 0; i < c.nslots && !s; i++)
+                if (!c.slots[i].pid)
+                    s = &c.slots[i];
+            int e = start_run(&c, s, next + 1);
+            if (e == -EAGAIN && c.inflight > 0)
+                break; /* retry once a run has ended */
+            if (e < 0) {
+                err = e;
+                break;
+            }
+            next += nshard;
+        }
+        if (err < 0) {
+            abandon_all(&c);
+            break;
+        }
+        if (c.inflight == 0)
+            break;
+        wait_events(&c, pfd, owner, kind);
+    }
+    r->duration = rl__now() - t0;
+    posix_spawnattr_destroy(&c.attr);
+    free(pfd);
+    free(owner);
+    free(kind);
+    finish_result(&c);
+    r->as_expected = r->verdict == RL_PASS;
+out:
+    for (int i = 0; c.slots && i < c.nslots; i++) {
+        free(c.slots[i].tout.buf);
+        free(c.slots[i].terr.buf);
+    }
+    for (int i = 0; i < c.nkept; i++)
+        free(c.keep[i].text);
+    free(c.slots);
+    if (c.devnull >= 0)
+        close(c.devnull);
+    free_env(&c);
+    return err;
+}
