@@ -68,4 +68,52 @@ int rl__results_merge(rl__loaded *files, int nfiles, rl__loaded *out);
 /* The report over a loaded model, for the writers; valid while l is. */
 rl__report rl__loaded_report(const rl__loaded *l);
 
+/* ---- JUnit, TAP and HTML (junit.c, tap.c, html.c) ---- */
+
+/* Writes the results as JUnit XML: one testsuite per scenario family (the
+ * name before the first '.'), one testcase per scenario. A scenario that
+ * behaved as expected passes; an unexpected CRASH, TIMEOUT or ERROR is an
+ * error, any other unexpected outcome a failure. Returns 0, or -1 when
+ * writing failed. */
+int rl__report_junit(FILE *f, const rl__report *rep);
+
+/* Writes the results as TAP version 14: the plan, then one test point per
+ * scenario with a YAML block. Returns 0, or -1 when writing failed. */
+int rl__report_tap(FILE *f, const rl__report *rep);
+
+/* Writes the results as one self-contained HTML page (inline CSS and SVG,
+ * no script, no network). Returns 0, or -1 when writing failed. */
+int rl__report_html(FILE *f, const rl__report *rep);
+
+/* Helpers the text writers share (junit.c). */
+
+/* The next character of *s for a text report, as a code point; 0 at the
+ * end. ANSI escape sequences and control characters other than newline
+ * and tab are skipped; a byte that is not UTF-8 becomes U+FFFD. Advances
+ * *s past what it consumed. */
+uint32_t rl__report_next_char(const char **s);
+
+/* Writes code point c as UTF-8. */
+void rl__report_put_char(FILE *f, uint32_t c);
+
+/* Writes s cleaned (rl__report_next_char) and escaped for XML and HTML
+ * (& < > " '). attr: for an attribute value, newline and tab as character
+ * references. NULL writes nothing. */
+void rl__report_xml_text(FILE *f, const char *s, int attr);
+
+/* s quoted for a POSIX shell ('...'), malloc'd; NULL when out of
+ * memory. */
+char *rl__report_shell_quote(const char *s);
+
+/* Switches this thread to the C locale for numbers; returns what
+ * rl__report_restore_locale needs to switch back (NULL: nothing was
+ * changed). */
+void *rl__report_c_locale(void);
+void rl__report_restore_locale(void *saved);
+
+/* How a result goes wrong for a test report: 0 as expected, 2 an error
+ * (unexpected CRASH, TIMEOUT or ERROR), 1 any other unexpected outcome
+ * (a failure). */
+int rl__report_unexpected_kind(const rl__search_result *r);
+
 #endif

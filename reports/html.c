@@ -1,0 +1,644 @@
+/* html.c: the results model as one self-contained HTML page: a summary
+ * table, per found bug a swimlane timeline of the failing interleaving,
+ * per stress run a histogram, and the interleaving coverage. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+#define MAX_SHOWN 200 /* steps drawn in a timeline */
+#define LANE_W 180
+#define ROW_H 26
+#define LEFT 52
+#define TOP 50
+
+static const char css[] =
+    "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
+    "'Helvetica Neue',Arial,sans-serif;color:#1f2328;background:#fff;"
+    "margin:0 auto;max-width:1240px;padding:16px 24px 48px}\n"
+    "h1{font-size:26px;margin:8px 0 4px}\n"
+    "h2{font-size:20px;margin:32px 0 8px;padding-bottom:4px;"
+    "border-bottom:1px solid #d0d7de}\n"
+    "h3{font-size:16px;margin:20px 0 6px}\n"
+    ".meta{color:#57606a;margin:2px 0}\n"
+    "code,pre{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,"
+    "'DejaVu Sans Mono',monospace}\n"
+    "pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;"
+    "padding:8px 12px;overflow:auto;white-space:pre-wrap;"
+    "word-break:break-all}\n"
+    "table{border-collapse:collapse;margin:6px 0 12px}\n"
+    "th,td{border:1px solid #d0d7de;padding:5px 10px;text-align:left;"
+    "vertical-align:top}\n"
+    "th{background:#f6f8fa}\n"
+    "td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+    "tr.bad td:first-child{border-left:4px solid #cf222e}\n"
+    "tr.ok td:first-child{border-left:4px solid #1a7f37}\n"
+    ".sum{color:#57606a;font-size:13px}\n"
+    ".badge{display:inline-block;border-radius:12px;padding:1px 10px;"
+    "font-weight:600;font-size:13px;white-space:nowrap}\n"
+    ".badge.ok{background:#dafbe1;color:#116329;border:1px solid #4ac26b}\n"
+    ".badge.bad{background:#ffebe9;color:#a40e26;border:1px solid #ff8182}\n"
+    ".verdict{font-weight:600;font-family:ui-monospace,monospace}\n"
+    ".verdict.pass{color:#116329}\n"
+    ".verdict.found{color:#9a6700}\n"
+    ".verdict.error{color:#a40e26}\n"
+    "section.scenario{margin-top:28px}\n"
+    ".diagnosis{border-left:4px solid #bf8700;background:#fff8c5;"
+    "padding:8px 12px;margin:8px 0;border-radius:0 6px 6px 0}\n"
+    "section.bad .diagnosis{border-left-color:#cf222e;background:#ffebe9}\n"
+    ".svgwrap{overflow:auto;border:1px solid #d0d7de;border-radius:6px;"
+    "max-height:1400px;background:#fff}\n"
+    ".legend span{display:inline-block;margin-right:16px;font-size:13px}\n"
+    ".key{display:inline-block;width:14px;height:12px;border-radius:3px;"
+    "vertical-align:-1px;margin-right:4px;border:2px solid}\n"
+    ".key.plain{background:#eef1f4;border-color:#8c959f}\n"
+    ".key.conflict{background:#fff1e5;border-color:#d1701a}\n"
+    ".key.failing{background:#ffebe9;border-color:#cf222e}\n"
+    ".note{color:#57606a;font-style:italic}\n"
+    "details{margin:8px 0}\n"
+    "summary{cursor:pointer;color:#0969da}\n"
+    "svg text{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"
+    "'DejaVu Sans Mono',monospace;font-size:12px;fill:#1f2328}\n"
+    "svg .lane-bg{fill:#f6f8fa}\n"
+    "svg .lane-alt{fill:#eef1f4}\n"
+    "svg .lane-title{font-weight:700;font-size:13px}\n"
+    "svg .lane-sub{fill:#57606a;font-size:11px}\n"
+    "svg .lane-line{stroke:#d0d7de;stroke-width:1}\n"
+    "svg .stepno{fill:#57606a;font-size:11px}\n"
+    "svg .box{fill:#fff;stroke:#8c959f;stroke-width:1}\n"
+    "svg .box.access{fill:#ddf4ff;stroke:#54aeff}\n"
+    "svg .box.conflict{fill:#fff1e5;stroke:#d1701a;stroke-width:2.5}\n"
+    "svg .box.failing{fill:#ffebe9;stroke:#cf222e;stroke-width:3}\n"
+    "svg .bar{fill:#54aeff;stroke:#0969da}\n"
+    "svg .axis{stroke:#57606a;stroke-width:1}\n"
+    "svg .ci{fill:#ffd8b5}\n"
+    "svg .point{fill:#cf222e}\n";
+
+/* Shorthand: s escaped as HTML text. */
+static void h(FILE *f, const char *s)
+{
+    rl__report_xml_text(f, s, 0);
+}
+
+static int is_access(int op)
+{
+    return op == RL_OP_LOAD || op == RL_OP_STORE || op == RL_OP_FETCH_ADD;
+}
+
+static int is_write(int op)
+{
+    return op == RL_OP_STORE || op == RL_OP_FETCH_ADD;
+}
+
+static const char *verdict_class(int v)
+{
+    return v == RL_PASS                                        ? "pass"
+           : v == RL_CRASH || v == RL_TIMEOUT || v == RL_ERROR ? "error"
+                                                               : "found";
+}
+
+static void expectation(FILE *f, const rl_scenario *sc)
+{
+    if (sc->expect != RL_EXPECT_BUG)
+        fputs("clean", f);
+    else if (sc->expect_verdict)
+        fprintf(f, "bug (%s)", rl_verdict_name(sc->expect_verdict));
+    else
+        fputs("bug", f);
+}
+
+static void outcome_badge(FILE *f, const rl__search_result *r)
+{
+    if (r->as_expected)
+        fputs("<span class=\"badge ok\">&#10003; as expected</span>", f);
+    else
+        fputs("<span class=\"badge bad\">&#10007; UNEXPECTED</span>", f);
+}
+
+/* Whether a result gets a section of its own. */
+static int has_section(const rl__search_result *r)
+{
+    return r->verdict != RL_PASS || !r->as_expected ||
+           r->mode == RL_MODE_STRESS;
+}
+
+static void write_summary(FILE *f, const rl__report *rep)
+{
+    fputs("<h2>Summary</h2>\n<table class=\"summary\">\n<thead><tr>"
+          "<th>Scenario</th><th>Expectation</th><th>Outcome</th>"
+          "<th>Verdict</th><th>Mode</th><th>Executions</th><th>Time</th>"
+          "</tr></thead>\n<tbody>\n",
+          f);
+    for (int i = 0; i < rep->n; i++) {
+        const rl__search_result *r = &rep->results[i];
+        fprintf(f, "<tr class=\"%s\"><td>", r->as_expected ? "ok" : "bad");
+        if (has_section(r))
+            fprintf(f, "<a href=\"#s%d\">", i + 1);
+        h(f, r->sc->name);
+        if (has_section(r))
+            fputs("</a>", f);
+        if (r->sc->summary && r->sc->summary[0]) {
+            fputs("<div class=\"sum\">", f);
+            h(f, r->sc->summary);
+            fputs("</div>", f);
+        }
+        fputs("</td><td>", f);
+        expectation(f, r->sc);
+        fputs("</td><td>", f);
+        outcome_badge(f, r);
+        fprintf(f, "</td><td><span class=\"verdict %s\">%s</span></td>"
+                   "<td>%s</td><td class=\"num\">%ld</td>"
+                   "<td class=\"num\">%.3f s</td></tr>\n",
+                verdict_class(r->verdict), rl_verdict_name(r->verdict),
+                rl__mode_name(r->mode), r->executions,
+                r->duration > 0 ? r->duration : 0.0);
+    }
+    fputs("</tbody>\n</table>\n", f);
+}
+
+/* The actor a diagnosis blames: the first "actor N" in the message, or
+ * the actor of the last step. -1 when there is none. */
+static int failing_actor(const rl__exec_result *e, int nlanes)
+{
+    const char *m = strstr(e->message, "actor ");
+    if (m) {
+        char *end;
+        long a = strtol(m + 6, &end, 10);
+        if (end != m + 6 && a >= 0 && a < nlanes)
+            return (int)a;
+    }
+    return e->nsteps ? e->steps[e->nsteps - 1].actor : -1;
+}
+
+/* Whether step i accesses an address another actor also accesses in the
+ * trace, one of the two accesses being a write. */
+static int conflicting(const rl__exec_result *e, long i)
+{
+    const rl__step *s = &e->steps[i];
+    if (!is_access(s->op) || !s->obj)
+        return 0;
+    for (long j = 0; j < e->nsteps; j++) {
+        const rl__step *t = &e->steps[j];
+        if (j != i && t->actor != s->actor && is_access(t->op) &&
+            t->obj == s->obj && (is_write(s->op) || is_write(t->op)))
+            return 1;
+    }
+    return 0;
+}
+
+/* Writes at most max characters of s (escaped), with an ellipsis when it
+ * was cut. */
+static void h_cut(FILE *f, const char *s, int max)
+{
+    const char *p = s;
+    int n = 0;
+    while (rl__report_next_char(&p))
+        n++;
+    if (n <= max) {
+        h(f, s);
+        return;
+    }
+    char buf[256];
+    p = s;
+    for (int k = 0; k < max - 1; k++)
+        rl__report_next_char(&p);
+    size_t len = (size_t)(p - s);
+    if (len >= sizeof buf)
+        len = sizeof buf - 1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    h(f, buf);
+    fputs("&#8230;", f);
+}
+
+static void write_timeline(FILE *f, const rl__exec_result *e)
+{
+    int nlanes = e->nactors;
+    for (long i = 0; i < e->nsteps; i++)
+        if (e->steps[i].actor >= nlanes && e->steps[i].actor < RL__MAX_ACTORS)
+            nlanes = e->steps[i].actor + 1;
+    if (nlanes == 0 || e->nsteps == 0)
+        return;
+    long first = e->nsteps > MAX_SHOWN ? e->nsteps - MAX_SHOWN : 0;
+    long shown = e->nsteps - first;
+    int fa = failing_actor(e, nlanes);
+    long fstep = -1;
+    for (long i = e->nsteps - 1; i >= 0 && fa >= 0; i--) {
+        if (e->steps[i].actor == fa) {
+            fstep = i;
+            break;
+        }
+    }
+    fputs("<h3>Failing interleaving</h3>\n", f);
+    if (first)
+        fprintf(f, "<p class=\"note\">The trace has %ld steps: the "
+                   "timeline shows the last %ld (steps %ld to %ld); the "
+                   "trace table below has them all.</p>\n",
+                e->nsteps, shown, first, e->nsteps - 1);
+    fputs("<p class=\"legend\"><span><i class=\"key plain\"></i>step "
+          "(operation = value, label)</span><span><i class=\"key "
+          "conflict\"></i>&#9888; conflicting access: same address, "
+          "another process, one of them a write</span><span><i "
+          "class=\"key failing\"></i>&#10007; last step of the failing "
+          "process</span></p>\n",
+          f);
+    int width = LEFT + nlanes * LANE_W + 8;
+    long height = TOP + shown * ROW_H + 12;
+    fprintf(f, "<div class=\"svgwrap\"><svg class=\"timeline\" width=\"%d\" "
+               "height=\"%ld\" viewBox=\"0 0 %d %ld\" role=\"img\" "
+               "aria-label=\"swimlane timeline, one lane per process\">\n",
+            width, height, width, height);
+    for (int a = 0; a < nlanes; a++) {
+        int x = LEFT + a * LANE_W;
+        const rl__actor *ac = a < e->nactors ? &e->actors[a] : NULL;
+        fprintf(f, "<g class=\"lane\" data-actor=\"%d\"><rect class=\"%s\" "
+                   "x=\"%d\" y=\"0\" width=\"%d\" height=\"%ld\"/>"
+                   "<text class=\"lane-title\" x=\"%d\" y=\"18\">actor %d",
+                a, a % 2 ? "lane-alt" : "lane-bg", x, LANE_W, height,
+                x + 10, a);
+        if (ac && ac->name[0]) {
+            fputs(" &#183; ", f);
+            h_cut(f, ac->name, 12);
+        }
+        fprintf(f, "</text><text class=\"lane-sub\" x=\"%d\" y=\"36\">",
+                x + 10);
+        if (ac)
+            fprintf(f, "pid %d", (int)ac->pid);
+        fprintf(f, "</text><line class=\"lane-line\" x1=\"%d\" y1=\"%d\" "
+                   "x2=\"%d\" y2=\"%ld\"/></g>\n",
+                x + LANE_W / 2, TOP - 6, x + LANE_W / 2, height);
+    }
+    for (long i = first; i < e->nsteps; i++) {
+        const rl__step *s = &e->steps[i];
+        long y = TOP + (i - first) * ROW_H;
+        int a = s->actor >= 0 && s->actor < nlanes ? s->actor : 0;
+        int x = LEFT + a * LANE_W + 6;
+        int conflict = conflicting(e, i);
+        int failing = i == fstep;
+        fprintf(f, "<text class=\"stepno\" x=\"%d\" y=\"%ld\" "
+                   "text-anchor=\"end\">%ld</text>",
+                LEFT - 8, y + 15, i);
+        fprintf(f, "<g class=\"step\"><title>step %ld, actor %d, pid %d: "
+                   "%s",
+                i, s->actor, (int)s->pid, rl__op_name((rl__op)s->op));
+        if (s->has_value)
+            fprintf(f, " = %ld", s->value);
+        if (s->obj)
+            fprintf(f, " at %p%s", s->obj,
+                    is_access(s->op) && !s->shared ? " (private)" : "");
+        if (s->label[0]) {
+            fputs(", ", f);
+            h(f, s->label);
+        }
+        if (s->file[0]) {
+            fputs(" (", f);
+            h(f, s->file);
+            fprintf(f, ":%d)", s->line);
+        }
+        if (conflict)
+            fputs("; conflicting access", f);
+        if (failing)
+            fputs("; last step of the failing process", f);
+        fprintf(f, "</title><rect class=\"box%s%s%s\" x=\"%d\" y=\"%ld\" "
+                   "width=\"%d\" height=\"%d\" rx=\"4\"/>",
+                is_access(s->op) ? " access" : "",
+                conflict ? " conflict" : "", failing ? " failing" : "", x,
+                y + 2, LANE_W - 12, ROW_H - 5);
+        fprintf(f, "<text x=\"%d\" y=\"%ld\">%s%s", x + 6, y + 18,
+                failing ? "&#10007; " : conflict ? "&#9888; " : "",
+                rl__op_name((rl__op)s->op));
+        int used = (int)strlen(rl__op_name((rl__op)s->op)) +
+                   (failing || conflict ? 2 : 0);
+        if (s->has_value) {
+            char v[32];
+            used += snprintf(v, sizeof v, " = %ld", s->value);
+            fputs(v, f);
+        }
+        int room = (LANE_W - 24) / 7 - used - 1;
+        if (s->label[0] && room >= 4) {
+            fputs(" ", f);
+            h_cut(f, s->label, room);
+        }
+        fputs("</text></g>\n", f);
+    }
+    fputs("</svg></div>\n", f);
+}
+
+static const char *state_name(int s)
+{
+    switch (s) {
+    case RL__ACTOR_RUNNABLE:
+        return "runnable";
+    case RL__ACTOR_BLOCKED:
+        return "blocked";
+    case RL__ACTOR_FINISHED:
+        return "finished";
+    default:
+        return "unused";
+    }
+}
+
+static void write_actors(FILE *f, const rl__exec_result *e)
+{
+    if (!e->nactors)
+        return;
+    fputs("<h3>Processes</h3>\n<table class=\"actors\"><thead><tr>"
+          "<th>Actor</th><th>Name</th><th>Pid</th><th>Started by</th>"
+          "<th>State</th><th>Waiting for / exit</th></tr></thead><tbody>\n",
+          f);
+    for (int i = 0; i < e->nactors; i++) {
+        const rl__actor *a = &e->actors[i];
+        fprintf(f, "<tr><td class=\"num\">%d</td><td>", i);
+        h(f, a->name);
+        fprintf(f, "</td><td class=\"num\">%d</td><td>%s</td><td>%s</td>"
+                   "<td>",
+                (int)a->pid,
+                i == 0                              ? "root"
+                : a->method == RL_START_SPAWN       ? "spawn"
+                : a->method == RL_START_FORKSERVER ? "forkserver"
+                                                    : "fork",
+                state_name(a->state));
+        if (a->state == RL__ACTOR_BLOCKED)
+            h(f, a->reason);
+        else if (a->state == RL__ACTOR_FINISHED && a->exit_code < 0)
+            fprintf(f, "killed by signal %d", -a->exit_code);
+        else if (a->state == RL__ACTOR_FINISHED)
+            fprintf(f, "exit %d", a->exit_code);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table>\n", f);
+}
+
+static void write_trace_table(FILE *f, const rl__exec_result *e)
+{
+    if (!e->nsteps)
+        return;
+    fprintf(f, "<details><summary>Trace table (%ld steps)</summary>\n"
+               "<table class=\"trace\"><thead><tr><th>Step</th><th>Actor"
+               "</th><th>Pid</th><th>Op</th><th>Object</th><th>Value</th>"
+               "<th>Label</th><th>Where</th></tr></thead><tbody>\n",
+            e->nsteps);
+    for (long i = 0; i < e->nsteps; i++) {
+        const rl__step *s = &e->steps[i];
+        fprintf(f, "<tr><td class=\"num\">%ld</td><td class=\"num\">%d</td>"
+                   "<td class=\"num\">%d</td><td>%s</td><td><code>",
+                i, s->actor, (int)s->pid, rl__op_name((rl__op)s->op));
+        if (s->obj)
+            fprintf(f, "%p%s", s->obj,
+                    is_access(s->op) && !s->shared ? " priv" : "");
+        fputs("</code></td><td class=\"num\">", f);
+        if (s->has_value)
+            fprintf(f, "%ld", s->value);
+        fputs("</td><td>", f);
+        h(f, s->label);
+        fputs("</td><td>", f);
+        if (s->file[0]) {
+            h(f, s->file);
+            fprintf(f, ":%d", s->line);
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table></details>\n", f);
+}
+
+static int write_commands(FILE *f, const rl__search_result *r)
+{
+    if (!r->token)
+        return 0;
+    char *q = rl__report_shell_quote(r->token);
+    if (!q)
+        return -1;
+    fputs("<h3>Reproduce</h3>\n<pre><code>racelab replay ", f);
+    h(f, q);
+    fputs(" --trace\nracelab minimize ", f);
+    h(f, q);
+    fputs("</code></pre>\n", f);
+    free(q);
+    if (r->minimized_token) {
+        q = rl__report_shell_quote(r->minimized_token);
+        if (!q)
+            return -1;
+        fputs("<p>Minimized:</p>\n<pre><code>racelab replay ", f);
+        h(f, q);
+        fputs(" --trace</code></pre>\n", f);
+        free(q);
+    }
+    return 0;
+}
+
+static void write_histogram(FILE *f, const rl__search_result *r)
+{
+    int n = r->nvalues;
+    if (n <= 0 || n > RL__HIST_MAX)
+        return;
+    int order[RL__HIST_MAX];
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    for (int i = 1; i < n; i++) /* insertion sort by value */
+        for (int j = i; j > 0 && r->values[order[j - 1]] >
+                                     r->values[order[j]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    long max = 1;
+    for (int i = 0; i < n; i++)
+        if (r->counts[i] > max)
+            max = r->counts[i];
+    const int bw = 44, gap = 14, left = 56, ch = 170, top = 24;
+    int width = left + n * (bw + gap) + 20;
+    int height = top + ch + 48;
+    fputs("<p>Values the checks recorded (rl_check_eq), runs per "
+          "value:</p>\n",
+          f);
+    fprintf(f, "<svg class=\"histogram\" width=\"%d\" height=\"%d\" "
+               "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"histogram "
+               "of recorded values\">\n",
+            width, height, width, height);
+    fprintf(f, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" "
+               "y2=\"%d\"/><line class=\"axis\" x1=\"%d\" y1=\"%d\" "
+               "x2=\"%d\" y2=\"%d\"/>\n",
+            left - 6, top + ch, width - 10, top + ch, left - 6, top - 6,
+            left - 6, top + ch);
+    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%ld</text>"
+               "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n",
+            left - 10, top + 4, max, left - 10, top + ch + 4);
+    for (int k = 0; k < n; k++) {
+        int i = order[k];
+        int x = left + k * (bw + gap);
+        int bh = (int)((double)r->counts[i] * ch / (double)max + 0.5);
+        if (r->counts[i] > 0 && bh < 1)
+            bh = 1;
+        fprintf(f, "<g><title>value %ld: %ld runs</title><rect "
+                   "class=\"bar\" x=\"%d\" y=\"%d\" width=\"%d\" "
+                   "height=\"%d\"/><text x=\"%d\" y=\"%d\" "
+                   "text-anchor=\"middle\">%ld</text><text x=\"%d\" "
+                   "y=\"%d\" text-anchor=\"middle\">%ld</text></g>\n",
+                r->values[i], r->counts[i], x, top + ch - bh, bw, bh,
+                x + bw / 2, top + ch - bh - 4, r->counts[i], x + bw / 2,
+                top + ch + 18, r->values[i]);
+    }
+    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">recorded "
+               "value</text>\n</svg>\n",
+            left + n * (bw + gap) / 2, top + ch + 40);
+}
+
+static void write_stress(FILE *f, const rl__search_result *r)
+{
+    double lo, hi;
+    rl__wilson(r->failures, r->executions, &lo, &hi);
+    double rate =
+        r->executions ? (double)r->failures / (double)r->executions : 0.0;
+    fputs("<h3>Stress</h3>\n", f);
+    fprintf(f, "<p>Failure rate: <strong>%ld of %ld runs = %.3f</strong> "
+               "(95%% Wilson interval %.3f to %.3f)",
+            r->failures, r->executions, rate, lo, hi);
+    if (r->first_failure_run)
+        fprintf(f, "; first failure at run %ld", r->first_failure_run);
+    fputs(".</p>\n", f);
+    /* The interval on a 0..1 scale. */
+    const int w = 400, x0 = 20;
+    fprintf(f, "<svg class=\"rate\" width=\"%d\" height=\"44\" viewBox=\"0 "
+               "0 %d 44\" role=\"img\" aria-label=\"failure rate and its "
+               "interval\"><line class=\"axis\" x1=\"%d\" y1=\"14\" "
+               "x2=\"%d\" y2=\"14\"/><rect class=\"ci\" x=\"%.1f\" y=\"6\" "
+               "width=\"%.1f\" height=\"16\"/><circle class=\"point\" "
+               "cx=\"%.1f\" cy=\"14\" r=\"5\"/><text x=\"%d\" y=\"38\" "
+               "text-anchor=\"middle\">0</text><text x=\"%d\" y=\"38\" "
+               "text-anchor=\"middle\">1</text></svg>\n",
+            w + 2 * x0, w + 2 * x0, x0, x0 + w, x0 + lo * w,
+            (hi - lo) * w > 1 ? (hi - lo) * w : 1.0, x0 + rate * w, x0,
+            x0 + w);
+    write_histogram(f, r);
+    if (r->external) {
+        static const char *const names[RL__RUN_CLASSES] = {
+            "as expected", "wrong exit status", "wrong output",
+            "killed by a signal", "timed out"};
+        fputs("<table class=\"classes\"><thead><tr><th>Runs that ended"
+              "</th><th>Count</th></tr></thead><tbody>\n",
+              f);
+        for (int k = 0; k < RL__RUN_CLASSES; k++)
+            fprintf(f, "<tr><td>%s</td><td class=\"num\">%ld</td></tr>\n",
+                    names[k], r->classes[k]);
+        fputs("</tbody></table>\n", f);
+        for (int k = 0; k < RL__KEPT_OUTPUTS; k++) {
+            if (!r->kept_output[k])
+                continue;
+            fprintf(f, "<p>Output of failing run %d:</p>\n<pre>", k + 1);
+            h(f, r->kept_output[k]);
+            fputs("</pre>\n", f);
+        }
+    }
+}
+
+static int write_section(FILE *f, int i, const rl__search_result *r)
+{
+    const rl_scenario *sc = r->sc;
+    fprintf(f, "<section class=\"scenario %s\" id=\"s%d\">\n<h2>",
+            r->as_expected ? "ok" : "bad", i + 1);
+    h(f, sc->name);
+    fputs(" ", f);
+    outcome_badge(f, r);
+    fputs("</h2>\n", f);
+    if (sc->summary && sc->summary[0]) {
+        fputs("<p class=\"sum\">", f);
+        h(f, sc->summary);
+        fputs("</p>\n", f);
+    }
+    fputs("<p>Expected: ", f);
+    expectation(f, sc);
+    fprintf(f, ". Mode %s, %ld execution%s, %.3f s.</p>\n",
+            rl__mode_name(r->mode), r->executions,
+            r->executions == 1 ? "" : "s",
+            r->duration > 0 ? r->duration : 0.0);
+    if (r->verdict == RL_PASS && !r->as_expected)
+        fprintf(f, "<div class=\"diagnosis\"><strong>No bug found</strong>: "
+                   "a bug was expected, none found in %ld executions%s."
+                   "</div>\n",
+                r->executions,
+                r->exhausted ? " (the bounded space was exhausted)" : "");
+    if (r->verdict != RL_PASS) {
+        fprintf(f, "<div class=\"diagnosis\"><strong>%s</strong>: ",
+                rl_verdict_name(r->verdict));
+        h(f, r->first.message);
+        fputs("</div>\n", f);
+        if (r->first_failure_run)
+            fprintf(f, "<p>First failure at run %ld.</p>\n",
+                    r->first_failure_run);
+        if (write_commands(f, r) < 0)
+            return -1;
+        write_timeline(f, &r->first);
+        write_actors(f, &r->first);
+        write_trace_table(f, &r->first);
+    }
+    if (r->mode == RL_MODE_STRESS)
+        write_stress(f, r);
+    fputs("</section>\n", f);
+    return 0;
+}
+
+static void write_coverage(FILE *f, const rl__report *rep)
+{
+    fputs("<h2>Interleaving coverage</h2>\n<table class=\"coverage\">"
+          "<thead><tr><th>Scenario</th><th>Schedule points</th><th>Labels "
+          "reached</th><th>Label pairs interleaved</th></tr></thead>"
+          "<tbody>\n",
+          f);
+    for (int i = 0; i < rep->n; i++) {
+        const rl__search_result *r = &rep->results[i];
+        fputs("<tr><td>", f);
+        h(f, r->sc->name);
+        fprintf(f, "</td><td class=\"num\">%ld</td><td class=\"num\">%ld"
+                   "</td><td class=\"num\">%ld</td></tr>\n",
+                r->schedule_points, r->labels_reached, r->pairs_interleaved);
+    }
+    fputs("</tbody></table>\n", f);
+}
+
+static int write_page(FILE *f, const rl__report *rep)
+{
+    int bad = 0;
+    for (int i = 0; i < rep->n; i++)
+        bad += !rep->results[i].as_expected;
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
+          "charset=\"utf-8\">\n<meta name=\"viewport\" "
+          "content=\"width=device-width, initial-scale=1\">\n"
+          "<title>racelab report</title>\n<style>\n",
+          f);
+    fputs(css, f);
+    fputs("</style>\n</head>\n<body>\n<h1>racelab report</h1>\n"
+          "<p class=\"meta\">",
+          f);
+    if (rep->started_at) {
+        fputs("Started ", f);
+        h(f, rep->started_at);
+        fputs(" &#183; ", f);
+    }
+    fprintf(f, "seed %llu &#183; racelab %s</p>\n",
+            (unsigned long long)rep->seed, RL_VERSION);
+    if (rep->command_line) {
+        fputs("<p class=\"meta\">Command: <code>", f);
+        h(f, rep->command_line);
+        fputs("</code></p>\n", f);
+    }
+    fprintf(f, "<p><span class=\"badge ok\">&#10003; %d as expected</span> "
+               "<span class=\"badge %s\">%s %d unexpected</span></p>\n",
+            rep->n - bad, bad ? "bad" : "ok", bad ? "&#10007;" : "&#10003;",
+            bad);
+    write_summary(f, rep);
+    for (int i = 0; i < rep->n; i++)
+        if (has_section(&rep->results[i]) &&
+            write_section(f, i, &rep->results[i]) < 0)
+            return -1;
+    write_coverage(f, rep);
+    fputs("</body>\n</html>\n", f);
+    return 0;
+}
+
+int rl__report_html(FILE *f, const rl__report *rep)
+{
+    void *loc = rl__report_c_locale();
+    int err = write_page(f, rep);
+    rl__report_restore_locale(loc);
+    return err < 0 || ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,505 @@
+/* junit.c: the results model as JUnit XML (one testsuite per scenario
+ * family), and the text cleaning every text report shares. */
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+/* Skips the ANSI escape sequence that starts at p (an ESC byte): CSI
+ * (ESC [ ... final), string commands (OSC, DCS, PM, APC: up to BEL or
+ * ESC \) and two-byte escapes. Returns the first byte after it. */
+static const unsigned char *skip_escape(const unsigned char *p)
+{
+    p++;
+    if (*p == '[') {
+        p++;
+        while (*p >= 0x20 && *p <= 0x3f)
+            p++;
+        if (*p >= 0x40 && *p <= 0x7e)
+            p++;
+    } else if (*p == ']' || *p == 'P' || *p == '^' || *p == '_') {
+        p++;
+        while (*p && *p != 0x07 && !(p[0] == 0x1b && p[1] == '\\'))
+            p++;
+        if (*p == 0x07)
+            p++;
+        else if (*p == 0x1b)
+            p += 2;
+    } else {
+        while (*p >= 0x20 && *p <= 0x2f)
+            p++;
+        if (*p >= 0x30 && *p <= 0x7e)
+            p++;
+    }
+    return p;
+}
+
+uint32_t rl__report_next_char(const char **sp)
+{
+    const unsigned char *p = (const unsigned char *)*sp;
+    for (;;) {
+        if (!*p)
+            break;
+        if (*p == 0x1b) {
+            p = skip_escape(p);
+            continue;
+        }
+        if (*p < 0x80) {
+            uint32_t c = *p++;
+            if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+                continue;
+            *sp = (const char *)p;
+            return c;
+        }
+        int n;
+        uint32_t c, min;
+        if ((*p & 0xe0) == 0xc0) {
+            n = 1, c = *p & 0x1f, min = 0x80;
+        } else if ((*p & 0xf0) == 0xe0) {
+            n = 2, c = *p & 0x0f, min = 0x800;
+        } else if ((*p & 0xf8) == 0xf0) {
+            n = 3, c = *p & 0x07, min = 0x10000;
+        } else {
+            *sp = (const char *)(p + 1);
+            return 0xfffd;
+        }
+        int i;
+        for (i = 1; i <= n && (p[i] & 0xc0) == 0x80; i++)
+            c = c << 6 | (p[i] & 0x3f);
+        if (i <= n) {
+            *sp = (const char *)(p + 1);
+            return 0xfffd;
+        }
+        p += n + 1;
+        if (c >= 0x80 && c <= 0x9f)
+            continue; /* C1 controls */
+        *sp = (const char *)p;
+        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ||
+            c == 0xfffe || c == 0xffff)
+            return 0xfffd;
+        return c;
+    }
+    *sp = (const char *)p;
+    return 0;
+}
+
+void rl__report_put_char(FILE *f, uint32_t c)
+{
+    if (c < 0x80) {
+        fputc((int)c, f);
+    } else if (c < 0x800) {
+        fputc((int)(0xc0 | c >> 6), f);
+        fputc((int)(0x80 | (c & 0x3f)), f);
+    } else if (c < 0x10000) {
+        fputc((int)(0xe0 | c >> 12), f);
+        fputc((int)(0x80 | (c >> 6 & 0x3f)), f);
+        fputc((int)(0x80 | (c & 0x3f)), f);
+    } else {
+        fputc((int)(0xf0 | c >> 18), f);
+        fputc((int)(0x80 | (c >> 12 & 0x3f)), f);
+        fputc((int)(0x80 | (c >> 6 & 0x3f)), f);
+        fputc((int)(0x80 | (c & 0x3f)), f);
+    }
+}
+
+void rl__report_xml_text(FILE *f, const char *s, int attr)
+{
+    if (!s)
+        return;
+    uint32_t c;
+    while ((c = rl__report_next_char(&s))) {
+        switch (c) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        case '\n':
+            fputs(attr ? "&#10;" : "\n", f);
+            break;
+        case '\t':
+            fputs(attr ? "&#9;" : "\t", f);
+            break;
+        default:
+            rl__report_put_char(f, c);
+        }
+    }
+}
+
+char *rl__report_shell_quote(const char *s)
+{
+    size_t n = 3;
+    for (const char *p = s; *p; p++)
+        n += *p == '\'' ? 4 : 1;
+    char *out = malloc(n);
+    if (!out)
+        return NULL;
+    char *o = out;
+    *o++ = '\'';
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'') {
+            memcpy(o, "'\\''", 4);
+            o += 4;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o++ = '\'';
+    *o = '\0';
+    return out;
+}
+
+void *rl__report_c_locale(void)
+{
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (c == (locale_t)0)
+        return NULL;
+    locale_t old = uselocale(c);
+    /* Both are returned through one pointer: the caller gives it back to
+     * rl__report_restore_locale. */
+    locale_t *pair = malloc(2 * sizeof *pair);
+    if (!pair) {
+        uselocale(old);
+        freelocale(c);
+        return NULL;
+    }
+    pair[0] = old;
+    pair[1] = c;
+    return pair;
+}
+
+void rl__report_restore_locale(void *saved)
+{
+    locale_t *pair = saved;
+    if (!pair)
+        return;
+    uselocale(pair[0]);
+    freelocale(pair[1]);
+    free(pair);
+}
+
+int rl__report_unexpected_kind(const rl__search_result *r)
+{
+    if (r->as_expected)
+        return 0;
+    if (r->verdict == RL_CRASH || r->verdict == RL_TIMEOUT ||
+        r->verdict == RL_ERROR)
+        return 2;
+    return 1;
+}
+
+/* The length of a scenario name's family: the part before the first '.',
+ * or all of it. */
+static size_t family_len(const char *name)
+{
+    const char *dot = strchr(name, '.');
+    return dot ? (size_t)(dot - name) : strlen(name);
+}
+
+static int same_family(const char *a, const char *b)
+{
+    size_t la = family_len(a);
+    return la == family_len(b) && strncmp(a, b, la) == 0;
+}
+
+/* A duration for an XML attribute: at most 3 decimals, never negative. */
+static double xml_time(double t)
+{
+    return t > 0 && t < 1e12 ? t : 0.0;
+}
+
+/* The trace of a failing execution as a fixed-width table. */
+static void write_trace(FILE *f, const rl__exec_result *e)
+{
+    fprintf(f, "%5s %5s %7s  %-10s %-18s %-12s %s\n", "step", "actor", "pid",
+            "op", "object", "value", "label file:line");
+    for (long i = 0; i < e->nsteps; i++) {
+        const rl__step *s = &e->steps[i];
+        char obj[32] = "", val[24] = "", where[128];
+        int access = s->op == RL_OP_LOAD || s->op == RL_OP_STORE ||
+                     s->op == RL_OP_FETCH_ADD;
+        if (s->obj)
+            snprintf(obj, sizeof obj, "%p%s", s->obj,
+                     access && !s->shared ? " priv" : "");
+        if (s->has_value)
+            snprintf(val, sizeof val, "%ld", s->value);
+        if (s->file[0])
+            snprintf(where, sizeof where, "%.48s %.40s:%d", s->label,
+                     s->file, s->line);
+        else
+            snprintf(where, sizeof where, "%.48s", s->label);
+        char line[256];
+        int n = snprintf(line, sizeof line, "%5ld %5d %7d  %-10s %-18s %-12s "
+                         "%s", i, s->actor, (int)s->pid,
+                         rl__op_name((rl__op)s->op), obj, val, where);
+        if (n >= (int)sizeof line)
+            n = (int)sizeof line - 1;
+        while (n > 0 && line[n - 1] == ' ')
+            line[--n] = '\0';
+        rl__report_xml_text(f, line, 0);
+        fputs("\n", f);
+    }
+}
+
+/* The commands that reproduce a failure, as text lines. */
+static int write_commands(FILE *f, const rl__search_result *r)
+{
+    if (r->token) {
+        char *q = rl__report_shell_quote(r->token);
+        if (!q)
+            return -1;
+        fputs("replay: racelab replay ", f);
+        rl__report_xml_text(f, q, 0);
+        fputs("\nminimize: racelab minimize ", f);
+        rl__report_xml_text(f, q, 0);
+        fputs("\n", f);
+        free(q);
+    }
+    if (r->minimized_token) {
+        char *q = rl__report_shell_quote(r->minimized_token);
+        if (!q)
+            return -1;
+        fputs("minimized token: racelab replay ", f);
+        rl__report_xml_text(f, q, 0);
+        fputs("\n", f);
+        free(q);
+    }
+    return 0;
+}
+
+/* The body of a failure or error element, or of a passing case's
+ * system-out: what was found and how to see it again. */
+static int write_details(FILE *f, const rl__search_result *r)
+{
+    const rl_scenario *sc = r->sc;
+    if (sc->expect == RL_EXPECT_BUG && sc->expect_verdict &&
+        r->verdict != RL_PASS && r->verdict != sc->expect_verdict)
+        fprintf(f, "expected %s, found %s\n",
+                rl_verdict_name(sc->expect_verdict),
+                rl_verdict_name(r->verdict));
+    fprintf(f, "%s after %ld execution%s (first failure at run %ld)\n",
+            rl_verdict_name(r->verdict), r->executions,
+            r->executions == 1 ? "" : "s", r->first_failure_run);
+    if (write_commands(f, r) < 0)
+        return -1;
+    if (r->first.nsteps) {
+        fputs("\n", f);
+        write_trace(f, &r->first);
+    }
+    return 0;
+}
+
+/* Stress numbers and an external command's outcome, for system-out. */
+static void write_stress(FILE *f, const rl__search_result *r)
+{
+    double lo, hi;
+    rl__wilson(r->failures, r->executions, &lo, &hi);
+    fprintf(f, "stress: %ld failure%s in %ld runs, rate %.3f, 95%% "
+               "interval [%.3f, %.3f]\n",
+            r->failures, r->failures == 1 ? "" : "s", r->executions,
+            r->executions ? (double)r->failures / (double)r->executions : 0.0,
+            lo, hi);
+    if (r->nvalues) {
+        fputs("values:", f);
+        for (int k = 0; k < r->nvalues; k++)
+            fprintf(f, " %ld (x%ld)", r->values[k], r->counts[k]);
+        fputs("\n", f);
+    }
+    if (r->external) {
+        static const char *const names[RL__RUN_CLASSES] = {
+            "ok", "wrong exit", "wrong output", "signal", "timeout"};
+        fputs("runs:", f);
+        for (int k = 0; k < RL__RUN_CLASSES; k++)
+            fprintf(f, "%s %s %ld", k ? "," : "", names[k], r->classes[k]);
+        fputs("\n", f);
+        for (int k = 0; k < RL__KEPT_OUTPUTS; k++) {
+            if (!r->kept_output[k])
+                continue;
+            fprintf(f, "output of failing run %d:\n", k + 1);
+            rl__report_xml_text(f, r->kept_output[k], 0);
+            fputs("\n", f);
+        }
+    }
+}
+
+static int write_case(FILE *f, const rl__search_result *r)
+{
+    const rl_scenario *sc = r->sc;
+    size_t fl = family_len(sc->name);
+    fputs("    <testcase classname=\"", f);
+    char *fam = strndup(sc->name, fl);
+    if (!fam)
+        return -1;
+    rl__report_xml_text(f, fam, 1);
+    free(fam);
+    fputs("\" name=\"", f);
+    rl__report_xml_text(f, sc->name, 1);
+    fprintf(f, " [%s]\" time=\"%.3f\"", rl__mode_name(r->mode),
+            xml_time(r->duration));
+    int kind = rl__report_unexpected_kind(r);
+    int out = (!kind && r->verdict != RL_PASS) || r->mode == RL_MODE_STRESS;
+    if (!kind && !out) {
+        fputs("/>\n", f);
+        return 0;
+    }
+    fputs(">\n", f);
+    if (kind && r->verdict == RL_PASS) {
+        fprintf(f, "      <failure type=\"no-bug\" message=\"expected a "
+                   "bug, none found in %ld executions\">",
+                r->executions);
+        fprintf(f, "expected a bug%s%s%s, none found in %ld executions "
+                   "(mode %s%s)\n",
+                sc->expect_verdict ? " (" : "",
+                sc->expect_verdict ? rl_verdict_name(sc->expect_verdict)
+                                   : "",
+                sc->expect_verdict ? ")" : "",
+                r->executions, rl__mode_name(r->mode),
+                r->exhausted ? ", the bounded space exhausted" : "");
+        fputs("</failure>\n", f);
+    } else if (kind) {
+        const char *el = kind == 2 ? "error" : "failure";
+        fprintf(f, "      <%s type=\"%s\" message=\"", el,
+                rl_verdict_name(r->verdict));
+        rl__report_xml_text(f, r->first.message, 1);
+        fputs("\">", f);
+        rl__report_xml_text(f, r->first.message, 0);
+        fputs("\n", f);
+        if (write_details(f, r) < 0)
+            return -1;
+        fprintf(f, "</%s>\n", el);
+    }
+    if (out) {
+        fputs("      <system-out>", f);
+        if (!kind && r->verdict != RL_PASS) {
+            fputs("expected bug found: ", f);
+            rl__report_xml_text(f, r->first.message, 0);
+            fputs("\n", f);
+            if (write_details(f, r) < 0)
+                return -1;
+        }
+        if (r->mode == RL_MODE_STRESS)
+            write_stress(f, r);
+        fputs("</system-out>\n", f);
+    }
+    fputs("    </testcase>\n", f);
+    return 0;
+}
+
+/* Counts of a set of results for the testsuite attributes. */
+typedef struct {
+    long tests, failures, errors;
+    double time;
+} counts;
+
+static void count(counts *c, const rl__search_result *r)
+{
+    int kind = rl__report_unexpected_kind(r);
+    c->tests++;
+    c->failures += kind == 1;
+    c->errors += kind == 2;
+    c->time += xml_time(r->duration);
+}
+
+static void write_property(FILE *f, const char *name, const char *value)
+{
+    fprintf(f, "      <property name=\"%s\" value=\"", name);
+    rl__report_xml_text(f, value, 1);
+    fputs("\"/>\n", f);
+}
+
+static int write_suites(FILE *f, const rl__report *rep)
+{
+    counts all = {0, 0, 0, 0};
+    for (int i = 0; i < rep->n; i++)
+        count(&all, &rep->results[i]);
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+          "<testsuites name=\"racelab\"",
+          f);
+    fprintf(f, " tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" "
+               "skipped=\"0\" time=\"%.3f\">\n",
+            all.tests, all.failures, all.errors, all.time);
+    char *done = calloc((size_t)rep->n + 1, 1);
+    if (!done)
+        return -1;
+    for (int i = 0; i < rep->n; i++) {
+        if (done[i])
+            continue;
+        const char *name = rep->results[i].sc->name;
+        counts c = {0, 0, 0, 0};
+        for (int j = i; j < rep->n; j++)
+            if (same_family(name, rep->results[j].sc->name))
+                count(&c, &rep->results[j]);
+        char *fam = strndup(name, family_len(name));
+        if (!fam) {
+            free(done);
+            return -1;
+        }
+        fputs("  <testsuite name=\"", f);
+        rl__report_xml_text(f, fam, 1);
+        free(fam);
+        fprintf(f, "\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" "
+                   "skipped=\"0\" time=\"%.3f\"",
+                c.tests, c.failures, c.errors, c.time);
+        if (rep->started_at) {
+            fputs(" timestamp=\"", f);
+            rl__report_xml_text(f, rep->started_at, 1);
+            fputs("\"", f);
+        }
+        fputs(">\n    <properties>\n", f);
+        char seed[32];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)rep->seed);
+        write_property(f, "seed", seed);
+        /* The modes of the family's results, each once. */
+        char modes[64] = "";
+        for (int j = i; j < rep->n; j++) {
+            const char *m = rl__mode_name(rep->results[j].mode);
+            if (!same_family(name, rep->results[j].sc->name))
+                continue;
+            size_t ml = strlen(m);
+            const char *hit = strstr(modes, m);
+            if (hit && (hit[ml] == ',' || hit[ml] == '\0') &&
+                (hit == modes || hit[-1] == ','))
+                continue;
+            if (strlen(modes) + ml + 2 < sizeof modes)
+                snprintf(modes + strlen(modes), sizeof modes - strlen(modes),
+                         "%s%s", modes[0] ? "," : "", m);
+        }
+        write_property(f, "mode", modes);
+        write_property(f, "racelab.version", RL_VERSION);
+        if (rep->command_line)
+            write_property(f, "command_line", rep->command_line);
+        fputs("    </properties>\n", f);
+        for (int j = i; j < rep->n; j++) {
+            if (done[j] || !same_family(name, rep->results[j].sc->name))
+                continue;
+            done[j] = 1;
+            if (write_case(f, &rep->results[j]) < 0) {
+                free(done);
+                return -1;
+            }
+        }
+        fputs("  </testsuite>\n", f);
+    }
+    free(done);
+    fputs("</testsuites>\n", f);
+    return 0;
+}
+
+int rl__report_junit(FILE *f, const rl__report *rep)
+{
+    void *loc = rl__report_c_locale();
+    int err = write_suites(f, rep);
+    rl__report_restore_locale(loc);
+    return err < 0 || ferror(f) ? -1 : 0;
+}

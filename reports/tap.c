@@ -1,0 +1,99 @@
+/* tap.c: the results model as TAP version 14, one test point per
+ * scenario with a YAML block. */
+#include <stdio.h>
+
+#include "report.h"
+
+/* Writes s as a YAML double-quoted scalar, cleaned of escape sequences
+ * and control characters. */
+static void yaml_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    uint32_t c;
+    while (s && (c = rl__report_next_char(&s))) {
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", (int)c);
+        else if (c == '\n')
+            fputs("\\n", f);
+        else if (c == '\t')
+            fputs("\\t", f);
+        else
+            rl__report_put_char(f, c);
+    }
+    fputc('"', f);
+}
+
+/* Writes a test point's description: one line, '#' and '\' escaped as
+ * TAP 14 asks. */
+static void description(FILE *f, const char *s)
+{
+    uint32_t c;
+    while (s && (c = rl__report_next_char(&s))) {
+        if (c == '#' || c == '\\')
+            fprintf(f, "\\%c", (int)c);
+        else if (c == '\n' || c == '\t')
+            fputc(' ', f);
+        else
+            rl__report_put_char(f, c);
+    }
+}
+
+static void write_point(FILE *f, int i, const rl__search_result *r,
+                        uint64_t seed)
+{
+    const rl_scenario *sc = r->sc;
+    fprintf(f, "%s %d - ", r->as_expected ? "ok" : "not ok", i);
+    description(f, sc->name);
+    fputs("\n  ---\n", f);
+    fprintf(f, "  seed: %llu\n", (unsigned long long)(r->seed ? r->seed
+                                                               : seed));
+    fprintf(f, "  expect: %s%s%s\n",
+            sc->expect == RL_EXPECT_BUG ? "bug" : "clean",
+            sc->expect == RL_EXPECT_BUG && sc->expect_verdict ? " " : "",
+            sc->expect == RL_EXPECT_BUG && sc->expect_verdict
+                ? rl_verdict_name(sc->expect_verdict)
+                : "");
+    fprintf(f, "  verdict: %s\n", rl_verdict_name(r->verdict));
+    fprintf(f, "  mode: %s\n", rl__mode_name(r->mode));
+    fprintf(f, "  executions: %ld\n", r->executions);
+    fprintf(f, "  failures: %ld\n", r->failures);
+    fprintf(f, "  duration_s: %.3f\n", r->duration > 0 ? r->duration : 0.0);
+    if (r->mode == RL_MODE_STRESS) {
+        double lo, hi;
+        rl__wilson(r->failures, r->executions, &lo, &hi);
+        fprintf(f, "  failure_rate: %.6f\n  ci95: [%.6f, %.6f]\n",
+                r->executions ? (double)r->failures / (double)r->executions
+                              : 0.0,
+                lo, hi);
+    }
+    if (r->token) {
+        fputs("  token: ", f);
+        yaml_str(f, r->token);
+        fputs("\n", f);
+    }
+    if (r->minimized_token) {
+        fputs("  minimized_token: ", f);
+        yaml_str(f, r->minimized_token);
+        fputs("\n", f);
+    }
+    if (r->verdict != RL_PASS) {
+        fputs("  message: ", f);
+        yaml_str(f, r->first.message);
+        fputs("\n", f);
+    } else if (!r->as_expected) {
+        fprintf(f, "  message: \"expected a bug, none found in %ld "
+                   "executions\"\n",
+                r->executions);
+    }
+    fputs("  ...\n", f);
+}
+
+int rl__report_tap(FILE *f, const rl__report *rep)
+{
+    void *loc = rl__report_c_locale();
+    fprintf(f, "TAP version 14\n1..%d\n", rep->n);
+    for (int i = 0; i < rep->n; i++)
+        write_point(f, i + 1, &rep->results[i], rep->seed);
+    rl__report_restore_locale(loc);
+    return ferror(f) ? -1 : 0;
+}

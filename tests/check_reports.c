@@ -1,0 +1,719 @@
+/* check_reports.c: the JSON, JUnit, TAP and HTML writers over a results
+ * model built by hand, against golden files and the JUnit schema. */
+#include <ctype.h>
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../reports/report.h"
+#include "racelab.h"
+#include "testutil.h"
+
+#define ADDR_COUNTER ((const void *)0x7f0000001000)
+#define ADDR_PROC ((const void *)0x7f0000002040)
+#define ADDR_PIPE ((const void *)0x7f0000003080)
+#define ADDR_QUEUE ((const void *)0x7f00000040c0)
+
+static rl_scenario sc_unlocked = {
+    .name = "counter.unlocked",
+    .summary = "two processes increment one counter without a lock",
+    .expect = RL_EXPECT_BUG,
+    .expect_verdict = RL_FAIL};
+static rl_scenario sc_locked = {
+    .name = "counter.locked",
+    .summary = "the same with a lock: <no> lost update & no \"race\""};
+static rl_scenario sc_stress = {.name = "counter.stress",
+                                .summary = "the lost update, for real",
+                                .expect = RL_EXPECT_BUG};
+static rl_scenario sc_hang = {.name = "pipe.hang",
+                              .summary = "a reader that waits forever"};
+static rl_scenario sc_lost = {.name = "queue.lost",
+                              .summary = "a bug that the bound hides",
+                              .expect = RL_EXPECT_BUG,
+                              .expect_verdict = RL_DEADLOCK};
+static rl_scenario sc_race = {.name = "queue.race",
+                              .summary = "put and get race on a counter"};
+
+static void step(rl__step *s, int actor, int op, const void *obj,
+                 int has_value, long value, const char *label,
+                 const char *file, int line)
+{
+    memset(s, 0, sizeof *s);
+    s->actor = actor;
+    s->pid = 1000 + actor;
+    s->op = op;
+    s->obj = obj;
+    s->shared = 1;
+    s->has_value = has_value;
+    s->value = value;
+    s->enabled = 7;
+    snprintf(s->label, sizeof s->label, "%s", label);
+    snprintf(s->file, sizeof s->file, "%s", file ? file : "");
+    s->line = line;
+}
+
+static void actor(rl__actor *a, const char *name, int pid, int method,
+                  int state, int exit_code, const char *reason)
+{
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "%s", name);
+    a->pid = pid;
+    a->method = method;
+    a->state = state;
+    a->exit_code = exit_code;
+    snprintf(a->reason, sizeof a->reason, "%s", reason ? reason : "");
+}
+
+static rl__step unlocked_steps[12];
+static rl__actor unlocked_actors[3];
+static rl__step hang_steps[3];
+static rl__actor hang_actors[2];
+static rl__step race_steps[6];
+static rl__actor race_actors[3];
+static rl__search_result results[6];
+static char hang_message[] = "\033[31mtimed out\033[0m after 2.000 s: "
+                             "actor 1 blocked in read & <pipe> \"p\" 'x'"
+                             "\x01";
+
+/* The model every test writes: six results that cover each way a
+ * scenario can end. */
+static rl__report build_report(void)
+{
+    memset(results, 0, sizeof results);
+    rl__step *s = unlocked_steps;
+    step(&s[0], 0, RL_OP_START, NULL, 0, 0, "process-1", NULL, 0);
+    step(&s[1], 0, RL_OP_START, NULL, 0, 0, "process-2", NULL, 0);
+    step(&s[2], 1, RL_OP_LOAD, ADDR_COUNTER, 1, 0, "c->value", "counter.c",
+         20);
+    step(&s[3], 2, RL_OP_LOAD, ADDR_COUNTER, 1, 0, "c->value", "counter.c",
+         20);
+    step(&s[4], 1, RL_OP_STORE, ADDR_COUNTER, 1, 1, "c->value", "counter.c",
+         21);
+    step(&s[5], 2, RL_OP_STORE, ADDR_COUNTER, 1, 1, "c->value", "counter.c",
+         21);
+    step(&s[6], 1, RL_OP_EXIT, NULL, 0, 0, "", NULL, 0);
+    step(&s[7], 2, RL_OP_EXIT, NULL, 0, 0, "", NULL, 0);
+    step(&s[8], 0, RL_OP_JOIN, ADDR_PROC, 0, 0, "process-1", NULL, 0);
+    step(&s[9], 0, RL_OP_JOIN, ADDR_PROC, 0, 0, "process-2", NULL, 0);
+    actor(&unlocked_actors[0], "main", 1000, RL_START_FORK,
+          RL__ACTOR_FINISHED, 1, NULL);
+    actor(&unlocked_actors[1], "process-1", 1001, RL_START_FORK,
+          RL__ACTOR_FINISHED, 0, NULL);
+    actor(&unlocked_actors[2], "process-2", 1002, RL_START_SPAWN,
+          RL__ACTOR_FINISHED, 0, NULL);
+
+    rl__search_result *r = &results[0];
+    r->sc = &sc_unlocked;
+    r->mode = RL_MODE_EXPLORE;
+    r->verdict = RL_FAIL;
+    r->as_expected = 1;
+    r->executions = 31;
+    r->failures = 1;
+    r->first_failure_run = 31;
+    r->duration = 0.0456;
+    snprintf(r->first.message, sizeof r->first.message,
+             "counter is 1, expected 2 (actor 0 at counter.c:58)");
+    r->first.verdict = RL_FAIL;
+    r->first.nsteps = 10;
+    r->first.steps = unlocked_steps;
+    r->first.nactors = 3;
+    r->first.actors = unlocked_actors;
+    r->token = "counter.unlocked@0x3.1x4.2x1";
+    r->minimized_token = "counter.unlocked@0x3.1x4";
+    r->seed = 42;
+    r->schedule_points = 310;
+    r->labels_reached = 2;
+    r->pairs_interleaved = 3;
+
+    r = &results[1];
+    r->sc = &sc_locked;
+    r->mode = RL_MODE_EXPLORE;
+    r->verdict = RL_PASS;
+    r->as_expected = 1;
+    r->exhausted = 1;
+    r->executions = 604;
+    r->duration = 0.5314;
+    r->seed = 42;
+    r->schedule_points = 9060;
+    r->labels_reached = 2;
+    r->pairs_interleaved = 1;
+
+    r = &results[2];
+    r->sc = &sc_stress;
+    r->mode = RL_MODE_STRESS;
+    r->verdict = RL_FAIL;
+    r->as_expected = 1;
+    r->executions = 100;
+    r->failures = 23;
+    r->first_failure_run = 4;
+    r->duration = 1.25;
+    snprintf(r->first.message, sizeof r->first.message,
+             "counter is 3, expected 4");
+    r->first.verdict = RL_FAIL;
+    r->nvalues = 3;
+    r->values[0] = 4, r->counts[0] = 77;
+    r->values[1] = 2, r->counts[1] = 9;
+    r->values[2] = 3, r->counts[2] = 14;
+    r->seed = 42;
+
+    step(&hang_steps[0], 0, RL_OP_START, NULL, 0, 0, "reader", NULL, 0);
+    step(&hang_steps[1], 1, RL_OP_RECV, ADDR_PIPE, 0, 0, "pipe", "pipe.c",
+         12);
+    step(&hang_steps[2], 0, RL_OP_JOIN, ADDR_PROC, 0, 0, "reader", NULL, 0);
+    actor(&hang_actors[0], "main", 2000, RL_START_FORK, RL__ACTOR_BLOCKED,
+          0, "join reader (pid 2001)");
+    actor(&hang_actors[1], "reader", 2001, RL_START_FORKSERVER,
+          RL__ACTOR_BLOCKED, 0, "read on a pipe outside the scheduler");
+    r = &results[3];
+    r->sc = &sc_hang;
+    r->mode = RL_MODE_EXPLORE;
+    r->verdict = RL_TIMEOUT;
+    r->as_expected = 0;
+    r->executions = 1;
+    r->failures = 1;
+    r->first_failure_run = 1;
+    r->duration = 2.0004;
+    snprintf(r->first.message, sizeof r->first.message, "%s", hang_message);
+    r->first.verdict = RL_TIMEOUT;
+    r->first.nsteps = 3;
+    r->first.steps = hang_steps;
+    r->first.nactors = 2;
+    r->first.actors = hang_actors;
+    r->token = "pipe.hang@0x2";
+    r->seed = 42;
+    r->schedule_points = 3;
+
+    r = &results[4];
+    r->sc = &sc_lost;
+    r->mode = RL_MODE_EXPLORE;
+    r->verdict = RL_PASS;
+    r->as_expected = 0;
+    r->exhausted = 1;
+    r->executions = 12;
+    r->duration = 0.01;
+    r->seed = 42;
+    r->schedule_points = 96;
+    r->labels_reached = 1;
+
+    s = race_steps;
+    step(&s[0], 0, RL_OP_START, NULL, 0, 0, "producer", NULL, 0);
+    step(&s[1], 1, RL_OP_PUT, ADDR_QUEUE, 1, 1, "q", "queue.c", 30);
+    step(&s[2], 1, RL_OP_FETCH_ADD, ADDR_COUNTER, 1, 0, "q->n", "queue.c",
+         31);
+    step(&s[3], 0, RL_OP_GET, ADDR_QUEUE, 1, 1, "q", "queue.c", 38);
+    step(&s[4], 0, RL_OP_LOAD, ADDR_COUNTER, 1, 0, "q->n", "queue.c", 39);
+    step(&s[5], 1, RL_OP_EXIT, NULL, 0, 0, "", NULL, 0);
+    actor(&race_actors[0], "main", 3000, RL_START_FORK, RL__ACTOR_RUNNABLE,
+          0, NULL);
+    actor(&race_actors[1], "producer", 3001, RL_START_FORK,
+          RL__ACTOR_FINISHED, 0, NULL);
+    actor(&race_actors[2], "killed", 3002, RL_START_FORK,
+          RL__ACTOR_FINISHED, -9, NULL);
+    r = &results[5];
+    r->sc = &sc_race;
+    r->mode = RL_MODE_EXPLORE;
+    r->verdict = RL_FAIL;
+    r->as_expected = 0;
+    r->executions = 7;
+    r->failures = 1;
+    r->first_failure_run = 7;
+    r->duration = 0.0075;
+    snprintf(r->first.message, sizeof r->first.message,
+             "q->n is 0, expected 1 (actor 0 at queue.c:40)");
+    r->first.verdict = RL_FAIL;
+    r->first.nsteps = 6;
+    r->first.steps = race_steps;
+    r->first.nactors = 3;
+    r->first.actors = race_actors;
+    r->token = "queue.race@0x1.0x2";
+    r->seed = 42;
+    r->schedule_points = 42;
+    r->labels_reached = 3;
+    r->pairs_interleaved = 2;
+
+    rl__report rep = {results, 6, 42, "2026-01-02T03:04:05Z",
+                      "racelab run 'counter.*' --json out.json"};
+    return rep;
+}
+
+/* Runs a writer into memory; returns the malloc'd text. */
+static char *render(int (*writer)(FILE *, const rl__report *),
+                    const rl__report *rep)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(writer(f, rep), 0);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_uint_eq(strlen(buf), len);
+    return buf;
+}
+
+/* The JSON names the host it ran on: the same text everywhere. */
+static void normalise_host(char *s)
+{
+    char *h = strstr(s, "\"host\": {");
+    if (!h)
+        return;
+    h += strlen("\"host\": {");
+    char *end = strchr(h, '}');
+    ck_assert_ptr_nonnull(end);
+    const char *fixed = "\"cores\": 0, \"kernel\": \"K\"";
+    size_t fl = strlen(fixed);
+    ck_assert_uint_le(fl, (size_t)(end - h) + 64);
+    memmove(h + fl, end, strlen(end) + 1);
+    memcpy(h, fixed, fl);
+}
+
+static const char *golden_dir(void)
+{
+    const char *d = getenv("RL_GOLDEN_DIR");
+    return d && *d ? d : "tests/golden";
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            buf = realloc(buf, cap);
+            ck_assert_ptr_nonnull(buf);
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        if (n == 0)
+            break;
+        len += n;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    return buf;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "we");
+    ck_assert_msg(f != NULL, "cannot write %s: %s", path, strerror(errno));
+    ck_assert_int_eq(fputs(text, f) >= 0, 1);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Compares text with the golden file name; RL_UPDATE_GOLDEN=1 rewrites
+ * the golden file instead. On a difference, shows a diff. */
+static void check_golden(const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", golden_dir(), name);
+    const char *upd = getenv("RL_UPDATE_GOLDEN");
+    if (upd && strcmp(upd, "1") == 0) {
+        mkdir(golden_dir(), 0777);
+        write_file(path, text);
+        return;
+    }
+    char *want = read_file(path);
+    ck_assert_msg(want != NULL,
+                  "golden file %s is missing (RL_UPDATE_GOLDEN=1 writes "
+                  "it)",
+                  path);
+    if (strcmp(want, text) != 0) {
+        char tmp[] = "/tmp/racelab-actual-XXXXXX";
+        int fd = mkstemp(tmp);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        write_file(tmp, text);
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "diff -u '%s' '%s' | head -60 >&2", path,
+                 tmp);
+        if (system(cmd) < 0)
+            perror("diff");
+        unlink(tmp);
+    }
+    ck_assert_msg(strcmp(want, text) == 0,
+                  "%s differs from the golden file (RL_UPDATE_GOLDEN=1 "
+                  "regenerates it after a deliberate change)",
+                  path);
+    free(want);
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Validates xml against tests/junit.xsd with xmllint; returns its exit
+ * status. */
+static int xmllint(const char *xml)
+{
+    char tmp[] = "/tmp/racelab-junit-XXXXXX";
+    int fd = mkstemp(tmp);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    write_file(tmp, xml);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd,
+             "xmllint --noout --schema tests/junit.xsd '%s' >&2", tmp);
+    int st = system(cmd);
+    unlink(tmp);
+    ck_assert_int_ne(st, -1);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+START_TEST(json_matches_golden)
+{
+    rl__report rep = build_report();
+    char *s = render(rl__report_json, &rep);
+    normalise_host(s);
+    check_golden("results.json", s);
+    free(s);
+}
+END_TEST
+
+START_TEST(junit_matches_golden)
+{
+    rl__report rep = build_report();
+    char *s = render(rl__report_junit, &rep);
+    check_golden("results.xml", s);
+    free(s);
+}
+END_TEST
+
+START_TEST(tap_matches_golden)
+{
+    rl__report rep = build_report();
+    char *s = render(rl__report_tap, &rep);
+    check_golden("results.tap", s);
+    free(s);
+}
+END_TEST
+
+START_TEST(junit_validates_against_schema)
+{
+    ck_assert_int_eq(access("tests/junit.xsd", R_OK), 0);
+    rl__report rep = build_report();
+    char *s = render(rl__report_junit, &rep);
+    ck_assert_int_eq(xmllint(s), 0);
+    free(s);
+    /* The schema is a real check: a time with a comma fails it. */
+    const char *bad = "<?xml version=\"1.0\"?>\n<testsuites tests=\"1\" "
+                      "failures=\"0\" errors=\"0\" skipped=\"0\" "
+                      "time=\"0,5\"/>\n";
+    ck_assert_int_ne(xmllint(bad), 0);
+}
+END_TEST
+
+START_TEST(junit_suites_cases_and_outcomes)
+{
+    rl__report rep = build_report();
+    char *s = render(rl__report_junit, &rep);
+    ck_assert_ptr_nonnull(strstr(s, "<testsuites name=\"racelab\" tests=\"6\" "
+                                    "failures=\"2\" errors=\"1\" "
+                                    "skipped=\"0\" time=\"3.845\">"));
+    ck_assert_ptr_nonnull(strstr(s, "<testsuite name=\"counter\" tests=\"3\" "
+                                    "failures=\"0\" errors=\"0\" "
+                                    "skipped=\"0\" time=\"1.827\""));
+    ck_assert_ptr_nonnull(strstr(s, "<testsuite name=\"pipe\" tests=\"1\" "
+                                    "failures=\"0\" errors=\"1\""));
+    ck_assert_ptr_nonnull(strstr(s, "<testsuite name=\"queue\" tests=\"2\" "
+                                    "failures=\"2\" errors=\"0\""));
+    ck_assert_int_eq(count_of(s, "<testsuite "), 3);
+    ck_assert_int_eq(count_of(s, "<testcase "), 6);
+    ck_assert_ptr_nonnull(strstr(s, "<testcase classname=\"counter\" "
+                                    "name=\"counter.unlocked [explore]\" "
+                                    "time=\"0.046\">"));
+    ck_assert_ptr_nonnull(strstr(s, "<property name=\"seed\" "
+                                    "value=\"42\"/>"));
+    ck_assert_ptr_nonnull(strstr(s, "<property name=\"racelab.version\" "
+                                    "value=\"" RL_VERSION "\"/>"));
+    /* The expected bug passes; the unexpected one is a failure with the
+     * diagnosis, the replay command and the trace. */
+    const char *race = strstr(s, "name=\"queue.race [explore]\"");
+    ck_assert_ptr_nonnull(race);
+    const char *fail = strstr(race, "<failure type=\"FAIL\" message=\"q-&gt;n "
+                                    "is 0, expected 1 (actor 0 at "
+                                    "queue.c:40)\">");
+    ck_assert_ptr_nonnull(fail);
+    ck_assert_ptr_nonnull(strstr(fail, "racelab replay &#39;queue.race@0x1."
+                                       "0x2&#39;"));
+    ck_assert_ptr_nonnull(strstr(fail, "fetch_add"));
+    ck_assert_ptr_nonnull(strstr(fail, "q-&gt;n queue.c:31"));
+    ck_assert_ptr_nonnull(strstr(s, "<failure type=\"no-bug\" "
+                                    "message=\"expected a bug, none found "
+                                    "in 12 executions\">"));
+    ck_assert_ptr_nonnull(strstr(s, "<error type=\"TIMEOUT\""));
+    const char *unl = strstr(s, "name=\"counter.unlocked [explore]\"");
+    const char *end = strstr(unl, "</testcase>");
+    const char *f2 = strstr(unl, "<failure");
+    ck_assert(f2 == NULL || f2 > end);
+    ck_assert_ptr_nonnull(strstr(unl, "minimized token: racelab replay "
+                                      "&#39;counter.unlocked@0x3.1x4&#39;"));
+    free(s);
+}
+END_TEST
+
+START_TEST(junit_has_no_control_characters)
+{
+    rl__report rep = build_report();
+    static char nasty[] = "\033[1;31mboom\033[0m\x01 \033]0;title\007"
+                          "bad byte \xff, del \x7f, cr\r, tab\t, "
+                          "\xc2\x85 nel";
+    snprintf(results[5].first.message, sizeof results[5].first.message,
+             "%s", nasty);
+    char *s = render(rl__report_junit, &rep);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        ck_assert_msg(*p >= 0x20 || *p == '\n' || *p == '\t',
+                      "control character 0x%02x at offset %ld", *p,
+                      (long)((const char *)p - s));
+    ck_assert_ptr_null(strchr(s, 0x7f));
+    ck_assert_ptr_null(strstr(s, "\xc2\x85"));
+    ck_assert_ptr_nonnull(strstr(s, "message=\"boom bad byte \xef\xbf\xbd, "
+                                    "del , cr, tab&#9;,  nel\""));
+    ck_assert_ptr_nonnull(strstr(s, "timed out after 2.000 s: actor 1 "
+                                    "blocked in read &amp; &lt;pipe&gt; "
+                                    "&quot;p&quot; &#39;x&#39;\""));
+    ck_assert_int_eq(xmllint(s), 0);
+    free(s);
+}
+END_TEST
+
+START_TEST(junit_times_use_the_c_locale)
+{
+    /* A locale with a decimal comma, where one is installed. */
+    const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8",
+                           "C.UTF-8"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (setlocale(LC_NUMERIC, names[i]))
+            break;
+    rl__report rep = build_report();
+    char *s = render(rl__report_junit, &rep);
+    ck_assert_ptr_nonnull(strstr(s, "time=\"0.531\""));
+    ck_assert_ptr_null(strstr(s, "time=\"0,"));
+    char *t = render(rl__report_tap, &rep);
+    ck_assert_ptr_nonnull(strstr(t, "duration_s: 1.250"));
+    free(s);
+    free(t);
+    setlocale(LC_NUMERIC, "C");
+}
+END_TEST
+
+START_TEST(tap_plan_points_and_yaml)
+{
+    rl__report rep = build_report();
+    char *s = render(rl__report_tap, &rep);
+    ck_assert_str_eq(strndup(s, 20), "TAP version 14\n1..6\n");
+    ck_assert_ptr_nonnull(strstr(s, "\nok 1 - counter.unlocked\n  ---\n  "
+                                    "seed: 42\n"));
+    ck_assert_ptr_nonnull(strstr(s, "\nok 2 - counter.locked\n"));
+    ck_assert_ptr_nonnull(strstr(s, "\nnot ok 4 - pipe.hang\n"));
+    ck_assert_ptr_nonnull(strstr(s, "\nnot ok 5 - queue.lost\n"));
+    ck_assert_ptr_nonnull(strstr(s, "\nnot ok 6 - queue.race\n"));
+    ck_assert_int_eq(count_of(s, "\nok "), 3);
+    ck_assert_int_eq(count_of(s, "\nnot ok "), 3);
+    ck_assert_int_eq(count_of(s, "\n  ---\n"), 6);
+    ck_assert_int_eq(count_of(s, "\n  ...\n"), 6);
+    ck_assert_ptr_nonnull(strstr(s, "  token: \"counter.unlocked@0x3.1x4.2x1"
+                                    "\"\n"));
+    ck_assert_ptr_nonnull(strstr(s, "  message: \"timed out after 2.000 s: "
+                                    "actor 1 blocked in read & <pipe> "
+                                    "\\\"p\\\" 'x'\"\n"));
+    ck_assert_ptr_nonnull(strstr(s, "  verdict: TIMEOUT\n  mode: explore\n"
+                                    "  executions: 1\n"));
+    ck_assert_ptr_null(strchr(s, '\033'));
+    free(s);
+}
+END_TEST
+
+START_TEST(tap_escapes_hash_in_descriptions)
+{
+    rl__report rep = build_report();
+    rl_scenario odd = sc_locked;
+    odd.name = "odd.name # TODO \\ not a directive";
+    results[1].sc = &odd;
+    char *s = render(rl__report_tap, &rep);
+    ck_assert_ptr_nonnull(strstr(s, "\nok 2 - odd.name \\# TODO \\\\ not a "
+                                    "directive\n"));
+    free(s);
+}
+END_TEST
+
+/* The part of html from the first occurrence of start to the next end. */
+static char *cut(const char *html, const char *start, const char *end)
+{
+    const char *a = strstr(html, start);
+    ck_assert_msg(a != NULL, "no %s", start);
+    const char *b = strstr(a, end);
+    ck_assert_ptr_nonnull(b);
+    return strndup(a, (size_t)(b - a));
+}
+
+START_TEST(html_has_its_parts)
+{
+    rl__report rep = build_report();
+    char *s = render(rl__report_html, &rep);
+    ck_assert_ptr_nonnull(strstr(s, "<!DOCTYPE html>"));
+    char *table = cut(s, "<table class=\"summary\">", "</table>");
+    ck_assert_int_eq(count_of(table, "<tr class="), 6);
+    ck_assert_int_eq(count_of(table, "&#10003; as expected"), 3);
+    ck_assert_int_eq(count_of(table, "&#10007; UNEXPECTED"), 3);
+    ck_assert_ptr_nonnull(strstr(table, "bug (DEADLOCK)"));
+    ck_assert_ptr_nonnull(strstr(table, "&lt;no&gt; lost update &amp; no "
+                                        "&quot;race&quot;"));
+    free(table);
+    /* One timeline per found bug with a trace, one lane per actor. */
+    ck_assert_int_eq(count_of(s, "<svg class=\"timeline\""), 3);
+    char *tl = cut(s, "<svg class=\"timeline\"", "</svg>");
+    ck_assert_int_eq(count_of(tl, "<g class=\"lane\""), 3);
+    ck_assert_int_eq(count_of(tl, "<g class=\"step\">"), 10);
+    /* Steps 2..5 access one address from two actors with stores. */
+    ck_assert_int_eq(count_of(tl, "; conflicting access"), 4);
+    /* The failing actor is actor 0 (from the message): its last step. */
+    ck_assert_int_eq(count_of(tl, " failing\""), 1);
+    ck_assert_ptr_nonnull(strstr(tl, "&#10007; join"));
+    free(tl);
+    ck_assert_ptr_nonnull(strstr(s, "<pre><code>racelab replay "
+                                    "&#39;counter.unlocked@0x3.1x4.2x1&#39;"));
+    ck_assert_ptr_nonnull(strstr(s, "racelab minimize "
+                                    "&#39;counter.unlocked@0x3.1x4.2x1&#39;"));
+    /* The stress result: its histogram and failure rate. */
+    char *hist = cut(s, "<svg class=\"histogram\"", "</svg>");
+    ck_assert_int_eq(count_of(hist, "class=\"bar\""), 3);
+    ck_assert_ptr_nonnull(strstr(hist, "value 4: 77 runs"));
+    free(hist);
+    ck_assert_ptr_nonnull(strstr(s, "23 of 100 runs = 0.230"));
+    ck_assert_ptr_nonnull(strstr(s, "95% Wilson interval"));
+    /* The actors' states, the diagnosis cleaned and escaped, coverage. */
+    ck_assert_ptr_nonnull(strstr(s, "read on a pipe outside the "
+                                    "scheduler"));
+    ck_assert_ptr_nonnull(strstr(s, "killed by signal 9"));
+    ck_assert_ptr_nonnull(strstr(s, "timed out after 2.000 s: actor 1 "
+                                    "blocked in read &amp; &lt;pipe&gt;"));
+    ck_assert_ptr_nonnull(strstr(s, "a bug was expected, none found in 12 "
+                                    "executions"));
+    char *cov = cut(s, "<table class=\"coverage\">", "</table>");
+    ck_assert_ptr_nonnull(strstr(cov, "<td class=\"num\">9060</td>"));
+    free(cov);
+    /* Self-contained and readable without a script. */
+    ck_assert_ptr_null(strcasestr(s, "<script"));
+    ck_assert_ptr_null(strstr(s, "http://"));
+    ck_assert_ptr_null(strstr(s, "https://"));
+    ck_assert_ptr_null(strchr(s, '\033'));
+    ck_assert_ptr_null(strchr(s, '\x01'));
+    free(s);
+}
+END_TEST
+
+START_TEST(html_long_trace_shows_the_last_steps)
+{
+    rl__report rep = build_report();
+    long n = 523;
+    rl__step *st = calloc((size_t)n, sizeof *st);
+    ck_assert_ptr_nonnull(st);
+    for (long i = 0; i < n; i++)
+        step(&st[i], (int)(i % 3), RL_OP_YIELD, NULL, 0, 0, "spin", NULL,
+             0);
+    results[0].first.steps = st;
+    results[0].first.nsteps = n;
+    char *s = render(rl__report_html, &rep);
+    ck_assert_ptr_nonnull(strstr(s, "The trace has 523 steps: the timeline "
+                                    "shows the last 200 (steps 323 to "
+                                    "522)"));
+    char *tl = cut(s, "<svg class=\"timeline\"", "</svg>");
+    ck_assert_int_eq(count_of(tl, "<g class=\"step\">"), 200);
+    ck_assert_ptr_nonnull(strstr(tl, "<title>step 323,"));
+    ck_assert_ptr_null(strstr(tl, "<title>step 322,"));
+    free(tl);
+    free(s);
+    free(st);
+}
+END_TEST
+
+START_TEST(writers_report_write_errors)
+{
+    rl__report rep = build_report();
+    int (*writers[])(FILE *, const rl__report *) = {
+        rl__report_json, rl__report_junit, rl__report_tap,
+        rl__report_html};
+    for (size_t i = 0; i < sizeof writers / sizeof *writers; i++) {
+        FILE *f = fopen("/dev/full", "we");
+        ck_assert_ptr_nonnull(f);
+        setvbuf(f, NULL, _IONBF, 0);
+        ck_assert_int_eq(writers[i](f, &rep), -1);
+        fclose(f);
+    }
+}
+END_TEST
+
+START_TEST(empty_report)
+{
+    rl__report rep = {NULL, 0, 7, "2026-01-02T03:04:05Z", "racelab run"};
+    char *s = render(rl__report_junit, &rep);
+    ck_assert_ptr_nonnull(strstr(s, "tests=\"0\""));
+    ck_assert_int_eq(xmllint(s), 0);
+    free(s);
+    s = render(rl__report_tap, &rep);
+    ck_assert_str_eq(s, "TAP version 14\n1..0\n");
+    free(s);
+    s = render(rl__report_html, &rep);
+    ck_assert_ptr_nonnull(strstr(s, "</html>"));
+    free(s);
+}
+END_TEST
+
+/* With RL_HTML_OUT set, writes the hand-built report's HTML there (for
+ * tests/test_html_render.sh when the command line cannot). */
+START_TEST(html_written_on_request)
+{
+    const char *out = getenv("RL_HTML_OUT");
+    if (!out || !*out)
+        return;
+    rl__report rep = build_report();
+    ck_assert_int_eq(rl__report_to_file(out, &rep, rl__report_html), 0);
+}
+END_TEST
+
+static Suite *reports_suite(void)
+{
+    Suite *s = suite_create("reports");
+    TCase *tc = rl_test_tcase("golden", 30);
+    tcase_add_test(tc, json_matches_golden);
+    tcase_add_test(tc, junit_matches_golden);
+    tcase_add_test(tc, tap_matches_golden);
+    suite_add_tcase(s, tc);
+    tc = rl_test_tcase("junit", 30);
+    tcase_add_test(tc, junit_validates_against_schema);
+    tcase_add_test(tc, junit_suites_cases_and_outcomes);
+    tcase_add_test(tc, junit_has_no_control_characters);
+    tcase_add_test(tc, junit_times_use_the_c_locale);
+    suite_add_tcase(s, tc);
+    tc = rl_test_tcase("tap", 30);
+    tcase_add_test(tc, tap_plan_points_and_yaml);
+    tcase_add_test(tc, tap_escapes_hash_in_descriptions);
+    suite_add_tcase(s, tc);
+    tc = rl_test_tcase("html", 30);
+    tcase_add_test(tc, html_has_its_parts);
+    tcase_add_test(tc, html_long_trace_shows_the_last_steps);
+    tcase_add_test(tc, html_written_on_request);
+    suite_add_tcase(s, tc);
+    tc = rl_test_tcase("errors", 30);
+    tcase_add_test(tc, writers_report_write_errors);
+    tcase_add_test(tc, empty_report);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return rl_test_main(reports_suite());
+}
