@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -496,6 +497,18 @@ static void finish_run(ctx *c, slot *s, int st)
         o->progress(r->executions, c->total, r->failures, o->progress_ctx);
 }
 
+/* Reaps the members of a killed run's group that became this process's
+ * children (it is a subreaper while it runs commands), so that no zombie
+ * is left behind. The group's SIGKILL makes this wait short. */
+static void reap_group(pid_t pgid)
+{
+    for (;;) {
+        pid_t w = waitpid(-pgid, NULL, __WALL);
+        if (w < 0 && errno != EINTR)
+            return;
+    }
+}
+
 /* Reaps a run whose leader has ended (or, with nohang, may have): kills
  * what is left of its group while the leader's zombie still holds the
  * group id, collects its output and classifies it. Returns 1 when the run
@@ -516,6 +529,7 @@ static int reap_run(ctx *c, slot *s, int nohang)
     } while (w < 0 && errno == EINTR);
     if (w < 0)
         st = 0; /* reaped by someone else (SIGCHLD ignored): unknown */
+    reap_group(s->pid);
     drain(&s->tout, &s->out, 1);
     drain(&s->terr, &s->err, 1);
     finish_run(c, s, st);
@@ -532,6 +546,7 @@ static void abandon_all(ctx *c)
         kill(-s->pid, SIGKILL);
         while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
             ;
+        reap_group(s->pid);
         if (s->out >= 0)
             close(s->out);
         if (s->err >= 0)
@@ -731,6 +746,12 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
     posix_spawnattr_setflags(&c.attr, POSIX_SPAWN_SETPGROUP |
                                           POSIX_SPAWN_SETSIGMASK |
                                           POSIX_SPAWN_SETSIGDEF);
+    /* Orphans of a run come to this process, so that they can be reaped
+     * once their group is killed. */
+    int was_subreaper = 0;
+    prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
+    if (!was_subreaper)
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
     fflush(NULL);
 
     double t0 = rl__now();
@@ -763,6 +784,8 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
         wait_events(&c, pfd, owner, kind);
     }
     r->duration = rl__now() - t0;
+    if (!was_subreaper)
+        prctl(PR_SET_CHILD_SUBREAPER, 0);
     posix_spawnattr_destroy(&c.attr);
     free(pfd);
     free(owner);

@@ -32,7 +32,9 @@ typedef struct {
  * the timeout has its whole group killed; whatever a run left in its group
  * when it ended is killed too. Every child gets RACELAB_RUN=K (the 1-based
  * run number over all shards) and, with noise, LD_PRELOAD (appended),
- * RACELAB_NOISE=P and RACELAB_NOISE_SEED=seed+K.
+ * RACELAB_NOISE=P and RACELAB_NOISE_SEED=seed+K. While it runs, the
+ * calling process is a child subreaper, so the members of a run's group
+ * that outlive their parents are killed and reaped with the group.
  *
  * With a stop flag that becomes non-zero, no run is started any more, the
  * running groups are killed and reaped, and the finished runs are

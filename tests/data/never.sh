@@ -1,0 +1,3 @@
+#!/bin/sh
+# never.sh: always succeeds and prints hello.
+echo hello
