@@ -289,7 +289,7 @@ static int cmd_run(int argc, char **argv)
     opterr = 0;
     int c;
     long v;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (strcmp(optarg, "explore") == 0)

@@ -263,7 +263,10 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         if (dead_actor >= 0)
             break;
     }
-    /* Snapshot before the processes die. */
+    /* Snapshot before the processes die: a timed-out execution's actors
+     * are asked for their stacks first. */
+    if (timed_out)
+        rl__sched_collect_stacks();
     r->duration = rl__now() - t0;
     clean_up(root);
     if (pidfd >= 0)
@@ -359,6 +362,19 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     rl__sched_detach();
     rl__arena_use_own();
     return 0;
+}
+
+void rl__exec_format_stacks(rl__exec_result *r)
+{
+    int fold = !getenv("RACELAB_FULL_STACKS");
+    for (int i = 0; i < r->nactors; i++) {
+        rl__actor *a = &r->actors[i];
+        if (!a->stack[0] || a->stack[0] == '#')
+            continue;
+        char out[sizeof a->stack];
+        rl__stack_format(a->stack, out, sizeof out, fold);
+        memcpy(a->stack, out, sizeof out);
+    }
 }
 
 void rl__exec_result_free(rl__exec_result *r)

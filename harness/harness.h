@@ -54,6 +54,11 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
                 rl__exec_result *r);
 void rl__exec_result_free(rl__exec_result *r);
 
+/* Turns the raw stacks of the actors into readable ones (file:line from
+ * addr2line, racelab's frames folded unless RACELAB_FULL_STACKS is set).
+ * Called for the failures that are reported, not for every execution. */
+void rl__exec_format_stacks(rl__exec_result *r);
+
 /* In a process forked from one that ran executions: start afresh (own
  * arena of executions, own subreaper setting). */
 void rl__execute_forget(void);

@@ -311,6 +311,7 @@ static int account(const rl_scenario *sc, rl__search_result *r,
         r->first_failure_run = run;
         r->verdict = e->verdict;
         r->first = *e;
+        rl__exec_format_stacks(&r->first);
         if (e->nsteps > 0)
             r->token = token_of(sc, e);
         return 1;
@@ -588,6 +589,7 @@ int rl__replay(const char *token, const rl__search_opts *o,
     if (e.has_value)
         record_value(r, e.value);
     r->first = e;
+    rl__exec_format_stacks(&r->first);
     r->token = token_of(sc, &e);
     if (cov) {
         finish(sc, r, cov, t0);

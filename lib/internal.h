@@ -156,6 +156,19 @@ int rl__conn_held_fds(int *fds, int cap);
  * are in fds are open in this process, all others closed. */
 void rl__conn_adopt(const int *fds, int n);
 
+/* ---- stack traces (stack.c) ---- */
+
+/* Writes the calling thread's stack into buf, one frame per line
+ * ("name+0xoff\tobject\t0xoffset"). Async-signal-safe. Returns the number
+ * of frames. */
+int rl__stack_capture(char *buf, size_t cap);
+
+/* Turns a captured stack into readable lines "#N name+0xoff (file:line)",
+ * file:line from addr2line when the object has debug information. With
+ * fold, racelab's own frames are left out. Returns the frames shown. Not
+ * async-signal-safe: runs in the harness, after the fact. */
+int rl__stack_format(const char *raw, char *out, size_t cap, int fold);
+
 /* ---- processes (process.c) ---- */
 
 /* The one way a child process of racelab ends: flushes stdio, dumps gcov

@@ -159,11 +159,54 @@ static void wait_turn(void)
     settle();
 }
 
+#define STACK_SIGNAL (SIGRTMIN + 4)
+
+/* Answers a stack request: unwinds itself into its record. */
+static void on_stack_request(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    rl__sched *s = S;
+    if (s && me >= 0 && syscall(SYS_getpid) == me_pid) {
+        rl__stack_capture(s->actors[me].stack, sizeof s->actors[me].stack);
+        __atomic_add_fetch(&s->stack_replies, 1, __ATOMIC_RELEASE);
+        rl__futex_wake(&s->stack_replies, 1 << 30);
+    }
+    errno = saved;
+}
+
+void rl__sched_collect_stacks(void)
+{
+    if (!rl__sched_get())
+        return;
+    uint32_t base = __atomic_load_n(&S->stack_replies, __ATOMIC_ACQUIRE);
+    uint32_t asked = 0;
+    for (int i = 0; i < S->nactors; i++) {
+        rl__actor *a = &S->actors[i];
+        if (i == me || a->pid <= 0 || a->state == RL__ACTOR_FINISHED)
+            continue;
+        if (kill(a->pid, STACK_SIGNAL) == 0)
+            asked++;
+    }
+    double deadline = rl__now() + 1.0;
+    for (;;) {
+        uint32_t now = __atomic_load_n(&S->stack_replies, __ATOMIC_ACQUIRE);
+        if (now - base >= asked || rl__expired(deadline))
+            break;
+        rl__futex_wait(&S->stack_replies, now, deadline);
+    }
+}
+
 static void enter_as(int id)
 {
     me = id;
     me_pid = getpid();
     rl__sched_crash_handlers();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stack_request;
+    sa.sa_flags = SA_RESTART;
+    sigaction(STACK_SIGNAL, &sa, NULL);
     noise_rng = (uint64_t)me_pid * 0x9e3779b97f4a7c15ULL ^ S->rng;
     rl__points_on = S->mode == RL__MODE_CONTROLLED || S->noise > 0;
     if (S->mode == RL__MODE_CONTROLLED) {
@@ -437,6 +480,8 @@ static void describe_holders(char *buf, size_t cap, unsigned long ino,
 
 static _Noreturn void deadlock(void)
 {
+    rl__stack_capture(S->actors[me].stack, sizeof S->actors[me].stack);
+    rl__sched_collect_stacks();
     char msg[RL__MSG_LEN] = "";
     append(msg, sizeof msg, "no actor can run:");
     for (int i = 0; i < S->nactors; i++) {
@@ -459,6 +504,7 @@ static _Noreturn void deadlock(void)
 static _Noreturn void livelock(void)
 {
     rl__actor *a = &S->actors[me];
+    rl__stack_capture(a->stack, sizeof a->stack);
     char msg[RL__MSG_LEN] = "";
     append(msg, sizeof msg,
            "actor %d (%s) passed %ld schedule points without the "
@@ -719,6 +765,8 @@ static void on_crash(int sig)
             s->crash_signal = sig;
             s->crash_pid = (pid_t)syscall(SYS_getpid);
             s->crash_step = s->nsteps - 1;
+            rl__stack_capture(s->actors[me].stack,
+                              sizeof s->actors[me].stack);
         }
         __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
         rl__futex_wake(&s->done, 1 << 30);
@@ -833,6 +881,7 @@ static void check_failed(const char *file, int line, const char *fmt,
     if (!rl__sched_get() || me < 0)
         return;
     const char *slash = file ? strrchr(file, '/') : NULL;
+    rl__stack_capture(S->actors[me].stack, sizeof S->actors[me].stack);
     rl__sched_verdict(RL_FAIL, "%s (actor %d at %s:%d)", text, me,
                       slash ? slash + 1 : file ? file : "?", line);
     rl__sched_halt();

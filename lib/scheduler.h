@@ -74,6 +74,9 @@ typedef struct {
     char last_load_what[48];
     long last_load_value;
     uint64_t pct_priority;
+    /* its stack when it failed, crashed, or was asked (deadlock, timeout):
+     * raw from rl__stack_capture, formatted by the harness afterwards */
+    char stack[2048];
 } rl__actor;
 
 typedef struct {
@@ -124,6 +127,7 @@ typedef struct {
     long checked_value;
     long checked_expected;
     double noise;          /* stress: probability of noise at a point */
+    uint32_t stack_replies; /* actors that answered a stack request */
     /* a crash seen by the signal handler of an actor */
     int crash_signal;
     int crash_actor;
@@ -188,6 +192,11 @@ void rl__sched_crash_handlers(void);
 /* An actor's exit code was looked at by its parent: a non-zero exit is
  * then expected, not a crash. */
 void rl__sched_exit_observed(pid_t pid);
+
+/* Asks every live actor but the caller to write its stack into its
+ * record (a signal each one answers from its handler) and waits up to a
+ * second for the answers. Callable by an actor or by the supervisor. */
+void rl__sched_collect_stacks(void);
 
 /* Records the wait of a pipe reader for the deadlock report: the inode of
  * the object whose holders keep it from seeing EOF. */

@@ -130,7 +130,24 @@ static void write_failure(FILE *f, const rl__search_result *r)
             fprintf(f, "%d", a->exit_code);
         else
             fputs("null", f);
-        fprintf(f, ", \"stack\": []}");
+        fprintf(f, ", \"stack\": [");
+        const char *p = a->stack;
+        int first = 1;
+        while (*p) {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+            char line[256];
+            snprintf(line, sizeof line, "%.*s", (int)(n < 255 ? n : 255), p);
+            if (line[0]) {
+                fprintf(f, "%s", first ? "" : ", ");
+                jstr(f, line);
+                first = 0;
+            }
+            p += n;
+            if (*p == '\n')
+                p++;
+        }
+        fprintf(f, "]}");
     }
     fprintf(f, "%s]\n      },\n", e->nactors ? "\n        " : "");
 }
