@@ -385,8 +385,10 @@ START_TEST(command_from_path)
 }
 END_TEST
 
+static char noise_tmpdir[64];
+
 /* The noise library: $BUILD/libracelab-noise.so, or built here from
- * noise/noise.c into a temporary directory. NULL when neither works. */
+ * noise/noise.c into noise_tmpdir. NULL when neither works. */
 static const char *noise_lib(void)
 {
     static char path[512];
@@ -395,7 +397,7 @@ static const char *noise_lib(void)
              build ? build : "build");
     if (access(path, R_OK) == 0)
         return path;
-    char dir[] = "/tmp/racelab-noise-XXXXXX";
+    char *dir = strcpy(noise_tmpdir, "/tmp/racelab-noise-XXXXXX");
     if (!mkdtemp(dir))
         return NULL;
     snprintf(path, sizeof path, "%s/libracelab-noise.so", dir);
@@ -453,6 +455,10 @@ START_TEST(noise_is_preloaded)
     o.noise_lib = "/nonexistent/libracelab-noise.so";
     ck_assert_int_eq(stress("noise.sh", NULL, &o, &r), -ENOENT);
     rl__search_result_free(&r);
+    if (noise_tmpdir[0]) {
+        unlink(lib);
+        rmdir(noise_tmpdir);
+    }
 }
 END_TEST
 
