@@ -253,6 +253,7 @@ static int parse_string(parser *ps, const char **out, size_t *outlen)
             continue;
         }
         if (e != 'u') {
+            ps->p--;
             if ((unsigned char)e > 0x20 && (unsigned char)e < 0x7f)
                 perr(ps, "invalid escape \\%c in a string", e);
             else

@@ -1,0 +1,748 @@
+/* check_merge.c: results files read back (JSON parser, schema checks) and
+ * shards merged. */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../reports/report.h"
+#include "racelab.h"
+#include "testutil.h"
+
+/* ---- helpers ---- */
+
+static char tmpdir[64];
+
+static void setup(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/rl-merge-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", tmpdir);
+}
+
+/* The path of a file under tests/data (next to this source file). */
+static const char *data_path(const char *name)
+{
+    static char buf[PATH_MAX];
+    const char *src = __FILE__;
+    const char *slash = strrchr(src, '/');
+    int dir = slash ? (int)(slash - src) : 1;
+    snprintf(buf, sizeof buf, "%.*s/data/%s", dir, slash ? src : ".", name);
+    return buf;
+}
+
+/* Writes len bytes to a file in the temporary directory; returns its path
+ * (static buffer). */
+static const char *write_tmp(const char *name, const char *s, size_t len)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "we");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(s, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
+/* The report as JSON in a malloc'd string. */
+static char *to_json(const rl__report *rep, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(rl__report_json(f, rep), 0);
+    ck_assert_int_eq(fclose(f), 0);
+    return buf;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "re");
+    ck_assert_ptr_nonnull(f);
+    char *buf = malloc(1 << 20);
+    ck_assert_ptr_nonnull(buf);
+    *len = fread(buf, 1, (1 << 20) - 1, f);
+    buf[*len] = 0;
+    fclose(f);
+    return buf;
+}
+
+static const rl__search_result *find(const rl__loaded *l, const char *name)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->results[i].sc->name, name) == 0)
+            return &l->results[i];
+    return NULL;
+}
+
+/* ---- a hand-built model ---- */
+
+static rl_scenario sc_fail = {
+    .name = "demo.fail",
+    .summary = "quotes \" backslash \\ newline \n tab \t ctl \x01 del \x7f "
+               "utf-8 \xc3\xa9 \xf0\x9f\x98\x80",
+    .expect = RL_EXPECT_BUG,
+    .expect_verdict = RL_DEADLOCK,
+};
+static rl_scenario sc_stress = {
+    .name = "demo.stress", .summary = "stress", .expect = RL_EXPECT_BUG};
+static rl_scenario sc_clean = {.name = "demo.clean", .summary = NULL};
+
+static rl__step steps[5];
+static rl__actor actors[4];
+
+/* Fills res[3] with a model that uses every part of the format. */
+static void build_model(rl__search_result *res, rl__report *rep)
+{
+    memset(res, 0, 3 * sizeof *res);
+    memset(steps, 0, sizeof steps);
+    memset(actors, 0, sizeof actors);
+    steps[0] = (rl__step){.actor = 0, .pid = 1000, .op = RL_OP_START,
+                          .obj = (void *)0x7f12345000, .label = "start",
+                          .file = "scenarios/demo.c", .line = 10};
+    steps[1] = (rl__step){.actor = 1, .pid = 1001, .op = RL_OP_LOAD,
+                          .obj = (void *)0x7f12346008, .shared = 1,
+                          .has_value = 1, .value = -42, .label = "x->n",
+                          .file = "scenarios/demo.c", .line = 11};
+    steps[2] = (rl__step){.actor = 2, .pid = 1002, .op = RL_OP_STORE,
+                          .obj = (void *)0x10, .shared = 0, .has_value = 1,
+                          .value = LONG_MAX, .label = "priv \"q\"",
+                          .line = 12};
+    steps[3] = (rl__step){.actor = 3, .pid = 1003, .op = RL_OP_FETCH_ADD,
+                          .obj = NULL, .has_value = 1, .value = LONG_MIN,
+                          .label = "", .line = 0};
+    steps[4] = (rl__step){.actor = 1, .pid = 1001, .op = RL_OP_EXIT,
+                          .label = "exit", .line = -1};
+    actors[0] = (rl__actor){.pid = 1000, .method = RL_START_FORK,
+                            .state = RL__ACTOR_BLOCKED,
+                            .reason = "join of pid 1001 \xe2\x80\x94 wait",
+                            .name = "main"};
+    actors[1] = (rl__actor){.pid = 1001, .method = RL_START_SPAWN,
+                            .state = RL__ACTOR_FINISHED, .exit_code = -11,
+                            .name = "w1"};
+    actors[2] = (rl__actor){.pid = 1002, .method = RL_START_FORKSERVER,
+                            .state = RL__ACTOR_RUNNABLE, .name = "w2"};
+    actors[3] = (rl__actor){.pid = 1003, .method = RL_START_FORK,
+                            .state = RL__ACTOR_UNUSED, .name = ""};
+    rl__search_result *r = &res[0];
+    r->sc = &sc_fail;
+    r->mode = RL_MODE_EXPLORE;
+    r->verdict = RL_DEADLOCK;
+    r->as_expected = 1;
+    r->executions = 17;
+    r->failures = 1;
+    r->first_failure_run = 17;
+    r->duration = 0.125;
+    r->first.verdict = RL_DEADLOCK;
+    snprintf(r->first.message, sizeof r->first.message,
+             "deadlock: main waits \"forever\"\n\tand w2\x02.");
+    r->first.steps = steps;
+    r->first.nsteps = 5;
+    r->first.actors = actors;
+    r->first.nactors = 4;
+    r->token = "demo.fail@0x3.1x4";
+    r->minimized_token = "demo.fail@0x1";
+    r->schedule_points = 9;
+    r->labels_reached = 4;
+    r->pairs_interleaved = 3;
+
+    r = &res[1];
+    r->sc = &sc_stress;
+    r->mode = RL_MODE_STRESS;
+    r->verdict = RL_CRASH;
+    r->executions = 1000;
+    r->failures = 3;
+    r->first_failure_run = 250;
+    r->duration = 12.5;
+    r->first.verdict = RL_CRASH;
+    snprintf(r->first.message, sizeof r->first.message, "SIGSEGV");
+    r->nvalues = 3;
+    r->values[0] = 2;
+    r->counts[0] = 990;
+    r->values[1] = 1;
+    r->counts[1] = 7;
+    r->values[2] = -5;
+    r->counts[2] = 3;
+    r->as_expected = 1;
+
+    r = &res[2];
+    r->sc = &sc_clean;
+    r->mode = RL_MODE_EXPLORE;
+    r->verdict = RL_PASS;
+    r->as_expected = 1;
+    r->exhausted = 1;
+    r->executions = 20;
+    r->duration = 0.5;
+    r->schedule_points = 6;
+
+    rep->results = res;
+    rep->n = 3;
+    rep->seed = UINT64_MAX;
+    rep->started_at = "2026-11-22T00:00:00Z";
+    rep->command_line = "racelab run 'demo.*' --json \"out.json\"";
+}
+
+/* ---- round trip ---- */
+
+START_TEST(round_trip_gives_the_same_bytes)
+{
+    rl__search_result res[3];
+    rl__report rep;
+    build_model(res, &rep);
+    size_t len1, len2;
+    char *a = to_json(&rep, &len1);
+    const char *path = write_tmp("a.json", a, len1);
+    rl__loaded l;
+    int err = rl__results_read(path, &l);
+    ck_assert_msg(err == 0, "read: %s", rl_last_error());
+    ck_assert_int_eq(l.n, 3);
+    ck_assert_uint_eq(l.seed, UINT64_MAX);
+    ck_assert_str_eq(l.started_at, "2026-11-22T00:00:00Z");
+    ck_assert_str_eq(l.command_line, rep.command_line);
+    const rl__search_result *r = &l.results[0];
+    ck_assert_str_eq(r->sc->summary, sc_fail.summary);
+    ck_assert_int_eq(r->sc->expect, RL_EXPECT_BUG);
+    ck_assert_int_eq(r->sc->expect_verdict, RL_DEADLOCK);
+    ck_assert_int_eq(r->verdict, RL_DEADLOCK);
+    ck_assert_int_eq(r->first.nsteps, 5);
+    ck_assert_int_eq(r->first.steps[1].op, RL_OP_LOAD);
+    ck_assert_ptr_eq(r->first.steps[1].obj, (void *)0x7f12346008);
+    ck_assert_int_eq(r->first.steps[1].shared, 1);
+    ck_assert_int_eq(r->first.steps[2].value, LONG_MAX);
+    ck_assert_int_eq(r->first.steps[3].value, LONG_MIN);
+    ck_assert_int_eq(r->first.steps[4].has_value, 0);
+    ck_assert_int_eq(r->first.nactors, 4);
+    ck_assert_int_eq(r->first.actors[1].method, RL_START_SPAWN);
+    ck_assert_int_eq(r->first.actors[1].exit_code, -11);
+    ck_assert_str_eq(r->first.actors[0].reason, actors[0].reason);
+    ck_assert_str_eq(r->first.message, res[0].first.message);
+    ck_assert_str_eq(r->token, "demo.fail@0x3.1x4");
+    r = &l.results[1];
+    ck_assert_int_eq(r->mode, RL_MODE_STRESS);
+    ck_assert_int_eq(r->nvalues, 3);
+    ck_assert_int_eq(r->values[2], -5);
+    ck_assert_int_eq(r->counts[0], 990);
+    ck_assert_ptr_null(r->token);
+    ck_assert_int_eq(l.results[2].exhausted, 1);
+
+    rl__report rep2 = rl__loaded_report(&l);
+    char *b = to_json(&rep2, &len2);
+    ck_assert_uint_eq(len1, len2);
+    ck_assert_msg(memcmp(a, b, len1) == 0, "differs:\n%s\n----\n%s", a, b);
+    free(a);
+    free(b);
+    rl__loaded_free(&l);
+    ck_assert_ptr_null(l.results);
+    rl__loaded_free(&l);
+}
+END_TEST
+
+START_TEST(escapes_decode_to_utf8)
+{
+    const char *doc =
+        "{\"schema\": \"racelab-results/1\", \"seed\": 0, \"started_at\": "
+        "\"\\u0041\\u00e9\\u20ac\\ud83d\\ude00\", \"command_line\": "
+        "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u001F\", \"scenarios\": []}";
+    rl__loaded l;
+    int err = rl__results_read(write_tmp("e.json", doc, strlen(doc)), &l);
+    ck_assert_msg(err == 0, "%s", rl_last_error());
+    ck_assert_str_eq(l.started_at,
+                     "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    ck_assert_str_eq(l.command_line, "\"\\/\b\f\n\r\t\x1f");
+    ck_assert_int_eq(l.n, 0);
+    rl__loaded_free(&l);
+}
+END_TEST
+
+START_TEST(shard_files_read)
+{
+    rl__loaded l;
+    int err = rl__results_read(data_path("results-shard2.json"), &l);
+    ck_assert_msg(err == 0, "%s", rl_last_error());
+    ck_assert_int_eq(l.n, 4);
+    ck_assert_uint_eq(l.seed, 43);
+    ck_assert_str_eq(l.path, data_path("results-shard2.json"));
+    const rl__search_result *r = &l.results[1];
+    ck_assert_str_eq(r->sc->name, "counter.unlocked");
+    ck_assert_int_eq(r->mode, RL_MODE_RANDOM);
+    ck_assert_int_eq(r->first.nsteps, 3);
+    ck_assert_int_eq(r->first.steps[0].op, RL_OP_STORE);
+    ck_assert_int_eq(r->first.steps[1].op, RL_OP_YIELD);
+    ck_assert_ptr_null(r->first.steps[1].obj);
+    ck_assert_str_eq(r->first.steps[1].file, "");
+    ck_assert_ptr_eq(r->first.steps[2].obj, (void *)0x7f0000003000);
+    ck_assert_int_eq(r->first.actors[0].state, RL__ACTOR_BLOCKED);
+    ck_assert_str_eq(r->first.actors[0].reason, "join of pid 201");
+    ck_assert_int_eq(r->first.actors[2].method, RL_START_FORKSERVER);
+    ck_assert_int_eq(r->first.actors[2].exit_code, -9);
+    ck_assert_str_eq(r->minimized_token, "counter.unlocked@0x1");
+    ck_assert_int_eq(r->seed, 43);
+    rl__loaded_free(&l);
+}
+END_TEST
+
+/* ---- merge ---- */
+
+START_TEST(merge_two_shards)
+{
+    rl__loaded f[2], m;
+    ck_assert_int_eq(rl__results_read(data_path("results-shard1.json"), &f[0]),
+                     0);
+    ck_assert_int_eq(rl__results_read(data_path("results-shard2.json"), &f[1]),
+                     0);
+    int err = rl__results_merge(f, 2, &m);
+    ck_assert_msg(err == 0, "%s", rl_last_error());
+    ck_assert_int_eq(m.n, 4);
+    ck_assert_str_eq(m.results[0].sc->name, "atomic.clean");
+    ck_assert_str_eq(m.results[1].sc->name, "counter.locked");
+    ck_assert_str_eq(m.results[2].sc->name, "counter.unlocked");
+    ck_assert_str_eq(m.results[3].sc->name, "queue.stress");
+
+    const rl__search_result *r = find(&m, "atomic.clean");
+    ck_assert_int_eq(r->executions, 24);
+    ck_assert_int_eq(r->exhausted, 1);
+
+    r = find(&m, "counter.locked");
+    ck_assert_int_eq(r->executions, 150);
+    ck_assert_int_eq(r->verdict, RL_PASS);
+    ck_assert_int_eq(r->as_expected, 1);
+    ck_assert_int_eq(r->exhausted, 0);
+    ck_assert_double_eq_tol(r->duration, 3.0, 1e-9);
+    ck_assert_int_eq(r->schedule_points, 9);
+
+    /* The second shard failed sooner (3 runs against 7). */
+    r = find(&m, "counter.unlocked");
+    ck_assert_int_eq(r->executions, 200);
+    ck_assert_int_eq(r->failures, 30);
+    ck_assert_int_eq(r->verdict, RL_FAIL);
+    ck_assert_int_eq(r->first_failure_run, 3);
+    ck_assert_str_eq(r->token, "counter.unlocked@0x2.1x1");
+    ck_assert_str_eq(r->minimized_token, "counter.unlocked@0x1");
+    ck_assert_str_eq(r->first.message, "counter is 0, expected 2");
+    ck_assert_int_eq(r->first.nsteps, 3);
+    ck_assert_int_eq(r->first.nactors, 3);
+    ck_assert_int_eq(r->as_expected, 1);
+    ck_assert_int_eq(r->schedule_points, 12);
+    ck_assert_int_eq(r->labels_reached, 3);
+    ck_assert_int_eq(r->pairs_interleaved, 5);
+    ck_assert_uint_eq(r->seed, 42);
+
+    /* The first shard failed sooner (4 runs against 9). */
+    r = find(&m, "queue.stress");
+    ck_assert_int_eq(r->executions, 200);
+    ck_assert_int_eq(r->failures, 16);
+    ck_assert_int_eq(r->first_failure_run, 4);
+    ck_assert_str_eq(r->first.message, "items is 1, expected 2");
+    ck_assert_int_eq(r->nvalues, 3);
+    long sum = 0;
+    for (int i = 0; i < r->nvalues; i++) {
+        sum += r->counts[i];
+        if (r->values[i] == 2)
+            ck_assert_int_eq(r->counts[i], 184);
+        if (r->values[i] == 1)
+            ck_assert_int_eq(r->counts[i], 15);
+        if (r->values[i] == 0)
+            ck_assert_int_eq(r->counts[i], 1);
+    }
+    ck_assert_int_eq(sum, 200);
+
+    ck_assert_uint_eq(m.seed, 42);
+    ck_assert_ptr_nonnull(m.note);
+    ck_assert_ptr_nonnull(strstr(m.note, "different seeds"));
+    ck_assert_ptr_nonnull(strstr(m.note, "43"));
+    ck_assert_str_eq(m.started_at, "2026-01-02T09:59:00Z");
+    ck_assert_ptr_nonnull(strstr(m.command_line, "--shard 1/2"));
+
+    /* The merged model is independent of its parts and writes out as
+     * results that read back. */
+    rl__loaded_free(&f[0]);
+    rl__loaded_free(&f[1]);
+    size_t len;
+    rl__report rep = rl__loaded_report(&m);
+    char *json = to_json(&rep, &len);
+    rl__loaded back;
+    ck_assert_int_eq(rl__results_read(write_tmp("m.json", json, len), &back),
+                     0);
+    ck_assert_int_eq(back.n, 4);
+    ck_assert_int_eq(find(&back, "queue.stress")->failures, 16);
+    free(json);
+    rl__loaded_free(&back);
+    rl__loaded_free(&m);
+}
+END_TEST
+
+START_TEST(merge_same_seed_has_no_note_and_one_file_is_itself)
+{
+    rl__loaded f, m;
+    ck_assert_int_eq(rl__results_read(data_path("results-shard1.json"), &f),
+                     0);
+    ck_assert_int_eq(rl__results_merge(&f, 1, &m), 0);
+    ck_assert_ptr_null(m.note);
+    ck_assert_int_eq(m.n, 3);
+    const rl__search_result *r = find(&m, "counter.unlocked");
+    ck_assert_int_eq(r->executions, 100);
+    ck_assert_int_eq(r->first_failure_run, 7);
+    ck_assert_int_eq(r->first.nsteps, 2);
+    rl__loaded_free(&m);
+    rl__loaded twice[2] = {f, f};
+    ck_assert_int_eq(rl__results_merge(twice, 2, &m), 0);
+    ck_assert_ptr_null(m.note);
+    ck_assert_int_eq(find(&m, "queue.stress")->executions, 200);
+    rl__loaded_free(&m);
+    rl__loaded_free(&f);
+}
+END_TEST
+
+/* Parts built in memory; the merge does not change or free them. */
+START_TEST(merge_ties_exhaustion_and_expectation)
+{
+    rl_scenario sc = {.name = "x.y", .summary = "s",
+                      .expect = RL_EXPECT_BUG,
+                      .expect_verdict = RL_DEADLOCK};
+    rl__search_result a = {.sc = &sc, .mode = RL_MODE_EXPLORE,
+                           .verdict = RL_FAIL, .executions = 5,
+                           .failures = 1, .first_failure_run = 5,
+                           .exhausted = 1, .token = "x.y@0x1"};
+    rl__search_result b = {.sc = &sc, .mode = RL_MODE_EXPLORE,
+                           .verdict = RL_DEADLOCK, .executions = 8,
+                           .failures = 2, .first_failure_run = 5,
+                           .exhausted = 1, .token = "x.y@0x2"};
+    rl__search_result c = {.sc = &sc, .mode = RL_MODE_EXPLORE,
+                           .verdict = RL_PASS, .executions = 3,
+                           .exhausted = 0};
+    b.classes[RL__RUN_SIGNAL] = 2;
+    a.classes[RL__RUN_SIGNAL] = 1;
+    b.kept_output[0] = "out b";
+    rl__loaded f[3] = {{.results = &a, .n = 1, .seed = 1},
+                       {.results = &b, .n = 1, .seed = 1},
+                       {.results = &c, .n = 1, .seed = 1}};
+    rl__loaded m;
+    ck_assert_int_eq(rl__results_merge(f, 3, &m), 0);
+    ck_assert_int_eq(m.n, 1);
+    const rl__search_result *r = &m.results[0];
+    /* A tie goes to the first file: FAIL, which the scenario did not
+     * expect (it expects DEADLOCK). */
+    ck_assert_int_eq(r->verdict, RL_FAIL);
+    ck_assert_str_eq(r->token, "x.y@0x1");
+    ck_assert_int_eq(r->as_expected, 0);
+    ck_assert_int_eq(r->exhausted, 0);
+    ck_assert_int_eq(r->executions, 16);
+    ck_assert_int_eq(r->failures, 3);
+    ck_assert_int_eq(r->classes[RL__RUN_SIGNAL], 3);
+    ck_assert_str_eq(r->kept_output[0], "out b");
+    ck_assert_ptr_ne(r->kept_output[0], b.kept_output[0]);
+    ck_assert_ptr_ne(r->sc, &sc);
+    rl__loaded_free(&m);
+
+    /* Without the first file the DEADLOCK is chosen and expected. */
+    ck_assert_int_eq(rl__results_merge(f + 1, 2, &m), 0);
+    ck_assert_int_eq(m.results[0].verdict, RL_DEADLOCK);
+    ck_assert_int_eq(m.results[0].as_expected, 1);
+    rl__loaded_free(&m);
+
+    /* Only passing parts: PASS, not what a bug scenario expects. */
+    ck_assert_int_eq(rl__results_merge(f + 2, 1, &m), 0);
+    ck_assert_int_eq(m.results[0].verdict, RL_PASS);
+    ck_assert_int_eq(m.results[0].as_expected, 0);
+    ck_assert_ptr_null(m.results[0].token);
+    rl__loaded_free(&m);
+}
+END_TEST
+
+START_TEST(merge_refuses_mixed_modes)
+{
+    rl_scenario sc = {.name = "x.y"};
+    rl__search_result a = {.sc = &sc, .mode = RL_MODE_EXPLORE};
+    rl__search_result b = {.sc = &sc, .mode = RL_MODE_STRESS};
+    rl__loaded f[2] = {{.results = &a, .n = 1, .path = "one.json"},
+                       {.results = &b, .n = 1, .path = "two.json"}};
+    rl__loaded m;
+    ck_assert_int_eq(rl__results_merge(f, 2, &m), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "x.y"));
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "explore in one.json"));
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "stress in two.json"));
+    ck_assert_ptr_null(m.results);
+    ck_assert_int_eq(rl__results_merge(f, 0, &m), -EINVAL);
+}
+END_TEST
+
+/* ---- bad input ---- */
+
+typedef struct {
+    const char *name;
+    const char *doc;
+    const char *msg; /* expected in rl_last_error after "FILE:" */
+} bad_case;
+
+#define HEAD                                                                  \
+    "{\"schema\": \"racelab-results/1\", \"seed\": 1, \"started_at\": \"t\", " \
+    "\"command_line\": \"c\", \"scenarios\": ["
+#define SCEN(extra)                                                           \
+    "{\"name\": \"a.b\", \"summary\": \"s\", \"expect\": \"clean\", "         \
+    "\"expect_verdict\": null, \"mode\": \"explore\", " extra                 \
+    "\"as_expected\": true, \"exhausted\": true, \"executions\": 2, "         \
+    "\"failures\": 0, \"runs_to_first_failure\": 0, \"duration_s\": 0.1, "    \
+    "\"stress\": null, \"coverage\": {\"schedule_points\": 1, "               \
+    "\"labels_reached\": 1, \"label_pairs_interleaved\": 0}"
+
+static const bad_case bad_cases[] = {
+    {"empty", "", "1:1: unexpected end of input"},
+    {"spaces", " \n \n", "3:1: unexpected end of input"},
+    {"garbage", "hello", "1:1: expected a JSON value, found 'h'"},
+    {"garbage2", "@@", "1:1: expected a JSON value, found '@'"},
+    {"binary", "\x01\x02", "1:1: expected a JSON value, found byte 0x01"},
+    {"top array", "[1, 2]",
+     "1:1: not racelab results: expected an object at the top level, "
+     "found an array"},
+    {"wrong schema", "{\n  \"schema\": \"other/2\"}",
+     "2:13: schema: not racelab results: \"other/2\""},
+    {"schema type", "{\n  \"schema\": 5}",
+     "2:13: schema: expected a string, found a number"},
+    {"no schema", "{}", "1:1: missing field \"schema\""},
+    {"truncated", HEAD SCEN("\"verdict\": \"PASS\", "),
+     "found the end of the input"},
+    {"unterminated string", "{\"schema\": \"racelab", "unterminated string"},
+    {"trailing garbage", HEAD "]} x", "1:101: unexpected 'x' after"},
+    {"trailing comma", "{\"a\": 1,}", "1:9: trailing comma before '}'"},
+    {"missing colon", "{\"a\" 1}", "1:6: expected ':' after a key"},
+    {"bare key", "{a: 1}", "1:2: expected a string key"},
+    {"missing comma", "[1 2]", "1:4: expected ',' or ']' in an array"},
+    {"leading zero", "[01]", "1:3: invalid number: leading zero"},
+    {"bad fraction", "[1.]", "1:4: invalid number: expected a digit"},
+    {"bad exponent", "[1e+]", "1:5: invalid number: expected a digit in"},
+    {"lone minus", "[-]", "1:3: invalid number: expected a digit"},
+    {"invalid escape", "[\"ab\\x\"]", "1:5: invalid escape \\x"},
+    {"short unicode", "[\"\\u12\"]", "invalid \\u escape: expected 4 hex"},
+    {"lone high surrogate", "[\"\\ud800x\"]",
+     "1:3: invalid \\u escape: high surrogate without a low one"},
+    {"high then not low", "[\"\\ud800\\u0041\"]",
+     "1:3: invalid \\u escape: high surrogate without a low one"},
+    {"lone low surrogate", "[\"\\udc00\"]",
+     "1:3: invalid \\u escape: low surrogate without a high one"},
+    {"raw newline in string", "[\"a\nb\"]",
+     "1:4: control character 0x0a in a string"},
+    {"bad literal", "[tru]", "1:2: invalid literal (expected true)"},
+    {"missing field", HEAD SCEN("") "}]}",
+     "scenarios[0]: missing field \"verdict\""},
+    {"wrong type", HEAD SCEN("\"verdict\": 0, ") "}]}",
+     "scenarios[0].verdict: expected a string, found a number"},
+    {"unknown verdict", HEAD SCEN("\"verdict\": \"MAYBE\", ") "}]}",
+     "scenarios[0].verdict: unknown value \"MAYBE\""},
+    {"null not allowed", HEAD SCEN("\"verdict\": null, ") "}]}",
+     "scenarios[0].verdict: must not be null"},
+    {"fail without failure", HEAD SCEN("\"verdict\": \"FAIL\", \"first_failure\": null, ") "}]}",
+     "scenarios[0].first_failure: null, but the verdict is FAIL"},
+    {"second scenario wrong",
+     HEAD SCEN("\"verdict\": \"PASS\", \"first_failure\": null, ")
+         "}, {\"name\": 1}]}",
+     "scenarios[1].name: expected a string, found a number"},
+    {"scenario not object", HEAD "3]}",
+     "scenarios[0]: expected an object, found a number"},
+    {"duplicate field", "{\"schema\": \"racelab-results/1\", \"schema\": 1}",
+     "schema: duplicate field"},
+    {"nul in string", "{\"schema\": \"racelab-results/1\\u0000x\"}",
+     "schema: the string contains a NUL character"},
+    {"seed negative", "{\"schema\": \"racelab-results/1\", \"seed\": -1}",
+     "seed: expected an unsigned 64-bit integer, found -1"},
+    {"seed too big",
+     "{\"schema\": \"racelab-results/1\", \"seed\": 18446744073709551616}",
+     "seed: expected an unsigned 64-bit integer"},
+};
+
+START_TEST(bad_input_is_einval_with_position)
+{
+    const bad_case *b = &bad_cases[_i];
+    const char *path = write_tmp("bad.json", b->doc, strlen(b->doc));
+    rl__loaded l;
+    memset(&l, 0x5a, sizeof l);
+    int err = rl__results_read(path, &l);
+    ck_assert_msg(err == -EINVAL, "%s: err %d (%s)", b->name, err,
+                  rl_last_error());
+    char want[512];
+    snprintf(want, sizeof want, "%s:", path);
+    ck_assert_msg(strncmp(rl_last_error(), want, strlen(want)) == 0,
+                  "%s: message does not name the file: %s", b->name,
+                  rl_last_error());
+    ck_assert_msg(strstr(rl_last_error(), b->msg) != NULL,
+                  "%s: message \"%s\" lacks \"%s\"", b->name,
+                  rl_last_error(), b->msg);
+    ck_assert_ptr_null(l.results);
+    ck_assert_int_eq(l.n, 0);
+    rl__loaded_free(&l);
+}
+END_TEST
+
+START_TEST(deep_nesting_is_refused)
+{
+    char doc[4001];
+    memset(doc, '[', 4000);
+    doc[4000] = 0;
+    rl__loaded l;
+    int err = rl__results_read(write_tmp("deep.json", doc, 4000), &l);
+    ck_assert_int_eq(err, -EINVAL);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "1:65: nesting deeper"));
+}
+END_TEST
+
+START_TEST(unreadable_files_are_errno)
+{
+    rl__loaded l;
+    char path[128];
+    snprintf(path, sizeof path, "%s/missing.json", tmpdir);
+    ck_assert_int_eq(rl__results_read(path, &l), -ENOENT);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "cannot read"));
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "missing.json"));
+    ck_assert_int_eq(rl__results_read(tmpdir, &l), -EISDIR);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), tmpdir));
+    ck_assert_ptr_null(l.results);
+}
+END_TEST
+
+/* Every fragment of a valid file that is cut short is an error. */
+START_TEST(every_truncation_is_an_error)
+{
+    size_t len;
+    char *doc = slurp(data_path("results-shard2.json"), &len);
+    /* The document ends at its last '}'; only white space follows. */
+    size_t last = len;
+    while (last > 0 && doc[last - 1] != '}')
+        last--;
+    for (size_t n = 0; n < last; n += 7) {
+        rl__loaded l;
+        int err = rl__results_read(write_tmp("t.json", doc, n), &l);
+        ck_assert_msg(err == -EINVAL, "cut at %zu: %d", n, err);
+    }
+    free(doc);
+}
+END_TEST
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Random byte flips, insertions, deletions and truncations of valid files:
+ * every one is read or refused, never a crash (run it under ASan). */
+START_TEST(mutations_never_crash)
+{
+    rl__search_result res[3];
+    rl__report rep;
+    build_model(res, &rep);
+    size_t lens[3];
+    char *docs[3];
+    docs[0] = to_json(&rep, &lens[0]);
+    docs[1] = slurp(data_path("results-shard1.json"), &lens[1]);
+    docs[2] = slurp(data_path("results-shard2.json"), &lens[2]);
+    static const char special[] = "{}[]\",:\\u0123456789.-+eEtfnl \n\x80\xff";
+    uint64_t seed = 0x5eed;
+    char *buf = malloc(1 << 16);
+    ck_assert_ptr_nonnull(buf);
+    int ok = 0, refused = 0;
+    for (int it = 0; it < 2000; it++) {
+        int which = (int)(rng_next(&seed) % 3);
+        size_t n = lens[which];
+        memcpy(buf, docs[which], n);
+        int edits = 1 + (int)(rng_next(&seed) % 4);
+        for (int k = 0; k < edits && n > 0; k++) {
+            size_t at = (size_t)(rng_next(&seed) % n);
+            switch (rng_next(&seed) % 5) {
+            case 0: /* flip a bit */
+                buf[at] ^= (char)(1u << (rng_next(&seed) % 8));
+                break;
+            case 1: /* replace by a character JSON cares about */
+                buf[at] = special[rng_next(&seed) % (sizeof special - 1)];
+                break;
+            case 2: /* delete a byte */
+                memmove(buf + at, buf + at + 1, n - at - 1);
+                n--;
+                break;
+            case 3: /* insert a byte */
+                if (n + 1 < (1 << 16)) {
+                    memmove(buf + at + 1, buf + at, n - at);
+                    buf[at] = special[rng_next(&seed) % (sizeof special - 1)];
+                    n++;
+                }
+                break;
+            default: /* truncate */
+                n = at;
+                break;
+            }
+        }
+        rl__loaded l;
+        int err = rl__results_read(write_tmp("fuzz.json", buf, n), &l);
+        if (err == 0) {
+            ok++;
+            /* What was read is usable: the writers and the merge take
+             * it. */
+            size_t len;
+            rl__report r2 = rl__loaded_report(&l);
+            free(to_json(&r2, &len));
+            rl__loaded m;
+            if (rl__results_merge(&l, 1, &m) == 0)
+                rl__loaded_free(&m);
+        } else {
+            ck_assert_msg(err == -EINVAL, "iteration %d: %d (%s)", it, err,
+                          rl_last_error());
+            ck_assert_ptr_nonnull(strstr(rl_last_error(), "fuzz.json:"));
+            refused++;
+        }
+        rl__loaded_free(&l);
+    }
+    /* Both outcomes occur: the mutations are neither all harmless nor
+     * all fatal. */
+    ck_assert_int_gt(ok, 0);
+    ck_assert_int_gt(refused, 1000);
+    free(buf);
+    for (int i = 0; i < 3; i++)
+        free(docs[i]);
+}
+END_TEST
+
+static Suite *merge_suite(void)
+{
+    Suite *s = suite_create("merge");
+    TCase *tc = rl_test_tcase("read", 30);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, round_trip_gives_the_same_bytes);
+    tcase_add_test(tc, escapes_decode_to_utf8);
+    tcase_add_test(tc, shard_files_read);
+    suite_add_tcase(s, tc);
+
+    tc = rl_test_tcase("merge", 30);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, merge_two_shards);
+    tcase_add_test(tc, merge_same_seed_has_no_note_and_one_file_is_itself);
+    tcase_add_test(tc, merge_ties_exhaustion_and_expectation);
+    tcase_add_test(tc, merge_refuses_mixed_modes);
+    suite_add_tcase(s, tc);
+
+    tc = rl_test_tcase("bad_input", 60);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, bad_input_is_einval_with_position, 0,
+                        (int)(sizeof bad_cases / sizeof bad_cases[0]));
+    tcase_add_test(tc, deep_nesting_is_refused);
+    tcase_add_test(tc, unreadable_files_are_errno);
+    tcase_add_test(tc, every_truncation_is_an_error);
+    tcase_add_test(tc, mutations_never_crash);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return rl_test_main(merge_suite());
+}
