@@ -146,6 +146,10 @@ static int find_program(const char *name, char *out, size_t size)
     if (strchr(name, '/')) {
         if (snprintf(out, size, "%s", name) >= (int)size)
             return rl__fail(-ENAMETOOLONG, "command path too long");
+        /* Checked here too, for spawns that report exec errors late. */
+        if (access(out, X_OK) != 0)
+            return rl__fail(-errno, "cannot run '%s': %s", name,
+                            strerror(errno));
         return 0;
     }
     const char *p = getenv("PATH");
