@@ -813,6 +813,32 @@ static void read_step(conv *c, const jval *o, rl__step *s)
     s->line = (int)get_int(c, o, "line", INT_MIN, INT_MAX, 0, NULL);
 }
 
+/* The frames of a stack (an array of strings) back into the text the
+ * writer split at newlines: one frame a line, as many whole frames as fit
+ * in size bytes. */
+static void read_stack(conv *c, const jval *st, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (int i = 0; st && i < st->n && !c->err; i++) {
+        const jval *v = st->items[i];
+        if (v->t != J_STR || strlen(v->s) != v->len) {
+            size_t mark = path_push(c, ".stack[%d]", i);
+            cerr(c, v, NULL, "expected a string without NUL, found %s",
+                 type_name(v));
+            path_pop(c, mark);
+            return;
+        }
+        if (used + (used > 0) + v->len >= size)
+            continue;
+        if (used)
+            out[used++] = '\n';
+        for (size_t k = 0; k < v->len; k++)
+            out[used++] = v->s[k] == '\n' ? ' ' : v->s[k];
+        out[used] = 0;
+    }
+}
+
 static void read_actor(conv *c, const jval *o, rl__actor *a)
 {
     if (o->t != J_OBJ) {
@@ -833,7 +859,8 @@ static void read_actor(conv *c, const jval *o, rl__actor *a)
     a->exit_code = (int)get_int(
         c, o, "exit", INT_MIN, INT_MAX,
         a->state == RL__ACTOR_FINISHED ? 0 : NULLABLE, NULL);
-    typed(c, o, "stack", J_ARR, OPT);
+    const jval *st = typed(c, o, "stack", J_ARR, OPT);
+    read_stack(c, st, a->stack, sizeof a->stack);
 }
 
 static void read_failure(conv *c, const jval *ff, rl__search_result *r)

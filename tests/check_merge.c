@@ -127,7 +127,10 @@ static void build_model(rl__search_result *res, rl__report *rep)
     actors[0] = (rl__actor){.pid = 1000, .method = RL_START_FORK,
                             .state = RL__ACTOR_BLOCKED,
                             .reason = "join of pid 1001 \xe2\x80\x94 wait",
-                            .name = "main"};
+                            .name = "main",
+                            .stack = "#0 body+0x1f (demo.c:12)\n"
+                                     "#1 \"q\" \xc3\xa9\n"
+                                     "(3 racelab frames folded)"};
     actors[1] = (rl__actor){.pid = 1001, .method = RL_START_SPAWN,
                             .state = RL__ACTOR_FINISHED, .exit_code = -11,
                             .name = "w1"};
@@ -226,6 +229,8 @@ START_TEST(round_trip_gives_the_same_bytes)
     ck_assert_int_eq(r->first.actors[1].method, RL_START_SPAWN);
     ck_assert_int_eq(r->first.actors[1].exit_code, -11);
     ck_assert_str_eq(r->first.actors[0].reason, actors[0].reason);
+    ck_assert_str_eq(r->first.actors[0].stack, actors[0].stack);
+    ck_assert_str_eq(r->first.actors[1].stack, "");
     ck_assert_str_eq(r->first.message, res[0].first.message);
     ck_assert_str_eq(r->token, "demo.fail@0x3.1x4");
     r = &l.results[1];
@@ -547,6 +552,15 @@ static const bad_case bad_cases[] = {
      HEAD SCEN("\"verdict\": \"PASS\", \"first_failure\": null, ")
          "}, {\"name\": 1}]}",
      "scenarios[1].name: expected a string, found a number"},
+    {"stack not strings",
+     HEAD SCEN("\"verdict\": \"FAIL\", \"first_failure\": {\"verdict\": "
+               "\"FAIL\", \"message\": \"m\", \"token\": null, "
+               "\"minimized_token\": null, \"steps\": [], \"actors\": [{"
+               "\"id\": 0, \"name\": \"main\", \"pid\": 1, "
+               "\"start_method\": \"root\", \"state\": \"runnable\", "
+               "\"wait_reason\": null, \"exit\": null, \"stack\": [\"a\", "
+               "7]}]}, ") "}]}",
+     "scenarios[0].first_failure.actors[0].stack[1]: expected a string"},
     {"scenario not object", HEAD "3]}",
      "scenarios[0]: expected an object, found a number"},
     {"duplicate field", "{\"schema\": \"racelab-results/1\", \"schema\": 1}",
