@@ -1468,6 +1468,39 @@ static void wait_killed(rl_process *p, int sig)
         rl__sched_actor_killed(p->pid, sig);
 }
 
+/* 1 when sig will end pid: SIGKILL always, another signal when pid
+ * neither catches nor ignores it (from /proc/PID/status). */
+static int signal_ends(pid_t pid, int sig)
+{
+    if (sig == SIGKILL)
+        return 1;
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    const char *ign = strstr(buf, "SigIgn:"), *cgt = strstr(buf, "SigCgt:");
+    if (!ign || !cgt)
+        return 0;
+    unsigned long long mask = strtoull(ign + 7, NULL, 16) |
+                              strtoull(cgt + 7, NULL, 16);
+    return !(mask >> (sig - 1) & 1);
+}
+
+/* Under a scheduler, records that the victim dies on purpose before the
+ * signal lands: the supervisor looks for actors that died outside their
+ * exit path and must not find this one dead first and call it a crash. */
+static void mark_killed(rl_process *p, int sig)
+{
+    rl__sched *S = rl__sched_get();
+    int id = rl__sched_find_pid(p->pid);
+    if (S && id >= 0 && signal_ends(p->pid, sig))
+        __atomic_store_n(&S->actors[id].killed, 1, __ATOMIC_RELEASE);
+}
+
 /* Sends sig unless the process already ended. */
 static int send_signal(rl_process *p, int sig, const char *what)
 {
@@ -1479,6 +1512,8 @@ static int send_signal(rl_process *p, int sig, const char *what)
     if (p->method == RL_START_FORKSERVER && p->owner == getpid() &&
         poll_once(p) == 1)
         return 0;
+    if (p->actor >= 0 && rl__controlled())
+        mark_killed(p, sig);
     if (kill(p->pid, sig) < 0 && errno != ESRCH)
         return rl__fail(-errno, "%s: kill(%d): %s", what, (int)p->pid,
                         strerror(errno));
