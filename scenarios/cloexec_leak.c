@@ -41,6 +41,23 @@ static int new_pipe_write_end(const char before[MAX_FD])
     return -1;
 }
 
+/* Waits (at most 5 s) until pid's command name is comm. */
+static void wait_exec(pid_t pid, const char *comm)
+{
+    char path[64], buf[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    for (int i = 0; i < 5000; i++) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        buf[n > 0 ? n : 0] = '\0';
+        if (strncmp(buf, comm, strlen(comm)) == 0)
+            return;
+        usleep(1000);
+    }
+}
+
 static void run(int leak)
 {
     rl_conn *rd = NULL, *wr = NULL;
@@ -57,6 +74,11 @@ static void run(int leak)
     char *argv[] = {"sleep", "30", NULL};
     int r = posix_spawnp(&helper, "sleep", NULL, NULL, argv, environ);
     rl_check(r == 0, "spawn sleep: %s", strerror(r));
+    /* posix_spawn returns once the helper's exec has begun, but the kernel
+     * closes close-on-exec descriptors a moment later, and nobody tells the
+     * scheduler when. Wait until the helper runs its program (its name is
+     * set after the close), so that the reader's poll sees the truth. */
+    wait_exec(helper, "sleep");
     rl_conn_send(wr, "done", 4);
     rl_conn_close(wr);
     /* Read to EOF: it comes once every copy of the write end is closed. */
