@@ -256,7 +256,9 @@ static void write_timeline(FILE *f, const rl__exec_result *e)
                    "<text class=\"lane-title\" x=\"%d\" y=\"18\">actor %d",
                 a, a % 2 ? "lane-alt" : "lane-bg", x, LANE_W, height,
                 x + 10, a);
-        if (ac && ac->name[0]) {
+        char dflt[32];
+        snprintf(dflt, sizeof dflt, "actor-%d", a);
+        if (ac && ac->name[0] && strcmp(ac->name, dflt) != 0) {
             fputs(" &#183; ", f);
             h_cut(f, ac->name, 12);
         }
@@ -367,6 +369,16 @@ static void write_actors(FILE *f, const rl__exec_result *e)
         fputs("</td></tr>\n", f);
     }
     fputs("</tbody></table>\n", f);
+    for (int i = 0; i < e->nactors; i++) {
+        const rl__actor *a = &e->actors[i];
+        if (!a->stack[0])
+            continue;
+        fprintf(f, "<p><strong>Stack of actor %d</strong> (", i);
+        h(f, a->name);
+        fprintf(f, ", pid %d)</p>\n<pre class=\"stack\">", (int)a->pid);
+        h(f, a->stack);
+        fputs("</pre>\n", f);
+    }
 }
 
 static void write_trace_table(FILE *f, const rl__exec_result *e)
@@ -447,6 +459,8 @@ static void write_histogram(FILE *f, const rl__search_result *r)
             max = r->counts[i];
     const int bw = 44, gap = 14, left = 56, ch = 170, top = 24;
     int width = left + n * (bw + gap) + 20;
+    if (width < 260)
+        width = 260; /* room for the axis caption */
     int height = top + ch + 48;
     fputs("<p>Values the checks recorded (rl_check_eq), runs per "
           "value:</p>\n",
@@ -478,9 +492,10 @@ static void write_histogram(FILE *f, const rl__search_result *r)
                 x + bw / 2, top + ch - bh - 4, r->counts[i], x + bw / 2,
                 top + ch + 18, r->values[i]);
     }
-    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">recorded "
-               "value</text>\n</svg>\n",
-            left + n * (bw + gap) / 2, top + ch + 40);
+    fprintf(f, "<text x=\"%d\" y=\"%d\">recorded value</text>"
+               "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">runs</text>"
+               "\n</svg>\n",
+            left - 6, top + ch + 40, left - 10, top + ch / 2);
 }
 
 static void write_stress(FILE *f, const rl__search_result *r)

@@ -297,6 +297,17 @@ static int write_details(FILE *f, const rl__search_result *r)
         fputs("\n", f);
         write_trace(f, &r->first);
     }
+    for (int i = 0; i < r->first.nactors; i++) {
+        const rl__actor *a = &r->first.actors[i];
+        if (!a->stack[0])
+            continue;
+        fprintf(f, "\nstack of actor %d (", i);
+        rl__report_xml_text(f, a->name, 0);
+        fprintf(f, ", pid %d):\n", (int)a->pid);
+        rl__report_xml_text(f, a->stack, 0);
+        if (a->stack[strlen(a->stack) - 1] != '\n')
+            fputs("\n", f);
+    }
     return 0;
 }
 

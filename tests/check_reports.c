@@ -169,6 +169,8 @@ static rl__report build_report(void)
           0, "join reader (pid 2001)");
     actor(&hang_actors[1], "reader", 2001, RL_START_FORKSERVER,
           RL__ACTOR_BLOCKED, 0, "read on a pipe outside the scheduler");
+    snprintf(hang_actors[1].stack, sizeof hang_actors[1].stack,
+             "#0 read_all (pipe.c:12)\n#1 reader_main (pipe.c:30)\n");
     r = &results[3];
     r->sc = &sc_hang;
     r->mode = RL_MODE_EXPLORE;
@@ -452,7 +454,10 @@ START_TEST(junit_suites_cases_and_outcomes)
     ck_assert_ptr_nonnull(strstr(s, "<failure type=\"no-bug\" "
                                     "message=\"expected a bug, none found "
                                     "in 12 executions\">"));
-    ck_assert_ptr_nonnull(strstr(s, "<error type=\"TIMEOUT\""));
+    const char *err = strstr(s, "<error type=\"TIMEOUT\"");
+    ck_assert_ptr_nonnull(err);
+    ck_assert_ptr_nonnull(strstr(err, "stack of actor 1 (reader, pid 2001):\n"
+                                      "#0 read_all (pipe.c:12)\n"));
     const char *unl = strstr(s, "name=\"counter.unlocked [explore]\"");
     const char *end = strstr(unl, "</testcase>");
     const char *f2 = strstr(unl, "<failure");
@@ -597,6 +602,8 @@ START_TEST(html_has_its_parts)
     ck_assert_ptr_nonnull(strstr(s, "read on a pipe outside the "
                                     "scheduler"));
     ck_assert_ptr_nonnull(strstr(s, "killed by signal 9"));
+    ck_assert_ptr_nonnull(strstr(s, "<pre class=\"stack\">#0 read_all "
+                                    "(pipe.c:12)\n#1 reader_main"));
     ck_assert_ptr_nonnull(strstr(s, "timed out after 2.000 s: actor 1 "
                                     "blocked in read &amp; &lt;pipe&gt;"));
     ck_assert_ptr_nonnull(strstr(s, "a bug was expected, none found in 12 "
