@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "../reports/report.h"
+#include "extstress.h"
 
 #define EXIT_OK 0
 #define EXIT_UNEXPECTED 1
@@ -66,6 +67,10 @@ static void print_help(void)
            "  replay TOKEN [--trace]        run exactly one interleaving "
            "again\n"
            "  minimize TOKEN                shrink a failing token\n"
+           "  stress [OPTIONS] -- CMD...    run any program many times and "
+           "classify the runs\n"
+           "  report [--html F] [--junit F] RESULTS.json...   merge "
+           "results (shards)\n"
            "\n"
            "run options:\n"
            "  --mode explore|pct|random|stress   (default explore)\n"
@@ -83,6 +88,8 @@ static void print_help(void)
            "  --noise P           stress: noise probability at each "
            "point\n"
            "  --shard I/N         run the I-th of N slices of the runs\n"
+           "  --jobs N            parallel executions (default: cores)\n"
+           "  --json FILE  --junit FILE  --html FILE  --tap\n"
            "  --color=auto|always|never\n"
            "\n"
            "exit status: 0 as expected, 1 some scenario was not, 2 bad "
@@ -243,6 +250,61 @@ static char *join_args(int argc, char **argv)
 static char *full_argv_line;
 static volatile sig_atomic_t interrupted;
 
+/* Where run, stress and report write their results. */
+typedef struct {
+    const char *json, *junit, *html;
+    int tap;
+} outputs;
+
+/* Writes the requested report files (atomically) and TAP on stdout.
+ * Returns 0, or 1 when a file could not be written. */
+static int write_outputs(const outputs *out, const rl__report *rep)
+{
+    int bad = 0;
+    struct {
+        const char *path;
+        int (*writer)(FILE *, const rl__report *);
+    } files[] = {{out->json, rl__report_json},
+                 {out->junit, rl__report_junit},
+                 {out->html, rl__report_html}};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (!files[i].path)
+            continue;
+        if (rl__report_to_file(files[i].path, rep, files[i].writer) < 0) {
+            fprintf(stderr, "%s: %s\n", prog, rl_last_error());
+            bad = 1;
+        }
+    }
+    if (out->tap)
+        rl__report_tap(stdout, rep);
+    return bad;
+}
+
+/* Progress on stderr: a bar redrawn in place on a terminal, a plain line
+ * per step otherwise. */
+static void progress(long done, long total, long failures, double t0)
+{
+    double el = rl__now() - t0;
+    if (isatty(STDERR_FILENO)) {
+        int width = 30, fill = total ? (int)(width * done / total) : width;
+        char bar[64];
+        for (int i = 0; i < width; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[width] = '\0';
+        fprintf(stderr, "\r[%s] %ld/%ld, %ld failing, %.1fs%s", bar, done,
+                total, failures, el, done == total ? "\n" : "");
+    } else {
+        fprintf(stderr, "%s: %ld/%ld done, %ld failing, %.1fs\n", prog, done,
+                total, failures, el);
+    }
+}
+
+typedef struct {
+    long done, total, failing;
+    double t0;
+    int quiet; /* TAP owns stdout: no result lines there */
+} run_progress;
+
 static void on_sigint(int sig)
 {
     (void)sig;
@@ -251,15 +313,20 @@ static void on_sigint(int sig)
 
 static void print_done(rl__search_result *r, void *ctx)
 {
-    (void)ctx;
-    if (!interrupted)
+    run_progress *pg = ctx;
+    if (interrupted)
+        return;
+    if (!pg->quiet)
         print_result(r, r->seed);
     fflush(stdout);
+    pg->done++;
+    pg->failing += r->verdict != RL_PASS;
+    progress(pg->done, pg->total, pg->failing, pg->t0);
 }
 
 static int cmd_run(int argc, char **argv)
 {
-    const char *json_path = NULL;
+    outputs out = {0};
     rl__search_opts o;
     memset(&o, 0, sizeof o);
     o.mode = RL_MODE_EXPLORE;
@@ -283,6 +350,9 @@ static int cmd_run(int argc, char **argv)
         {"jobs", required_argument, 0, 'j'},
         {"color", required_argument, 0, 'c'},
         {"json", required_argument, 0, 'J'},
+        {"junit", required_argument, 0, 'U'},
+        {"html", required_argument, 0, 'H'},
+        {"tap", no_argument, 0, 'T'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     optind = 1;
@@ -380,7 +450,16 @@ static int cmd_run(int argc, char **argv)
                 return usage_error("--color takes auto, always or never");
             break;
         case 'J':
-            json_path = optarg;
+            out.json = optarg;
+            break;
+        case 'U':
+            out.junit = optarg;
+            break;
+        case 'H':
+            out.html = optarg;
+            break;
+        case 'T':
+            out.tap = 1;
             break;
         case 'h':
             print_help();
@@ -438,9 +517,10 @@ static int cmd_run(int argc, char **argv)
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old_int);
     o.stop = &interrupted;
+    run_progress pg = {0, nres, 0, rl__now(), out.tap};
     if (jobs > 1) {
         int err = rl__search_many(list, nres, &o, (int)jobs, results,
-                                  print_done, NULL);
+                                  print_done, &pg);
         if (err < 0 && !interrupted) {
             fprintf(stderr, "%s: %s\n", prog,
                     rl_last_error()[0] ? rl_last_error() : rl_strerror(err));
@@ -456,20 +536,16 @@ static int cmd_run(int argc, char **argv)
                 internal = 1;
                 continue;
             }
-            print_done(&results[i], NULL);
+            print_done(&results[i], &pg);
         }
     }
     sigaction(SIGINT, &old_int, NULL);
     for (int i = 0; i < nres; i++)
         unexpected |= !results[i].as_expected;
     free(list);
-    if (json_path) {
+    {
         rl__report rep = {results, nres, o.seed, started, full_argv_line};
-        int err = rl__report_to_file(json_path, &rep, rl__report_json);
-        if (err < 0) {
-            fprintf(stderr, "%s: %s\n", prog, rl_last_error());
-            internal = 1;
-        }
+        internal |= write_outputs(&out, &rep);
     }
     for (int i = 0; i < nres; i++)
         rl__search_result_free(&results[i]);
@@ -541,6 +617,291 @@ static int cmd_replay(int argc, char **argv, int minimize)
     return code;
 }
 
+static void stress_progress(long done, long total, long failures,
+                            void *ctx)
+{
+    double *t0 = ctx;
+    /* Once every 5% is enough for a plain log. */
+    long step = total / 20 > 0 ? total / 20 : 1;
+    if (done == total || done % step == 0 || isatty(STDERR_FILENO))
+        progress(done, total, failures, *t0);
+}
+
+static int cmd_stress(int argc, char **argv)
+{
+    rl__stress_opts so;
+    memset(&so, 0, sizeof so);
+    so.runs = 100;
+    so.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
+    outputs out = {0};
+    int seed_given = 0;
+    static const struct option opts[] = {
+        {"runs", required_argument, 0, 'r'},
+        {"jobs", required_argument, 0, 'j'},
+        {"timeout", required_argument, 0, 't'},
+        {"expect-exit", required_argument, 0, 'e'},
+        {"expect-stdout", required_argument, 0, 'o'},
+        {"noise", required_argument, 0, 'n'},
+        {"seed", required_argument, 0, 's'},
+        {"shard", required_argument, 0, 'S'},
+        {"json", required_argument, 0, 'J'},
+        {"junit", required_argument, 0, 'U'},
+        {"html", required_argument, 0, 'H'},
+        {"tap", no_argument, 0, 'T'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    optind = 1;
+    opterr = 0;
+    int c;
+    long v;
+    double d;
+    /* '+': the command after "--" keeps its own options. */
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            if (parse_long(optarg, 1, 100000000, &v) < 0)
+                return usage_error("--runs takes 1..100000000, not '%s'",
+                                   optarg);
+            so.runs = v;
+            break;
+        case 'j':
+            if (parse_long(optarg, 1, 1024, &v) < 0)
+                return usage_error("--jobs takes 1..1024, not '%s'", optarg);
+            so.jobs = (int)v;
+            break;
+        case 't':
+            if (parse_double(optarg, 0.001, 86400, &d) < 0)
+                return usage_error("--timeout takes seconds in 0.001..86400, "
+                                   "not '%s'",
+                                   optarg);
+            so.timeout = d;
+            break;
+        case 'e':
+            if (parse_long(optarg, 0, 255, &v) < 0)
+                return usage_error("--expect-exit takes 0..255, not '%s'",
+                                   optarg);
+            so.expect_exit = (int)v;
+            break;
+        case 'o':
+            so.expect_stdout = optarg;
+            break;
+        case 'n':
+            if (parse_double(optarg, 0, 1, &d) < 0)
+                return usage_error("--noise takes a probability in 0..1, "
+                                   "not '%s'",
+                                   optarg);
+            so.noise = d;
+            break;
+        case 's': {
+            char *end;
+            errno = 0;
+            unsigned long long sv = strtoull(optarg, &end, 0);
+            if (errno || end == optarg || *end)
+                return usage_error("--seed takes a number, not '%s'",
+                                   optarg);
+            so.seed = sv;
+            seed_given = 1;
+            break;
+        }
+        case 'S': {
+            long i, n;
+            char *slash = strchr(optarg, '/');
+            if (!slash)
+                return usage_error("--shard takes I/N, e.g. 0/4, not '%s'",
+                                   optarg);
+            *slash = '\0';
+            if (parse_long(optarg, 0, 1000000, &i) < 0 ||
+                parse_long(slash + 1, 1, 1000000, &n) < 0 || i >= n)
+                return usage_error("--shard takes I/N with 0 <= I < N");
+            so.shard_index = i;
+            so.shard_count = n;
+            break;
+        }
+        case 'J':
+            out.json = optarg;
+            break;
+        case 'U':
+            out.junit = optarg;
+            break;
+        case 'H':
+            out.html = optarg;
+            break;
+        case 'T':
+            out.tap = 1;
+            break;
+        case 'h':
+            printf("usage: %s stress [--runs N] [--jobs N] [--timeout S] "
+                   "[--expect-exit C]\n"
+                   "       [--expect-stdout TEXT] [--noise P] [--seed N] "
+                   "[--shard I/N]\n"
+                   "       [--json FILE] [--junit FILE] [--html FILE] "
+                   "[--tap] -- COMMAND [ARG...]\n",
+                   prog);
+            return EXIT_OK;
+        default:
+            return usage_error("stress: unknown or incomplete option '%s' "
+                               "(see %s stress --help)",
+                               argv[optind - 1], prog);
+        }
+    }
+    if (optind < argc && strcmp(argv[optind], "--") == 0)
+        optind++;
+    if (optind >= argc)
+        return usage_error("stress needs a command: %s stress [OPTIONS] -- "
+                           "COMMAND [ARG...]",
+                           prog);
+    double t0 = rl__now();
+    so.progress = stress_progress;
+    so.progress_ctx = &t0;
+    interrupted = 0;
+    struct sigaction sa, old_int;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, &old_int);
+    so.stop = &interrupted;
+    fprintf(stderr, "%s: stress, seed %" PRIu64 ", %ld runs\n", prog,
+            so.seed, so.runs);
+    char started[32];
+    time_t now = time(NULL);
+    strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    rl__search_result r;
+    int err = rl__stress_command(argv + optind, &so, &r);
+    sigaction(SIGINT, &old_int, NULL);
+    if (err < 0) {
+        fprintf(stderr, "%s: %s\n", prog, rl_last_error());
+        rl__search_result_free(&r);
+        return err == -ENOENT || err == -EACCES || err == -EINVAL
+                   ? EXIT_USAGE
+                   : EXIT_INTERNAL;
+    }
+    static const char *const class_names[RL__RUN_CLASSES] = {
+        "as expected", "wrong exit", "wrong output", "signal", "timeout"};
+    double lo, hi;
+    rl__wilson(r.failures, r.executions, &lo, &hi);
+    if (!out.tap) {
+        printf("%s: %ld runs, %ld failed, rate %.3f (95%% CI %.3f-%.3f)",
+               r.sc->name, r.executions, r.failures,
+               r.executions ? (double)r.failures / (double)r.executions : 0.0,
+               lo, hi);
+        if (r.first_failure_run)
+            printf(", first failure at run %ld", r.first_failure_run);
+        printf("\n  ");
+        for (int k = 0; k < RL__RUN_CLASSES; k++)
+            printf("%s%s: %ld", k ? ", " : "", class_names[k], r.classes[k]);
+        printf("\n");
+        if (r.failures)
+            printf("  first failure: %s\n", r.first.message);
+        for (int k = 0; k < RL__KEPT_OUTPUTS && r.kept_output[k]; k++) {
+            size_t len = strlen(r.kept_output[k]);
+            while (len && r.kept_output[k][len - 1] == '\n')
+                len--;
+            printf("  --- %.*s\n", (int)len, r.kept_output[k]);
+        }
+    }
+    r.as_expected = r.failures == 0;
+    rl__report rep = {&r, 1, so.seed, started, full_argv_line};
+    int bad = write_outputs(&out, &rep);
+    if (!seed_given) {
+        /* The seed goes before "--": after it, it would be the command's. */
+        char *rest = join_args(argc - 1, argv + 1);
+        fprintf(stderr, "%s: reproduce with: %s stress --seed %" PRIu64
+                        " %s\n",
+                prog, prog, so.seed, rest ? rest : "");
+        free(rest);
+    }
+    int failed = r.failures > 0;
+    rl__search_result_free(&r);
+    if (interrupted)
+        return 130;
+    if (bad)
+        return EXIT_INTERNAL;
+    return failed ? EXIT_UNEXPECTED : EXIT_OK;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    outputs out = {0};
+    static const struct option opts[] = {
+        {"json", required_argument, 0, 'J'},
+        {"junit", required_argument, 0, 'U'},
+        {"html", required_argument, 0, 'H'},
+        {"tap", no_argument, 0, 'T'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'J':
+            out.json = optarg;
+            break;
+        case 'U':
+            out.junit = optarg;
+            break;
+        case 'H':
+            out.html = optarg;
+            break;
+        case 'T':
+            out.tap = 1;
+            break;
+        case 'h':
+            printf("usage: %s report [--html FILE] [--junit FILE] [--json "
+                   "FILE] [--tap] RESULTS.json...\n",
+                   prog);
+            return EXIT_OK;
+        default:
+            return usage_error("report: unknown or incomplete option '%s'",
+                               argv[optind - 1]);
+        }
+    }
+    int n = argc - optind;
+    if (n < 1)
+        return usage_error("report needs at least one RESULTS.json");
+    rl__loaded *files = calloc((size_t)n, sizeof *files);
+    if (!files)
+        return EXIT_INTERNAL;
+    int code = EXIT_OK;
+    for (int i = 0; i < n; i++) {
+        int err = rl__results_read(argv[optind + i], &files[i]);
+        if (err < 0) {
+            fprintf(stderr, "%s: %s\n", prog, rl_last_error());
+            code = err == -ENOMEM ? EXIT_INTERNAL : EXIT_USAGE;
+            for (int k = 0; k <= i; k++)
+                rl__loaded_free(&files[k]);
+            free(files);
+            return code;
+        }
+    }
+    rl__loaded merged;
+    memset(&merged, 0, sizeof merged);
+    int err = rl__results_merge(files, n, &merged);
+    for (int i = 0; i < n; i++)
+        rl__loaded_free(&files[i]);
+    free(files);
+    if (err < 0) {
+        fprintf(stderr, "%s: %s\n", prog, rl_last_error());
+        rl__loaded_free(&merged);
+        return err == -ENOMEM ? EXIT_INTERNAL : EXIT_USAGE;
+    }
+    if (merged.note)
+        fprintf(stderr, "%s: %s\n", prog, merged.note);
+    setup_color("auto");
+    int unexpected = 0;
+    for (int i = 0; i < merged.n; i++) {
+        if (!out.tap)
+            print_result(&merged.results[i], merged.seed);
+        unexpected |= !merged.results[i].as_expected;
+    }
+    rl__report rep = rl__loaded_report(&merged);
+    if (write_outputs(&out, &rep))
+        code = EXIT_INTERNAL;
+    else if (unexpected)
+        code = EXIT_UNEXPECTED;
+    rl__loaded_free(&merged);
+    return code;
+}
+
 int rl_main(int argc, char **argv)
 {
     setlocale(LC_NUMERIC, "C");
@@ -568,5 +929,9 @@ int rl_main(int argc, char **argv)
         return cmd_replay(argc - 1, argv + 1, 0);
     if (strcmp(cmd, "minimize") == 0)
         return cmd_replay(argc - 1, argv + 1, 1);
+    if (strcmp(cmd, "stress") == 0)
+        return cmd_stress(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     return usage_error("unknown command '%s' (see %s --help)", cmd, prog);
 }
