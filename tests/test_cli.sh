@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# test_cli.sh: end-to-end tests of the racelab command line: every command,
+# the exit codes, bad input, sharding, reports and Ctrl-C.
+set -u
+BUILD=${BUILD:-build}
+RL="$BUILD/racelab"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+# expect CODE DESCRIPTION -- COMMAND...: runs the command, checks its exit
+# status, keeps stdout in $tmp/out and stderr in $tmp/err.
+expect() {
+    local want=$1 what=$2
+    shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "FAIL: $what: exit $got, expected $want"
+        sed 's/^/  out: /' "$tmp/out" | head -5
+        sed 's/^/  err: /' "$tmp/err" | head -5
+        fails=$((fails + 1))
+    else
+        echo "ok: $what (exit $got)"
+    fi
+}
+
+# has FILE TEXT DESCRIPTION: the file contains the text.
+has() {
+    if grep -qF -- "$2" "$1"; then
+        echo "ok: $3"
+    else
+        echo "FAIL: $3: '$2' not in $1"
+        head -5 "$1" | sed 's/^/  /'
+        fails=$((fails + 1))
+    fi
+}
+
+check() {
+    if eval "$1"; then
+        echo "ok: $2"
+    else
+        echo "FAIL: $2 ($1)"
+        fails=$((fails + 1))
+    fi
+}
+
+# ---- help, version, list
+expect 0 "--version" -- "$RL" --version
+has "$tmp/out" "racelab " "version printed"
+expect 0 "--help" -- "$RL" --help
+has "$tmp/out" "replay TOKEN" "help lists the commands"
+for c in list run replay minimize stress report; do
+    expect 0 "$c --help" -- "$RL" "$c" --help
+done
+expect 2 "no command" -- "$RL"
+expect 2 "unknown command" -- "$RL" frobnicate
+has "$tmp/err" "unknown command 'frobnicate'" "unknown command named"
+expect 0 "list" -- "$RL" list
+has "$tmp/out" "counter.unlocked" "list shows scenarios"
+expect 0 "list --json" -- "$RL" list --json
+check "python3 -c 'import json,sys; d=json.load(open(\"$tmp/out\")); assert any(s[\"name\"]==\"counter.unlocked\" and s[\"expect\"]==\"bug\" for s in d)'" \
+    "list --json is valid JSON with expectations"
+
+# ---- run: bad usage is 2
+expect 2 "pattern matching nothing" -- "$RL" run 'nosuch.*'
+has "$tmp/err" "no scenario matches 'nosuch.*'" "pattern error names the pattern"
+expect 2 "unknown option" -- "$RL" run --frob
+expect 2 "bad mode" -- "$RL" run --mode fast counter.locked
+expect 2 "runs out of range" -- "$RL" run --runs 0 counter.locked
+expect 2 "preemptions out of range" -- "$RL" run --preemptions 5000 counter.locked
+expect 2 "depth out of range" -- "$RL" run --depth 0 counter.locked
+expect 2 "bad shard" -- "$RL" run --shard 3/2 counter.locked
+expect 2 "bad noise" -- "$RL" run --noise 1.5 counter.locked
+expect 2 "bad timeout" -- "$RL" run --timeout -1 counter.locked
+expect 2 "bad color" -- "$RL" run --color=sometimes counter.locked
+
+# ---- run: results, exit 0 and 1, outputs
+expect 0 "run counter.* as expected" -- "$RL" run --jobs 2 'counter.*' \
+    --json "$tmp/r.json" --junit "$tmp/r.xml" --html "$tmp/r.html"
+has "$tmp/out" "replay 'counter.unlocked@" "run prints the replay command"
+has "$tmp/err" "seed" "run prints its seed"
+has "$tmp/err" "reproduce with:" "run prints how to reproduce it"
+check "python3 -c 'import json; d=json.load(open(\"$tmp/r.json\")); assert d[\"schema\"]==\"racelab-results/1\"; assert len(d[\"scenarios\"])==3'" \
+    "JSON results written"
+check "xmllint --noout '$tmp/r.xml'" "JUnit is well-formed XML"
+check "grep -q '<svg' '$tmp/r.html'" "HTML report written"
+check "! ls '$tmp' | grep -q tmp" "no temporary report file left"
+expect 1 "a bug not found is unexpected" -- "$RL" run counter.unlocked --preemptions 0
+has "$tmp/out" "UNEXPECTED" "the unexpected result is marked"
+expect 0 "NO_COLOR and --color=never give plain text" -- env NO_COLOR=1 "$RL" run counter.atomic --color=never
+check "! grep -q $'\\033' '$tmp/out'" "no escape sequences without colour"
+expect 0 "--color=always" -- "$RL" run counter.atomic --color=always
+check "grep -q $'\\033' '$tmp/out'" "escape sequences with --color=always"
+expect 0 "--tap" -- "$RL" run 'counter.*' --tap
+has "$tmp/out" "TAP version 14" "TAP on stdout"
+has "$tmp/out" "1..3" "TAP plan"
+expect 3 "unwritable results file" -- "$RL" run counter.atomic --json /nonexistent/dir/r.json
+
+# ---- the same seed gives the same executions
+"$RL" run --mode random --runs 30 --seed 99 --jobs 1 counter.unlocked >"$tmp/a" 2>/dev/null
+"$RL" run --mode random --runs 30 --seed 99 --jobs 2 counter.unlocked >"$tmp/b" 2>/dev/null
+check "[ \"\$(grep -o \"replay '.*'\" $tmp/a)\" = \"\$(grep -o \"replay '.*'\" $tmp/b)\" ]" \
+    "same seed, same failure, whatever --jobs"
+
+# ---- replay and minimize
+token=$(grep -o 'counter.unlocked@[^"]*' "$tmp/r.json" | head -1)
+expect 0 "replay" -- "$RL" replay "$token"
+has "$tmp/out" "FAIL" "replay reproduces the verdict"
+expect 0 "replay --trace" -- "$RL" replay "$token" --trace
+has "$tmp/out" "step actor" "trace table printed"
+has "$tmp/out" "c->value counter.c:" "trace shows file:line"
+expect 0 "minimize" -- "$RL" minimize "$token"
+has "$tmp/out" "minimized: counter.unlocked@" "minimize prints the token"
+expect 2 "malformed token" -- "$RL" replay 'counter.unlocked@zz'
+has "$tmp/err" "malformed token" "malformed token explained"
+expect 2 "token of an unknown scenario" -- "$RL" replay 'nosuch.x@0x1'
+expect 2 "token that does not fit" -- "$RL" replay 'counter.unlocked@0x3.7x1'
+has "$tmp/out" "at step 3" "the unfitting step is named"
+expect 2 "minimize of a passing token" -- "$RL" minimize 'counter.locked@-'
+
+# ---- sharding: the union of the shards is the whole
+"$RL" run --mode random --runs 40 --seed 5 counter.locked --json "$tmp/all.json" >/dev/null 2>&1
+"$RL" run --mode random --runs 40 --seed 5 --shard 0/2 counter.locked --json "$tmp/s0.json" >/dev/null 2>&1
+"$RL" run --mode random --runs 40 --seed 5 --shard 1/2 counter.locked --json "$tmp/s1.json" >/dev/null 2>&1
+expect 0 "report merges shards" -- "$RL" report "$tmp/s0.json" "$tmp/s1.json" --json "$tmp/merged.json" --junit "$tmp/merged.xml"
+check "python3 -c '
+import json
+a=json.load(open(\"$tmp/all.json\"))[\"scenarios\"][0]
+m=json.load(open(\"$tmp/merged.json\"))[\"scenarios\"][0]
+s=[json.load(open(\"$tmp/s%d.json\"%i))[\"scenarios\"][0][\"executions\"] for i in (0,1)]
+assert s[0]==20 and s[1]==20, s
+assert m[\"executions\"]==a[\"executions\"]==40, (m[\"executions\"], a[\"executions\"])
+'" "shards 0/2 and 1/2 add up to the whole run"
+check "xmllint --noout '$tmp/merged.xml'" "merged JUnit is well-formed"
+printf '{"schema": "racelab-results/1", "scenarios": [' >"$tmp/corrupt.json"
+expect 2 "corrupt results JSON" -- "$RL" report "$tmp/corrupt.json"
+has "$tmp/err" "corrupt.json" "the corrupt file is named"
+expect 2 "missing results file" -- "$RL" report "$tmp/none.json"
+echo '{"schema": "other/1"}' >"$tmp/other.json"
+expect 2 "results of another schema" -- "$RL" report "$tmp/other.json"
+
+# ---- external-command stress
+expect 0 "stress of a command that never fails" -- "$RL" stress --runs 20 --jobs 2 -- tests/data/never.sh
+has "$tmp/out" "20 runs, 0 failed" "never: counted"
+expect 1 "stress of a command that fails sometimes" -- "$RL" stress --runs 30 --jobs 2 --json "$tmp/st.json" --junit "$tmp/st.xml" -- tests/data/sometimes.sh
+has "$tmp/out" "30 runs, 10 failed" "sometimes: every third run fails"
+has "$tmp/out" "first failure at run 3" "runs to first failure"
+check "xmllint --noout '$tmp/st.xml'" "stress JUnit is well-formed"
+expect 1 "stress of a command that always fails" -- "$RL" stress --runs 5 -- tests/data/always.sh
+has "$tmp/out" "5 failed" "always: all fail"
+: >"$tmp/hang.pids"
+expect 1 "stress of a command that hangs" -- "$RL" stress --runs 2 --jobs 2 --timeout 0.5 -- tests/data/hang.sh "$tmp/hang.pids"
+has "$tmp/out" "timeout: 2" "hanging runs counted as timeouts"
+sleep 0.2
+left=0
+for pid in $(cat "$tmp/hang.pids"); do
+    kill -0 "$pid" 2>/dev/null && left=1
+done
+check "[ $left -eq 0 ]" "hung runs and their background children are killed"
+expect 0 "--expect-stdout" -- "$RL" stress --runs 3 --expect-stdout hello -- echo hello
+expect 1 "--expect-stdout mismatch" -- "$RL" stress --runs 3 --expect-stdout bye -- echo hello
+has "$tmp/out" "wrong output: 3" "wrong output classified"
+expect 1 "--expect-exit" -- "$RL" stress --runs 3 --expect-exit 3 -- true
+expect 2 "stress of a missing command" -- "$RL" stress --runs 3 -- /nonexistent/cmd
+expect 2 "stress without a command" -- "$RL" stress --runs 3
+expect 2 "stress with a bad option" -- "$RL" stress --runs x -- true
+
+# ---- Ctrl-C: results so far written, exit 130, nothing left
+setsid "$RL" run --mode stress --runs 1000000 --jobs 2 'counter.*' \
+    --json "$tmp/int.json" >"$tmp/int.out" 2>"$tmp/int.err" &
+pid=$!
+sleep 1.5
+pgid=$(ps -o pgid= -p "$pid" | tr -d ' ')
+kill -INT "$pid"
+wait "$pid"
+code=$?
+check "[ $code -eq 130 ]" "Ctrl-C exits 130 (got $code)"
+check "python3 -c 'import json; json.load(open(\"$tmp/int.json\"))'" "results so far written on Ctrl-C"
+sleep 0.3
+check "[ -z \"\$(ps -eo sid=,pid= | awk -v s=$pgid '\$1==s')\" ]" "no process left after Ctrl-C"
+
+if [ "$fails" -gt 0 ]; then
+    echo "test_cli: $fails check(s) failed"
+    exit 1
+fi
+echo "test_cli: all checks passed"
