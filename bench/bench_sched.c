@@ -3,6 +3,7 @@
  * bare fork/_exit/waitpid), the explorer's rate, and how fast explore and
  * stress first see the counter's lost update. */
 #include <errno.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <math.h>
 #include <stdint.h>
@@ -162,8 +163,9 @@ static double futex_pingpong(long rounds)
 
 /* handoff_ratio: the slope of execution time over steps between a short
  * and a long alternating execution (the fixed cost of an execution drops
- * out), against the futex ping-pong, interleaved. */
-static int bench_handoff_ratio(int smoke)
+ * out), against the futex ping-pong, interleaved. one_cpu: reported as
+ * handoff_ratio_1cpu, with no target (the caller pinned the processes). */
+static int bench_handoff_ratio(int smoke, int one_cpu)
 {
     const rl_scenario *sc = rl__scenario_find("bench.handoff");
     long y1 = smoke ? 20 : 200, y2 = smoke ? 220 : 2200;
@@ -195,10 +197,32 @@ static int bench_handoff_ratio(int smoke)
              "slope between alternating executions of %ld and %ld steps; "
              "ping-pong of %ld round trips; medians of %d interleaved runs",
              s1, s2, y2 - y1, n);
-    bench_metric("handoff_ratio", mo * 1e9, "ns/hand-over",
+    if (one_cpu)
+        strncat(note, "; every process on one CPU",
+                sizeof note - strlen(note) - 1);
+    bench_metric(one_cpu ? "handoff_ratio_1cpu" : "handoff_ratio",
+                 mo * 1e9, "ns/hand-over",
                  "futex ping-pong between two processes", mr * 1e9,
-                 mo / mr, "<= 1.5", note);
+                 mo / mr, one_cpu ? NULL : "<= 1.5", note);
     return 0;
+}
+
+/* The hand-over again with this process and all it forks on the CPU it
+ * runs on (affinity is inherited): without cross-CPU wake-ups. Restores
+ * the affinity. Returns 0 or -1. */
+static int bench_handoff_one_cpu(int smoke)
+{
+    cpu_set_t all, one;
+    if (sched_getaffinity(0, sizeof all, &all) < 0)
+        return -1;
+    int cpu = sched_getcpu();
+    CPU_ZERO(&one);
+    CPU_SET(cpu >= 0 ? cpu : 0, &one);
+    if (sched_setaffinity(0, sizeof one, &one) < 0)
+        return -1;
+    int r = bench_handoff_ratio(smoke, 1);
+    sched_setaffinity(0, sizeof all, &all);
+    return r;
 }
 
 /* ------------------------------------------------------------------ */
@@ -385,14 +409,15 @@ static int bench_time_to_detect(int smoke)
     return 0;
 }
 
-/* Prints handoff_ratio, execution_ratio, explore_rate and time_to_detect
+/* Prints handoff_ratio (and handoff_ratio_1cpu), execution_ratio, explore_rate and time_to_detect
  * as JSON lines. --smoke: one tiny iteration of each. Returns 0, or 1
  * when a measurement could not be taken. */
 int main(int argc, char **argv)
 {
     int smoke = bench_smoke(argc, argv);
     int bad = 0;
-    bad |= bench_handoff_ratio(smoke) < 0;
+    bad |= bench_handoff_ratio(smoke, 0) < 0;
+    bad |= bench_handoff_one_cpu(smoke) < 0;
     bad |= bench_execution_ratio(smoke) < 0;
     bad |= bench_explore_rate(smoke) < 0;
     bad |= bench_time_to_detect(smoke) < 0;
