@@ -166,6 +166,31 @@ START_TEST(expect_stdout)
 }
 END_TEST
 
+START_TEST(kept_output_is_a_bounded_tail)
+{
+    rl__stress_opts o = {.runs = 2, .jobs = 2};
+    rl__search_result r;
+    ck_assert_int_eq(stress("big.sh", NULL, &o, &r), 0);
+    ck_assert_int_eq(r.classes[RL__RUN_WRONG_EXIT], 2);
+    for (int i = 0; i < 2; i++) {
+        size_t len = strlen(r.kept_output[i]);
+        ck_assert_uint_le(len, 65536 + 200);
+        ck_assert_uint_ge(len, 16384);
+        ck_assert_ptr_nonnull(strstr(r.kept_output[i], "[...]\n"));
+        ck_assert_str_eq(r.kept_output[i] + len - 12, "39999\n40000\n");
+    }
+    ck_assert_ptr_null(r.kept_output[2]);
+    rl__search_result_free(&r);
+
+    /* The whole output is compared, not only what is kept. */
+    o.expect_exit = 1;
+    o.expect_stdout = "1";
+    ck_assert_int_eq(stress("big.sh", NULL, &o, &r), 0);
+    ck_assert_int_eq(r.classes[RL__RUN_WRONG_OUTPUT], 2);
+    rl__search_result_free(&r);
+}
+END_TEST
+
 START_TEST(signal_is_a_crash)
 {
     rl__stress_opts o = {.runs = 4, .jobs = 2};
@@ -473,6 +498,7 @@ static Suite *suite(void)
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("classes", 60);
     tcase_add_test(tc, expect_stdout);
+    tcase_add_test(tc, kept_output_is_a_bounded_tail);
     tcase_add_test(tc, signal_is_a_crash);
     tcase_add_test(tc, timeout_kills_the_whole_group);
     suite_add_tcase(s, tc);
