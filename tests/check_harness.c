@@ -612,7 +612,7 @@ END_TEST
 static Suite *harness_suite(void)
 {
     Suite *s = suite_create("harness");
-    TCase *tc = rl_test_tcase("verdicts", 60);
+    TCase *tc = rl_test_tcase("verdicts", 120);
     tcase_add_test(tc, pass_exhausts_the_bounded_space);
     tcase_add_test(tc, fail_finds_the_lost_update);
     tcase_add_test(tc, deadlock_names_the_write_end_holder);
@@ -620,17 +620,17 @@ static Suite *harness_suite(void)
     tcase_add_test(tc, crash_names_the_signal);
     tcase_add_test(tc, timeout_kills_everything_in_time);
     suite_add_tcase(s, tc);
-    tc = rl_test_tcase("explore", 60);
+    tc = rl_test_tcase("explore", 240);
     tcase_add_test(tc, unbounded_explore_visits_every_interleaving);
     tcase_add_test(tc, bound_zero_allows_no_preemption);
     suite_add_tcase(s, tc);
-    tc = rl_test_tcase("replay", 120);
+    tc = rl_test_tcase("replay", 240);
     tcase_add_test(tc, replay_is_identical_every_time);
     tcase_add_test(tc, tokens_that_do_not_fit_or_parse);
     tcase_add_test(tc, token_round_trip);
     tcase_add_test(tc, minimize_keeps_the_verdict_with_fewer_preemptions);
     suite_add_tcase(s, tc);
-    tc = rl_test_tcase("strategies", 120);
+    tc = rl_test_tcase("strategies", 240);
     tcase_add_test(tc, pct_and_random_are_seeded);
     tcase_add_test(tc, spawn_and_forkserver_actors_are_controlled);
     tcase_add_test(tc, stress_counts_failures_with_an_interval);
