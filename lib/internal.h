@@ -145,6 +145,11 @@ int rl__block(const void *obj, uint32_t *word, uint32_t seen,
  * blocked on it through rl__block. */
 void rl__publish(uint32_t *word);
 
+/* How many rl_lock and rl_rlock objects the calling process holds (sync.c
+ * counts them). An actor that ends holding none has nothing the kernel
+ * still has to hand over, so nobody needs to wait for its last instant. */
+extern int rl__locks_held;
+
 /* ---- connections (conn.c) ---- */
 
 /* Fills fds with the descriptors this process holds open for connection

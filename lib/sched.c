@@ -17,6 +17,7 @@
 
 int rl__sched_on;        /* this process is an actor of a controlled run */
 int rl__points_on;       /* schedule points do something: control or noise */
+int rl__locks_held;
 static rl__sched *S;     /* the control block, in the arena */
 static int me = -1;      /* this process's actor id */
 static pid_t me_pid;     /* to tell a raw fork() child from the actor */
@@ -717,6 +718,9 @@ void rl__sched_actor_exit(int code)
     syscall(SYS_close_range, 3U, ~0U, 0U);
     rl__actor *a = &S->actors[me];
     a->exit_code = code;
+    /* Holding no lock, nothing of this process matters once its
+     * descriptors are closed: the next actor need not wait for its end. */
+    a->settled = rl__locks_held == 0;
     a->state = RL__ACTOR_FINISHED;
     /* Whatever waited on this process (join, EOF) may go on now. */
     for (int i = 0; i < S->nactors; i++) {

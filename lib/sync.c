@@ -127,8 +127,10 @@ static int lock_taken(struct rl_lock *l, int r, const char *what)
             pthread_mutex_consistent(&l->m);
             l->depth = 0;
         }
-        if (l->depth++ == 0)
+        if (l->depth++ == 0) {
             set_owner(l);
+            rl__locks_held++;
+        }
         if (r == EOWNERDEAD)
             return rl__fail(-EOWNERDEAD,
                             "%s: the previous holder died holding it; the "
@@ -237,6 +239,8 @@ static int lock_release(struct rl_lock *l, const char *what)
         l->depth++;
         return rl__fail(-r, "%s: %s", what, rl_strerror(-r));
     }
+    if (last)
+        rl__locks_held--;
     /* Pairs with the waiter's increment before its trylock. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (last && __atomic_load_n(&l->waiters, __ATOMIC_SEQ_CST))
