@@ -14,6 +14,8 @@ static int fill(rl__search_result *r, rl_outcome *out)
     out->failures = r->failures;
     out->message = strdup(r->verdict != RL_PASS ? r->first.message : "");
     out->token = r->token ? strdup(r->token) : NULL;
+    out->minimized_token =
+        r->minimized_token ? strdup(r->minimized_token) : NULL;
     rl__search_result_free(r);
     return out->message ? 0 : -ENOMEM;
 }
@@ -62,6 +64,7 @@ int rl_search(const char *name, const rl_search_opts *opts, rl_outcome *out)
         rl__search_result_free(&r);
         return err;
     }
+    rl__search_minimize(&r, &io);
     return fill(&r, out);
 }
 
@@ -87,6 +90,8 @@ void rl_outcome_free(rl_outcome *out)
         return;
     free(out->message);
     free(out->token);
+    free(out->minimized_token);
     out->message = NULL;
     out->token = NULL;
+    out->minimized_token = NULL;
 }

@@ -221,6 +221,10 @@ static void print_result(const rl__search_result *r, uint64_t seed)
         printf("    %s\n", r->first.message);
         if (r->token)
             printf("    replay: %s replay '%s'\n", prog, r->token);
+        if (r->minimized_token && r->token &&
+            strcmp(r->minimized_token, r->token) != 0)
+            printf("    minimized: %s replay '%s'\n", prog,
+                   r->minimized_token);
     }
     (void)seed;
 }
@@ -303,6 +307,7 @@ typedef struct {
     long done, total, failing;
     double t0;
     int quiet; /* TAP owns stdout: no result lines there */
+    const rl__search_opts *opts;
 } run_progress;
 
 static void on_sigint(int sig)
@@ -316,6 +321,7 @@ static void print_done(rl__search_result *r, void *ctx)
     run_progress *pg = ctx;
     if (interrupted)
         return;
+    rl__search_minimize(r, pg->opts);
     if (!pg->quiet)
         print_result(r, r->seed);
     fflush(stdout);
@@ -517,7 +523,7 @@ static int cmd_run(int argc, char **argv)
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old_int);
     o.stop = &interrupted;
-    run_progress pg = {0, nres, 0, rl__now(), out.tap};
+    run_progress pg = {0, nres, 0, rl__now(), out.tap, &o};
     if (jobs > 1) {
         int err = rl__search_many(list, nres, &o, (int)jobs, results,
                                   print_done, &pg);

@@ -102,6 +102,8 @@ typedef struct {
     /* pct/random/stress: only runs k with k % stride == offset, on top of
      * the shard (0: every run of the shard) */
     long stride, offset;
+    /* minimize: executions it may try (0: 500) */
+    long minimize_budget;
     /* set asynchronously (SIGINT): stop as soon as possible */
     volatile sig_atomic_t *stop;
     /* called with every execution of explore, pct and random */
@@ -167,6 +169,10 @@ int rl__replay(const char *token, const rl__search_opts *o,
  * its verdict. */
 int rl__minimize(const char *token, const rl__search_opts *o,
                  rl__search_result *r);
+
+/* Fills r->minimized_token for a found failure (a bounded minimize, at
+ * most 100 executions). Nothing for stress or when nothing failed. */
+void rl__search_minimize(rl__search_result *r, const rl__search_opts *o);
 
 /* Whether a verdict meets the scenario's expectation. */
 int rl__as_expected(const rl_scenario *sc, int verdict);

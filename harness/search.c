@@ -639,7 +639,8 @@ int rl__minimize(const char *token, const rl__search_opts *o,
     rl__exec_result *best = &r->first;
     long attempts = 0;
     int improved = 1;
-    while (improved && attempts < 500) {
+    long budget = o->minimize_budget > 0 ? o->minimize_budget : 500;
+    while (improved && attempts < budget) {
         improved = 0;
         long n = best->nsteps;
         uint8_t *d = malloc((size_t)n + 1);
@@ -667,4 +668,19 @@ int rl__minimize(const char *token, const rl__search_opts *o,
     r->minimized_token = token_of(sc, best);
     r->executions = 1 + attempts;
     return 0;
+}
+
+void rl__search_minimize(rl__search_result *r, const rl__search_opts *o)
+{
+    if (!r->token || r->external || r->mode == RL_MODE_STRESS ||
+        r->verdict == RL_PASS || r->verdict == RL_ERROR)
+        return;
+    rl__search_opts mo = *o;
+    mo.observe = NULL;
+    mo.minimize_budget = 100;
+    rl__search_result m;
+    if (rl__minimize(r->token, &mo, &m) == 0 && m.minimized_token &&
+        m.verdict == r->verdict)
+        r->minimized_token = strdup(m.minimized_token);
+    rl__search_result_free(&m);
 }

@@ -1258,7 +1258,7 @@ int rl_process_launch(rl_process *p)
      * traces name the process instead. */
     rl__point(RL_OP_START, NULL, p->name);
     int serr;
-    p->actor = rl__sched_actor_new(p->named ? p->name : NULL, p->method,
+    p->actor = rl__sched_actor_new(p->name, p->method,
                                    &serr);
     if (p->actor < 0 && serr < 0)
         return serr;
@@ -1394,20 +1394,32 @@ static int join_server(rl_process *p, double deadline)
  * instant of a child that announced its exit. */
 static int join_controlled(rl_process *p, double deadline)
 {
+    /* A try-once join (timeout 0) looks and returns: it is not a wait the
+     * scheduler could make last. */
+    int try_once = deadline >= 0 && rl__expired(deadline);
     for (;;) {
         boot_rec *rec = p->rec;
         uint32_t seen = __atomic_load_n(&rec->word, __ATOMIC_ACQUIRE);
-        int r = poll_once(p);
-        if (r != 0)
-            return r < 0 ? r : 0;
-        /* The scheduler marks the actor finished before it hands the
-         * token on; what is left of it is its last instant in the kernel. */
-        if (rl__sched_actor_finished(p->pid))
-            return p->method == RL_START_FORKSERVER
-                       ? join_server(p, deadline)
-                       : join_pidfd(p, deadline);
-        r = rl__block(rec, &rec->word, seen, deadline,
-                      "join: waiting for a child process to exit");
+        int r;
+        /* Only the scheduler's view counts here, never the kernel's: a
+         * child may already be gone in the kernel while, in the
+         * interleaving being run, it has not finished yet. The scheduler
+         * marks the actor finished before it hands the token on; what is
+         * left of it then is its last instant in the kernel. */
+        if (rl__sched_actor_finished(p->pid)) {
+            /* Finished in the interleaving: the join succeeds, whatever
+             * its timeout, so it waits for that last instant whatever the
+             * timeout says (a process past its exit point ends at once). */
+            double last = rl__deadline(30.0);
+            return p->method == RL_START_FORKSERVER ? join_server(p, last)
+                                                    : join_pidfd(p, last);
+        }
+        if (try_once)
+            return -ETIMEDOUT;
+        char reason[96];
+        snprintf(reason, sizeof reason, "join: waiting for %s (pid %d) to "
+                 "exit", p->name, (int)p->pid);
+        r = rl__block(rec, &rec->word, seen, deadline, reason);
         if (r == -ETIMEDOUT)
             return r;
     }

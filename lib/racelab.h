@@ -517,6 +517,7 @@ typedef struct {
     long failures;
     char *message;       /* the first failure's diagnosis, or "" */
     char *token;         /* its replay token, or NULL */
+    char *minimized_token; /* the same failure with fewer preemptions */
 } rl_outcome;
 
 /* Runs the search over the scenario registered under name (a scenario of

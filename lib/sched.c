@@ -489,8 +489,9 @@ static _Noreturn void deadlock(void)
         rl__actor *a = &S->actors[i];
         if (a->state != RL__ACTOR_BLOCKED)
             continue;
-        append(msg, sizeof msg, " actor %d (%s, pid %d) waits in %s: %s",
-               i, a->name, a->pid, rl__op_name(a->pending.op), a->reason);
+        append(msg, sizeof msg, " actor %d (%s, pid %d) is blocked in %s",
+               i, a->name, a->pid, a->reason[0] ? a->reason
+                                               : rl__op_name(a->pending.op));
         if (a->holder_ino) {
             append(msg, sizeof msg, ":");
             describe_holders(msg, sizeof msg, a->holder_ino,
