@@ -8,7 +8,7 @@
 static int fill(rl__search_result *r, rl_outcome *out)
 {
     out->verdict = r->verdict;
-    out->as_expected = r->sc ? rl__as_expected(r->sc, r->verdict) : 0;
+    out->as_expected = r->sc ? rl__as_expected(r->sc, r->verdict, r->mode) : 0;
     out->exhausted = r->exhausted;
     out->executions = r->executions;
     out->failures = r->failures;

@@ -150,6 +150,8 @@ typedef struct {
     /* the scenario's seed, for reports (the run's seed) */
     uint64_t seed;
     /* interleaving coverage */
+    double space_explored; /* explore: share of the bounded tree done;
+                              negative: not known (other modes) */
     long schedule_points;
     long labels_reached;
     long pairs_interleaved;
@@ -174,8 +176,9 @@ int rl__minimize(const char *token, const rl__search_opts *o,
  * most 100 executions). Nothing for stress or when nothing failed. */
 void rl__search_minimize(rl__search_result *r, const rl__search_opts *o);
 
-/* Whether a verdict meets the scenario's expectation. */
-int rl__as_expected(const rl_scenario *sc, int verdict);
+/* Whether a verdict meets the scenario's expectation (in stress, a
+ * TIMEOUT meets an expected DEADLOCK or LIVELOCK). */
+int rl__as_expected(const rl_scenario *sc, int verdict, int mode);
 
 /* Wilson score interval for k failures in n runs, 95%. */
 void rl__wilson(long k, long n, double *lo, double *hi);

@@ -34,6 +34,7 @@ typedef struct {
     int nvalues;
     long values[RL__HIST_MAX], counts[RL__HIST_MAX];
     long points, labels, pairs;
+    double explored;
     char token[TOKEN_MAX];
     char message[RL__MSG_LEN];
 } task;
@@ -193,6 +194,7 @@ static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
     t->points = r.schedule_points;
     t->labels = r.labels_reached;
     t->pairs = r.pairs_interleaved;
+    t->explored = r.space_explored;
     if (r.token)
         snprintf(t->token, sizeof t->token, "%s", r.token);
     snprintf(t->message, sizeof t->message, "%s", r.first.message);
@@ -258,6 +260,8 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, board *b,
     r->mode = o->mode;
     r->seed = o->seed;
     r->exhausted = 1;
+    r->space_explored = o->mode == RL_MODE_EXPLORE ? 0 : -1;
+    long parts = 0;
     const task *best = NULL;
     double t0 = 0, t1 = 0;
     int any = 0, err = 0;
@@ -291,6 +295,10 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, board *b,
             r->labels_reached = t->labels;
         if (t->pairs > r->pairs_interleaved)
             r->pairs_interleaved = t->pairs;
+        /* Subtrees count as equal parts of the tree. */
+        if (t->explored >= 0)
+            r->space_explored += t->explored;
+        parts++;
         if (t->verdict == RL_PASS)
             continue;
         if (!best ||
@@ -301,6 +309,15 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, board *b,
     if (o->mode != RL_MODE_EXPLORE || best)
         r->exhausted = o->mode == RL_MODE_EXPLORE ? 0 : r->exhausted;
     r->duration = any ? t1 - t0 : 0;
+    if (r->space_explored >= 0) {
+        long all = 0;
+        for (long k = 0; k < b->ntasks; k++)
+            all += b->tasks[k].scenario == s;
+        r->space_explored = r->exhausted ? 1.0
+                            : all ? r->space_explored / (double)all
+                                  : 0;
+    }
+    (void)parts;
     if (best) {
         r->verdict = best->verdict;
         r->first_failure_run = best->first_failure_run;
@@ -323,7 +340,7 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, board *b,
             r->token = strdup(best->token);
         }
     }
-    r->as_expected = rl__as_expected(sc, r->verdict);
+    r->as_expected = rl__as_expected(sc, r->verdict, r->mode);
     return err;
 }
 

@@ -1262,6 +1262,8 @@ int rl_process_launch(rl_process *p)
                                    &serr);
     if (p->actor < 0 && serr < 0)
         return serr;
+    if (p->daemon)
+        rl__sched_actor_daemon(p->actor);
     /* A default name is only a handle name: the child keeps its parent's
      * program name, so `ps` shows the program, not "exe". */
     int explicit_name = p->named;

@@ -264,6 +264,12 @@ void rl__sched_actor_pid(int id, pid_t pid)
         S->actors[id].pid = pid;
 }
 
+void rl__sched_actor_daemon(int id)
+{
+    if (S && id >= 0 && id < S->nactors)
+        S->actors[id].daemon = 1;
+}
+
 void rl__sched_actor_failed(int id)
 {
     if (S && id >= 0 && id < S->nactors) {
@@ -707,6 +713,9 @@ void rl__sched_actor_exit(int code)
         if (S && me >= 0 && S->mode == RL__MODE_STRESS &&
             syscall(SYS_getpid) == me_pid) {
             S->actors[me].exit_code = code;
+            for (int i = 0; i < S->nactors; i++)
+                if (S->actors[i].parent == me && S->actors[i].daemon)
+                    S->actors[i].killed = 1;
             __atomic_store_n(&S->actors[me].state, RL__ACTOR_FINISHED,
                              __ATOMIC_RELEASE);
         }
@@ -723,6 +732,16 @@ void rl__sched_actor_exit(int code)
      * descriptors are closed: the next actor need not wait for its end. */
     a->settled = rl__locks_held == 0;
     a->state = RL__ACTOR_FINISHED;
+    /* Its daemon children end with it (the kernel sends them SIGTERM
+     * through PR_SET_PDEATHSIG): an expected end, not a crash. */
+    for (int i = 0; i < S->nactors; i++) {
+        rl__actor *d = &S->actors[i];
+        if (d->parent == me && d->daemon && d->state != RL__ACTOR_FINISHED) {
+            d->state = RL__ACTOR_FINISHED;
+            d->exit_code = -SIGTERM;
+            d->killed = 1;
+        }
+    }
     /* Whatever waited on this process (join, EOF) may go on now. */
     for (int i = 0; i < S->nactors; i++) {
         rl__actor *b = &S->actors[i];

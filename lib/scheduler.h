@@ -58,6 +58,7 @@ typedef struct {
     int exit_code;     /* status, or -signum */
     int killed;        /* ended by rl_process_kill/terminate: expected */
     int observed;      /* its exit code was read by its parent */
+    int daemon;        /* ends (SIGTERM) when its parent actor ends */
     int settled;       /* finished, and the kernel has ended the process */
     uint32_t go;       /* the token: 1 while this actor may run */
     /* while blocked */
@@ -154,6 +155,7 @@ void rl__sched_root_enter(pid_t pid);
  * the actor table is full (-1 with *err set). */
 int rl__sched_actor_new(const char *name, int method, int *err);
 void rl__sched_actor_pid(int id, pid_t pid);
+void rl__sched_actor_daemon(int id);
 void rl__sched_actor_failed(int id);
 
 /* In a child, before its entry function runs: becomes actor id and waits

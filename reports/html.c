@@ -596,7 +596,8 @@ static void write_coverage(FILE *f, const rl__report *rep)
 {
     fputs("<h2>Interleaving coverage</h2>\n<table class=\"coverage\">"
           "<thead><tr><th>Scenario</th><th>Schedule points</th><th>Labels "
-          "reached</th><th>Label pairs interleaved</th></tr></thead>"
+          "reached</th><th>Label pairs interleaved</th><th>Bounded space "
+          "explored</th></tr></thead>"
           "<tbody>\n",
           f);
     for (int i = 0; i < rep->n; i++) {
@@ -604,8 +605,14 @@ static void write_coverage(FILE *f, const rl__report *rep)
         fputs("<tr><td>", f);
         h(f, r->sc->name);
         fprintf(f, "</td><td class=\"num\">%ld</td><td class=\"num\">%ld"
-                   "</td><td class=\"num\">%ld</td></tr>\n",
+                   "</td><td class=\"num\">%ld</td>",
                 r->schedule_points, r->labels_reached, r->pairs_interleaved);
+        if (r->mode == RL_MODE_EXPLORE && r->space_explored >= 0)
+            fprintf(f, "<td class=\"num\">%.1f%%%s</td></tr>\n",
+                    100.0 * r->space_explored,
+                    r->exhausted ? " (exhausted)" : "");
+        else
+            fputs("<td class=\"num\">-</td></tr>\n", f);
     }
     fputs("</tbody></table>\n", f);
 }

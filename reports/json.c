@@ -220,8 +220,12 @@ int rl__report_json(FILE *f, const rl__report *rep)
         fprintf(f,
                 "      \"coverage\": {\"schedule_points\": %ld, "
                 "\"labels_reached\": %ld, \"label_pairs_interleaved\": "
-                "%ld}\n    }",
+                "%ld, \"space_explored\": ",
                 r->schedule_points, r->labels_reached, r->pairs_interleaved);
+        if (r->mode == RL_MODE_EXPLORE && r->space_explored >= 0)
+            fprintf(f, "%.4f}\n    }", r->space_explored);
+        else
+            fprintf(f, "null}\n    }");
     }
     fprintf(f, "%s]\n}\n", rep->n ? "\n  " : "");
     return ferror(f) ? -1 : 0;

@@ -1003,6 +1003,14 @@ static void read_scenario(conv *c, const jval *o, rl__search_result *r,
             (long)get_int(c, cov, "labels_reached", 0, COUNT_MAX, 0, NULL);
         r->pairs_interleaved = (long)get_int(
             c, cov, "label_pairs_interleaved", 0, COUNT_MAX, 0, NULL);
+        /* Optional: files of older writers do not have it. */
+        const jval *sx = field(c, cov, "space_explored", OPT | NULLABLE);
+        r->space_explored = -1;
+        if (sx && sx->t == J_NUM) {
+            double d = strtod(sx->s, NULL);
+            if (d >= 0 && d <= 1)
+                r->space_explored = d;
+        }
         path_pop(c, mark);
     }
 }

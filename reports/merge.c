@@ -122,6 +122,7 @@ static int merge_one(rl__loaded *files, const part *p, int n,
     m->mode = f->mode;
     m->seed = f->seed;
     m->exhausted = 1;
+    m->space_explored = -1;
     const rl__search_result *fail = NULL;
     int nkept = 0;
     for (int i = 0; i < n; i++) {
@@ -166,6 +167,8 @@ static int merge_one(rl__loaded *files, const part *p, int n,
             m->labels_reached = r->labels_reached;
         if (r->pairs_interleaved > m->pairs_interleaved)
             m->pairs_interleaved = r->pairs_interleaved;
+        if (r->space_explored > m->space_explored)
+            m->space_explored = r->space_explored;
     }
     if (fail) {
         /* The run count stays the shard's own: shards run disjoint
@@ -177,7 +180,7 @@ static int merge_one(rl__loaded *files, const part *p, int n,
     } else {
         m->verdict = RL_PASS;
     }
-    m->as_expected = rl__as_expected(sc, m->verdict);
+    m->as_expected = rl__as_expected(sc, m->verdict, m->mode);
     return 0;
 }
 

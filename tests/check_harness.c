@@ -181,6 +181,22 @@ RL_SCENARIO(t_yields, "t.yields")
     rl_process_join(pb, -1);
 }
 
+static int wait_forever(void *arg)
+{
+    /* A daemon worker waiting for work that never comes. */
+    rl_event_wait(arg, -1);
+    return 0;
+}
+
+RL_SCENARIO(t_daemon, "t.daemon", .max_steps = 200)
+{
+    rl_event *e = rl_event_new();
+    rl_process_opts o = {.daemon = 1, .name = "helper"};
+    rl_process *p = NULL;
+    rl_check(rl_process_start(&p, wait_forever, e, &o) == 0, "start");
+    rl_yield("parent");
+}
+
 /* ---- helpers ---- */
 
 static int children_left(void)
@@ -322,6 +338,24 @@ START_TEST(timeout_kills_everything_in_time)
     ck_assert(fscanf(ps, "%d", &n) == 1);
     pclose(ps);
     ck_assert_int_eq(n, 0);
+}
+END_TEST
+
+START_TEST(daemon_ends_with_its_parent)
+{
+    rl__search_opts o = explore_opts(2);
+    rl__search_result r;
+    search("t.daemon", &o, &r);
+    ck_assert_msg(r.verdict == RL_PASS, "%s", r.first.message);
+    ck_assert_int_eq(r.exhausted, 1);
+    rl__search_result_free(&r);
+    memset(&o, 0, sizeof o);
+    o.mode = RL_MODE_STRESS;
+    o.runs = 5;
+    search("t.daemon", &o, &r);
+    ck_assert_msg(r.verdict == RL_PASS, "%s", r.first.message);
+    rl__search_result_free(&r);
+    ck_assert_int_eq(children_left(), 0);
 }
 END_TEST
 
@@ -619,6 +653,7 @@ static Suite *harness_suite(void)
     tcase_add_test(tc, livelock_says_the_flag_is_private);
     tcase_add_test(tc, crash_names_the_signal);
     tcase_add_test(tc, timeout_kills_everything_in_time);
+    tcase_add_test(tc, daemon_ends_with_its_parent);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("explore", 240);
     tcase_add_test(tc, unbounded_explore_visits_every_interleaving);

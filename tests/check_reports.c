@@ -127,6 +127,7 @@ static rl__report build_report(void)
     r->minimized_token = "counter.unlocked@0x3.1x4";
     r->seed = 42;
     r->schedule_points = 310;
+    r->space_explored = 0.0125;
     r->labels_reached = 2;
     r->pairs_interleaved = 3;
 
@@ -140,6 +141,7 @@ static rl__report build_report(void)
     r->duration = 0.5314;
     r->seed = 42;
     r->schedule_points = 9060;
+    r->space_explored = 1.0;
     r->labels_reached = 2;
     r->pairs_interleaved = 1;
 
