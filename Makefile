@@ -51,7 +51,7 @@ RL_CFLAGS  += --coverage -DRL_COVERAGE -O0
 RL_LDFLAGS += --coverage
 endif
 RL_LDFLAGS += -Wl,--build-id
-RL_LIBS    := -lunwind -lpthread -lm
+RL_LIBS    := -lunwind-ptrace -lunwind-generic -lunwind -lpthread -lm
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 

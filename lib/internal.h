@@ -168,6 +168,12 @@ void rl__conn_adopt(const int *fds, int n);
  * of frames. */
 int rl__stack_capture(char *buf, size_t cap);
 
+/* The stack of another process (same format), through ptrace: for a
+ * process that cannot answer a request itself. The caller must be allowed
+ * to trace pid (an ancestor, or root). Returns the number of frames, or a
+ * negative errno. */
+int rl__stack_capture_remote(pid_t pid, char *buf, size_t cap);
+
 /* Turns a captured stack into readable lines "#N name+0xoff (file:line)",
  * file:line from addr2line when the object has debug information. With
  * fold, racelab's own frames are left out. Returns the frames shown. Not

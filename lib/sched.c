@@ -186,6 +186,7 @@ void rl__sched_collect_stacks(void)
         rl__actor *a = &S->actors[i];
         if (i == me || a->pid <= 0 || a->state == RL__ACTOR_FINISHED)
             continue;
+        a->stack[0] = '\0';
         if (kill(a->pid, STACK_SIGNAL) == 0)
             asked++;
     }
@@ -195,6 +196,17 @@ void rl__sched_collect_stacks(void)
         if (now - base >= asked || rl__expired(deadline))
             break;
         rl__futex_wait(&S->stack_replies, now, deadline);
+    }
+    if (me >= 0)
+        return;
+    /* The supervisor (an ancestor of every actor, so allowed to trace
+     * them) unwinds those that did not answer: signals blocked, or stuck
+     * where a handler cannot run. */
+    for (int i = 0; i < S->nactors; i++) {
+        rl__actor *a = &S->actors[i];
+        if (a->pid <= 0 || a->state == RL__ACTOR_FINISHED || a->stack[0])
+            continue;
+        rl__stack_capture_remote(a->pid, a->stack, sizeof a->stack);
     }
 }
 

@@ -130,7 +130,9 @@ int rl__stack_capture(char *buf, size_t cap)
         unw_word_t ip, off = 0;
         unw_get_reg(&cur, UNW_REG_IP, &ip);
         char name[128];
-        if (unw_get_proc_name(&cur, name, sizeof name, &off) != 0)
+        if (unw_is_signal_frame(&cur) > 0)
+            strcpy(name, "__restore_rt");
+        else if (unw_get_proc_name(&cur, name, sizeof name, &off) != 0)
             strcpy(name, "??");
         char path[256];
         unsigned long objoff = 0;

@@ -143,6 +143,11 @@ static int hang_outside(void *arg)
         execlp("sleep", "sleep", "60", (char *)NULL);
         _exit(127);
     }
+    /* It cannot answer a request for its stack: the supervisor has to
+     * unwind it from outside (ptrace). */
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
     int fds[2];
     if (pipe(fds) == 0) {
         char c;
@@ -327,6 +332,10 @@ START_TEST(timeout_kills_everything_in_time)
     double took = rl__now() - t0;
     ck_assert_int_eq(r.verdict, RL_TIMEOUT);
     ck_assert_ptr_nonnull(strstr(r.first.message, "timeout"));
+    /* The stacks of the stuck processes, one of them taken by ptrace. */
+    ck_assert_int_ge(r.first.nactors, 2);
+    ck_assert_ptr_nonnull(strstr(r.first.actors[1].stack, "hang_outside"));
+    ck_assert_ptr_nonnull(strstr(r.first.actors[0].stack, "t_timeout"));
     /* The timeout is 1 s; killing and reaping takes a moment more. */
     ck_assert(took < 1.0 + 9.0 * rl_test_scale());
     rl__search_result_free(&r);
