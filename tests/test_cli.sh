@@ -97,6 +97,19 @@ has "$tmp/out" "TAP version 14" "TAP on stdout"
 has "$tmp/out" "1..3" "TAP plan"
 expect 3 "unwritable results file" -- "$RL" run counter.atomic --json /nonexistent/dir/r.json
 
+# ---- the bounds and modes take effect
+expect 0 "--max-steps bounds an execution" -- "$RL" run end_flag.private --max-steps 50
+has "$tmp/out" "passed 50 schedule points" "the livelock names the bound"
+expect 0 "--timeout bounds an execution" -- "$RL" run fork_lock.threaded --timeout 0.5
+has "$tmp/out" "0.5 s wall-clock timeout" "the timeout is the one given"
+expect 0 "pct with --depth" -- "$RL" run --mode pct --depth 2 --runs 50 --seed 1 counter.unlocked
+has "$tmp/out" "pct" "pct mode reported"
+expect 0 "stress with --noise and a histogram" -- "$RL" run --mode stress --runs 30 --noise 0.3 --seed 1 counter.locked --json "$tmp/n.json"
+check "python3 -c 'import json; s=json.load(open(\"$tmp/n.json\"))[\"scenarios\"][0][\"stress\"]; assert s[\"runs\"]==30 and s[\"values\"]==[{\"value\": 4, \"count\": 30}], s'" \
+    "stress histogram of the checked values"
+expect 0 "explore without a bound" -- "$RL" run counter.atomic --preemptions -1
+has "$tmp/out" "exhausted" "unbounded explore exhausts a small space"
+
 # ---- the same seed gives the same executions
 "$RL" run --mode random --runs 30 --seed 99 --jobs 1 counter.unlocked >"$tmp/a" 2>/dev/null
 "$RL" run --mode random --runs 30 --seed 99 --jobs 2 counter.unlocked >"$tmp/b" 2>/dev/null
