@@ -1408,7 +1408,11 @@ static int join_controlled(rl_process *p, double deadline)
          * interleaving being run, it has not finished yet. The scheduler
          * marks the actor finished before it hands the token on; what is
          * left of it then is its last instant in the kernel. */
-        if (rl__sched_actor_finished(p->pid)) {
+        /* A finished child that still waits for its fork server's
+         * children (actors that need the token) is waited for through the
+         * scheduler: their exits will wake this join. */
+        if (rl__sched_actor_finished(p->pid) &&
+            !rl__sched_actor_lingers(p->pid)) {
             /* Finished in the interleaving: the join succeeds, whatever
              * its timeout, so it waits for that last instant whatever the
              * timeout says (a process past its exit point ends at once). */

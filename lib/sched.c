@@ -126,6 +126,24 @@ static int proc_ended(pid_t pid)
     return !rp || rp[1] == '\0' || rp[2] == 'Z' || rp[2] == 'X';
 }
 
+/* 1 when actor i still waits for fork-server children of its own that are
+ * actors which have not finished: its process cannot end before they do. */
+static int waits_for_children(int i)
+{
+    for (int j = 0; j < S->nactors; j++)
+        if (S->actors[j].parent == i &&
+            S->actors[j].method == RL_START_FORKSERVER &&
+            S->actors[j].state != RL__ACTOR_FINISHED)
+            return 1;
+    return 0;
+}
+
+int rl__sched_actor_lingers(pid_t pid)
+{
+    int id = rl__sched_find_pid(pid);
+    return id >= 0 && waits_for_children(id);
+}
+
 /* An actor that finished has handed the token on a moment before its
  * process really ends, and only then does the kernel mark the robust locks
  * it held as abandoned. Whoever runs next waits for that moment, so what
@@ -138,14 +156,9 @@ static void settle(void)
         if (a->state != RL__ACTOR_FINISHED || a->settled || a->pid <= 0 ||
             i == me)
             continue;
-        int waits_for_children = 0;
-        for (int j = 0; j < S->nactors; j++)
-            if (S->actors[j].parent == i &&
-                S->actors[j].method == RL_START_FORKSERVER &&
-                S->actors[j].state != RL__ACTOR_FINISHED)
-                waits_for_children = 1;
+        int lingers = waits_for_children(i);
         double deadline = rl__now() + 2.0;
-        while (!waits_for_children && !proc_ended(a->pid) &&
+        while (!lingers && !proc_ended(a->pid) &&
                rl__now() < deadline)
             sched_yield();
         a->settled = 1;

@@ -172,6 +172,10 @@ int rl__sched_self(void);
 /* The actor with this pid, -1 if none. */
 int rl__sched_find_pid(pid_t pid);
 
+/* 1 when the actor finished in the interleaving but its process cannot end
+ * yet: it waits for fork-server children that are unfinished actors. */
+int rl__sched_actor_lingers(pid_t pid);
+
 /* A process of the execution was killed by another (expected death). */
 void rl__sched_actor_killed(pid_t pid, int sig);
 
