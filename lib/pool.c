@@ -440,12 +440,16 @@ static int maintain(rl_pool *pool)
 }
 
 /* Waits until *cond (read under the pool lock) becomes true or the
- * deadline passes, looking at the workers between slices. Returns 0 or
- * -ETIMEDOUT. */
+ * timeout passes, looking at the workers between slices. A timeout of 0
+ * checks once. Under the scheduler only the scheduler times a wait out
+ * (never the wall clock), so a replay gives the same verdict on any
+ * machine. Returns 0 or -ETIMEDOUT. */
 static int wait_until(rl_pool *pool, int (*cond)(rl_pool *, void *),
-                      void *arg, double deadline, const char *reason)
+                      void *arg, double timeout, const char *reason)
 {
     pool_shared *sh = pool->sh;
+    double deadline = rl__deadline(timeout);
+    int controlled = rl__controlled(), told = 0;
     for (;;) {
         maintain(pool);
         rl__mutex_lock(&sh->lock);
@@ -454,12 +458,20 @@ static int wait_until(rl_pool *pool, int (*cond)(rl_pool *, void *),
         rl__mutex_unlock(&sh->lock);
         if (ok)
             return 0;
-        if (rl__expired(deadline))
+        if (timeout == 0 || told)
+            return -ETIMEDOUT;
+        if (!controlled && rl__expired(deadline))
             return -ETIMEDOUT;
         double slice = rl__now() + SLICE;
         if (deadline >= 0 && deadline < slice)
             slice = deadline;
-        rl__block(pool, &sh->done_word, seen, slice, reason);
+        /* Under the scheduler a slice ends only when no other actor can
+         * run: for a finite timeout that is the time-out (after one more
+         * look), for a wait forever just another look at the workers. */
+        if (rl__block(pool, &sh->done_word, seen, slice, reason) ==
+                -ETIMEDOUT &&
+            controlled && deadline >= 0)
+            told = 1;
     }
 }
 
@@ -675,7 +687,7 @@ ssize_t rl_future_get(rl_future *f, void *out, size_t cap, double timeout)
     if (!f)
         return rl__fail(-EINVAL, "rl_future_get: NULL future");
     rl__point(RL_OP_GET, f->t, "future get");
-    int r = wait_until(f->pool, future_is_done, f, rl__deadline(timeout),
+    int r = wait_until(f->pool, future_is_done, f, timeout,
                        "future get waits for the result");
     if (r < 0)
         return rl__fail(timeout == 0 ? -EAGAIN : -ETIMEDOUT,
@@ -763,7 +775,7 @@ int rl_pool_join(rl_pool *pool, double timeout)
         return rl__fail(-EINVAL, "rl_pool_join: the pool is neither "
                         "closed nor terminated");
     rl__point(RL_OP_JOIN, pool->sh, "pool join");
-    int r = wait_until(pool, all_gone, NULL, rl__deadline(timeout),
+    int r = wait_until(pool, all_gone, NULL, timeout,
                        "pool join waits for the workers to exit");
     if (r < 0)
         return rl__fail(timeout == 0 ? -EAGAIN : -ETIMEDOUT,

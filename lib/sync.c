@@ -49,6 +49,17 @@ static void deadline_to_timespec(double deadline, struct timespec *ts)
         ts->tv_nsec = 0;
 }
 
+/* True when a timed wait has run out. Under the scheduler only the
+ * scheduler decides (told: rl__block returned -ETIMEDOUT), so a replay
+ * gives the same verdict on any machine; free-running, the deadline
+ * decides. */
+static int wait_over(double deadline, int told)
+{
+    if (rl__controlled())
+        return told;
+    return told || rl__expired(deadline);
+}
+
 /* True when the calling thread of the calling process holds l. Only the
  * holder writes its own pid and tid there, so a racy read by anyone else
  * can never match. */
@@ -173,7 +184,7 @@ static int lock_acquire(struct rl_lock *l, double timeout, const char *what)
     /* Controlled: never block in the kernel. The waiter count is raised
      * before the word is read so that a release either sees it or
      * happened before the read, which then sees the unlocked mutex. */
-    int counted = 0, r;
+    int counted = 0, told = 0, r;
     for (;;) {
         uint32_t seen = __atomic_load_n(&l->word, __ATOMIC_SEQ_CST);
         r = lock_taken(l, pthread_mutex_trylock(&l->m), what);
@@ -183,7 +194,7 @@ static int lock_acquire(struct rl_lock *l, double timeout, const char *what)
             r = rl__fail(-EAGAIN, "%s: held by another", what);
             break;
         }
-        if (rl__expired(deadline)) {
+        if (told) {
             r = rl__fail(-ETIMEDOUT, "%s: still held after %.3f s", what,
                          timeout);
             break;
@@ -198,12 +209,14 @@ static int lock_acquire(struct rl_lock *l, double timeout, const char *what)
             /* Nobody publishes a holder's death: the kernel hands the
              * mutex over as soon as it has walked the dying process's
              * robust list, which needs no schedule point, so a short
-             * wait in the kernel is safe here. */
-            double d = rl__now() + 1.0;
-            if (deadline >= 0 && deadline < d)
-                d = deadline;
+             * wait in the kernel is safe here. The scheduler lets the
+             * next actor run only once a finished holder has ended, so
+             * this is a rare safety net; the caller's own deadline does
+             * not bound it (the wall clock must not decide the outcome
+             * under the scheduler): after a second the loop looks at
+             * the holder again. */
             struct timespec ts;
-            deadline_to_timespec(d, &ts);
+            deadline_to_timespec(rl__now() + 1.0, &ts);
             r = lock_taken(l, pthread_mutex_clocklock(&l->m,
                                                       CLOCK_MONOTONIC, &ts),
                            what);
@@ -214,10 +227,8 @@ static int lock_acquire(struct rl_lock *l, double timeout, const char *what)
         char reason[128];
         snprintf(reason, sizeof reason, "%s: held by pid %d", what,
                  (int)owner);
-        /* A wait the scheduler chose to time out gives up now, not
-         * when the wall clock catches up. */
         if (rl__block(l, &l->word, seen, deadline, reason) == -ETIMEDOUT)
-            deadline = 0;
+            told = 1;
     }
     if (counted)
         __atomic_sub_fetch(&l->waiters, 1, __ATOMIC_SEQ_CST);
@@ -353,7 +364,7 @@ int rl_sem_acquire(rl_sem *s, double timeout)
         return rl__fail(-EINVAL, "rl_sem_acquire: semaphore is NULL");
     rl__point(RL_OP_ACQUIRE, s, NULL);
     double deadline = rl__deadline(timeout);
-    int counted = 0, r;
+    int counted = 0, told = 0, r;
     rl__mutex_lock(&s->m);
     for (;;) {
         if (s->value > 0) {
@@ -365,7 +376,7 @@ int rl_sem_acquire(rl_sem *s, double timeout)
             r = rl__fail(-EAGAIN, "rl_sem_acquire: the value is 0");
             break;
         }
-        if (rl__expired(deadline)) {
+        if (wait_over(deadline, told)) {
             r = rl__fail(-ETIMEDOUT, "rl_sem_acquire: still 0 after %.3f s",
                          timeout);
             break;
@@ -376,11 +387,9 @@ int rl_sem_acquire(rl_sem *s, double timeout)
         }
         uint32_t seen = __atomic_load_n(&s->word, __ATOMIC_ACQUIRE);
         rl__mutex_unlock(&s->m);
-        /* A wait the scheduler chose to time out gives up now, not
-         * when the wall clock catches up. */
         if (rl__block(s, &s->word, seen, deadline,
                       "acquire semaphore") == -ETIMEDOUT)
-            deadline = 0;
+            told = 1;
         rl__mutex_lock(&s->m);
     }
     if (counted)
@@ -510,7 +519,7 @@ int rl_event_wait(rl_event *e, double timeout)
         return rl__fail(-EINVAL, "rl_event_wait: event is NULL");
     rl__point(RL_OP_WAIT, e, NULL);
     double deadline = rl__deadline(timeout);
-    int r;
+    int r, told = 0;
     rl__mutex_lock(&e->m);
     uint32_t start = e->sets;
     for (;;) {
@@ -518,17 +527,15 @@ int rl_event_wait(rl_event *e, double timeout)
             r = 1;
             break;
         }
-        if (timeout == 0 || rl__expired(deadline)) {
+        if (timeout == 0 || wait_over(deadline, told)) {
             r = 0;
             break;
         }
         uint32_t seen = __atomic_load_n(&e->word, __ATOMIC_ACQUIRE);
         rl__mutex_unlock(&e->m);
-        /* A wait the scheduler chose to time out gives up now, not
-         * when the wall clock catches up. */
         if (rl__block(e, &e->word, seen, deadline,
                       "wait for event") == -ETIMEDOUT)
-            deadline = 0;
+            told = 1;
         rl__mutex_lock(&e->m);
     }
     rl__mutex_unlock(&e->m);
@@ -635,24 +642,23 @@ int rl_cond_wait(rl_cond *c, double timeout)
         rl_shared_free(node);
         return r;
     }
+    int told = 0;
     rl__mutex_lock(&c->m);
     for (;;) {
         if (node->notified) {
             r = 1;
             break;
         }
-        if (timeout == 0 || rl__expired(deadline)) {
+        if (timeout == 0 || wait_over(deadline, told)) {
             cond_unlink(c, node);
             r = 0;
             break;
         }
         uint32_t seen = __atomic_load_n(&c->word, __ATOMIC_ACQUIRE);
         rl__mutex_unlock(&c->m);
-        /* A wait the scheduler chose to time out gives up now, not
-         * when the wall clock catches up. */
         if (rl__block(c, &c->word, seen, deadline,
                       "wait on condition") == -ETIMEDOUT)
-            deadline = 0;
+            told = 1;
         rl__mutex_lock(&c->m);
     }
     rl__mutex_unlock(&c->m);
@@ -803,7 +809,7 @@ int rl_barrier_wait(rl_barrier *b, double timeout)
         rl__publish(&b->word);
         return idx;
     }
-    int r;
+    int r, told = 0;
     for (;;) {
         if (b->gen != gen) {
             if (b->round_broken & ((uint64_t)1 << (gen & 63)))
@@ -818,7 +824,7 @@ int rl_barrier_wait(rl_barrier *b, double timeout)
                                  "waiting");
             break;
         }
-        if (timeout == 0 || rl__expired(deadline)) {
+        if (timeout == 0 || wait_over(deadline, told)) {
             b->broken = 1;
             rl__mutex_unlock(&b->m);
             rl__publish(&b->word);
@@ -831,11 +837,9 @@ int rl_barrier_wait(rl_barrier *b, double timeout)
         }
         uint32_t seen = __atomic_load_n(&b->word, __ATOMIC_ACQUIRE);
         rl__mutex_unlock(&b->m);
-        /* A wait the scheduler chose to time out gives up now, not
-         * when the wall clock catches up. */
         if (rl__block(b, &b->word, seen, deadline,
                       "wait at barrier") == -ETIMEDOUT)
-            deadline = 0;
+            told = 1;
         rl__mutex_lock(&b->m);
     }
     rl__mutex_unlock(&b->m);

@@ -202,6 +202,186 @@ RL_SCENARIO(t_daemon, "t.daemon", .max_steps = 200)
     rl_yield("parent");
 }
 
+/* Timed waits under the scheduler: a wait of a microsecond whose other
+ * side can still run must not time out, however long the other side
+ * takes on the wall clock; only the scheduler (when nobody else can run)
+ * decides a time-out. */
+#define TINY 1e-6
+
+typedef struct {
+    rl_lock *lock;
+    rl_sem *sem;
+    rl_event *event;
+    rl_cond *cond;
+    rl_barrier *barrier;
+    int flag;
+} timed_objs;
+
+static timed_objs *timed_new(void)
+{
+    timed_objs *t = rl_shared_alloc(sizeof *t);
+    t->lock = rl_lock_new();
+    t->sem = rl_sem_new(0, 0);
+    t->event = rl_event_new();
+    t->cond = rl_cond_new(t->lock);
+    t->barrier = rl_barrier_new(2);
+    return t;
+}
+
+static int timed_lock_child(void *arg)
+{
+    timed_objs *t = arg;
+    int r = rl_lock_acquire(t->lock, TINY);
+    rl_check(r == 0, "timed lock acquire gave %d", r);
+    if (r == 0)
+        rl_lock_release(t->lock);
+    return 0;
+}
+
+RL_SCENARIO(t_timed_lock, "t.timed.lock", .max_steps = 200)
+{
+    timed_objs *t = timed_new();
+    rl_lock_acquire(t->lock, -1);
+    rl_process *p = NULL;
+    rl_check(rl_process_start(&p, timed_lock_child, t, NULL) == 0, "start");
+    rl_yield("holding the lock");
+    rl_yield("still holding the lock");
+    rl_lock_release(t->lock);
+    rl_process_join(p, -1);
+    rl_process_free(p);
+}
+
+static int timed_sem_child(void *arg)
+{
+    timed_objs *t = arg;
+    int r = rl_sem_acquire(t->sem, TINY);
+    rl_check(r == 0, "timed semaphore acquire gave %d", r);
+    return 0;
+}
+
+RL_SCENARIO(t_timed_sem, "t.timed.sem", .max_steps = 200)
+{
+    timed_objs *t = timed_new();
+    rl_process *p = NULL;
+    rl_check(rl_process_start(&p, timed_sem_child, t, NULL) == 0, "start");
+    rl_yield("before the release");
+    rl_yield("still before the release");
+    rl_sem_release(t->sem);
+    rl_process_join(p, -1);
+    rl_process_free(p);
+}
+
+static int timed_event_child(void *arg)
+{
+    timed_objs *t = arg;
+    int r = rl_event_wait(t->event, TINY);
+    rl_check(r == 1, "timed event wait gave %d", r);
+    return 0;
+}
+
+RL_SCENARIO(t_timed_event, "t.timed.event", .max_steps = 200)
+{
+    timed_objs *t = timed_new();
+    rl_process *p = NULL;
+    rl_check(rl_process_start(&p, timed_event_child, t, NULL) == 0,
+             "start");
+    rl_yield("before the set");
+    rl_yield("still before the set");
+    rl_event_set(t->event);
+    rl_process_join(p, -1);
+    rl_process_free(p);
+}
+
+static int timed_cond_child(void *arg)
+{
+    timed_objs *t = arg;
+    rl_lock_acquire(t->lock, -1);
+    while (!t->flag) {
+        int r = rl_cond_wait(t->cond, TINY);
+        rl_check(r == 1, "timed condition wait gave %d", r);
+        if (r != 1)
+            break;
+    }
+    rl_lock_release(t->lock);
+    return 0;
+}
+
+RL_SCENARIO(t_timed_cond, "t.timed.cond", .max_steps = 200)
+{
+    timed_objs *t = timed_new();
+    rl_process *p = NULL;
+    rl_check(rl_process_start(&p, timed_cond_child, t, NULL) == 0, "start");
+    rl_yield("before the notify");
+    rl_yield("still before the notify");
+    rl_lock_acquire(t->lock, -1);
+    t->flag = 1;
+    rl_cond_notify_all(t->cond);
+    rl_lock_release(t->lock);
+    rl_process_join(p, -1);
+    rl_process_free(p);
+}
+
+static int timed_barrier_child(void *arg)
+{
+    timed_objs *t = arg;
+    int r = rl_barrier_wait(t->barrier, TINY);
+    rl_check(r >= 0, "timed barrier wait gave %d", r);
+    return 0;
+}
+
+RL_SCENARIO(t_timed_barrier, "t.timed.barrier", .max_steps = 200)
+{
+    timed_objs *t = timed_new();
+    rl_process *p = NULL;
+    rl_check(rl_process_start(&p, timed_barrier_child, t, NULL) == 0,
+             "start");
+    rl_yield("before arriving");
+    rl_yield("still before arriving");
+    int r = rl_barrier_wait(t->barrier, -1);
+    rl_check(r >= 0, "barrier wait gave %d", r);
+    rl_process_join(p, -1);
+    rl_process_free(p);
+}
+
+static int slow_answer(const void *in, size_t in_len, void *out,
+                       size_t *out_len)
+{
+    (void)in;
+    (void)in_len;
+    rl_yield("working");
+    rl_yield("still working");
+    *(char *)out = 42;
+    *out_len = 1;
+    return 0;
+}
+
+RL_SCENARIO(t_timed_future, "t.timed.future", .max_steps = 400)
+{
+    rl_pool_opts o = {.workers = 1};
+    rl_pool *pool = NULL;
+    rl_check(rl_pool_new(&pool, &o) == 0, "pool: %s", rl_last_error());
+    rl_future *f = NULL;
+    rl_check(rl_pool_submit(pool, slow_answer, NULL, 0, &f) == 0,
+             "submit: %s", rl_last_error());
+    char out = 0;
+    ssize_t n = rl_future_get(f, &out, 1, TINY);
+    rl_check(n == 1 && out == 42, "timed future get gave %zd", n);
+    rl_future_free(f);
+    rl_pool_close(pool);
+    rl_pool_join(pool, -1);
+    rl_pool_free(pool);
+}
+
+/* A timed wait that nothing can end does time out, by the scheduler's
+ * decision: the semaphore is never released. */
+RL_SCENARIO(t_timed_out, "t.timed.out", .max_steps = 200)
+{
+    rl_sem *s = rl_sem_new(0, 0);
+    int r = rl_sem_acquire(s, 30.0);
+    rl_check(r == -ETIMEDOUT, "untimely semaphore acquire gave %d", r);
+    rl_check(rl_sem_acquire(s, 0) == -EAGAIN, "try-once");
+}
+
 /* ---- helpers ---- */
 
 static int children_left(void)
@@ -652,6 +832,30 @@ START_TEST(c_api_runs_a_scenario)
 }
 END_TEST
 
+START_TEST(timed_waits_time_out_only_when_the_scheduler_says)
+{
+    static const char *names[] = {
+        "t.timed.lock", "t.timed.sem",    "t.timed.event",
+        "t.timed.cond", "t.timed.barrier", "t.timed.future",
+        "t.timed.out",
+    };
+    char bad[4096] = "";
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        rl__search_opts o = explore_opts(2);
+        rl__search_result r;
+        search(names[i], &o, &r);
+        if (r.verdict != RL_PASS)
+            snprintf(bad + strlen(bad), sizeof bad - strlen(bad),
+                     "%s: verdict %d: %s; ", names[i], (int)r.verdict,
+                     r.first.message);
+        ck_assert_int_gt(r.executions, 0);
+        rl__search_result_free(&r);
+    }
+    ck_assert_msg(bad[0] == '\0', "%s", bad);
+    ck_assert_int_eq(children_left(), 0);
+}
+END_TEST
+
 static Suite *harness_suite(void)
 {
     Suite *s = suite_create("harness");
@@ -679,6 +883,9 @@ static Suite *harness_suite(void)
     tcase_add_test(tc, spawn_and_forkserver_actors_are_controlled);
     tcase_add_test(tc, stress_counts_failures_with_an_interval);
     tcase_add_test(tc, c_api_runs_a_scenario);
+    suite_add_tcase(s, tc);
+    tc = rl_test_tcase("timed waits", 240);
+    tcase_add_test(tc, timed_waits_time_out_only_when_the_scheduler_says);
     suite_add_tcase(s, tc);
     return s;
 }
