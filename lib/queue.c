@@ -121,6 +121,10 @@ int rl_queue_put(rl_queue *q, const void *buf, size_t len, double timeout)
             r = 0;
             break;
         }
+        if (timeout == 0) {
+            r = wait_failed(timeout, "rl_queue_put", "full");
+            break;
+        }
         uint32_t seen = q->word;
         rl__mutex_unlock(&q->lock);
         int b = rl__block(q, &q->word, seen, deadline,
@@ -171,6 +175,10 @@ ssize_t rl_queue_get(rl_queue *q, void *buf, size_t cap, double timeout)
         if (q->closed) {
             out = rl__fail(-EPIPE, "rl_queue_get: the queue is closed and "
                                    "empty");
+            break;
+        }
+        if (timeout == 0) {
+            out = wait_failed(timeout, "rl_queue_get", "empty");
             break;
         }
         uint32_t seen = q->word;
@@ -237,6 +245,12 @@ int rl_queue_join(rl_queue *q, double timeout)
     double deadline = rl__deadline(timeout);
     rl__mutex_lock(&q->lock);
     while (q->unfinished > 0) {
+        if (timeout == 0) {
+            size_t left = q->unfinished;
+            rl__mutex_unlock(&q->lock);
+            return rl__fail(-EAGAIN, "rl_queue_join: %zu tasks are not "
+                                     "done", left);
+        }
         uint32_t seen = q->word;
         rl__mutex_unlock(&q->lock);
         int b = rl__block(q, &q->word, seen, deadline,
@@ -245,9 +259,6 @@ int rl_queue_join(rl_queue *q, double timeout)
         if (b < 0 && q->unfinished > 0) {
             size_t left = q->unfinished;
             rl__mutex_unlock(&q->lock);
-            if (timeout == 0)
-                return rl__fail(-EAGAIN, "rl_queue_join: %zu tasks are not "
-                                         "done", left);
             return rl__fail(-ETIMEDOUT, "rl_queue_join: %zu tasks were not "
                                         "done within %.3f s", left, timeout);
         }

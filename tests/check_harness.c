@@ -382,6 +382,40 @@ RL_SCENARIO(t_timed_out, "t.timed.out", .max_steps = 200)
     rl_check(rl_sem_acquire(s, 0) == -EAGAIN, "try-once");
 }
 
+/* A try-once on a queue (timeout 0) returns -EAGAIN at once under the
+ * scheduler too. Explored without preemptions, the spinner runs only when
+ * main blocks: a try-once that blocked would let it spin until the step
+ * limit (a livelock). */
+static int spin_until_told(void *arg)
+{
+    int *stop = arg;
+    while (!RL_LOAD(*stop))
+        rl_yield("spinning");
+    return 0;
+}
+
+RL_SCENARIO(t_queue_try_once, "t.queue.try_once", .max_steps = 300)
+{
+    int *stop = rl_shared_alloc(sizeof *stop);
+    rl_queue *q = rl_queue_new(1, 1);
+    rl_check(q && rl_queue_put(q, "a", 1, -1) == 0, "first put");
+    rl_process *p = NULL;
+    rl_check(rl_process_start(&p, spin_until_told, stop, NULL) == 0,
+             "start");
+    int r = rl_queue_put(q, "b", 1, 0);
+    rl_check(r == -EAGAIN, "try-once put on a full queue gave %d", r);
+    r = rl_queue_join(q, 0);
+    rl_check(r == -EAGAIN, "try-once join gave %d", r);
+    char c;
+    rl_check(rl_queue_get(q, &c, 1, 0) == 1, "get");
+    r = (int)rl_queue_get(q, &c, 1, 0);
+    rl_check(r == -EAGAIN, "try-once get on an empty queue gave %d", r);
+    RL_STORE(*stop, 1);
+    rl_process_join(p, -1);
+    rl_process_free(p);
+    rl_queue_free(q);
+}
+
 /* ---- helpers ---- */
 
 static int children_left(void)
@@ -856,6 +890,18 @@ START_TEST(timed_waits_time_out_only_when_the_scheduler_says)
 }
 END_TEST
 
+START_TEST(queue_try_once_does_not_block_under_the_scheduler)
+{
+    rl__search_opts o = explore_opts(0);
+    rl__search_result r;
+    search("t.queue.try_once", &o, &r);
+    ck_assert_msg(r.verdict == RL_PASS, "verdict %d: %s", (int)r.verdict,
+                  r.first.message);
+    rl__search_result_free(&r);
+    ck_assert_int_eq(children_left(), 0);
+}
+END_TEST
+
 static Suite *harness_suite(void)
 {
     Suite *s = suite_create("harness");
@@ -886,6 +932,7 @@ static Suite *harness_suite(void)
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("timed waits", 240);
     tcase_add_test(tc, timed_waits_time_out_only_when_the_scheduler_says);
+    tcase_add_test(tc, queue_try_once_does_not_block_under_the_scheduler);
     suite_add_tcase(s, tc);
     return s;
 }
