@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "harness.h"
 
@@ -59,12 +60,18 @@ int rl_search(const char *name, const rl_search_opts *opts, rl_outcome *out)
     rl__search_opts io;
     to_internal(opts, &io);
     rl__search_result r;
+    /* The supervisor becomes a child subreaper for the executions; the
+     * caller's own setting comes back afterwards. */
+    int reaper = 0;
+    prctl(PR_GET_CHILD_SUBREAPER, &reaper);
     int err = rl__search(sc, &io, &r);
+    if (err == 0)
+        rl__search_minimize(&r, &io);
+    prctl(PR_SET_CHILD_SUBREAPER, reaper);
     if (err < 0) {
         rl__search_result_free(&r);
         return err;
     }
-    rl__search_minimize(&r, &io);
     return fill(&r, out);
 }
 
@@ -76,7 +83,10 @@ int rl_replay(const char *token, rl_outcome *out)
     rl__search_opts io;
     to_internal(NULL, &io);
     rl__search_result r;
+    int reaper = 0;
+    prctl(PR_GET_CHILD_SUBREAPER, &reaper);
     int err = rl__replay(token, &io, &r);
+    prctl(PR_SET_CHILD_SUBREAPER, reaper);
     if (err < 0) {
         rl__search_result_free(&r);
         return err;

@@ -501,7 +501,7 @@ static int cmd_run(int argc, char **argv)
         return usage_error("no scenarios are linked into this program");
     fprintf(stderr, "%s: mode %s, seed %" PRIu64 ", %d scenario%s\n", prog,
             rl__mode_name(o.mode), o.seed, selected, selected == 1 ? "" : "s");
-    int unexpected = 0, internal = 0, nres = 0;
+    int unexpected = 0, internal = 0, nres = 0, bad_input = 0;
     rl__search_result *results = calloc((size_t)selected, sizeof *results);
     rl_scenario **list = calloc((size_t)selected, sizeof *list);
     if (!results || !list)
@@ -530,7 +530,10 @@ static int cmd_run(int argc, char **argv)
         if (err < 0 && !interrupted) {
             fprintf(stderr, "%s: %s\n", prog,
                     rl_last_error()[0] ? rl_last_error() : rl_strerror(err));
-            internal = 1;
+            if (err == -EINVAL)
+                bad_input = 1;
+            else
+                internal = 1;
         }
     } else {
         for (int i = 0; i < nres && !interrupted; i++) {
@@ -539,7 +542,10 @@ static int cmd_run(int argc, char **argv)
                 fprintf(stderr, "%s: %s: %s\n", prog, list[i]->name,
                         rl_last_error()[0] ? rl_last_error()
                                            : rl_strerror(err));
-                internal = 1;
+                if (err == -EINVAL)
+                    bad_input = 1;
+                else
+                    internal = 1;
                 continue;
             }
             print_done(&results[i], &pg);
@@ -566,6 +572,8 @@ static int cmd_run(int argc, char **argv)
                 prog);
         return 130;
     }
+    if (bad_input)
+        return EXIT_USAGE;
     if (internal)
         return EXIT_INTERNAL;
     return unexpected ? EXIT_UNEXPECTED : EXIT_OK;

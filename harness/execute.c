@@ -15,7 +15,6 @@
 
 #include "harness.h"
 
-static int subreaper_set;
 
 static void msg_append(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -70,11 +69,34 @@ static int status_code(int status)
     return WEXITSTATUS(status);
 }
 
-/* Kills and reaps the children of this process that are in no process
- * group of ours: processes of the execution that left its group (setsid,
- * setpgid) and came back to us as orphans. The caller's own children,
- * which share its group, are left alone. */
-static void reap_strays(void)
+/* The start time of a process in clock ticks since boot (field 22 of
+ * /proc/PID/stat), 0 when it cannot be read. */
+static unsigned long long start_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    /* Fields after ')' start at 3; starttime is 22. */
+    for (int field = 2; field < 22 && *p; p++)
+        if (*p == ' ')
+            field++;
+    return strtoull(p, NULL, 10);
+}
+
+/* Kills and reaps the children of this process that came from the
+ * execution whose root started at root_start but left its process group
+ * (setsid, setpgid) and came back to us as orphans. The caller's own
+ * children (in its group, or started before the execution) are left
+ * alone. */
+void rl__reap_strays(unsigned long long root_start)
 {
     pid_t me = getpid(), mine = getpgrp();
     char path[64];
@@ -86,7 +108,7 @@ static void reap_strays(void)
         int found = 0, pid;
         while (fscanf(f, "%d", &pid) == 1) {
             pid_t g = getpgid(pid);
-            if (g < 0 || g == mine)
+            if (g < 0 || g == mine || start_ticks(pid) < root_start)
                 continue;
             found = 1;
             kill(pid, SIGKILL);
@@ -100,30 +122,77 @@ static void reap_strays(void)
     }
 }
 
-/* Kills what is left of the execution and reaps it: the root's process
- * group, whose orphans come back to us (the supervisor is a subreaper),
- * then any stray that left the group. */
-static void clean_up(pid_t root)
+/* Reaps what it can of the group without waiting. Returns 1 once the group
+ * is empty and reaped. */
+static int reap_group(pid_t root)
 {
     for (;;) {
-        kill(-root, SIGKILL);
         int st;
         pid_t w;
         while ((w = waitpid(-root, &st, WNOHANG)) > 0)
             ;
         if (w < 0 && errno == EINTR)
             continue;
-        if (w < 0 && errno == ECHILD && kill(-root, 0) < 0 && errno == ESRCH)
+        return w < 0 && errno == ECHILD && kill(-root, 0) < 0 &&
+               errno == ESRCH;
+    }
+}
+
+/* Groups of finished controlled executions that were killed but not yet
+ * reaped: their processes were all parked (only the token holder runs, and
+ * it had ended), so they cannot touch anything any more, and their last
+ * instants in the kernel can overlap with the next execution. */
+#define PENDING 4
+static pid_t pending[PENDING];
+static unsigned long long pending_start[PENDING];
+
+/* Kills what is left of the execution and reaps it: the root's process
+ * group, whose orphans come back to us (the supervisor is a subreaper),
+ * then any stray that left the group. With defer, the reaping may finish
+ * later (rl__execute_finish). */
+static void clean_up(pid_t root, unsigned long long root_start, int defer)
+{
+    kill(-root, SIGKILL);
+    for (int i = 0; i < PENDING; i++) {
+        if (pending[i] && reap_group(pending[i])) {
+            rl__reap_strays(pending_start[i]);
+            pending[i] = 0;
+        }
+    }
+    if (defer && !reap_group(root)) {
+        for (int i = 0; i < PENDING; i++) {
+            if (!pending[i]) {
+                pending[i] = root;
+                pending_start[i] = root_start;
+                return;
+            }
+        }
+    }
+    for (;;) {
+        kill(-root, SIGKILL);
+        if (reap_group(root))
             break;
         struct timespec ts = {0, 200000};
         nanosleep(&ts, NULL);
     }
-    reap_strays();
+    rl__reap_strays(root_start);
+}
+
+void rl__execute_finish(void)
+{
+    for (int i = 0; i < PENDING; i++) {
+        if (pending[i]) {
+            pid_t root = pending[i];
+            pending[i] = 0;
+            clean_up(root, pending_start[i], 0);
+        }
+    }
 }
 
 void rl__execute_forget(void)
 {
-    subreaper_set = 0;
+    for (int i = 0; i < PENDING; i++)
+        pending[i] = 0;
     rl__sched_detach();
     rl__arena_forget_exec();
 }
@@ -132,10 +201,9 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
                 rl__exec_result *r)
 {
     memset(r, 0, sizeof *r);
-    if (!subreaper_set) {
-        prctl(PR_SET_CHILD_SUBREAPER, 1);
-        subreaper_set = 1;
-    }
+    /* Orphans of the execution come back to the supervisor. Set on every
+     * execution: a caller may have turned it off in between. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     int err = rl__arena_use_exec();
     if (err < 0)
         return err;
@@ -143,6 +211,16 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     if (err < 0) {
         rl__arena_use_own();
         return err;
+    }
+    /* The trace lives in the arena: a step bound it cannot hold is bad
+     * input, not a crash. */
+    long fits = (long)(rl__arena_size() / 4 / sizeof(rl__step));
+    if (p->max_steps > fits) {
+        rl__arena_use_own();
+        return rl__fail(-EINVAL,
+                        "max_steps %ld does not fit the arena: at most %ld "
+                        "(RACELAB_ARENA_SIZE makes the arena larger)",
+                        p->max_steps, fits);
     }
     rl__sched *S = rl__sched_setup(p->mode, p->max_steps);
     if (!S) {
@@ -181,6 +259,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     double t0 = rl__now();
     double deadline = t0 + timeout;
     fflush(NULL);
+    pid_t supervisor = getpid();
     pid_t root = fork();
     if (root < 0) {
         int e = errno;
@@ -191,6 +270,8 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     if (root == 0) {
         setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != supervisor)
+            _exit(127);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         rl__sched_root_enter(getpid());
@@ -198,6 +279,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         rl__exit(0);
     }
     setpgid(root, root);
+    unsigned long long root_start = start_ticks(root);
     int pidfd = (int)syscall(SYS_pidfd_open, root, 0);
     int root_status = 0, root_reaped = 0, timed_out = 0;
     int dead_actor = -1, dead_status = 0, interrupted = 0;
@@ -268,7 +350,11 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     if (timed_out)
         rl__sched_collect_stacks();
     r->duration = rl__now() - t0;
-    clean_up(root);
+    /* A controlled execution that ended on its own leaves only parked or
+     * exiting processes: their reaping can wait (see clean_up). */
+    clean_up(root, root_start,
+             p->mode == RL__MODE_CONTROLLED && !timed_out && dead_actor < 0 &&
+                 !interrupted);
     if (pidfd >= 0)
         close(pidfd);
 

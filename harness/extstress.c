@@ -788,6 +788,9 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
         wait_events(&c, pfd, owner, kind);
     }
     r->duration = rl__now() - t0;
+    /* What left a run's group (setsid) and came back to us as an orphan
+     * dies now, before this process stops being their subreaper. */
+    rl__reap_strays(0);
     if (!was_subreaper)
         prctl(PR_SET_CHILD_SUBREAPER, 0);
     posix_spawnattr_destroy(&c.attr);

@@ -54,6 +54,17 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
                 rl__exec_result *r);
 void rl__exec_result_free(rl__exec_result *r);
 
+/* Kills and reaps this process's children that are in another process
+ * group than its own and started at or after root_start (clock ticks since
+ * boot; 0: any): processes that left an execution's or a run's group and
+ * came back to the subreaper as orphans. */
+void rl__reap_strays(unsigned long long root_start);
+
+/* Finishes reaping the processes of earlier executions (rl__execute may
+ * leave the last instants of a finished execution's killed processes to
+ * overlap with the next one). Every search calls it before it returns. */
+void rl__execute_finish(void);
+
 /* Turns the raw stacks of the actors into readable ones (file:line from
  * addr2line, racelab's frames folded unless RACELAB_FULL_STACKS is set).
  * Called for the failures that are reported, not for every execution. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,7 +16,9 @@
 #include "harness.h"
 
 #define MAX_PREFIX 512
-#define TOKEN_MAX 8192
+/* Room for one task's token in the board's token area; a longer token is
+ * recomputed by the parent (see token_of_task). */
+#define TOKEN_MAX 65536
 
 enum { T_PENDING, T_RUNNING, T_DONE, T_SKIPPED };
 
@@ -35,11 +38,13 @@ typedef struct {
     long values[RL__HIST_MAX], counts[RL__HIST_MAX];
     long points, labels, pairs;
     double explored;
-    char token[TOKEN_MAX];
+    int has_token;
+    int token_overflow;
     char message[RL__MSG_LEN];
 } task;
 
 typedef struct {
+    char *tokens;             /* ntasks * TOKEN_MAX bytes, shared */
     long next;                /* the next task to take */
     volatile sig_atomic_t stop;
     long ntasks;
@@ -53,6 +58,8 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o,
                      long want, uint8_t ***out, long **lens)
 {
     long n = 1, cap = 16;
+    uint8_t **npre = NULL;
+    long *nlen = NULL, m = 0;
     uint8_t **pre = calloc((size_t)cap, sizeof *pre);
     long *len = calloc((size_t)cap, sizeof *len);
     if (!pre || !len)
@@ -71,14 +78,12 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o,
                                   : 10.0;
     p.stop = o->stop;
     for (int round = 0; round < 8 && n < want; round++) {
-        long m = 0, mcap = n * 4 + 8;
-        uint8_t **npre = calloc((size_t)mcap, sizeof *npre);
-        long *nlen = calloc((size_t)mcap, sizeof *nlen);
-        if (!npre || !nlen) {
-            free(npre);
-            free(nlen);
+        long mcap = n * 4 + 8;
+        m = 0;
+        npre = calloc((size_t)mcap, sizeof *npre);
+        nlen = calloc((size_t)mcap, sizeof *nlen);
+        if (!npre || !nlen)
             goto nomem;
-        }
         int split = 0;
         for (long k = 0; k < n; k++) {
             rl__exec_result e;
@@ -151,13 +156,22 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o,
         pre = npre;
         len = nlen;
         n = m;
+        npre = NULL;
+        nlen = NULL;
         if (!split)
             break;
     }
+    rl__execute_finish();
     *out = pre;
     *lens = len;
     return n;
 nomem:
+    rl__execute_finish();
+    if (npre)
+        for (long k = 0; k < m; k++)
+            free(npre[k]);
+    free(npre);
+    free(nlen);
     if (pre)
         for (long k = 0; k < n; k++)
             free(pre[k]);
@@ -166,11 +180,11 @@ nomem:
     return -ENOMEM;
 }
 
-static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
-                     int jobs, board *b, task *t)
+/* The options that run task t: its subtree or its slice of the runs. */
+static rl__search_opts task_opts(const rl__search_opts *o, int jobs,
+                                 task *t)
 {
     rl__search_opts to = *o;
-    to.stop = &b->stop;
     to.observe = NULL;
     if (o->mode == RL_MODE_EXPLORE) {
         to.root = t->prefix;
@@ -179,6 +193,14 @@ static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
         to.stride = jobs;
         to.offset = t->offset;
     }
+    return to;
+}
+
+static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
+                     int jobs, board *b, task *t)
+{
+    rl__search_opts to = task_opts(o, jobs, t);
+    to.stop = &b->stop;
     t->started = rl__now();
     rl__search_result r;
     t->err = rl__search(scs[t->scenario], &to, &r);
@@ -195,8 +217,15 @@ static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
     t->labels = r.labels_reached;
     t->pairs = r.pairs_interleaved;
     t->explored = r.space_explored;
-    if (r.token)
-        snprintf(t->token, sizeof t->token, "%s", r.token);
+    if (r.token) {
+        size_t len = strlen(r.token);
+        if (len < TOKEN_MAX) {
+            memcpy(b->tokens + (t - b->tasks) * TOKEN_MAX, r.token, len + 1);
+            t->has_token = 1;
+        } else {
+            t->token_overflow = 1;
+        }
+    }
     snprintf(t->message, sizeof t->message, "%s", r.first.message);
     rl__search_result_free(&r);
 }
@@ -251,9 +280,28 @@ static void add_values(rl__search_result *r, const task *t)
     }
 }
 
+/* The token of a failing task: from the board, or, when it did not fit
+ * there, by running the task again here (it is deterministic). Returns a
+ * malloc'd string or NULL. */
+static char *token_of_task(rl_scenario *sc, const rl__search_opts *o,
+                           int jobs, board *b, const task *t)
+{
+    if (t->has_token)
+        return strdup(b->tokens + (t - b->tasks) * TOKEN_MAX);
+    if (!t->token_overflow)
+        return NULL;
+    rl__search_opts to = task_opts(o, jobs, (task *)t);
+    rl__search_result x;
+    char *tok = NULL;
+    if (rl__search(sc, &to, &x) == 0 && x.token)
+        tok = strdup(x.token);
+    rl__search_result_free(&x);
+    return tok;
+}
+
 /* Puts the tasks of scenario s together into r. */
-static int combine(rl_scenario *sc, const rl__search_opts *o, board *b,
-                   int s, rl__search_result *r)
+static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
+                   board *b, int s, rl__search_result *r)
 {
     memset(r, 0, sizeof *r);
     r->sc = sc;
@@ -323,12 +371,13 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, board *b,
         r->first_failure_run = best->first_failure_run;
         snprintf(r->first.message, sizeof r->first.message, "%s",
                  best->message);
-        if (best->token[0]) {
+        char *tok = token_of_task(sc, o, jobs, b, best);
+        if (tok) {
             /* The details of the failure: replay it here. */
             rl__search_result x;
             rl__search_opts ro = *o;
             ro.observe = NULL;
-            if (rl__replay(best->token, &ro, &x) == 0 &&
+            if (rl__replay(tok, &ro, &x) == 0 &&
                 x.verdict == best->verdict) {
                 r->first = x.first;
                 x.first.steps = NULL;
@@ -337,7 +386,7 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, board *b,
                 x.first.nactors = 0;
             }
             rl__search_result_free(&x);
-            r->token = strdup(best->token);
+            r->token = tok;
         }
     }
     r->as_expected = rl__as_expected(sc, r->verdict, r->mode);
@@ -409,19 +458,46 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
     b->ntasks = ntasks;
     memcpy(b->tasks, plan, sizeof(task) * (size_t)ntasks);
     free(plan);
-
+    /* Untouched pages of an anonymous mapping cost nothing: room for every
+     * task's token. */
+    size_t tsize = (size_t)ntasks * TOKEN_MAX;
+    b->tokens = mmap(NULL, tsize, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     int nworkers = jobs < ntasks ? jobs : (int)ntasks;
     pid_t *pids = calloc((size_t)nworkers + 1, sizeof *pids);
+    if (b->tokens == MAP_FAILED || !pids) {
+        if (b->tokens != MAP_FAILED)
+            munmap(b->tokens, tsize);
+        munmap(b, size);
+        free(pids);
+        return rl__fail(-ENOMEM, "no memory for the job board");
+    }
     fflush(NULL);
+    int alive = 0;
+    pid_t parent = getpid();
     for (int w = 0; w < nworkers; w++) {
         pid_t pid = fork();
-        if (pid == 0)
+        if (pid == 0) {
+            /* A worker must not outlive the command that started it. */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent)
+                _exit(1);
             worker(scs, o, jobs, b);
-        if (pid > 0)
+        }
+        if (pid > 0) {
             pids[w] = pid;
+            alive++;
+        }
+    }
+    if (alive == 0) {
+        munmap(b->tokens, tsize);
+        munmap(b, size);
+        free(pids);
+        return rl__fail(-EAGAIN, "cannot start job workers: %s",
+                        strerror(errno));
     }
     /* Report scenarios in order as they complete. */
-    int reported = 0, alive = nworkers;
+    int reported = 0;
     while (reported < n) {
         if (o->stop && *o->stop)
             b->stop = 1;
@@ -436,7 +512,7 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
             }
             if (!complete)
                 break;
-            int e = combine(scs[reported], o, b, reported,
+            int e = combine(scs[reported], o, jobs, b, reported,
                             &results[reported]);
             if (e < 0 && !err)
                 err = e;
@@ -449,7 +525,8 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
         if (alive == 0) {
             /* Workers ended with tasks undone: interrupted. */
             for (; reported < n; reported++)
-                combine(scs[reported], o, b, reported, &results[reported]);
+                combine(scs[reported], o, jobs, b, reported,
+                        &results[reported]);
             if (!err)
                 err = -EINTR;
             break;
@@ -470,8 +547,10 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
     b->stop = 1;
     for (int i = 0; i < nworkers; i++)
         if (pids[i] > 0)
-            waitpid(pids[i], NULL, 0);
+            while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+                ;
     free(pids);
+    munmap(b->tokens, tsize);
     munmap(b, size);
     return err;
 }

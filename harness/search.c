@@ -552,6 +552,7 @@ int rl__search(const rl_scenario *sc, const rl__search_opts *o,
     double t0 = rl__now();
     int err = o->mode == RL_MODE_EXPLORE ? explore(sc, o, r, cov)
                                          : sampled(sc, o, r, cov);
+    rl__execute_finish();
     finish(sc, r, cov, t0);
     free(cov);
     return err;
@@ -598,6 +599,7 @@ int rl__replay(const char *token, const rl__search_opts *o,
     double t0 = rl__now();
     rl__exec_result e;
     err = rl__execute(sc, &p, &e);
+    rl__execute_finish();
     free(d);
     if (err < 0)
         return err;
@@ -630,7 +632,9 @@ static int try_better(const rl_scenario *sc, rl__exec_params *p,
     p->prefix = prefix;
     p->nprefix = n;
     (*attempts)++;
-    if (rl__execute(sc, p, &e) < 0)
+    int err = rl__execute(sc, p, &e);
+    rl__execute_finish();
+    if (err < 0)
         return 0;
     long pe = rl__count_preemptions(e.steps, e.nsteps);
     long pb = rl__count_preemptions(best->steps, best->nsteps);

@@ -164,9 +164,10 @@ void rl__conn_adopt(const int *fds, int n);
 /* ---- stack traces (stack.c) ---- */
 
 /* Writes the calling thread's stack into buf, one frame per line
- * ("name+0xoff\tobject\t0xoffset"). Async-signal-safe. Returns the number
- * of frames. */
-int rl__stack_capture(char *buf, size_t cap);
+ * ("name+0xoff\tobject\t0xoffset"). Without names, no symbol lookup is
+ * done (it may take the loader's lock): use that from a crash handler, and
+ * rl__stack_format finds the names later. Returns the number of frames. */
+int rl__stack_capture(char *buf, size_t cap, int names);
 
 /* The stack of another process (same format), through ptrace: for a
  * process that cannot answer a request itself. The caller must be allowed

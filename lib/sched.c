@@ -182,7 +182,10 @@ static void on_stack_request(int sig)
     int saved = errno;
     rl__sched *s = S;
     if (s && me >= 0 && syscall(SYS_getpid) == me_pid) {
-        rl__stack_capture(s->actors[me].stack, sizeof s->actors[me].stack);
+        /* No symbol lookup in a handler that may have interrupted the
+         * loader: the names are found afterwards. */
+        rl__stack_capture(s->actors[me].stack, sizeof s->actors[me].stack,
+                          0);
         __atomic_add_fetch(&s->stack_replies, 1, __ATOMIC_RELEASE);
         rl__futex_wake(&s->stack_replies, 1 << 30);
     }
@@ -512,7 +515,7 @@ static void describe_holders(char *buf, size_t cap, unsigned long ino,
 
 static _Noreturn void deadlock(void)
 {
-    rl__stack_capture(S->actors[me].stack, sizeof S->actors[me].stack);
+    rl__stack_capture(S->actors[me].stack, sizeof S->actors[me].stack, 1);
     rl__sched_collect_stacks();
     char msg[RL__MSG_LEN] = "";
     append(msg, sizeof msg, "no actor can run:");
@@ -537,7 +540,7 @@ static _Noreturn void deadlock(void)
 static _Noreturn void livelock(void)
 {
     rl__actor *a = &S->actors[me];
-    rl__stack_capture(a->stack, sizeof a->stack);
+    rl__stack_capture(a->stack, sizeof a->stack, 1);
     char msg[RL__MSG_LEN] = "";
     append(msg, sizeof msg,
            "actor %d (%s) passed %ld schedule points without the "
@@ -815,7 +818,7 @@ static void on_crash(int sig)
             s->crash_pid = (pid_t)syscall(SYS_getpid);
             s->crash_step = s->nsteps - 1;
             rl__stack_capture(s->actors[me].stack,
-                              sizeof s->actors[me].stack);
+                              sizeof s->actors[me].stack, 0);
         }
         __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
         rl__futex_wake(&s->done, 1 << 30);
@@ -930,7 +933,7 @@ static void check_failed(const char *file, int line, const char *fmt,
     if (!rl__sched_get() || me < 0)
         return;
     const char *slash = file ? strrchr(file, '/') : NULL;
-    rl__stack_capture(S->actors[me].stack, sizeof S->actors[me].stack);
+    rl__stack_capture(S->actors[me].stack, sizeof S->actors[me].stack, 1);
     rl__sched_verdict(RL_FAIL, "%s (actor %d at %s:%d)", text, me,
                       slash ? slash + 1 : file ? file : "?", line);
     rl__sched_halt();

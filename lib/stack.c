@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libunwind.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +100,7 @@ static int find_object(const char *maps, unsigned long ip, char *path,
     return 0;
 }
 
-int rl__stack_capture(char *buf, size_t cap)
+int rl__stack_capture(char *buf, size_t cap, int names)
 {
     size_t len = 0;
     if (cap == 0)
@@ -109,8 +110,13 @@ int rl__stack_capture(char *buf, size_t cap)
     /* maps is static: a handler that interrupts another capture in the
      * same process would share it, which costs at worst a missing file
      * name, never a crash. */
+    static volatile sig_atomic_t busy;
     size_t mlen = 0;
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    /* A capture interrupted by another one (a crash in a stack request)
+     * leaves the buffer alone: the inner one goes without object names. */
+    int mine = !busy;
+    busy = 1;
+    int fd = mine ? open("/proc/self/maps", O_RDONLY | O_CLOEXEC) : -1;
     if (fd >= 0) {
         ssize_t n;
         while (mlen + 1 < sizeof maps &&
@@ -120,11 +126,17 @@ int rl__stack_capture(char *buf, size_t cap)
                 mlen += (size_t)n;
         close(fd);
     }
-    maps[mlen] = '\0';
+    char none[1] = "";
+    char *text = mine ? maps : none;
+    if (mine)
+        maps[mlen] = '\0';
     unw_context_t ctx;
     unw_cursor_t cur;
-    if (unw_getcontext(&ctx) != 0 || unw_init_local(&cur, &ctx) != 0)
+    if (unw_getcontext(&ctx) != 0 || unw_init_local(&cur, &ctx) != 0) {
+        if (mine)
+            busy = 0;
         return 0;
+    }
     int frames = 0;
     while (frames < MAX_FRAMES && unw_step(&cur) > 0) {
         unw_word_t ip, off = 0;
@@ -132,7 +144,8 @@ int rl__stack_capture(char *buf, size_t cap)
         char name[128];
         if (unw_is_signal_frame(&cur) > 0)
             strcpy(name, "__restore_rt");
-        else if (unw_get_proc_name(&cur, name, sizeof name, &off) != 0)
+        else if (!names ||
+                 unw_get_proc_name(&cur, name, sizeof name, &off) != 0)
             strcpy(name, "??");
         char path[256];
         unsigned long objoff = 0;
@@ -141,7 +154,7 @@ int rl__stack_capture(char *buf, size_t cap)
         put_hex(buf, cap, &len, off);
         put(buf, cap, &len, "\t");
         /* The return address points after the call: look up ip - 1. */
-        if (find_object(maps, ip - 1, path, sizeof path, &objoff)) {
+        if (find_object(text, ip - 1, path, sizeof path, &objoff)) {
             put(buf, cap, &len, path);
             put(buf, cap, &len, "\t");
             put_hex(buf, cap, &len, objoff);
@@ -149,6 +162,8 @@ int rl__stack_capture(char *buf, size_t cap)
         put(buf, cap, &len, "\n");
         frames++;
     }
+    if (mine)
+        busy = 0;
     return frames;
 }
 
@@ -172,16 +187,19 @@ static int racelab_frame(const char *name, const char *file)
 /* Resolves one object's offsets to file:line with addr2line. lines[i]
  * receives "file:line" or "". */
 static void resolve(const char *path, unsigned long *offs, int n,
-                    char (*lines)[96])
+                    char (*lines)[96], char (*funcs)[96])
 {
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         lines[i][0] = '\0';
+        funcs[i][0] = '\0';
+    }
     if (access("/usr/bin/addr2line", X_OK) != 0)
         return;
-    const char *argv[3 + MAX_FRAMES + 1];
+    const char *argv[4 + MAX_FRAMES + 1];
     char addrs[MAX_FRAMES][24];
     int k = 0;
     argv[k++] = "addr2line";
+    argv[k++] = "-f";
     argv[k++] = "-e";
     argv[k++] = path;
     for (int i = 0; i < n && i < MAX_FRAMES; i++) {
@@ -192,8 +210,14 @@ static void resolve(const char *path, unsigned long *offs, int n,
     rl_run_result res;
     rl_run_opts o = {.timeout = 10};
     if (rl_run(argv, &o, &res) == 0 && res.exit_code == 0 && res.out) {
+        /* Two lines per address: the function, then file:line. */
         char *save = NULL, *line = strtok_r(res.out, "\n", &save);
         for (int i = 0; i < n && line; i++) {
+            if (line[0] != '?')
+                snprintf(funcs[i], sizeof funcs[i], "%.90s", line);
+            line = strtok_r(NULL, "\n", &save);
+            if (!line)
+                break;
             const char *slash = strrchr(line, '/');
             const char *file = slash ? slash + 1 : line;
             if (file[0] != '?')
@@ -252,10 +276,16 @@ int rl__stack_format(const char *raw, char *out, size_t cap, int fold)
                 done[j] = 1;
             }
         }
-        char res[MAX_FRAMES][96];
-        resolve(path[i], offs, m, res);
-        for (int k = 0; k < m; k++)
+        char res[MAX_FRAMES][96], fns[MAX_FRAMES][96];
+        resolve(path[i], offs, m, res, fns);
+        for (int k = 0; k < m; k++) {
             memcpy(lines[idx[k]], res[k], sizeof res[k]);
+            /* A stack taken where symbol lookup is unsafe (a crash) has
+             * no names: addr2line's are used. */
+            if (strncmp(name[idx[k]], "??", 2) == 0 && fns[k][0])
+                snprintf(name[idx[k]], sizeof name[idx[k]], "%.150s",
+                         fns[k]);
+        }
     }
     /* What to show: the user's frames. Frames of the C library are shown
      * only where they are what the user called (raise, abort) and not the
