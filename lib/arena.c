@@ -2,6 +2,7 @@
  * address in every process, and its allocator. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,9 @@ typedef struct {
     uint32_t cls;
     uint64_t pad;
 } block_hdr;
+
+/* The offset of the first block: everything below is the header. */
+#define FIRST_BLOCK ((sizeof(arena_hdr) + 63) & ~(size_t)63)
 
 static arena_hdr *arena;     /* this process's mapping, NULL before use */
 static int arena_fd = -1;
@@ -105,7 +109,7 @@ static int arena_create(void)
         close(fd);
         return rl__fail(r, "initialising the arena lock");
     }
-    h->brk = (sizeof *h + 63) & ~(size_t)63;
+    h->brk = FIRST_BLOCK;
     h->magic = ARENA_MAGIC;
     arena_fd = fd;
     __atomic_store_n(&arena, h, __ATOMIC_RELEASE);
@@ -194,6 +198,10 @@ void *rl_shared_alloc(size_t size)
         rl__fail(-EINVAL, "rl_shared_alloc: size 0");
         return NULL;
     }
+    if (size > SIZE_MAX - HDR_SIZE) {
+        rl__fail(-ENOMEM, "rl_shared_alloc: %zu bytes is too large", size);
+        return NULL;
+    }
     if (rl__arena_ensure() < 0)
         return NULL;
     int c = size_class(size);
@@ -242,9 +250,11 @@ void rl_shared_free(void *p)
                           "rl_shared_alloc", p);
         return;
     }
+    size_t off = (size_t)((char *)p - (char *)arena);
     block_hdr *b = (block_hdr *)p - 1;
     rl__mutex_lock(&arena->lock);
-    if (b->magic != BLOCK_LIVE || b->cls < MIN_CLASS || b->cls > MAX_CLASS) {
+    if (off < FIRST_BLOCK + HDR_SIZE || off >= arena->brk ||
+        b->magic != BLOCK_LIVE || b->cls < MIN_CLASS || b->cls > MAX_CLASS) {
         rl__mutex_unlock(&arena->lock);
         rl__fail(-EINVAL, "rl_shared_free: %p was already freed or is not "
                           "the start of an allocation", p);
@@ -369,7 +379,7 @@ int rl__arena_fresh(void)
     int r = rl__mutex_init(&h->lock, 0);
     if (r < 0)
         return r;
-    h->brk = (sizeof *h + 63) & ~(size_t)63;
+    h->brk = FIRST_BLOCK;
     h->magic = ARENA_MAGIC;
     return 0;
 }

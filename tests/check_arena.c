@@ -10,6 +10,8 @@
 #include "racelab.h"
 #include "testutil.h"
 
+void *rl__arena_base(void); /* lib/internal.h */
+
 START_TEST(alloc_is_zeroed_and_reused_zeroed)
 {
     unsigned char *p = rl_shared_alloc(100);
@@ -58,6 +60,40 @@ START_TEST(bad_free_is_ignored)
     rl_shared_free(p);
     ck_assert_ptr_nonnull(strstr(rl_last_error(), "already freed"));
     rl_shared_free(NULL);
+}
+END_TEST
+
+START_TEST(sizes_near_size_max_do_not_wrap)
+{
+    size_t sizes[] = {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 15, SIZE_MAX - 16,
+                      SIZE_MAX - 31};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        ck_assert_ptr_null(rl_shared_alloc(sizes[i]));
+        ck_assert_ptr_nonnull(strstr(rl_last_error(), "too large"));
+    }
+    ck_assert_ptr_nonnull(rl_shared_alloc(16));
+}
+END_TEST
+
+START_TEST(free_inside_the_arena_header_is_ignored)
+{
+    char *first = rl_shared_alloc(16);
+    ck_assert_ptr_nonnull(first);
+    char *base = rl__arena_base();
+    ck_assert_ptr_nonnull(base);
+    /* A fresh arena (each test runs in its own process): first is the
+     * first block. Every 16-byte-aligned address of the header, and the
+     * base itself, whose would-be block header lies before the mapping. */
+    for (char *p = base; p < first; p += 16) {
+        rl_shared_free(p);
+        ck_assert_ptr_nonnull(strstr(rl_last_error(), "rl_shared_free"));
+    }
+    /* The allocator still works and hands out distinct blocks. */
+    char *a = rl_shared_alloc(16), *b = rl_shared_alloc(16);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_ptr_ne(a, b);
+    ck_assert(a >= first && b >= first);
 }
 END_TEST
 
@@ -137,6 +173,8 @@ static Suite *arena_suite(void)
     tcase_add_test(tc, zero_size_and_huge_fail_cleanly);
     tcase_add_test(tc, exhaustion_is_null_with_message);
     tcase_add_test(tc, bad_free_is_ignored);
+    tcase_add_test(tc, sizes_near_size_max_do_not_wrap);
+    tcase_add_test(tc, free_inside_the_arena_header_is_ignored);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("is_shared", 10);
     tcase_add_test(tc, is_shared_tells_shared_from_private);
