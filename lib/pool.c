@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <link.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -572,6 +573,10 @@ int rl_pool_map(rl_pool *pool, rl_task fn, const void *in, size_t item_in,
         return 0;
     if ((item_in && !in) || (item_out && !out))
         return rl__fail(-EINVAL, "rl_pool_map: NULL buffer");
+    /* Keeps item_in + item_out + 1 below from wrapping to 0. */
+    if (item_in > SIZE_MAX / 4 || item_out > SIZE_MAX / 4)
+        return rl__fail(-EMSGSIZE, "rl_pool_map: items of %zu bytes in and "
+                        "%zu out are too large", item_in, item_out);
     if (pool->closed)
         return rl__fail(-EPIPE, "rl_pool_map: the pool is closed");
     rl__point(RL_OP_SUBMIT, pool->sh, "pool map");
@@ -686,6 +691,9 @@ ssize_t rl_future_get(rl_future *f, void *out, size_t cap, double timeout)
 {
     if (!f)
         return rl__fail(-EINVAL, "rl_future_get: NULL future");
+    if (!out && cap)
+        return rl__fail(-EINVAL, "rl_future_get: NULL buffer of %zu bytes",
+                        cap);
     rl__point(RL_OP_GET, f->t, "future get");
     int r = wait_until(f->pool, future_is_done, f, timeout,
                        "future get waits for the result");

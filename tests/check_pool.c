@@ -384,6 +384,35 @@ START_TEST(future_get_times_out_then_succeeds)
 }
 END_TEST
 
+START_TEST(huge_item_sizes_and_null_buffers_are_refused)
+{
+    rl_pool *p = new_pool(1, RL_START_FORK, 0);
+    char in[8] = {0}, out[8];
+    /* item_in + item_out + 1 would wrap to 0. */
+    ck_assert_int_eq(rl_pool_map(p, square, in, SIZE_MAX, 1, out, 0),
+                     -EMSGSIZE);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "too large"));
+    ck_assert_int_eq(rl_pool_map(p, square, in, SIZE_MAX / 2, 2, out,
+                                 SIZE_MAX / 2), -EMSGSIZE);
+    ck_assert_int_eq(rl_pool_map(p, square, in, 0, 1, out, SIZE_MAX),
+                     -EMSGSIZE);
+    /* A NULL buffer that claims room is refused, done or not. */
+    long x = 3;
+    rl_future *f;
+    ck_assert_int_eq(rl_pool_submit(p, square, &x, sizeof x, &f), 0);
+    ck_assert_int_eq(rl_future_get(f, NULL, sizeof(long), 30), -EINVAL);
+    long y = 0;
+    ck_assert_int_eq(rl_future_get(f, &y, sizeof y, 30), sizeof y);
+    ck_assert_int_eq(y, 9);
+    ck_assert_int_eq(rl_future_get(f, NULL, sizeof(long), 30), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "NULL buffer"));
+    rl_future_free(f);
+    /* The pool still works. */
+    map_squares(p, 10);
+    rl_pool_free(p);
+}
+END_TEST
+
 START_TEST(oversized_results_are_emsgsize)
 {
     rl_pool *p = new_pool(2, RL_START_FORK, 0);
@@ -521,6 +550,7 @@ static Suite *pool_suite(void)
     tc = rl_test_tcase("futures", 60);
     tcase_add_test(tc, future_get_times_out_then_succeeds);
     tcase_add_test(tc, oversized_results_are_emsgsize);
+    tcase_add_test(tc, huge_item_sizes_and_null_buffers_are_refused);
     tcase_add_test(tc, future_free_before_done_and_after_pool);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("start_methods", 60);
