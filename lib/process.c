@@ -488,8 +488,14 @@ static void atfork_register(void)
 static int launch_fork(rl_process *p, int explicit_name)
 {
     /* The record only serves the controlled join: without room in the
-     * arena the child runs all the same. */
+     * arena the child runs all the same, except under the scheduler,
+     * where a join without it would wait in the kernel holding the
+     * token. */
     boot_rec *rec = rl__arena_ensure() == 0 ? new_rec() : NULL;
+    if (!rec && rl__sched_self() >= 0)
+        return rl__fail(-ENOMEM, "starting process %s: no room in the "
+                        "shared arena for its record (%s)", p->name,
+                        rl_last_error());
     if (rec)
         fill_rec(p, rec, explicit_name);
     pid_t parent = getpid();
@@ -1552,6 +1558,33 @@ int rl_process_kill(rl_process *p)
     return send_signal(p, SIGKILL, "rl_process_kill");
 }
 
+/* Whether process pid runs, for a process this one cannot wait for: a
+ * zombie (or one being reaped) counts as ended, which kill(pid, 0) cannot
+ * tell. Falls back to kill when /proc cannot say. */
+static int pid_alive(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ESRCH)
+            return 0;
+        return kill(pid, 0) == 0;
+    }
+    ssize_t n;
+    do
+        n = read(fd, buf, sizeof buf - 1);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    if (n <= 0)
+        return 0; /* it ended between the open and the read */
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');
+    if (!rp || rp[1] == '\0' || rp[2] == '\0')
+        return kill(pid, 0) == 0;
+    return rp[2] != 'Z' && rp[2] != 'X' && rp[2] != 'x';
+}
+
 int rl_process_is_alive(rl_process *p)
 {
     if (!p || p->state == ST_NEW || p->state == ST_DONE)
@@ -1561,7 +1594,7 @@ int rl_process_is_alive(rl_process *p)
     /* A child lost with its server, or one this process did not start,
      * can only be probed. */
     if (p->state == ST_LOST || p->owner != getpid())
-        return kill(p->pid, 0) == 0;
+        return pid_alive(p->pid);
     return poll_once(p) == 0;
 }
 

@@ -416,6 +416,30 @@ RL_SCENARIO(t_queue_try_once, "t.queue.try_once", .max_steps = 300)
     rl_queue_free(q);
 }
 
+/* With the arena full, starting a forked actor fails with -ENOMEM under
+ * the scheduler: without its record, joining it would wait in the kernel
+ * while holding the token. */
+static int return_zero(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+RL_SCENARIO(t_full_arena_start, "t.full_arena_start", .max_steps = 200,
+            .timeout = 20.0)
+{
+    for (size_t size = (size_t)1 << 26; size >= 16; size /= 2)
+        while (rl_shared_alloc(size))
+            ;
+    rl_process *p = NULL;
+    int r = rl_process_start(&p, return_zero, NULL, NULL);
+    rl_check(r == -ENOMEM, "start with a full arena gave %d", r);
+    if (r == 0) {
+        rl_process_join(p, -1);
+        rl_process_free(p);
+    }
+}
+
 /* ---- helpers ---- */
 
 static int children_left(void)
@@ -902,6 +926,18 @@ START_TEST(queue_try_once_does_not_block_under_the_scheduler)
 }
 END_TEST
 
+START_TEST(full_arena_start_fails_under_the_scheduler)
+{
+    rl__search_opts o = explore_opts(1);
+    rl__search_result r;
+    search("t.full_arena_start", &o, &r);
+    ck_assert_msg(r.verdict == RL_PASS, "verdict %d: %s", (int)r.verdict,
+                  r.first.message);
+    rl__search_result_free(&r);
+    ck_assert_int_eq(children_left(), 0);
+}
+END_TEST
+
 static Suite *harness_suite(void)
 {
     Suite *s = suite_create("harness");
@@ -933,6 +969,7 @@ static Suite *harness_suite(void)
     tc = rl_test_tcase("timed waits", 240);
     tcase_add_test(tc, timed_waits_time_out_only_when_the_scheduler_says);
     tcase_add_test(tc, queue_try_once_does_not_block_under_the_scheduler);
+    tcase_add_test(tc, full_arena_start_fails_under_the_scheduler);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -190,6 +190,33 @@ START_TEST(join_timeout_leaves_it_running)
 }
 END_TEST
 
+/* A process that did not start p (here a plain forked helper) probes it:
+ * an ended child that its parent has not reaped yet (a zombie) is not
+ * alive. */
+START_TEST(is_alive_from_another_process_sees_a_zombie_as_ended)
+{
+    rl_process *p = start(0, nothing, NULL);
+    pid_t pid = rl_process_pid(p);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int w;
+    do
+        w = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
+    while (w < 0 && errno == EINTR);
+    ck_assert_int_eq(w, 0);
+    fflush(NULL);
+    pid_t helper = fork();
+    ck_assert_int_ge(helper, 0);
+    if (helper == 0)
+        _exit(rl_process_is_alive(p) == 0 ? 0 : 1);
+    int st;
+    ck_assert_int_eq(waitpid(helper, &st, 0), helper);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "the helper saw the zombie alive");
+    join_expect(p, 0);
+}
+END_TEST
+
 START_TEST(is_alive_notices_the_end)
 {
     shared *s = new_shared();
@@ -745,6 +772,7 @@ static Suite *process_suite(void)
     tc = rl_test_tcase("join", 30);
     tcase_add_loop_test(tc, join_timeout_leaves_it_running, 0, 3);
     tcase_add_loop_test(tc, is_alive_notices_the_end, 0, 3);
+    tcase_add_test(tc, is_alive_from_another_process_sees_a_zombie_as_ended);
     tcase_add_loop_test(tc, terminate_and_kill, 0, 3);
     tcase_add_loop_test(tc, join_survives_signals, 0, 3);
     suite_add_tcase(s, tc);
