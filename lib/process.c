@@ -1301,6 +1301,9 @@ int rl_process_launch(rl_process *p)
 int rl_process_start(rl_process **p, rl_entry fn, void *arg,
                      const rl_process_opts *opts)
 {
+    if (!p)
+        return rl__fail(-EINVAL, "rl_process_start: the handle pointer is "
+                                 "NULL");
     rl_process *h;
     int r = rl_process_new(&h, fn, arg, opts);
     if (r < 0)

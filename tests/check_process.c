@@ -667,6 +667,9 @@ START_TEST(misuse_gives_defined_errors)
     rl_process *p = NULL;
     ck_assert_int_eq(rl_process_new(NULL, nothing, NULL, NULL), -EINVAL);
     ck_assert_int_eq(rl_process_new(&p, NULL, NULL, NULL), -EINVAL);
+    /* No child is started (and left behind) for a NULL handle pointer. */
+    ck_assert_int_eq(rl_process_start(NULL, nothing, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(rl_test_zombie_children(), 0);
     rl_process_opts bad = {.method = (rl_start_method)7};
     ck_assert_int_eq(rl_process_new(&p, nothing, NULL, &bad), -EINVAL);
     ck_assert_ptr_null(p);
