@@ -140,7 +140,7 @@ $(BUILD)/racelab.pc: Makefile
 
 # ---------------------------------------------------------------- test
 test: all $(TEST_BINS) $(BENCH_BINS)
-	$(Q)BUILD=$(BUILD) tests/run-tests.sh $(TEST_BINS) $(TEST_SCRIPTS)
+	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) COVERAGE=$(COVERAGE) tests/run-tests.sh $(TEST_BINS) $(TEST_SCRIPTS)
 
 run: all
 	@mkdir -p $(BUILD)/report

@@ -6,7 +6,8 @@ set -euo pipefail
 BUILD=${BUILD:-build}
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-make --no-print-directory -s BUILD="$BUILD" install DESTDIR="$stage" PREFIX=/usr >/dev/null
+make --no-print-directory -s BUILD="$BUILD" SANITIZE="${SANITIZE:-}" \
+    COVERAGE="${COVERAGE:-}" install DESTDIR="$stage" PREFIX=/usr >/dev/null
 for f in usr/include/racelab.h usr/lib/libracelab.a usr/lib/libracelab.so \
          usr/lib/libracelab.so.0 usr/lib/pkgconfig/racelab.pc; do
     [ -e "$stage/$f" ] || { echo "FAIL: install did not create $f"; exit 1; }
@@ -24,10 +25,15 @@ int main(void)
 }
 EOC
 export PKG_CONFIG_PATH="$stage/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$stage"
-cc "$stage/user.c" -o "$stage/user-shared" $(pkg-config --cflags --libs racelab)
+# A library built with sanitizers (make asan) needs them in the program.
+san=""
+if nm -D "$stage/usr/lib/libracelab.so" 2>/dev/null | grep -q __asan_init; then
+    san="-fsanitize=address,undefined"
+fi
+cc $san "$stage/user.c" -o "$stage/user-shared" $(pkg-config --cflags --libs racelab)
 LD_LIBRARY_PATH="$stage/usr/lib" "$stage/user-shared" | grep -q 'end of file' ||
     { echo "FAIL: program linked with the shared library"; exit 1; }
-cc "$stage/user.c" -o "$stage/user-static" $(pkg-config --cflags racelab) \
+cc $san "$stage/user.c" -o "$stage/user-static" $(pkg-config --cflags racelab) \
     "$stage/usr/lib/libracelab.a" $(pkg-config --static --libs-only-l racelab | sed 's/-lracelab//')
 "$stage/user-static" | grep -q 'end of file' ||
     { echo "FAIL: program linked with the static library"; exit 1; }
