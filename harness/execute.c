@@ -3,6 +3,7 @@
  * behind. */
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -258,6 +259,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     double timeout = p->timeout > 0 ? p->timeout : 10.0;
     double t0 = rl__now();
     double deadline = t0 + timeout;
+    int cpu = p->cpu > 0 ? p->cpu - 1 : p->cpu == 0 ? sched_getcpu() : -1;
     fflush(NULL);
     pid_t supervisor = getpid();
     pid_t root = fork();
@@ -268,6 +270,15 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         return rl__fail(-e, "fork of the root actor: %s", strerror(e));
     }
     if (root == 0) {
+        /* Only one actor of a controlled execution runs at a time: on one
+         * CPU, every hand-over is a local context switch instead of a
+         * wake-up of another, possibly idle, CPU. Children inherit it. */
+        if (p->mode == RL__MODE_CONTROLLED && cpu >= 0) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(cpu, &set);
+            sched_setaffinity(0, sizeof set, &set);
+        }
         setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != supervisor)

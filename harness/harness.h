@@ -29,6 +29,8 @@ typedef struct {
     double timeout;
     double noise;
     volatile sig_atomic_t *stop; /* set: end the execution now */
+    int cpu;             /* controlled: 1 + the CPU its processes share;
+                            0: the CPU the supervisor is on; -1: any */
 } rl__exec_params;
 
 /* What one execution did. */
@@ -113,6 +115,9 @@ typedef struct {
     /* pct/random/stress: only runs k with k % stride == offset, on top of
      * the shard (0: every run of the shard) */
     long stride, offset;
+    /* controlled executions: 1 + the CPU to run on, 0: the supervisor's,
+     * -1: any (see rl__exec_params.cpu) */
+    int cpu;
     /* minimize: executions it may try (0: 500) */
     long minimize_budget;
     /* set asynchronously (SIGINT): stop as soon as possible */

@@ -77,6 +77,7 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o,
                 : sc->timeout > 0 ? sc->timeout
                                   : 10.0;
     p.stop = o->stop;
+    p.cpu = o->cpu;
     for (int round = 0; round < 8 && n < want; round++) {
         long mcap = n * 4 + 8;
         m = 0;
@@ -234,10 +235,17 @@ static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
  * whose lower-numbered task failed is skipped, it cannot change the
  * result. */
 static _Noreturn void worker(rl_scenario *const *scs,
-                             const rl__search_opts *o, int jobs, board *b)
+                             const rl__search_opts *in, int jobs, board *b,
+                             int index)
 {
     signal(SIGINT, SIG_IGN);
     rl__execute_forget();
+    /* Each worker's executions keep to a CPU of their own. */
+    rl__search_opts local = *in;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (local.cpu == 0 && ncpu > 0)
+        local.cpu = 1 + (int)(index % ncpu);
+    const rl__search_opts *o = &local;
     for (;;) {
         if (b->stop)
             break;
@@ -482,7 +490,7 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (getppid() != parent)
                 _exit(1);
-            worker(scs, o, jobs, b);
+            worker(scs, o, jobs, b, w);
         }
         if (pid > 0) {
             pids[w] = pid;

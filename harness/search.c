@@ -284,6 +284,7 @@ static void base_params(const rl_scenario *sc, const rl__search_opts *o,
                                    : 10.0;
     p->noise = o->noise;
     p->stop = o->stop;
+    p->cpu = o->cpu;
 }
 
 static void record_value(rl__search_result *r, long v)
