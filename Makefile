@@ -109,9 +109,11 @@ $(SHARED): $(LIB_OBJS)
 	$(call say,LD,$@)
 	$(Q)$(CC) -shared -Wl,-soname,libracelab.so.0 $(ALL_LDFLAGS) -o $@ $^ $(RL_LIBS)
 
+# Bound at load time: every execution forks fresh processes, and lazy
+# binding would resolve the same symbols again in each of them.
 $(BUILD)/racelab: $(CLI_OBJS) $(STATIC)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(STATIC) $(RL_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,-z,now -o $@ $(CLI_OBJS) $(STATIC) $(RL_LIBS)
 
 $(BUILD)/libracelab-noise.so: noise/noise.c
 	$(call say,LD,$@)
@@ -127,7 +129,7 @@ $(BUILD)/tests/%: $(BUILD)/tobj/tests/%.o $(TEST_UTIL_OBJS) $(TSTATIC)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STATIC)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(STATIC) $(RL_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,-z,now -o $@ $< $(STATIC) $(RL_LIBS)
 
 $(BUILD)/racelab.pc: Makefile
 	@mkdir -p $(dir $@)
