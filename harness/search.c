@@ -15,6 +15,11 @@ static rl_scenario *registry;
 
 void rl_register(rl_scenario *s)
 {
+    if (!s || !s->name || !s->body) {
+        rl__fail(-EINVAL, "rl_register: a scenario needs a name and a "
+                          "body");
+        return;
+    }
     /* Kept sorted by name so listings and runs are in a stable order. */
     rl_scenario **pp = &registry;
     while (*pp && strcmp((*pp)->name, s->name) < 0)
