@@ -205,8 +205,13 @@ static void print_result(const rl__search_result *r, uint64_t seed)
            color(col), mark, color("\033[0m"), sc->name,
            rl_verdict_name(r->verdict), rl__mode_name(r->mode), r->executions,
            r->duration);
-    if (r->mode == RL_MODE_EXPLORE && r->verdict == RL_PASS)
-        printf("  %s", r->exhausted ? "exhausted" : "limit reached");
+    if (r->mode == RL_MODE_EXPLORE && r->verdict == RL_PASS) {
+        char bound[32] = "no preemption bound";
+        if (r->bound >= 0)
+            snprintf(bound, sizeof bound, "preemption bound %d", r->bound);
+        printf("  %s, %s, no failure",
+               r->exhausted ? "exhausted" : "execution limit reached", bound);
+    }
     if (r->mode == RL_MODE_STRESS) {
         double lo, hi;
         rl__wilson(r->failures, r->executions, &lo, &hi);
@@ -215,8 +220,30 @@ static void print_result(const rl__search_result *r, uint64_t seed)
                                                   (double)r->executions
                                             : 0.0,
                lo, hi);
+        if (r->first_failure_run)
+            printf(", first at run %ld", r->first_failure_run);
     }
     printf("\n");
+    if (r->mode == RL_MODE_STRESS && r->nvalues > 0) {
+        /* The histogram of the values rl_check_eq saw, most frequent
+         * first. */
+        int order[RL__HIST_MAX];
+        for (int i = 0; i < r->nvalues; i++)
+            order[i] = i;
+        for (int i = 1; i < r->nvalues; i++)
+            for (int j = i; j > 0 && r->counts[order[j]] >
+                                         r->counts[order[j - 1]];
+                 j--) {
+                int t = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = t;
+            }
+        printf("    checked values:");
+        for (int i = 0; i < r->nvalues && i < 12; i++)
+            printf("%s %ld in %ld run%s", i ? "," : "", r->values[order[i]],
+                   r->counts[order[i]], r->counts[order[i]] == 1 ? "" : "s");
+        printf("%s\n", r->nvalues > 12 ? " ..." : "");
+    }
     if (r->verdict != RL_PASS) {
         printf("    %s\n", r->first.message);
         if (r->token)

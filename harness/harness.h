@@ -147,6 +147,7 @@ typedef struct {
     int verdict;         /* of the first failure, or PASS */
     int as_expected;
     int exhausted;       /* explore: the bounded space is done */
+    int bound;           /* explore: the preemption bound (-1: none) */
     long executions;
     long failures;
     long first_failure_run; /* runs to first failure (1-based), 0: none */

@@ -316,6 +316,7 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
     r->mode = o->mode;
     r->seed = o->seed;
     r->exhausted = 1;
+    r->bound = o->preemptions;
     r->space_explored = o->mode == RL_MODE_EXPLORE ? 0 : -1;
     long parts = 0;
     const task *best = NULL;

@@ -551,6 +551,7 @@ int rl__search(const rl_scenario *sc, const rl__search_opts *o,
     r->sc = sc;
     r->mode = o->mode;
     r->seed = o->seed;
+    r->bound = o->preemptions;
     r->space_explored = -1;
     coverage *cov = calloc(1, sizeof *cov);
     if (!cov)
