@@ -1,7 +1,9 @@
 /* noise.c: an LD_PRELOAD library that widens race windows of an unmodified
  * program by adding random yields and short sleeps before fork, read,
  * write, futex waits and pthread mutex / semaphore operations. */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* RTLD_NEXT; also when built on its own */
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
