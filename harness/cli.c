@@ -551,7 +551,8 @@ static int cmd_run(int argc, char **argv)
     sigaction(SIGINT, &sa, &old_int);
     o.stop = &interrupted;
     run_progress pg = {0, nres, 0, rl__now(), out.tap, &o};
-    if (jobs > 1) {
+    /* Explore shards by subtrees, which the job machinery plans. */
+    if (jobs > 1 || (o.mode == RL_MODE_EXPLORE && o.shard_count > 1)) {
         int err = rl__search_many(list, nres, &o, (int)jobs, results,
                                   print_done, &pg);
         if (err < 0 && !interrupted) {

@@ -202,6 +202,8 @@ void rl__wilson(long k, long n, double *lo, double *hi);
 
 /* Runs searches of several scenarios over up to jobs worker processes:
  * explore split into subtrees, the other modes into slices of their runs.
+ * With a shard, explore keeps the subtrees k with k mod N = I of a
+ * frontier every shard computes alike.
  * results[i] receives scenario i's outcome, as rl__search would give it
  * (the first failure is replayed in the calling process for its details).
  * done, when not NULL, is called in scenario order as soon as a scenario's

@@ -418,8 +418,13 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
         long parts = 1;
         uint8_t **pre = NULL;
         long *len = NULL;
-        if (jobs > 1 && o->mode == RL_MODE_EXPLORE) {
-            parts = frontier(scs[s], o, 4L * jobs, &pre, &len);
+        /* Explore is sharded by subtrees: shard I takes the subtrees k
+         * with k mod N = I of a frontier every shard computes alike. */
+        long shards = o->mode == RL_MODE_EXPLORE && o->shard_count > 1
+                          ? o->shard_count
+                          : 1;
+        if ((jobs > 1 || shards > 1) && o->mode == RL_MODE_EXPLORE) {
+            parts = frontier(scs[s], o, 4L * jobs * shards, &pre, &len);
             if (parts < 0) {
                 err = (int)parts;
                 break;
@@ -428,6 +433,8 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
             parts = jobs;
         }
         for (long k = 0; k < parts; k++) {
+            if (k % shards != (shards > 1 ? o->shard_index : 0))
+                continue;
             if (ntasks == cap) {
                 cap *= 2;
                 task *np = realloc(plan, sizeof *plan * (size_t)cap);
@@ -473,6 +480,8 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
     b->tokens = mmap(NULL, tsize, PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     int nworkers = jobs < ntasks ? jobs : (int)ntasks;
+    if (nworkers < 1)
+        nworkers = 1; /* a shard without tasks: a worker with nothing to do */
     pid_t *pids = calloc((size_t)nworkers + 1, sizeof *pids);
     if (b->tokens == MAP_FAILED || !pids) {
         if (b->tokens != MAP_FAILED)

@@ -146,6 +146,16 @@ assert s[0]==20 and s[1]==20, s
 assert m[\"executions\"]==a[\"executions\"]==40, (m[\"executions\"], a[\"executions\"])
 '" "shards 0/2 and 1/2 add up to the whole run"
 check "xmllint --noout '$tmp/merged.xml'" "merged JUnit is well-formed"
+"$RL" run counter.locked --json "$tmp/e.json" >/dev/null 2>&1
+"$RL" run counter.locked --shard 0/2 --json "$tmp/e0.json" >/dev/null 2>&1
+"$RL" run counter.locked --shard 1/2 --json "$tmp/e1.json" >/dev/null 2>&1
+expect 0 "report merges explore shards" -- "$RL" report "$tmp/e0.json" "$tmp/e1.json" --json "$tmp/em.json"
+check "python3 -c '
+import json
+a=json.load(open(\"$tmp/e.json\"))[\"scenarios\"][0]
+m=json.load(open(\"$tmp/em.json\"))[\"scenarios\"][0]
+assert m[\"executions\"]==a[\"executions\"] and m[\"exhausted\"] and a[\"exhausted\"], (m[\"executions\"], a[\"executions\"])
+'" "explore shards are disjoint subtrees that add up to the whole"
 printf '{"schema": "racelab-results/1", "scenarios": [' >"$tmp/corrupt.json"
 expect 2 "corrupt results JSON" -- "$RL" report "$tmp/corrupt.json"
 has "$tmp/err" "corrupt.json" "the corrupt file is named"
