@@ -60,7 +60,7 @@ expect_clean() {
     fi
     [[ $line == ok* ]] || fail "$1: not as expected: $line"
     [ "$(awk '{print $3}' <<<"$line")" = PASS ] || fail "$1: $line"
-    [[ $line == *exhausted ]] || fail "$1: space not exhausted: $line"
+    [[ $line == *"  exhausted,"* ]] || fail "$1: space not exhausted: $line"
 }
 
 expect_bug counter.unlocked FAIL "counter is"
