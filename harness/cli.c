@@ -120,6 +120,36 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+/* --shard I/N: 0 and fills *index, *count; or prints the error and
+ * returns EXIT_USAGE. */
+static int parse_shard(char *arg, long *index, long *count)
+{
+    long i, n;
+    char *slash = strchr(arg, '/');
+    if (!slash)
+        return usage_error("--shard takes I/N, e.g. 0/4, not '%s'", arg);
+    *slash = '\0';
+    if (parse_long(arg, 0, 1000000, &i) < 0 ||
+        parse_long(slash + 1, 1, 1000000, &n) < 0 || i >= n)
+        return usage_error("--shard takes I/N with 0 <= I < N");
+    *index = i;
+    *count = n;
+    return 0;
+}
+
+/* --seed N (decimal or 0x hex): 0, or prints the error and returns
+ * EXIT_USAGE. */
+static int parse_seed(const char *arg, uint64_t *seed)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 0);
+    if (errno || end == arg || *end || arg[0] == '-')
+        return usage_error("--seed takes a number, not '%s'", arg);
+    *seed = v;
+    return 0;
+}
+
 static int cmd_list(int argc, char **argv)
 {
     int json = 0;
@@ -287,6 +317,24 @@ typedef struct {
     int tap;
 } outputs;
 
+/* Records one of --json, --junit, --html (with its file) or --tap. */
+static void set_output(outputs *out, int opt, const char *arg)
+{
+    switch (opt) {
+    case 'J':
+        out->json = arg;
+        break;
+    case 'U':
+        out->junit = arg;
+        break;
+    case 'H':
+        out->html = arg;
+        break;
+    default:
+        out->tap = 1;
+    }
+}
+
 /* Writes the requested report files (atomically) and TAP on stdout.
  * Returns 0, or 1 when a file could not be written. */
 static int write_outputs(const outputs *out, const rl__report *rep)
@@ -408,17 +456,11 @@ static int cmd_run(int argc, char **argv)
                                    "stress, not '%s'",
                                    optarg);
             break;
-        case 's': {
-            char *end;
-            errno = 0;
-            unsigned long long s = strtoull(optarg, &end, 0);
-            if (errno || end == optarg || *end)
-                return usage_error("--seed takes a number, not '%s'",
-                                   optarg);
-            o.seed = s;
+        case 's':
+            if (parse_seed(optarg, &o.seed))
+                return EXIT_USAGE;
             seed_given = 1;
             break;
-        }
         case 'r':
             if (parse_long(optarg, 1, 100000000, &v) < 0)
                 return usage_error("--runs takes 1..100000000, not '%s'",
@@ -456,20 +498,10 @@ static int cmd_run(int argc, char **argv)
                                    "not '%s'",
                                    optarg);
             break;
-        case 'S': {
-            long i, n;
-            char *slash = strchr(optarg, '/');
-            if (!slash)
-                return usage_error("--shard takes I/N, e.g. 0/4, not '%s'",
-                                   optarg);
-            *slash = '\0';
-            if (parse_long(optarg, 0, 1000000, &i) < 0 ||
-                parse_long(slash + 1, 1, 1000000, &n) < 0 || i >= n)
-                return usage_error("--shard takes I/N with 0 <= I < N");
-            o.shard_index = i;
-            o.shard_count = n;
+        case 'S':
+            if (parse_shard(optarg, &o.shard_index, &o.shard_count))
+                return EXIT_USAGE;
             break;
-        }
         case 'j':
             if (parse_long(optarg, 1, 1024, &v) < 0)
                 return usage_error("--jobs takes 1..1024, not '%s'",
@@ -483,16 +515,10 @@ static int cmd_run(int argc, char **argv)
                 return usage_error("--color takes auto, always or never");
             break;
         case 'J':
-            out.json = optarg;
-            break;
         case 'U':
-            out.junit = optarg;
-            break;
         case 'H':
-            out.html = optarg;
-            break;
         case 'T':
-            out.tap = 1;
+            set_output(&out, c, optarg);
             break;
         case 'h':
             print_help();
@@ -734,42 +760,20 @@ static int cmd_stress(int argc, char **argv)
                                    optarg);
             so.noise = d;
             break;
-        case 's': {
-            char *end;
-            errno = 0;
-            unsigned long long sv = strtoull(optarg, &end, 0);
-            if (errno || end == optarg || *end)
-                return usage_error("--seed takes a number, not '%s'",
-                                   optarg);
-            so.seed = sv;
+        case 's':
+            if (parse_seed(optarg, &so.seed))
+                return EXIT_USAGE;
             seed_given = 1;
             break;
-        }
-        case 'S': {
-            long i, n;
-            char *slash = strchr(optarg, '/');
-            if (!slash)
-                return usage_error("--shard takes I/N, e.g. 0/4, not '%s'",
-                                   optarg);
-            *slash = '\0';
-            if (parse_long(optarg, 0, 1000000, &i) < 0 ||
-                parse_long(slash + 1, 1, 1000000, &n) < 0 || i >= n)
-                return usage_error("--shard takes I/N with 0 <= I < N");
-            so.shard_index = i;
-            so.shard_count = n;
+        case 'S':
+            if (parse_shard(optarg, &so.shard_index, &so.shard_count))
+                return EXIT_USAGE;
             break;
-        }
         case 'J':
-            out.json = optarg;
-            break;
         case 'U':
-            out.junit = optarg;
-            break;
         case 'H':
-            out.html = optarg;
-            break;
         case 'T':
-            out.tap = 1;
+            set_output(&out, c, optarg);
             break;
         case 'h':
             printf("usage: %s stress [--runs N] [--jobs N] [--timeout S] "
@@ -876,16 +880,10 @@ static int cmd_report(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'J':
-            out.json = optarg;
-            break;
         case 'U':
-            out.junit = optarg;
-            break;
         case 'H':
-            out.html = optarg;
-            break;
         case 'T':
-            out.tap = 1;
+            set_output(&out, c, optarg);
             break;
         case 'h':
             printf("usage: %s report [--html FILE] [--junit FILE] [--json "
