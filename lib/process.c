@@ -708,7 +708,11 @@ static int spawn_self(pid_t *pid, char *extra, const int *keep, int nkeep,
     return 0;
 }
 
-static int launch_spawn(rl_process *p, int explicit_name)
+/* The record of a spawn or forkserver child, filled, and the descriptors
+ * it must receive: the arena's first, then its connection ends. Returns 0
+ * or a negative errno (nothing left allocated). */
+static int prepare_rec(rl_process *p, int explicit_name, boot_rec **out,
+                       int fds[REC_FDS + 1])
 {
     int r = rl__arena_ensure();
     if (r < 0)
@@ -721,9 +725,19 @@ static int launch_spawn(rl_process *p, int explicit_name)
         rl_shared_free(rec);
         return r;
     }
+    fds[0] = rl__arena_fd();
+    memcpy(fds + 1, rec->fds, (size_t)rec->nfds * sizeof *fds);
+    *out = rec;
+    return 0;
+}
+
+static int launch_spawn(rl_process *p, int explicit_name)
+{
+    boot_rec *rec;
     int keep[REC_FDS + 1];
-    keep[0] = rl__arena_fd();
-    memcpy(keep + 1, rec->fds, (size_t)rec->nfds * sizeof *keep);
+    int r = prepare_rec(p, explicit_name, &rec, keep);
+    if (r < 0)
+        return r;
     char extra[160];
     snprintf(extra, sizeof extra, BOOT_ENV "=%d:%lx:%zx:%lx:%d", keep[0],
              (unsigned long)(uintptr_t)rl__arena_base(), rl__arena_size(),
@@ -1191,20 +1205,11 @@ static int fs_poll_exit(rl_process *p, int *code)
 
 static int launch_forkserver(rl_process *p, int explicit_name)
 {
-    int r = rl__arena_ensure();
+    boot_rec *rec;
+    int fds[REC_FDS + 1];
+    int r = prepare_rec(p, explicit_name, &rec, fds);
     if (r < 0)
         return r;
-    boot_rec *rec = new_rec();
-    if (!rec)
-        return -ENOMEM;
-    r = fill_rec(p, rec, explicit_name);
-    if (r < 0) {
-        rl_shared_free(rec);
-        return r;
-    }
-    int fds[REC_FDS + 1];
-    fds[0] = rl__arena_fd();
-    memcpy(fds + 1, rec->fds, (size_t)rec->nfds * sizeof *fds);
     int minfd = 3;
     for (int i = 0; i < rec->nfds + 1; i++)
         if (fds[i] >= minfd)
