@@ -378,6 +378,12 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
     if (best) {
         r->verdict = best->verdict;
         r->first_failure_run = best->first_failure_run;
+        /* Explore counts the executions of the subtrees before the
+         * failing one too: its place in the whole exploration. */
+        if (o->mode == RL_MODE_EXPLORE)
+            for (const task *t = b->tasks; t < best; t++)
+                if (t->scenario == s && t->state == T_DONE)
+                    r->first_failure_run += t->executions;
         snprintf(r->first.message, sizeof r->first.message, "%s",
                  best->message);
         char *tok = token_of_task(sc, o, jobs, b, best);
