@@ -40,7 +40,7 @@ for b in "$BUILD"/bench/*; do
         cat "$tmp/$name.err"
         exit 1
     fi
-    if grep -v '^{' "$tmp/$name.out" | grep -q .; then
+    if grep -v '^{' "$tmp/$name.out" | grep . >/dev/null; then
         echo "FAIL: $name printed something other than JSON lines:"
         grep -v '^{' "$tmp/$name.out"
         exit 1

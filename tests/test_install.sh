@@ -27,17 +27,17 @@ EOC
 export PKG_CONFIG_PATH="$stage/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$stage"
 # A library built with sanitizers (make asan) needs them in the program.
 san=""
-if nm -D "$stage/usr/lib/libracelab.so" 2>/dev/null | grep -q __asan_init; then
+if nm -D "$stage/usr/lib/libracelab.so" 2>/dev/null | grep __asan_init >/dev/null; then
     san="-fsanitize=address,undefined"
 fi
 cc $san "$stage/user.c" -o "$stage/user-shared" $(pkg-config --cflags --libs racelab)
-LD_LIBRARY_PATH="$stage/usr/lib" "$stage/user-shared" | grep -q 'end of file' ||
+LD_LIBRARY_PATH="$stage/usr/lib" "$stage/user-shared" | grep 'end of file' >/dev/null ||
     { echo "FAIL: program linked with the shared library"; exit 1; }
 cc $san "$stage/user.c" -o "$stage/user-static" $(pkg-config --cflags racelab) \
     "$stage/usr/lib/libracelab.a" $(pkg-config --static --libs-only-l racelab | sed 's/-lracelab//')
-"$stage/user-static" | grep -q 'end of file' ||
+"$stage/user-static" | grep 'end of file' >/dev/null ||
     { echo "FAIL: program linked with the static library"; exit 1; }
-if ldd "$stage/user-static" | grep -q racelab; then
+if ldd "$stage/user-static" | grep racelab >/dev/null; then
     echo "FAIL: static build still needs libracelab.so"; exit 1
 fi
 echo "install: header, libraries and racelab.pc work (shared and static)"
