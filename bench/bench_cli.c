@@ -28,8 +28,8 @@ static int find_racelab(void)
         if (n <= 0)
             return -1;
         self[n] = '\0';
-        char *bench_dir = dirname(self);         /* BUILD/bench */
-        char *build_dir = dirname(bench_dir);    /* BUILD */
+        char *bench_dir = dirname(self);      /* BUILD/bench */
+        char *build_dir = dirname(bench_dir); /* BUILD */
         snprintf(racelab, sizeof racelab, "%s/racelab", build_dir);
     }
     return access(racelab, X_OK) == 0 ? 0 : -1;
@@ -64,10 +64,10 @@ static int bench_jobs(int smoke)
     int reps = smoke ? 1 : 5;
     /* Options come before the pattern; --smoke stops after 20
      * executions, otherwise explore exhausts the bounded space. */
-    const char *a1[] = {racelab, "run", "--jobs", "1", "counter.locked",
-                        NULL, NULL, NULL};
-    const char *a2[] = {racelab, "run", "--jobs", "2", "counter.locked",
-                        NULL, NULL, NULL};
+    const char *a1[] = {racelab,          "run", "--jobs", "1",
+                        "counter.locked", NULL,  NULL,     NULL};
+    const char *a2[] = {racelab,          "run", "--jobs", "2",
+                        "counter.locked", NULL,  NULL,     NULL};
     if (smoke) {
         a1[4] = a2[4] = "--runs";
         a1[5] = a2[5] = "20";
@@ -96,8 +96,8 @@ static int bench_jobs(int smoke)
              smoke ? ", 20 executions" : "", m1, m2, reps,
              sysconf(_SC_NPROCESSORS_ONLN),
              s < 1.1 ? "; --jobs 2 gives no measurable speedup here" : "");
-    bench_metric("explore_jobs_speedup", s, "x", "--jobs 1", 1.0, s,
-                 ">= 1.6", note);
+    bench_metric("explore_jobs_speedup", s, "x", "--jobs 1", 1.0, s, ">= 1.6",
+                 note);
     return 0;
 }
 
@@ -111,10 +111,10 @@ static int bench_stress(int smoke)
     char nstr[32], shell[128];
     snprintf(nstr, sizeof nstr, "%ld", n);
     snprintf(shell, sizeof shell, "seq %ld | xargs -P 2 -n 1 /bin/true", n);
-    const char *probe[] = {racelab, "stress", "--runs", "1", "--",
-                           "/bin/true", NULL};
-    const char *ours[] = {racelab, "stress", "--runs", nstr, "--jobs", "2",
-                          "--", "/bin/true", NULL};
+    const char *probe[] = {racelab, "stress",    "--runs", "1",
+                           "--",    "/bin/true", NULL};
+    const char *ours[] = {racelab, "stress", "--runs",    nstr, "--jobs",
+                          "2",     "--",     "/bin/true", NULL};
     const char *base[] = {"/bin/sh", "-c", shell, NULL};
     const char *unit = "runs/s";
     const char *bname = "seq N | xargs -P 2 -n 1 /bin/true";
@@ -125,9 +125,10 @@ static int bench_stress(int smoke)
         return -1;
     if (code != 0) {
         char note[700];
-        snprintf(note, sizeof note,
-                 "not measured: `racelab stress -- /bin/true` exited %d%s%.400s",
-                 code, *err ? ": " : "", err);
+        snprintf(
+            note, sizeof note,
+            "not measured: `racelab stress -- /bin/true` exited %d%s%.400s",
+            code, *err ? ": " : "", err);
         char *nl;
         while ((nl = strchr(note, '\n')))
             *nl = ' ';
@@ -154,8 +155,8 @@ static int bench_stress(int smoke)
              "%ld runs of /bin/true, 2 at a time: racelab stress %.3f s, "
              "xargs %.3f s, medians of %d interleaved runs",
              n, mo, mb, reps);
-    bench_metric("stress_vs_xargs", (double)n / mo, unit, bname,
-                 (double)n / mb, mb / mo, target, note);
+    bench_metric("stress_vs_xargs", (double)n / mo, unit, bname, (double)n / mb,
+                 mb / mo, target, note);
     return 0;
 }
 
@@ -166,8 +167,10 @@ int main(int argc, char **argv)
 {
     int smoke = bench_smoke(argc, argv);
     if (find_racelab() < 0) {
-        fprintf(stderr, "bench_cli: no racelab binary at '%s' (set "
-                        "RACELAB)\n", racelab);
+        fprintf(stderr,
+                "bench_cli: no racelab binary at '%s' (set "
+                "RACELAB)\n",
+                racelab);
         return 1;
     }
     int bad = 0;

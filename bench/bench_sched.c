@@ -3,9 +3,9 @@
  * bare fork/_exit/waitpid), the explorer's rate, and how fast explore and
  * stress first see the counter's lost update. */
 #include <errno.h>
-#include <sched.h>
 #include <linux/futex.h>
 #include <math.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,8 +85,7 @@ static double run_controlled(const rl_scenario *sc, const uint8_t *prefix,
  * own steps as an execution without preemptions takes them, up to the
  * first step of a child, then 1,2,1,2,... for 2 * yields steps. Returns
  * the malloc'd prefix and its length in *n, or NULL. */
-static uint8_t *alternating_prefix(const rl_scenario *sc, long yields,
-                                   long *n)
+static uint8_t *alternating_prefix(const rl_scenario *sc, long yields, long *n)
 {
     handoff_yields = yields;
     rl__exec_params p = {.mode = RL__MODE_CONTROLLED,
@@ -120,8 +119,8 @@ static long futex_op(uint32_t *w, int op, uint32_t val)
 }
 
 /* The baseline: two processes hand a futex word in MAP_SHARED memory back
- * and forth, rounds times each way after a first untimed round. Returns the seconds per hand-over, or
- * -1. */
+ * and forth, rounds times each way after a first untimed round. Returns the
+ * seconds per hand-over, or -1. */
 static double futex_pingpong(long rounds)
 {
     uint32_t *turn = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -200,10 +199,9 @@ static int bench_handoff_ratio(int smoke, int one_cpu)
     if (one_cpu)
         strncat(note, "; every process on one CPU",
                 sizeof note - strlen(note) - 1);
-    bench_metric(one_cpu ? "handoff_ratio_1cpu" : "handoff_ratio",
-                 mo * 1e9, "ns/hand-over",
-                 "futex ping-pong between two processes", mr * 1e9,
-                 mo / mr, one_cpu ? NULL : "<= 1.5", note);
+    bench_metric(one_cpu ? "handoff_ratio_1cpu" : "handoff_ratio", mo * 1e9,
+                 "ns/hand-over", "futex ping-pong between two processes",
+                 mr * 1e9, mo / mr, one_cpu ? NULL : "<= 1.5", note);
     return 0;
 }
 
@@ -294,8 +292,8 @@ static int bench_execution_ratio(int smoke)
              "interleaved batches of %d",
              steps, reps, batch);
     bench_metric("execution_ratio", mo * 1e6, "us/execution",
-                 "bare fork/_exit/waitpid of the same 3 processes",
-                 mr * 1e6, mo / mr, "<= 1.5", note);
+                 "bare fork/_exit/waitpid of the same 3 processes", mr * 1e6,
+                 mo / mr, "<= 1.5", note);
     return 0;
 }
 
@@ -312,8 +310,8 @@ static int bench_explore_rate(int smoke)
     long execs = 0;
     int exhausted = 0;
     for (int i = 0; i < reps; i++) {
-        rl_search_opts o = {.mode = RL_EXPLORE, .preemptions = 2,
-                            .runs = smoke ? 20 : 0};
+        rl_search_opts o = {
+            .mode = RL_EXPLORE, .preemptions = 2, .runs = smoke ? 20 : 0};
         rl_outcome out;
         double t0 = bench_now();
         int err = rl_search("counter.locked", &o, &out);
@@ -332,8 +330,7 @@ static int bench_explore_rate(int smoke)
     snprintf(note, sizeof note,
              "%ld executions%s, bound 2, median of %d searches", execs,
              exhausted ? " (exhausted)" : " (limited, --smoke)", reps);
-    bench_metric("explore_rate", m, "executions/s", NULL, NAN, NAN, NULL,
-                 note);
+    bench_metric("explore_rate", m, "executions/s", NULL, NAN, NAN, NULL, note);
     return 0;
 }
 
@@ -377,8 +374,7 @@ static int bench_time_to_detect(int smoke)
                                  .timeout = 10};
             rl__exec_result r;
             if (rl__execute(sc, &p, &r) < 0) {
-                fprintf(stderr, "bench_sched: stress: %s\n",
-                        rl_last_error());
+                fprintf(stderr, "bench_sched: stress: %s\n", rl_last_error());
                 return -1;
             }
             found = r.verdict == RL_FAIL;
@@ -409,9 +405,9 @@ static int bench_time_to_detect(int smoke)
     return 0;
 }
 
-/* Prints handoff_ratio (and handoff_ratio_1cpu), execution_ratio, explore_rate and time_to_detect
- * as JSON lines. --smoke: one tiny iteration of each. Returns 0, or 1
- * when a measurement could not be taken. */
+/* Prints handoff_ratio (and handoff_ratio_1cpu), execution_ratio, explore_rate
+ * and time_to_detect as JSON lines. --smoke: one tiny iteration of each.
+ * Returns 0, or 1 when a measurement could not be taken. */
 int main(int argc, char **argv)
 {
     int smoke = bench_smoke(argc, argv);

@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
 #include "../reports/report.h"
 #include "extstress.h"
+#include "harness.h"
 
 #define EXIT_OK 0
 #define EXIT_UNEXPECTED 1
@@ -186,8 +186,7 @@ static int cmd_list(int argc, char **argv)
         } else {
             char e[32];
             snprintf(e, sizeof e, "%s%s%s", exp,
-                     s->expect == RL_EXPECT_BUG && s->expect_verdict ? ":"
-                                                                     : "",
+                     s->expect == RL_EXPECT_BUG && s->expect_verdict ? ":" : "",
                      s->expect == RL_EXPECT_BUG && s->expect_verdict
                          ? rl_verdict_name(s->expect_verdict)
                          : "");
@@ -203,8 +202,8 @@ static int cmd_list(int argc, char **argv)
 
 static void print_trace(const rl__exec_result *e)
 {
-    printf("%5s %5s %7s  %-10s %-18s %-12s %s\n", "step", "actor", "pid",
-           "op", "object", "value", "where");
+    printf("%5s %5s %7s  %-10s %-18s %-12s %s\n", "step", "actor", "pid", "op",
+           "object", "value", "where");
     for (long i = 0; i < e->nsteps; i++) {
         const rl__step *s = &e->steps[i];
         char obj[32] = "", val[24] = "", where[96] = "";
@@ -231,10 +230,9 @@ static void print_result(const rl__search_result *r, uint64_t seed)
     const rl_scenario *sc = r->sc;
     const char *mark = r->as_expected ? "ok" : "UNEXPECTED";
     const char *col = r->as_expected ? "\033[32m" : "\033[31m";
-    printf("%s%-10s%s %-28s %-9s %-8s %6ld executions %8.3fs",
-           color(col), mark, color("\033[0m"), sc->name,
-           rl_verdict_name(r->verdict), rl__mode_name(r->mode), r->executions,
-           r->duration);
+    printf("%s%-10s%s %-28s %-9s %-8s %6ld executions %8.3fs", color(col), mark,
+           color("\033[0m"), sc->name, rl_verdict_name(r->verdict),
+           rl__mode_name(r->mode), r->executions, r->duration);
     if (r->mode == RL_MODE_EXPLORE && r->verdict == RL_PASS) {
         char bound[32] = "no preemption bound";
         if (r->bound >= 0)
@@ -246,9 +244,9 @@ static void print_result(const rl__search_result *r, uint64_t seed)
         double lo, hi;
         rl__wilson(r->failures, r->executions, &lo, &hi);
         printf("  failures %ld/%ld rate %.3f [%.3f, %.3f]", r->failures,
-               r->executions, r->executions ? (double)r->failures /
-                                                  (double)r->executions
-                                            : 0.0,
+               r->executions,
+               r->executions ? (double)r->failures / (double)r->executions
+                             : 0.0,
                lo, hi);
         if (r->first_failure_run)
             printf(", first at run %ld", r->first_failure_run);
@@ -261,9 +259,8 @@ static void print_result(const rl__search_result *r, uint64_t seed)
         for (int i = 0; i < r->nvalues; i++)
             order[i] = i;
         for (int i = 1; i < r->nvalues; i++)
-            for (int j = i; j > 0 && r->counts[order[j]] >
-                                         r->counts[order[j - 1]];
-                 j--) {
+            for (int j = i;
+                 j > 0 && r->counts[order[j]] > r->counts[order[j - 1]]; j--) {
                 int t = order[j];
                 order[j] = order[j - 1];
                 order[j - 1] = t;
@@ -280,8 +277,7 @@ static void print_result(const rl__search_result *r, uint64_t seed)
             printf("    replay: %s replay '%s'\n", prog, r->token);
         if (r->minimized_token && r->token &&
             strcmp(r->minimized_token, r->token) != 0)
-            printf("    minimized: %s replay '%s'\n", prog,
-                   r->minimized_token);
+            printf("    minimized: %s replay '%s'\n", prog, r->minimized_token);
     }
     (void)seed;
 }
@@ -504,8 +500,7 @@ static int cmd_run(int argc, char **argv)
             break;
         case 'j':
             if (parse_long(optarg, 1, 1024, &v) < 0)
-                return usage_error("--jobs takes 1..1024, not '%s'",
-                                   optarg);
+                return usage_error("--jobs takes 1..1024, not '%s'", optarg);
             jobs = v;
             break;
         case 'c':
@@ -622,8 +617,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "%s: reproduce with: %s --seed %" PRIu64 "\n", prog,
                 full_argv_line, o.seed);
     if (interrupted) {
-        fprintf(stderr, "%s: interrupted; results so far are written\n",
-                prog);
+        fprintf(stderr, "%s: interrupted; results so far are written\n", prog);
         return 130;
     }
     if (bad_input)
@@ -658,13 +652,12 @@ static int cmd_replay(int argc, char **argv, int minimize)
     rl__search_opts o;
     memset(&o, 0, sizeof o);
     rl__search_result r;
-    int err = minimize ? rl__minimize(token, &o, &r)
-                       : rl__replay(token, &o, &r);
+    int err =
+        minimize ? rl__minimize(token, &o, &r) : rl__replay(token, &o, &r);
     if (err < 0) {
         fprintf(stderr, "%s: %s\n", prog, rl_last_error());
         rl__search_result_free(&r);
-        return err == -EINVAL || err == -ENOENT ? EXIT_USAGE
-                                                : EXIT_INTERNAL;
+        return err == -EINVAL || err == -ENOENT ? EXIT_USAGE : EXIT_INTERNAL;
     }
     setup_color("auto");
     if (minimize) {
@@ -675,8 +668,7 @@ static int cmd_replay(int argc, char **argv, int minimize)
     } else {
         printf("%s%s%s %s\n",
                color(r.verdict == RL_PASS ? "\033[32m" : "\033[31m"),
-               rl_verdict_name(r.verdict), color("\033[0m"),
-               r.first.message);
+               rl_verdict_name(r.verdict), color("\033[0m"), r.first.message);
         if (trace)
             print_trace(&r.first);
     }
@@ -685,8 +677,7 @@ static int cmd_replay(int argc, char **argv, int minimize)
     return code;
 }
 
-static void stress_progress(long done, long total, long failures,
-                            void *ctx)
+static void stress_progress(long done, long total, long failures, void *ctx)
 {
     double *t0 = ctx;
     /* Once every 5% is enough for a plain log. */
@@ -805,8 +796,8 @@ static int cmd_stress(int argc, char **argv)
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old_int);
     so.stop = &interrupted;
-    fprintf(stderr, "%s: stress, seed %" PRIu64 ", %ld runs\n", prog,
-            so.seed, so.runs);
+    fprintf(stderr, "%s: stress, seed %" PRIu64 ", %ld runs\n", prog, so.seed,
+            so.runs);
     char started[32];
     time_t now = time(NULL);
     strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
@@ -850,8 +841,7 @@ static int cmd_stress(int argc, char **argv)
     if (!seed_given) {
         /* The seed goes before "--": after it, it would be the command's. */
         char *rest = join_args(argc - 1, argv + 1);
-        fprintf(stderr, "%s: reproduce with: %s stress --seed %" PRIu64
-                        " %s\n",
+        fprintf(stderr, "%s: reproduce with: %s stress --seed %" PRIu64 " %s\n",
                 prog, prog, so.seed, rest ? rest : "");
         free(rest);
     }
@@ -867,13 +857,12 @@ static int cmd_stress(int argc, char **argv)
 static int cmd_report(int argc, char **argv)
 {
     outputs out = {0};
-    static const struct option opts[] = {
-        {"json", required_argument, 0, 'J'},
-        {"junit", required_argument, 0, 'U'},
-        {"html", required_argument, 0, 'H'},
-        {"tap", no_argument, 0, 'T'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"json", required_argument, 0, 'J'},
+                                         {"junit", required_argument, 0, 'U'},
+                                         {"html", required_argument, 0, 'H'},
+                                         {"tap", no_argument, 0, 'T'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int c;

@@ -3,8 +3,8 @@
  * behind. */
 #include <dirent.h>
 #include <errno.h>
-#include <sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "harness.h"
-
 
 static void msg_append(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -134,8 +133,7 @@ static int reap_group(pid_t root)
             ;
         if (w < 0 && errno == EINTR)
             continue;
-        return w < 0 && errno == ECHILD && kill(-root, 0) < 0 &&
-               errno == ESRCH;
+        return w < 0 && errno == ECHILD && kill(-root, 0) < 0 && errno == ESRCH;
     }
 }
 
@@ -340,8 +338,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
             break;
         /* An actor that died without the exit path (SIGKILL from
          * outside the scenario) is a crash too. */
-        for (int i = 1; i < S->nactors && p->mode == RL__MODE_CONTROLLED;
-             i++) {
+        for (int i = 1; i < S->nactors && p->mode == RL__MODE_CONTROLLED; i++) {
             rl__actor *a = &S->actors[i];
             if (a->pid <= 0 || a->state == RL__ACTOR_FINISHED || a->killed)
                 continue;
@@ -407,8 +404,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     } else if (v == RL_PASS && timed_out) {
         v = RL_TIMEOUT;
         snprintf(r->message, sizeof r->message,
-                 "the execution passed its %.1f s wall-clock timeout",
-                 timeout);
+                 "the execution passed its %.1f s wall-clock timeout", timeout);
         if (p->mode == RL__MODE_CONTROLLED) {
             int c = S->current;
             msg_append(r->message, sizeof r->message,

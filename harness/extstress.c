@@ -21,24 +21,24 @@
 
 extern char **environ;
 
-#define KEEP_BYTES 65536      /* output kept per stream of a run */
+#define KEEP_BYTES 65536 /* output kept per stream of a run */
 #define READ_CHUNK 16384
 
 /* The tail of one output stream of a run. */
 typedef struct {
     char *buf;
     size_t len, cap;
-    int dropped;              /* the head was dropped to keep the tail */
+    int dropped; /* the head was dropped to keep the tail */
 } tail_buf;
 
 /* One run in flight. pid 0: the slot is free. */
 typedef struct {
     pid_t pid;
-    int pidfd;                /* -1: no pidfd, polled with WNOHANG */
-    int out, err;             /* read ends, -1 when closed or unused */
-    int captured;             /* its output goes to the tails */
-    int separate_err;         /* stderr has a pipe of its own */
-    long run;                 /* 1-based run number over all shards */
+    int pidfd;        /* -1: no pidfd, polled with WNOHANG */
+    int out, err;     /* read ends, -1 when closed or unused */
+    int captured;     /* its output goes to the tails */
+    int separate_err; /* stderr has a pipe of its own */
+    long run;         /* 1-based run number over all shards */
     double start, deadline;
     int timed_out;
     tail_buf tout, terr;
@@ -59,15 +59,15 @@ typedef struct {
     int devnull;
     posix_spawnattr_t attr;
     char **envp;
-    char *run_var;            /* RACELAB_RUN=..., rewritten per run */
-    char *seed_var;           /* RACELAB_NOISE_SEED=..., or NULL */
+    char *run_var;  /* RACELAB_RUN=..., rewritten per run */
+    char *seed_var; /* RACELAB_NOISE_SEED=..., or NULL */
     slot *slots;
     int nslots, inflight;
     double timeout;
     size_t cap;
     kept keep[RL__KEPT_OUTPUTS];
     int nkept;
-    long total;               /* runs of this shard */
+    long total; /* runs of this shard */
 } ctx;
 
 static rl_scenario stress_scenario;
@@ -172,8 +172,7 @@ static int find_program(const char *name, char *out, size_t size)
             p++;
     }
     if (denied)
-        return rl__fail(-EACCES, "cannot run '%s': permission denied",
-                        name);
+        return rl__fail(-EACCES, "cannot run '%s': permission denied", name);
     return rl__fail(-ENOENT, "cannot run '%s': command not found in PATH",
                     name);
 }
@@ -184,8 +183,7 @@ static int find_noise_lib(const char *given, char *out)
 {
     if (given) {
         if (!realpath(given, out) || access(out, R_OK) != 0)
-            return rl__fail(-ENOENT, "noise library '%s' not found",
-                            given);
+            return rl__fail(-ENOENT, "noise library '%s' not found", given);
         return 0;
     }
     char exe[PATH_MAX];
@@ -205,15 +203,17 @@ static int find_noise_lib(const char *given, char *out)
         if (access(cand, R_OK) == 0 && realpath(cand, out))
             return 0;
     }
-    return rl__fail(-ENOENT, "noise library libracelab-noise.so not found "
-                             "in %s or %s/../lib", exe, exe);
+    return rl__fail(-ENOENT,
+                    "noise library libracelab-noise.so not found "
+                    "in %s or %s/../lib",
+                    exe, exe);
 }
 
 /* True when an environment entry is one of the variables set per run. */
 static int own_var(const char *e)
 {
-    static const char *names[] = {"RACELAB_RUN=", "RACELAB_NOISE=",
-                                  "RACELAB_NOISE_SEED="};
+    static const char *names[] = {
+        "RACELAB_RUN=", "RACELAB_NOISE=", "RACELAB_NOISE_SEED="};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strncmp(e, names[i], strlen(names[i])))
             return 1;
@@ -329,8 +329,11 @@ static int start_run(ctx *c, slot *s, long run)
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, c->devnull, 0);
     posix_spawn_file_actions_adddup2(&fa, want_out ? po[1] : c->devnull, 1);
-    posix_spawn_file_actions_adddup2(
-        &fa, sep_err ? pe[1] : capture ? po[1] : c->devnull, 2);
+    posix_spawn_file_actions_adddup2(&fa,
+                                     sep_err   ? pe[1]
+                                     : capture ? po[1]
+                                               : c->devnull,
+                                     2);
     pid_t pid;
     int rc = posix_spawn(&pid, c->path, &fa, &c->attr, c->argv, c->envp);
     posix_spawn_file_actions_destroy(&fa);
@@ -343,8 +346,7 @@ static int start_run(ctx *c, slot *s, long run)
             close(po[0]);
         if (pe[0] >= 0)
             close(pe[0]);
-        return rl__fail(-rc, "cannot run '%s': %s", c->argv[0],
-                        strerror(rc));
+        return rl__fail(-rc, "cannot run '%s': %s", c->argv[0], strerror(rc));
     }
     s->pid = pid;
     s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -432,16 +434,18 @@ static void finish_run(ctx *c, slot *s, int st)
     if (s->timed_out) {
         cls = RL__RUN_TIMEOUT;
         snprintf(header, sizeof header, "timeout after %.3g s", c->timeout);
-        snprintf(msg, sizeof msg, "run %ld: timed out after %.3g s; its "
-                 "process group was killed", s->run, c->timeout);
+        snprintf(msg, sizeof msg,
+                 "run %ld: timed out after %.3g s; its "
+                 "process group was killed",
+                 s->run, c->timeout);
     } else if (WIFSIGNALED(st)) {
         cls = RL__RUN_SIGNAL;
         int sig = WTERMSIG(st);
         hist_add(r, -sig);
         sig_name(sig, sname, sizeof sname);
         snprintf(header, sizeof header, "signal %s", sname);
-        snprintf(msg, sizeof msg, "run %ld: killed by %s (%s)", s->run,
-                 sname, strsignal(sig));
+        snprintf(msg, sizeof msg, "run %ld: killed by %s (%s)", s->run, sname,
+                 strsignal(sig));
     } else {
         int code = WEXITSTATUS(st);
         hist_add(r, code);
@@ -449,21 +453,22 @@ static void finish_run(ctx *c, slot *s, int st)
         if (code != o->expect_exit) {
             cls = RL__RUN_WRONG_EXIT;
             snprintf(header, sizeof header, "exit %d", code);
-            snprintf(msg, sizeof msg, "run %ld: exit status %d, expected "
-                     "%d", s->run, code, o->expect_exit);
+            snprintf(msg, sizeof msg,
+                     "run %ld: exit status %d, expected "
+                     "%d",
+                     s->run, code, o->expect_exit);
         } else if (o->expect_stdout) {
-            size_t el = trim_len(o->expect_stdout,
-                                 strlen(o->expect_stdout));
+            size_t el = trim_len(o->expect_stdout, strlen(o->expect_stdout));
             size_t gl = trim_len(s->tout.buf, s->tout.len);
             if (s->tout.dropped || gl != el ||
                 memcmp(s->tout.buf, o->expect_stdout, el) != 0) {
                 cls = RL__RUN_WRONG_OUTPUT;
-                snprintf(header, sizeof header, "wrong output (exit %d)",
-                         code);
+                snprintf(header, sizeof header, "wrong output (exit %d)", code);
                 size_t nl = 0;
                 while (nl < gl && nl < 60 && s->tout.buf[nl] != '\n')
                     nl++;
-                snprintf(msg, sizeof msg, "run %ld: stdout differs from "
+                snprintf(msg, sizeof msg,
+                         "run %ld: stdout differs from "
                          "the expected text (%zu bytes, begins \"%.*s\")",
                          s->run, s->tout.len, (int)nl, s->tout.buf);
             }
@@ -522,8 +527,8 @@ static int reap_run(ctx *c, slot *s, int nohang)
     int st;
     if (nohang) {
         siginfo_t si = {0};
-        if (waitid(P_PID, (id_t)s->pid, &si,
-                   WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+        if (waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+            si.si_pid == 0)
             return 0;
     }
     kill(-s->pid, SIGKILL);
@@ -664,8 +669,7 @@ static int name_scenario(char *const argv[], rl__search_result *r,
         return rl__fail(-ENOMEM, "out of memory");
     size_t n = (size_t)snprintf(name, len, "stress:");
     for (int i = 0; argv[i]; i++)
-        n += (size_t)snprintf(name + n, len - n, "%s%s", i ? " " : "",
-                              argv[i]);
+        n += (size_t)snprintf(name + n, len - n, "%s%s", i ? " " : "", argv[i]);
     free(stress_name);
     stress_name = name;
     stress_scenario = (rl_scenario){.name = name,
@@ -689,8 +693,10 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
     long nshard = o->shard_count > 1 ? o->shard_count : 1;
     long ishard = nshard > 1 ? o->shard_index : 0;
     if (ishard < 0 || ishard >= nshard)
-        return rl__fail(-EINVAL, "shard %ld/%ld: the index must be below "
-                        "the count", ishard, nshard);
+        return rl__fail(-EINVAL,
+                        "shard %ld/%ld: the index must be below "
+                        "the count",
+                        ishard, nshard);
     ctx c = {.o = o, .r = r, .argv = argv, .devnull = -1};
     c.timeout = o->timeout == 0 ? 10.0 : o->timeout;
     int err = name_scenario(argv, r, c.timeout);
@@ -716,8 +722,7 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
     int *owner = calloc((size_t)c.nslots * 3, sizeof *owner);
     int *kind = calloc((size_t)c.nslots * 3, sizeof *kind);
     if (c.devnull < 0 || !c.slots || !pfd || !owner || !kind) {
-        err = c.devnull < 0 ? rl__fail(-errno, "/dev/null: %s",
-                                       strerror(errno))
+        err = c.devnull < 0 ? rl__fail(-errno, "/dev/null: %s", strerror(errno))
                             : rl__fail(-ENOMEM, "out of memory");
         free(pfd);
         free(owner);

@@ -10,18 +10,18 @@
 
 /* Options of an external-command stress. Zero fields mean defaults. */
 typedef struct {
-    long runs;                 /* total runs over all shards; 0: 100 */
-    int jobs;                  /* runs in flight; 0: online CPUs */
-    double timeout;            /* per run, seconds; 0: 10; negative: none */
-    int expect_exit;           /* the exit status of a good run */
-    const char *expect_stdout; /* NULL: not checked; compared with trailing
-                                  newlines of both sides ignored */
-    double noise;              /* 0: none; else the probability per call */
-    const char *noise_lib;     /* libracelab-noise.so; NULL: next to
-                                  /proc/self/exe, then in ../lib of it */
+    long runs;                     /* total runs over all shards; 0: 100 */
+    int jobs;                      /* runs in flight; 0: online CPUs */
+    double timeout;                /* per run, seconds; 0: 10; negative: none */
+    int expect_exit;               /* the exit status of a good run */
+    const char *expect_stdout;     /* NULL: not checked; compared with trailing
+                                      newlines of both sides ignored */
+    double noise;                  /* 0: none; else the probability per call */
+    const char *noise_lib;         /* libracelab-noise.so; NULL: next to
+                                      /proc/self/exe, then in ../lib of it */
     long shard_index, shard_count; /* run k belongs to shard k % count */
     uint64_t seed;
-    volatile sig_atomic_t *stop;   /* set (e.g. by SIGINT): stop early */
+    volatile sig_atomic_t *stop; /* set (e.g. by SIGINT): stop early */
     void (*progress)(long done, long total, long failures, void *ctx);
     void *progress_ctx;
 } rl__stress_opts;

@@ -18,19 +18,19 @@ typedef enum {
 
 /* How to run one execution. */
 typedef struct {
-    int mode;            /* RL__MODE_CONTROLLED or RL__MODE_STRESS */
-    int strategy;        /* RL__STRAT_* */
+    int mode;     /* RL__MODE_CONTROLLED or RL__MODE_STRESS */
+    int strategy; /* RL__STRAT_* */
     uint64_t seed;
     int pct_depth;
-    long pct_length;     /* expected number of steps, for change points */
+    long pct_length; /* expected number of steps, for change points */
     const uint8_t *prefix;
     long nprefix;
     long max_steps;
     double timeout;
     double noise;
     volatile sig_atomic_t *stop; /* set: end the execution now */
-    int cpu;             /* controlled: 1 + the CPU its processes share;
-                            0: the CPU the supervisor is on; -1: any */
+    int cpu;                     /* controlled: 1 + the CPU its processes share;
+                                    0: the CPU the supervisor is on; -1: any */
 } rl__exec_params;
 
 /* What one execution did. */
@@ -38,9 +38,9 @@ typedef struct {
     int verdict;
     char message[RL__MSG_LEN];
     long nsteps;
-    rl__step *steps;     /* malloc'd copy of the trace */
+    rl__step *steps; /* malloc'd copy of the trace */
     int nactors;
-    rl__actor *actors;   /* malloc'd copy of the actor table */
+    rl__actor *actors; /* malloc'd copy of the actor table */
     long preemptions;
     int has_value;
     long value;
@@ -81,8 +81,6 @@ void rl__execute_forget(void);
 int rl__is_preemption(const rl__step *steps, long i, int c);
 long rl__count_preemptions(const rl__step *steps, long n);
 
-
-
 /* The scenarios linked into this program, in name order. */
 rl_scenario *rl__scenarios(void);
 rl_scenario *rl__scenario_find(const char *name);
@@ -99,16 +97,16 @@ long rl__trace_decisions(const rl__step *steps, long nsteps, uint8_t *out);
 
 /* Options of a search. */
 typedef struct {
-    int mode;            /* rl__run_mode */
+    int mode; /* rl__run_mode */
     uint64_t seed;
-    long runs;           /* pct/random/stress executions; explore: limit */
-    int preemptions;     /* explore bound; negative: unbounded */
-    int depth;           /* pct */
+    long runs;       /* pct/random/stress executions; explore: limit */
+    int preemptions; /* explore bound; negative: unbounded */
+    int depth;       /* pct */
     long max_steps;
     double timeout;
     double noise;
-    long shard_index;    /* this slice of the runs, 0-based */
-    long shard_count;    /* 0 or 1: everything */
+    long shard_index; /* this slice of the runs, 0-based */
+    long shard_count; /* 0 or 1: everything */
     /* explore: only the subtree under this prefix of decisions */
     const uint8_t *root;
     long nroot;
@@ -132,7 +130,7 @@ typedef struct {
 
 /* How one run of an external command ended (racelab stress -- CMD). */
 typedef enum {
-    RL__RUN_OK = 0,       /* as expected */
+    RL__RUN_OK = 0, /* as expected */
     RL__RUN_WRONG_EXIT,
     RL__RUN_WRONG_OUTPUT,
     RL__RUN_SIGNAL,
@@ -144,10 +142,10 @@ typedef enum {
 typedef struct {
     const rl_scenario *sc;
     int mode;
-    int verdict;         /* of the first failure, or PASS */
+    int verdict; /* of the first failure, or PASS */
     int as_expected;
-    int exhausted;       /* explore: the bounded space is done */
-    int bound;           /* explore: the preemption bound (-1: none) */
+    int exhausted; /* explore: the bounded space is done */
+    int bound;     /* explore: the preemption bound (-1: none) */
     long executions;
     long failures;
     long first_failure_run; /* runs to first failure (1-based), 0: none */
@@ -210,7 +208,6 @@ void rl__wilson(long k, long n, double *lo, double *hi);
  * result is complete. Returns 0, or a negative errno. */
 int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
                     int jobs, rl__search_result *results,
-                    void (*done)(rl__search_result *r, void *ctx),
-                    void *ctx);
+                    void (*done)(rl__search_result *r, void *ctx), void *ctx);
 
 #endif /* RL_HARNESS_H */

@@ -44,8 +44,8 @@ typedef struct {
 } task;
 
 typedef struct {
-    char *tokens;             /* ntasks * TOKEN_MAX bytes, shared */
-    long next;                /* the next task to take */
+    char *tokens; /* ntasks * TOKEN_MAX bytes, shared */
+    long next;    /* the next task to take */
     volatile sig_atomic_t stop;
     long ntasks;
     task tasks[];
@@ -54,8 +54,8 @@ typedef struct {
 /* Splits the decision tree under the bound into at least want subtrees
  * (fewer when it does not branch enough). Each element of out is a
  * malloc'd prefix; returns how many, or -ENOMEM. */
-static long frontier(const rl_scenario *sc, const rl__search_opts *o,
-                     long want, uint8_t ***out, long **lens)
+static long frontier(const rl_scenario *sc, const rl__search_opts *o, long want,
+                     uint8_t ***out, long **lens)
 {
     long n = 1, cap = 16;
     uint8_t **npre = NULL;
@@ -70,10 +70,10 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o,
     memset(&p, 0, sizeof p);
     p.mode = RL__MODE_CONTROLLED;
     p.strategy = RL__STRAT_DFS;
-    p.max_steps = o->max_steps > 0 ? o->max_steps
+    p.max_steps = o->max_steps > 0    ? o->max_steps
                   : sc->max_steps > 0 ? sc->max_steps
                                       : 10000;
-    p.timeout = o->timeout > 0 ? o->timeout
+    p.timeout = o->timeout > 0    ? o->timeout
                 : sc->timeout > 0 ? sc->timeout
                                   : 10.0;
     p.stop = o->stop;
@@ -94,8 +94,7 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o,
             uint64_t choices = 0;
             if (rl__execute(sc, &p, &e) == 0 && e.verdict == RL_PASS) {
                 long pc = rl__count_preemptions(e.steps, len[k]);
-                for (long i = len[k]; i < e.nsteps && i < MAX_PREFIX - 1;
-                     i++) {
+                for (long i = len[k]; i < e.nsteps && i < MAX_PREFIX - 1; i++) {
                     uint64_t ok = 0, en = e.steps[i].enabled;
                     for (int c = 0; c < 64; c++) {
                         if (!(en >> c & 1))
@@ -182,8 +181,7 @@ nomem:
 }
 
 /* The options that run task t: its subtree or its slice of the runs. */
-static rl__search_opts task_opts(const rl__search_opts *o, int jobs,
-                                 task *t)
+static rl__search_opts task_opts(const rl__search_opts *o, int jobs, task *t)
 {
     rl__search_opts to = *o;
     to.observe = NULL;
@@ -234,9 +232,8 @@ static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
 /* The worker loop: takes tasks in order; an explore task of a scenario
  * whose lower-numbered task failed is skipped, it cannot change the
  * result. */
-static _Noreturn void worker(rl_scenario *const *scs,
-                             const rl__search_opts *in, int jobs, board *b,
-                             int index)
+static _Noreturn void worker(rl_scenario *const *scs, const rl__search_opts *in,
+                             int jobs, board *b, int index)
 {
     signal(SIGINT, SIG_IGN);
     rl__execute_forget();
@@ -291,8 +288,8 @@ static void add_values(rl__search_result *r, const task *t)
 /* The token of a failing task: from the board, or, when it did not fit
  * there, by running the task again here (it is deterministic). Returns a
  * malloc'd string or NULL. */
-static char *token_of_task(rl_scenario *sc, const rl__search_opts *o,
-                           int jobs, board *b, const task *t)
+static char *token_of_task(rl_scenario *sc, const rl__search_opts *o, int jobs,
+                           board *b, const task *t)
 {
     if (t->has_token)
         return strdup(b->tokens + (t - b->tasks) * TOKEN_MAX);
@@ -358,9 +355,8 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
         parts++;
         if (t->verdict == RL_PASS)
             continue;
-        if (!best ||
-            (o->mode != RL_MODE_EXPLORE &&
-             t->first_failure_run < best->first_failure_run))
+        if (!best || (o->mode != RL_MODE_EXPLORE &&
+                      t->first_failure_run < best->first_failure_run))
             best = t;
     }
     if (o->mode != RL_MODE_EXPLORE || best)
@@ -371,8 +367,8 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
         for (long k = 0; k < b->ntasks; k++)
             all += b->tasks[k].scenario == s;
         r->space_explored = r->exhausted ? 1.0
-                            : all ? r->space_explored / (double)all
-                                  : 0;
+                            : all        ? r->space_explored / (double)all
+                                         : 0;
     }
     (void)parts;
     if (best) {
@@ -392,8 +388,7 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
             rl__search_result x;
             rl__search_opts ro = *o;
             ro.observe = NULL;
-            if (rl__replay(tok, &ro, &x) == 0 &&
-                x.verdict == best->verdict) {
+            if (rl__replay(tok, &ro, &x) == 0 && x.verdict == best->verdict) {
                 r->first = x.first;
                 x.first.steps = NULL;
                 x.first.actors = NULL;
@@ -474,8 +469,7 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (b == MAP_FAILED) {
         free(plan);
-        return rl__fail(-errno, "mapping the job board: %s",
-                        strerror(errno));
+        return rl__fail(-errno, "mapping the job board: %s", strerror(errno));
     }
     b->ntasks = ntasks;
     memcpy(b->tasks, plan, sizeof(task) * (size_t)ntasks);
@@ -528,8 +522,7 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
         while (reported < n) {
             int complete = 1;
             for (long k = 0; k < ntasks; k++) {
-                int st = __atomic_load_n(&b->tasks[k].state,
-                                         __ATOMIC_ACQUIRE);
+                int st = __atomic_load_n(&b->tasks[k].state, __ATOMIC_ACQUIRE);
                 if (b->tasks[k].scenario == reported && st != T_DONE &&
                     st != T_SKIPPED)
                     complete = 0;

@@ -90,8 +90,8 @@ char *rl__token_encode(const char *name, const uint8_t *d, long n)
         long j = i;
         while (j < n && d[j] == d[i])
             j++;
-        len += (size_t)snprintf(t + len, cap - len, "%s%dx%ld",
-                                i ? "." : "", d[i], j - i);
+        len += (size_t)snprintf(t + len, cap - len, "%s%dx%ld", i ? "." : "",
+                                d[i], j - i);
         i = j;
     }
     return t;
@@ -104,8 +104,9 @@ int rl__token_decode(const char *token, char **name, uint8_t **d, long *n)
     *n = 0;
     const char *at = token ? strrchr(token, '@') : NULL;
     if (!at || at == token)
-        return rl__fail(-EINVAL, "a token looks like NAME@0x3.1x4: '%s' "
-                                 "has no scenario name before '@'",
+        return rl__fail(-EINVAL,
+                        "a token looks like NAME@0x3.1x4: '%s' "
+                        "has no scenario name before '@'",
                         token ? token : "(null)");
     const char *p = at + 1;
     long cap = 64, len = 0;
@@ -281,10 +282,10 @@ static void base_params(const rl_scenario *sc, const rl__search_opts *o,
     memset(p, 0, sizeof *p);
     p->mode = RL__MODE_CONTROLLED;
     p->strategy = RL__STRAT_DFS;
-    p->max_steps = o->max_steps > 0 ? o->max_steps
+    p->max_steps = o->max_steps > 0    ? o->max_steps
                    : sc->max_steps > 0 ? sc->max_steps
                                        : 10000;
-    p->timeout = o->timeout > 0 ? o->timeout
+    p->timeout = o->timeout > 0    ? o->timeout
                  : sc->timeout > 0 ? sc->timeout
                                    : 10.0;
     p->noise = o->noise;
@@ -487,8 +488,7 @@ static int sampled(const rl_scenario *sc, const rl__search_opts *o,
     if (o->mode == RL_MODE_STRESS) {
         p.mode = RL__MODE_STRESS;
     } else {
-        p.strategy = o->mode == RL_MODE_PCT ? RL__STRAT_PCT
-                                            : RL__STRAT_RANDOM;
+        p.strategy = o->mode == RL_MODE_PCT ? RL__STRAT_PCT : RL__STRAT_RANDOM;
         p.pct_depth = o->depth > 0 ? o->depth : 3;
     }
     if (p.strategy == RL__STRAT_PCT) {
@@ -534,8 +534,8 @@ static int sampled(const rl_scenario *sc, const rl__search_opts *o,
     return 0;
 }
 
-static void finish(const rl_scenario *sc, rl__search_result *r,
-                   coverage *cov, double t0)
+static void finish(const rl_scenario *sc, rl__search_result *r, coverage *cov,
+                   double t0)
 {
     r->duration = rl__now() - t0;
     r->as_expected = rl__as_expected(sc, r->verdict, r->mode);
@@ -590,8 +590,10 @@ int rl__replay(const char *token, const rl__search_opts *o,
         return err;
     const rl_scenario *sc = rl__scenario_find(name);
     if (!sc) {
-        err = rl__fail(-ENOENT, "no scenario named '%s' (racelab list "
-                                "shows them)", name);
+        err = rl__fail(-ENOENT,
+                       "no scenario named '%s' (racelab list "
+                       "shows them)",
+                       name);
         free(name);
         free(d);
         return err;
@@ -662,8 +664,9 @@ int rl__minimize(const char *token, const rl__search_opts *o,
     if (err < 0)
         return err;
     if (r->verdict == RL_PASS || r->verdict == RL_ERROR) {
-        return rl__fail(-EINVAL, "the token does not fail (%s): nothing "
-                                 "to minimize",
+        return rl__fail(-EINVAL,
+                        "the token does not fail (%s): nothing "
+                        "to minimize",
                         rl_verdict_name(r->verdict));
     }
     const rl_scenario *sc = r->sc;
@@ -688,12 +691,12 @@ int rl__minimize(const char *token, const rl__search_opts *o,
                 continue;
             uint8_t keep = d[i];
             d[i] = (uint8_t)default_choice(best->steps, i);
-            improved = try_better(sc, &p, d, i + 1, r->verdict, best,
-                                  &attempts);
+            improved =
+                try_better(sc, &p, d, i + 1, r->verdict, best, &attempts);
             d[i] = keep;
             if (!improved)
-                improved = try_better(sc, &p, d, i, r->verdict, best,
-                                      &attempts);
+                improved =
+                    try_better(sc, &p, d, i, r->verdict, best, &attempts);
         }
         free(d);
     }

@@ -14,7 +14,7 @@
 #define ARENA_MAGIC 0x726c6172656e6131ULL /* "rlarena1" */
 #define BLOCK_LIVE 0x4c495645u
 #define BLOCK_FREE 0x46524545u
-#define MIN_CLASS 5  /* 32-byte blocks: 16 header + 16 data */
+#define MIN_CLASS 5 /* 32-byte blocks: 16 header + 16 data */
 #define MAX_CLASS 40
 #define HDR_SIZE 16
 
@@ -34,9 +34,9 @@ typedef struct {
     uint64_t magic;
     size_t size;
     pthread_mutex_t lock;
-    size_t brk;                 /* offset of the first never-used byte */
+    size_t brk;                      /* offset of the first never-used byte */
     size_t free_head[MAX_CLASS + 1]; /* offsets of free blocks, 0 = none */
-    size_t in_use;              /* bytes of live blocks */
+    size_t in_use;                   /* bytes of live blocks */
     void *roots[RL__ROOT_COUNT];
 } arena_hdr;
 
@@ -49,7 +49,7 @@ typedef struct {
 /* The offset of the first block: everything below is the header. */
 #define FIRST_BLOCK ((sizeof(arena_hdr) + 63) & ~(size_t)63)
 
-static arena_hdr *arena;     /* this process's mapping, NULL before use */
+static arena_hdr *arena; /* this process's mapping, NULL before use */
 static int arena_fd = -1;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -246,8 +246,10 @@ void rl_shared_free(void *p)
     if (!p)
         return;
     if (!rl__in_arena(p) || ((uintptr_t)p & 15) != 0) {
-        rl__fail(-EINVAL, "rl_shared_free: %p is not shared memory from "
-                          "rl_shared_alloc", p);
+        rl__fail(-EINVAL,
+                 "rl_shared_free: %p is not shared memory from "
+                 "rl_shared_alloc",
+                 p);
         return;
     }
     size_t off = (size_t)((char *)p - (char *)arena);
@@ -256,8 +258,10 @@ void rl_shared_free(void *p)
     if (off < FIRST_BLOCK + HDR_SIZE || off >= arena->brk ||
         b->magic != BLOCK_LIVE || b->cls < MIN_CLASS || b->cls > MAX_CLASS) {
         rl__mutex_unlock(&arena->lock);
-        rl__fail(-EINVAL, "rl_shared_free: %p was already freed or is not "
-                          "the start of an allocation", p);
+        rl__fail(-EINVAL,
+                 "rl_shared_free: %p was already freed or is not "
+                 "the start of an allocation",
+                 p);
         return;
     }
     b->magic = BLOCK_FREE;
@@ -291,8 +295,8 @@ static int maps_say_shared(uintptr_t a)
             *nl = '\0';
             unsigned long lo, hi;
             char perms[5];
-            if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 &&
-                a >= lo && a < hi) {
+            if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && a >= lo &&
+                a < hi) {
                 found = perms[3] == 's';
                 done = 1;
                 break;

@@ -2,9 +2,9 @@
  * ends live in the arena, and the registry of the ends each process holds. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,17 +25,17 @@
  * is private state (see held[] below). */
 struct rl_conn {
     uint32_t magic;
-    uint32_t id;           /* index into each process's held[] table */
+    uint32_t id; /* index into each process's held[] table */
     int fd;
     int can_read;
     int can_write;
     int duplex;
-    uint64_t gen;          /* the registry's generation (see held[]) */
-    unsigned long ino;     /* the descriptor's inode, for wait reports */
-    struct rl_conn *peer;  /* the other end of the pair */
-    uint32_t *word;        /* futex word shared by both ends of the pair */
-    uint32_t pair_word;    /* the storage of *word, used in end a */
-    struct rl_conn *next;  /* the registry list */
+    uint64_t gen;         /* the registry's generation (see held[]) */
+    unsigned long ino;    /* the descriptor's inode, for wait reports */
+    struct rl_conn *peer; /* the other end of the pair */
+    uint32_t *word;       /* futex word shared by both ends of the pair */
+    uint32_t pair_word;   /* the storage of *word, used in end a */
+    struct rl_conn *next; /* the registry list */
     /* Readers of this end serialise on rlock, so that one message is read
      * by one reader; pending is the payload length of a message whose
      * header was read by a recv whose buffer was too small. It is shared
@@ -100,8 +100,8 @@ static int held_set(const struct rl_conn *c, unsigned char state)
 static int held_open(const struct rl_conn *c)
 {
     pthread_mutex_lock(&held_lock);
-    int open = c->gen == held_gen && c->id < held_cap &&
-               held[c->id] == HELD_OPEN;
+    int open =
+        c->gen == held_gen && c->id < held_cap && held[c->id] == HELD_OPEN;
     pthread_mutex_unlock(&held_lock);
     return open;
 }
@@ -119,8 +119,8 @@ static conn_registry *registry_locked(void)
             return NULL;
         /* Unique enough to tell this registry from one of an earlier
          * execution in the same memory. */
-        reg->gen = ((uint64_t)getpid() << 32) ^
-                   (uint64_t)(rl__now() * 1e9) ^ (uint64_t)(uintptr_t)reg;
+        reg->gen = ((uint64_t)getpid() << 32) ^ (uint64_t)(rl__now() * 1e9) ^
+                   (uint64_t)(uintptr_t)reg;
         if (!reg->gen)
             reg->gen = 1;
         *root = reg;
@@ -209,8 +209,7 @@ int rl_pipe(rl_conn **a, rl_conn **b, int duplex)
     int fds[2];
     if (duplex) {
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
-            return rl__fail(-errno, "rl_pipe: socketpair: %s",
-                            strerror(errno));
+            return rl__fail(-errno, "rl_pipe: socketpair: %s", strerror(errno));
         shrink_buffers(fds[0], 1);
         shrink_buffers(fds[1], 1);
     } else {
@@ -281,8 +280,10 @@ static int check_open(const struct rl_conn *c, const char *what)
     if (!c || !rl__in_arena(c) || c->magic != CONN_MAGIC)
         return rl__fail(-EINVAL, "%s: not a connection", what);
     if (!held_open(c))
-        return rl__fail(-EBADF, "%s: this end (fd %d) is closed in this "
-                                "process", what, c->fd);
+        return rl__fail(-EBADF,
+                        "%s: this end (fd %d) is closed in this "
+                        "process",
+                        what, c->fd);
     return 0;
 }
 
@@ -327,9 +328,8 @@ static int poll_now(const struct rl_conn *c, short events)
 static int wait_io(struct rl_conn *c, short events, double deadline)
 {
     if (rl__controlled()) {
-        snprintf(block_reason, sizeof block_reason,
-                 "%s on connection fd %d", events == POLLIN ? "recv" : "send",
-                 c->fd);
+        snprintf(block_reason, sizeof block_reason, "%s on connection fd %d",
+                 events == POLLIN ? "recv" : "send", c->fd);
         for (;;) {
             uint32_t seen = __atomic_load_n(c->word, __ATOMIC_ACQUIRE);
             int r = poll_now(c, events);
@@ -379,7 +379,8 @@ static void lock_end(struct rl_conn *c, pthread_mutex_t *m)
         }
         snprintf(block_reason, sizeof block_reason,
                  "connection fd %d: another actor is in the middle of a "
-                 "message", c->fd);
+                 "message",
+                 c->fd);
         rl__block(c, c->word, seen, -1, block_reason);
     }
 }
@@ -482,8 +483,10 @@ int rl_conn_send(rl_conn *c, const void *buf, size_t len)
     if (r < 0)
         return r;
     if (!c->can_write)
-        return rl__fail(-EBADF, "rl_conn_send: this end (fd %d) of a one-way "
-                                "pipe only receives", c->fd);
+        return rl__fail(-EBADF,
+                        "rl_conn_send: this end (fd %d) of a one-way "
+                        "pipe only receives",
+                        c->fd);
     if (!buf && len)
         return rl__fail(-EINVAL, "rl_conn_send: NULL buffer");
     uint64_t hdr = len;
@@ -498,8 +501,10 @@ int rl_conn_send(rl_conn *c, const void *buf, size_t len)
     unlock_end(c, &c->wlock);
     rl__publish(c->word);
     if (r == -EPIPE)
-        return rl__fail(r, "rl_conn_send: no process holds the receiving "
-                           "end of fd %d", c->fd);
+        return rl__fail(r,
+                        "rl_conn_send: no process holds the receiving "
+                        "end of fd %d",
+                        c->fd);
     if (r < 0)
         return rl__fail(r, "rl_conn_send on fd %d: %s", c->fd, strerror(-r));
     return 0;
@@ -514,8 +519,9 @@ static ssize_t read_payload(struct rl_conn *c, void *buf, uint64_t len)
     c->pending = 0;
     int r = read_full(c, buf, (size_t)len);
     if (r == RL_EOF || r == -EPROTO)
-        return rl__fail(-EPROTO, "rl_conn_recv on fd %d: the sender vanished "
-                                 "in the middle of a %llu-byte message",
+        return rl__fail(-EPROTO,
+                        "rl_conn_recv on fd %d: the sender vanished "
+                        "in the middle of a %llu-byte message",
                         c->fd, (unsigned long long)len);
     if (r < 0)
         return rl__fail(r, "rl_conn_recv on fd %d: %s", c->fd, strerror(-r));
@@ -527,8 +533,9 @@ static ssize_t keep_pending(struct rl_conn *c, uint64_t len, size_t cap)
 {
     c->has_pending = 1;
     c->pending = len;
-    return rl__fail(-EMSGSIZE, "rl_conn_recv: the message is %llu bytes, "
-                               "the buffer %zu; it is kept for a later recv",
+    return rl__fail(-EMSGSIZE,
+                    "rl_conn_recv: the message is %llu bytes, "
+                    "the buffer %zu; it is kept for a later recv",
                     (unsigned long long)len, cap);
 }
 
@@ -539,8 +546,10 @@ ssize_t rl_conn_recv(rl_conn *c, void *buf, size_t cap, double timeout)
     if (r < 0)
         return r;
     if (!c->can_read)
-        return rl__fail(-EBADF, "rl_conn_recv: this end (fd %d) of a one-way "
-                                "pipe only sends", c->fd);
+        return rl__fail(-EBADF,
+                        "rl_conn_recv: this end (fd %d) of a one-way "
+                        "pipe only sends",
+                        c->fd);
     if (!buf && cap)
         return rl__fail(-EINVAL, "rl_conn_recv: NULL buffer");
     double deadline = rl__deadline(timeout);
@@ -563,9 +572,11 @@ ssize_t rl_conn_recv(rl_conn *c, void *buf, size_t cap, double timeout)
                 if (h == RL_EOF)
                     out = RL_EOF;
                 else if (h == -EPROTO)
-                    out = rl__fail(-EPROTO, "rl_conn_recv on fd %d: the "
-                                            "sender vanished in the middle "
-                                            "of a message header", c->fd);
+                    out = rl__fail(-EPROTO,
+                                   "rl_conn_recv on fd %d: the "
+                                   "sender vanished in the middle "
+                                   "of a message header",
+                                   c->fd);
                 else if (h < 0)
                     out = rl__fail(h, "rl_conn_recv on fd %d: %s", c->fd,
                                    strerror(-h));
@@ -589,8 +600,10 @@ ssize_t rl_conn_recv(rl_conn *c, void *buf, size_t cap, double timeout)
             if (timeout == 0)
                 return rl__fail(-EAGAIN, "rl_conn_recv: no message on fd %d",
                                 c->fd);
-            return rl__fail(-ETIMEDOUT, "rl_conn_recv: no message on fd %d "
-                                        "within %.3f s", c->fd, timeout);
+            return rl__fail(-ETIMEDOUT,
+                            "rl_conn_recv: no message on fd %d "
+                            "within %.3f s",
+                            c->fd, timeout);
         }
     }
 }
@@ -602,8 +615,10 @@ int rl_conn_poll(rl_conn *c, double timeout)
     if (r < 0)
         return r;
     if (!c->can_read)
-        return rl__fail(-EBADF, "rl_conn_poll: this end (fd %d) of a one-way "
-                                "pipe only sends", c->fd);
+        return rl__fail(-EBADF,
+                        "rl_conn_poll: this end (fd %d) of a one-way "
+                        "pipe only sends",
+                        c->fd);
     if (__atomic_load_n(&c->has_pending, __ATOMIC_ACQUIRE))
         return 1;
     r = wait_io(c, POLLIN, rl__deadline(timeout));

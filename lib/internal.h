@@ -138,8 +138,8 @@ int rl__controlled(void);
  * deadline passes. Every primitive that would block waits through this
  * one call, so a scheduler can take it over. reason says what the caller
  * waits for (kept for deadlock reports). Returns 0 or -ETIMEDOUT. */
-int rl__block(const void *obj, uint32_t *word, uint32_t seen,
-              double deadline, const char *reason);
+int rl__block(const void *obj, uint32_t *word, uint32_t seen, double deadline,
+              const char *reason);
 
 /* Publishes a change of an object: bumps *word and wakes every process
  * blocked on it through rl__block. */

@@ -39,20 +39,20 @@ typedef struct task {
     fn_ref fn;
     int kind;
     int state;
-    int result;          /* the first failing item's error, or 0 */
-    int refs;            /* futures: the pool's and the future's */
-    const char *in;      /* n items of item_in bytes */
+    int result;     /* the first failing item's error, or 0 */
+    int refs;       /* futures: the pool's and the future's */
+    const char *in; /* n items of item_in bytes */
     size_t item_in;
-    char *out;           /* map: n items of item_out bytes */
+    char *out; /* map: n items of item_out bytes */
     size_t item_out;
     size_t n;
-    size_t first;        /* map: the index of item 0 of this chunk */
-    size_t bad_item;     /* index in the chunk of the first failing item */
-    size_t cur_item;     /* the item being run, for a worker's death */
-    size_t *remaining;   /* map: chunks not done yet */
-    char *res;           /* future: the result bytes (arena) */
+    size_t first;      /* map: the index of item 0 of this chunk */
+    size_t bad_item;   /* index in the chunk of the first failing item */
+    size_t cur_item;   /* the item being run, for a worker's death */
+    size_t *remaining; /* map: chunks not done yet */
+    char *res;         /* future: the result bytes (arena) */
     size_t res_len;
-    char msg[200];       /* why it failed, for rl_last_error */
+    char msg[200]; /* why it failed, for rl_last_error */
 } task;
 
 typedef struct pool_shared pool_shared;
@@ -68,8 +68,8 @@ typedef struct {
 
 struct pool_shared {
     pthread_mutex_t lock;
-    uint32_t work_word;  /* published when work is queued or on close */
-    uint32_t done_word;  /* published when a task ends or a worker leaves */
+    uint32_t work_word; /* published when work is queued or on close */
+    uint32_t done_word; /* published when a task ends or a worker leaves */
     int closed;
     int terminated;
     int fork_method;
@@ -137,8 +137,10 @@ static int fn_ref_make(fn_ref *ref, uintptr_t fn)
     find_ctx c = {ref, 0};
     dl_iterate_phdr(find_cb, &c);
     if (!c.found)
-        return rl__fail(-EINVAL, "pool: function %p lies in no loaded "
-                                 "object", (void *)fn);
+        return rl__fail(-EINVAL,
+                        "pool: function %p lies in no loaded "
+                        "object",
+                        (void *)fn);
     return 0;
 }
 
@@ -241,8 +243,10 @@ static int run_task(pool_shared *sh, task *t, char *scratch, char *msg,
 {
     rl_task fn = (rl_task)fn_ref_resolve(sh, &t->fn);
     if (!fn) {
-        snprintf(msg, msg_cap, "the task function (%.120s+%#lx) is not loaded "
-                 "in worker %d", t->fn.obj[0] ? t->fn.obj : "main program",
+        snprintf(msg, msg_cap,
+                 "the task function (%.120s+%#lx) is not loaded "
+                 "in worker %d",
+                 t->fn.obj[0] ? t->fn.obj : "main program",
                  (unsigned long)t->fn.off, (int)getpid());
         return -ENOEXEC;
     }
@@ -262,8 +266,10 @@ static int run_task(pool_shared *sh, task *t, char *scratch, char *msg,
             first_err = r;
             t->bad_item = i;
             if (r == -EMSGSIZE && len > room)
-                snprintf(msg, msg_cap, "the task reported %zu bytes of "
-                         "result for a room of %zu", len, room);
+                snprintf(msg, msg_cap,
+                         "the task reported %zu bytes of "
+                         "result for a room of %zu",
+                         len, room);
             else
                 snprintf(msg, msg_cap, "the task returned %d (%s)", r,
                          rl_strerror(r));
@@ -273,8 +279,10 @@ static int run_task(pool_shared *sh, task *t, char *scratch, char *msg,
             if (len) {
                 t->res = rl_shared_alloc(len);
                 if (!t->res) {
-                    snprintf(msg, msg_cap, "no arena room for a result of "
-                             "%zu bytes", len);
+                    snprintf(msg, msg_cap,
+                             "no arena room for a result of "
+                             "%zu bytes",
+                             len);
                     return -ENOMEM;
                 }
                 memcpy(t->res, scratch, len);
@@ -323,8 +331,10 @@ static int worker_main(void *arg)
         int r;
         if (t->kind == K_FUTURE && !scratch) {
             r = -ENOMEM;
-            snprintf(msg, sizeof msg, "worker %d: no memory for a result "
-                     "buffer", (int)getpid());
+            snprintf(msg, sizeof msg,
+                     "worker %d: no memory for a result "
+                     "buffer",
+                     (int)getpid());
         } else {
             r = run_task(sh, t, scratch, msg, sizeof msg);
         }
@@ -375,9 +385,8 @@ static int start_worker(rl_pool *pool, int i)
     s->done = 0;
     s->pid = 0;
     rl__mutex_unlock(&pool->sh->lock);
-    rl_process_opts o = {.method = pool->opts.method,
-                         .name = WORKER_NAME,
-                         .daemon = 1};
+    rl_process_opts o = {
+        .method = pool->opts.method, .name = WORKER_NAME, .daemon = 1};
     int r = rl_process_start(&pool->procs[i], worker_main, s, &o);
     if (r < 0) {
         pool->procs[i] = NULL;
@@ -413,16 +422,17 @@ static int maintain(rl_pool *pool)
                 if (pool->terminated)
                     snprintf(msg, sizeof msg, "the pool was terminated");
                 else if (code < 0)
-                    snprintf(msg, sizeof msg, "worker pid %d died by signal "
-                             "%d (%s) while running the task", (int)pid,
-                             -code, strsignal(-code));
+                    snprintf(msg, sizeof msg,
+                             "worker pid %d died by signal "
+                             "%d (%s) while running the task",
+                             (int)pid, -code, strsignal(-code));
                 else
-                    snprintf(msg, sizeof msg, "worker pid %d exited with "
-                             "status %d while running the task", (int)pid,
-                             code);
-                task_finish_locked(sh, t,
-                                   pool->terminated ? -ECANCELED : -ECHILD,
-                                   msg);
+                    snprintf(msg, sizeof msg,
+                             "worker pid %d exited with "
+                             "status %d while running the task",
+                             (int)pid, code);
+                task_finish_locked(
+                    sh, t, pool->terminated ? -ECANCELED : -ECHILD, msg);
             }
             rl__mutex_unlock(&sh->lock);
             rl__publish(&sh->done_word);
@@ -445,8 +455,8 @@ static int maintain(rl_pool *pool)
  * checks once. Under the scheduler only the scheduler times a wait out
  * (never the wall clock), so a replay gives the same verdict on any
  * machine. Returns 0 or -ETIMEDOUT. */
-static int wait_until(rl_pool *pool, int (*cond)(rl_pool *, void *),
-                      void *arg, double timeout, const char *reason)
+static int wait_until(rl_pool *pool, int (*cond)(rl_pool *, void *), void *arg,
+                      double timeout, const char *reason)
 {
     pool_shared *sh = pool->sh;
     double deadline = rl__deadline(timeout);
@@ -484,7 +494,8 @@ int rl_pool_new(rl_pool **pool, const rl_pool_opts *opts)
     if (opts)
         o = *opts;
     if (o.workers < 0 || o.max_tasks_per_child < 0 || o.chunksize < 0)
-        return rl__fail(-EINVAL, "rl_pool_new: negative workers (%d), "
+        return rl__fail(-EINVAL,
+                        "rl_pool_new: negative workers (%d), "
                         "max_tasks_per_child (%d) or chunksize (%d)",
                         o.workers, o.max_tasks_per_child, o.chunksize);
     if (o.method != RL_START_FORK && o.method != RL_START_SPAWN &&
@@ -492,7 +503,8 @@ int rl_pool_new(rl_pool **pool, const rl_pool_opts *opts)
         return rl__fail(-EINVAL, "rl_pool_new: unknown start method %d",
                         (int)o.method);
     if (o.method != RL_START_FORK && o.initarg && !rl_is_shared(o.initarg))
-        return rl__fail(-EINVAL, "rl_pool_new: initarg must be NULL or "
+        return rl__fail(-EINVAL,
+                        "rl_pool_new: initarg must be NULL or "
                         "shared memory for spawn and forkserver workers");
     int n = o.workers ? o.workers : default_workers();
     rl_pool *p = calloc(1, sizeof *p);
@@ -536,8 +548,7 @@ int rl_pool_new(rl_pool **pool, const rl_pool_opts *opts)
             snprintf(why, sizeof why, "%s", rl_last_error());
             rl_pool_terminate(p);
             rl_pool_free(p);
-            return rl__fail(r, "rl_pool_new: starting worker %d: %s", i,
-                            why);
+            return rl__fail(r, "rl_pool_new: starting worker %d: %s", i, why);
         }
     }
     *pool = p;
@@ -575,8 +586,10 @@ int rl_pool_map(rl_pool *pool, rl_task fn, const void *in, size_t item_in,
         return rl__fail(-EINVAL, "rl_pool_map: NULL buffer");
     /* Keeps item_in + item_out + 1 below from wrapping to 0. */
     if (item_in > SIZE_MAX / 4 || item_out > SIZE_MAX / 4)
-        return rl__fail(-EMSGSIZE, "rl_pool_map: items of %zu bytes in and "
-                        "%zu out are too large", item_in, item_out);
+        return rl__fail(-EMSGSIZE,
+                        "rl_pool_map: items of %zu bytes in and "
+                        "%zu out are too large",
+                        item_in, item_out);
     if (pool->closed)
         return rl__fail(-EPIPE, "rl_pool_map: the pool is closed");
     rl__point(RL_OP_SUBMIT, pool->sh, "pool map");
@@ -594,9 +607,10 @@ int rl_pool_map(rl_pool *pool, rl_task fn, const void *in, size_t item_in,
     size_t total = out_off + n * item_out;
     char *block = rl_shared_alloc(total);
     if (!block)
-        return rl__fail(-ENOMEM, "rl_pool_map: %zu items of %zu+%zu bytes "
-                        "do not fit in the arena (%s)", n, item_in,
-                        item_out, rl_last_error());
+        return rl__fail(-ENOMEM,
+                        "rl_pool_map: %zu items of %zu+%zu bytes "
+                        "do not fit in the arena (%s)",
+                        n, item_in, item_out, rl_last_error());
     size_t *remaining = (size_t *)block;
     task *tasks = (task *)(block + sizeof(size_t));
     char *ibuf = block + in_off, *obuf = block + out_off;
@@ -704,8 +718,10 @@ ssize_t rl_future_get(rl_future *f, void *out, size_t cap, double timeout)
     if (t->result < 0)
         return rl__fail(t->result, "rl_future_get: %s", t->msg);
     if (t->res_len > cap)
-        return rl__fail(-EMSGSIZE, "rl_future_get: the result is %zu bytes, "
-                        "the buffer %zu", t->res_len, cap);
+        return rl__fail(-EMSGSIZE,
+                        "rl_future_get: the result is %zu bytes, "
+                        "the buffer %zu",
+                        t->res_len, cap);
     if (t->res_len)
         memcpy(out, t->res, t->res_len);
     return (ssize_t)t->res_len;
@@ -781,7 +797,7 @@ int rl_pool_join(rl_pool *pool, double timeout)
         return rl__fail(-EINVAL, "rl_pool_join: NULL pool");
     if (!pool->closed)
         return rl__fail(-EINVAL, "rl_pool_join: the pool is neither "
-                        "closed nor terminated");
+                                 "closed nor terminated");
     rl__point(RL_OP_JOIN, pool->sh, "pool join");
     int r = wait_until(pool, all_gone, NULL, timeout,
                        "pool join waits for the workers to exit");
@@ -797,8 +813,7 @@ void rl_pool_free(rl_pool *pool)
     if (!pool)
         return;
     if (!pool->joined) {
-        if (!pool->closed || pool->terminated ||
-            rl_pool_join(pool, 0) != 0)
+        if (!pool->closed || pool->terminated || rl_pool_join(pool, 0) != 0)
             rl_pool_terminate(pool);
         rl_pool_join(pool, -1);
     }

@@ -232,8 +232,9 @@ static int describe_entry(rl_entry fn, boot_rec *rec)
     struct find_ctx c = {(uintptr_t)fn, rec, 0};
     dl_iterate_phdr(find_cb, &c);
     if (!c.found)
-        return rl__fail(-EINVAL, "the entry function %p lies in no loaded "
-                                 "object, so a spawned child cannot find it",
+        return rl__fail(-EINVAL,
+                        "the entry function %p lies in no loaded "
+                        "object, so a spawned child cannot find it",
                         (void *)(uintptr_t)fn);
     return 0;
 }
@@ -272,11 +273,13 @@ static rl_entry resolve_entry(boot_rec *rec)
     if (c.seen)
         snprintf(rec->msg, sizeof rec->msg,
                  "%.160s in the child has another build id than in the parent "
-                 "(was it rebuilt while running?)", obj);
+                 "(was it rebuilt while running?)",
+                 obj);
     else
         snprintf(rec->msg, sizeof rec->msg,
                  "%.160s, which holds the entry function, is not loaded in the "
-                 "child (was it loaded with dlopen?)", obj);
+                 "child (was it loaded with dlopen?)",
+                 obj);
     return NULL;
 }
 
@@ -303,8 +306,10 @@ static _Noreturn void boot_unmapped(int fd, void *addr, size_t size,
     if (alt == MAP_FAILED)
         _exit(127);
     boot_rec *rec = (boot_rec *)(alt + (rec_addr - (uintptr_t)addr));
-    snprintf(rec->msg, sizeof rec->msg, "the child could not map the "
-             "arena: %s", rl_last_error());
+    snprintf(rec->msg, sizeof rec->msg,
+             "the child could not map the "
+             "arena: %s",
+             rl_last_error());
     boot_fail(rec, err);
 }
 
@@ -401,8 +406,7 @@ int rl_process_new(rl_process **p, rl_entry fn, void *arg,
                         "child is a fresh program that sees only the shared "
                         "arena; copy the data into rl_shared_alloc memory "
                         "and pass that",
-                        opts->method == RL_START_SPAWN ? "spawn"
-                                                       : "forkserver",
+                        opts->method == RL_START_SPAWN ? "spawn" : "forkserver",
                         arg);
     rl_process *h = calloc(1, sizeof *h);
     if (!h)
@@ -411,8 +415,8 @@ int rl_process_new(rl_process **p, rl_entry fn, void *arg,
         h->name = strdup(opts->name);
         h->named = 1;
     } else {
-        unsigned long n = __atomic_add_fetch(&name_counter, 1,
-                                             __ATOMIC_RELAXED);
+        unsigned long n =
+            __atomic_add_fetch(&name_counter, 1, __ATOMIC_RELAXED);
         /* Formatted by hand: every execution starts processes, and
          * printf's machinery is a measurable share of a start. */
         char buf[32] = "process-", digits[24];
@@ -459,8 +463,9 @@ static int fill_rec(rl_process *p, boot_rec *rec, int explicit_name)
         return r;
     int n = rl__conn_held_fds ? rl__conn_held_fds(rec->fds, REC_FDS) : 0;
     if (n > REC_FDS)
-        return rl__fail(-EMFILE, "this process holds %d connection ends; a "
-                                 "spawned child can take at most %d",
+        return rl__fail(-EMFILE,
+                        "this process holds %d connection ends; a "
+                        "spawned child can take at most %d",
                         n, REC_FDS);
     rec->nfds = n < 0 ? 0 : n;
     return 0;
@@ -503,9 +508,10 @@ static int launch_fork(rl_process *p, int explicit_name)
      * token. */
     boot_rec *rec = rl__arena_ensure() == 0 ? new_rec() : NULL;
     if (!rec && rl__sched_self() >= 0)
-        return rl__fail(-ENOMEM, "starting process %s: no room in the "
-                        "shared arena for its record (%s)", p->name,
-                        rl_last_error());
+        return rl__fail(-ENOMEM,
+                        "starting process %s: no room in the "
+                        "shared arena for its record (%s)",
+                        p->name, rl_last_error());
     if (rec)
         fill_rec(p, rec, explicit_name);
     pid_t parent = getpid();
@@ -585,8 +591,10 @@ static int wait_boot(rl_process *p)
         if (r > 0) {
             p->state = ST_DONE;
             p->code = code;
-            return rl__fail(-ECHILD, "process %s died before it booted "
-                                     "(exit code %d)", p->name, code);
+            return rl__fail(-ECHILD,
+                            "process %s died before it booted "
+                            "(exit code %d)",
+                            p->name, code);
         }
         if (rl__expired(deadline)) {
             kill(p->pid, SIGKILL);
@@ -686,7 +694,7 @@ static int spawn_self(pid_t *pid, char *extra, const int *keep, int nkeep,
         sigset_t none, dfl;
         sigemptyset(&none);
         sigemptyset(&dfl);
-        const int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM,
+        const int sigs[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGPIPE, SIGALRM,
                             SIGTERM, SIGCHLD, SIGUSR1, SIGUSR2};
         for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
             sigaddset(&dfl, sigs[i]);
@@ -703,8 +711,7 @@ static int spawn_self(pid_t *pid, char *extra, const int *keep, int nkeep,
     posix_spawnattr_destroy(&at);
     free(env);
     if (r)
-        return rl__fail(-r, "posix_spawn of /proc/self/exe: %s",
-                        strerror(r));
+        return rl__fail(-r, "posix_spawn of /proc/self/exe: %s", strerror(r));
     return 0;
 }
 
@@ -826,7 +833,8 @@ static int recv_msg(int sock, fs_msg *m, int *fds, int *nfds, int flags)
         char buf[CMSG_SPACE(sizeof(int) * (REC_FDS + 1))];
         struct cmsghdr align;
     } u;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
                         .msg_control = u.buf,
                         .msg_controllen = sizeof u.buf};
     ssize_t n;
@@ -836,8 +844,7 @@ static int recv_msg(int sock, fs_msg *m, int *fds, int *nfds, int flags)
     if (n < 0)
         return -errno;
     int got = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
-         c = CMSG_NXTHDR(&mh, c)) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
             continue;
         int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
@@ -883,9 +890,10 @@ static _Noreturn void server_child_run(int *fds, int n, const fs_msg *m,
         boot_unmapped(fds[0], base, (size_t)m->size, (uintptr_t)m->rec, r);
     boot_rec *rec = (boot_rec *)(uintptr_t)m->rec;
     if (rec->nfds != n - 1) {
-        snprintf(rec->msg, sizeof rec->msg, "the fork server passed %d "
-                 "connection descriptors, the record lists %d", n - 1,
-                 rec->nfds);
+        snprintf(rec->msg, sizeof rec->msg,
+                 "the fork server passed %d "
+                 "connection descriptors, the record lists %d",
+                 n - 1, rec->nfds);
         boot_fail(rec, -EPROTO);
     }
     for (int i = 1; i < n; i++) {
@@ -992,7 +1000,8 @@ static void server_main(int sock, pid_t client)
         int e = errno;
         for (int i = 0; i < n; i++)
             close(fds[i]);
-        fs_msg rep = {.type = MSG_STARTED, .pid = pid > 0 ? pid : 0,
+        fs_msg rep = {.type = MSG_STARTED,
+                      .pid = pid > 0 ? pid : 0,
                       .status = pid > 0 ? 0 : -e};
         if (pid > 0)
             kids[nkids++] = (server_child){pid, m.daemon};
@@ -1010,11 +1019,11 @@ typedef struct {
 
 static struct {
     pthread_mutex_t lock;
-    pid_t owner;   /* the process the connection belongs to, 0 = none */
+    pid_t owner; /* the process the connection belongs to, 0 = none */
     pid_t server;
     int sock;
     int pidfd;
-    unsigned gen;  /* bumped each time a server is started */
+    unsigned gen; /* bumped each time a server is started */
     int atfork_done;
     fs_exit *exits; /* statuses read for children nobody waited on yet */
     size_t nexits, cap;
@@ -1155,8 +1164,7 @@ static int fs_drain(fs_msg *started)
 {
     for (;;) {
         fs_msg m;
-        int r = recv_msg(fs.sock, &m, NULL, NULL,
-                         started ? 0 : MSG_DONTWAIT);
+        int r = recv_msg(fs.sock, &m, NULL, NULL, started ? 0 : MSG_DONTWAIT);
         if (r == -EAGAIN)
             return 0;
         if (r <= 0) {
@@ -1196,8 +1204,9 @@ static int fs_poll_exit(rl_process *p, int *code)
         *code = status_code(st);
     if (r == -ECHILD) {
         p->state = ST_LOST;
-        return rl__fail(-ECHILD, "the fork server that started process %s "
-                                 "(pid %d) died, so its exit status is lost",
+        return rl__fail(-ECHILD,
+                        "the fork server that started process %s "
+                        "(pid %d) died, so its exit status is lost",
                         p->name, (int)p->pid);
     }
     return r;
@@ -1214,7 +1223,9 @@ static int launch_forkserver(rl_process *p, int explicit_name)
     for (int i = 0; i < rec->nfds + 1; i++)
         if (fds[i] >= minfd)
             minfd = fds[i] + 1;
-    fs_msg m = {.type = MSG_START, .daemon = p->daemon, .nfds = rec->nfds,
+    fs_msg m = {.type = MSG_START,
+                .daemon = p->daemon,
+                .nfds = rec->nfds,
                 .minfd = minfd,
                 .rec = (uintptr_t)rec,
                 .base = (uintptr_t)rl__arena_base(),
@@ -1270,8 +1281,10 @@ int rl_process_launch(rl_process *p)
     if (!p)
         return rl__fail(-EINVAL, "rl_process_launch: NULL handle");
     if (p->state != ST_NEW)
-        return rl__fail(-EINVAL, "rl_process_launch: process %s was "
-                                 "started already", p->name);
+        return rl__fail(-EINVAL,
+                        "rl_process_launch: process %s was "
+                        "started already",
+                        p->name);
     if (is_daemon)
         return rl__fail(-EPERM, "rl_process_launch: a daemon process may "
                                 "not start children");
@@ -1279,8 +1292,7 @@ int rl_process_launch(rl_process *p)
      * traces name the process instead. */
     rl__point(RL_OP_START, NULL, p->name);
     int serr;
-    p->actor = rl__sched_actor_new(p->name, p->method,
-                                   &serr);
+    p->actor = rl__sched_actor_new(p->name, p->method, &serr);
     if (p->actor < 0 && serr < 0)
         return serr;
     if (p->daemon)
@@ -1380,8 +1392,7 @@ static int join_pidfd(rl_process *p, double deadline)
             struct pollfd pf = {p->pidfd, POLLIN, 0};
             r = poll(&pf, 1, rl__remaining_ms(deadline));
             if (r < 0 && errno != EINTR)
-                return rl__fail(-errno, "poll on a pidfd: %s",
-                                strerror(errno));
+                return rl__fail(-errno, "poll on a pidfd: %s", strerror(errno));
             if (r == 0)
                 return -ETIMEDOUT;
         } else {
@@ -1447,8 +1458,10 @@ static int join_controlled(rl_process *p, double deadline)
         if (try_once)
             return -ETIMEDOUT;
         char reason[96];
-        snprintf(reason, sizeof reason, "join: waiting for %s (pid %d) to "
-                 "exit", p->name, (int)p->pid);
+        snprintf(reason, sizeof reason,
+                 "join: waiting for %s (pid %d) to "
+                 "exit",
+                 p->name, (int)p->pid);
         r = rl__block(rec, &rec->word, seen, deadline, reason);
         if (r == -ETIMEDOUT)
             return r;
@@ -1463,13 +1476,15 @@ int rl_process_join(rl_process *p, double timeout)
     if (p->state == ST_DONE)
         return 0;
     if (p->state == ST_LOST)
-        return rl__fail(-ECHILD, "the fork server that started process %s "
-                                 "died, so its exit status is lost",
+        return rl__fail(-ECHILD,
+                        "the fork server that started process %s "
+                        "died, so its exit status is lost",
                         p->name);
     if (p->owner != getpid())
-        return rl__fail(-ECHILD, "rl_process_join: only the process that "
-                                 "started %s (pid %d) may join it", p->name,
-                        (int)p->owner);
+        return rl__fail(-ECHILD,
+                        "rl_process_join: only the process that "
+                        "started %s (pid %d) may join it",
+                        p->name, (int)p->owner);
     rl__point(RL_OP_JOIN, NULL, p->name);
     double deadline = rl__deadline(timeout);
     if (rl__controlled() && p->rec && p->actor >= 0)
@@ -1527,8 +1542,8 @@ static int signal_ends(pid_t pid, int sig)
     const char *ign = strstr(buf, "SigIgn:"), *cgt = strstr(buf, "SigCgt:");
     if (!ign || !cgt)
         return 0;
-    unsigned long long mask = strtoull(ign + 7, NULL, 16) |
-                              strtoull(cgt + 7, NULL, 16);
+    unsigned long long mask =
+        strtoull(ign + 7, NULL, 16) | strtoull(cgt + 7, NULL, 16);
     return !(mask >> (sig - 1) & 1);
 }
 
@@ -1624,11 +1639,12 @@ int rl_process_exitcode(const rl_process *p, int *code)
     if (!code)
         return rl__fail(-EINVAL, "rl_process_exitcode: code is NULL");
     if (p->state == ST_LOST)
-        return rl__fail(-ECHILD, "the exit status of process %s is lost "
-                                 "with its fork server", p->name);
-    if (p->state != ST_DONE)
-        return rl__fail(-EAGAIN, "process %s has not been joined",
+        return rl__fail(-ECHILD,
+                        "the exit status of process %s is lost "
+                        "with its fork server",
                         p->name);
+    if (p->state != ST_DONE)
+        return rl__fail(-EAGAIN, "process %s has not been joined", p->name);
     *code = p->code;
     rl__sched_exit_observed(p->pid);
     return 0;
@@ -1649,9 +1665,10 @@ int rl_process_free(rl_process *p)
     if (!p)
         return 0;
     if (p->state == ST_RUNNING && p->owner == getpid())
-        return rl__fail(-EBUSY, "rl_process_free: process %s (pid %d) runs "
-                                "or has not been joined", p->name,
-                        (int)p->pid);
+        return rl__fail(-EBUSY,
+                        "rl_process_free: process %s (pid %d) runs "
+                        "or has not been joined",
+                        p->name, (int)p->pid);
     /* A copy inherited through fork leaves the record to its owner, and a
      * child lost with its server may still write to its record. */
     if (p->owner == getpid() && p->state != ST_LOST)

@@ -24,13 +24,13 @@ typedef struct qnode {
 
 struct rl_queue {
     uint32_t magic;
-    uint32_t word;          /* published on every change of the state */
-    pthread_mutex_t lock;   /* guards everything below */
-    size_t count;           /* messages in the queue */
-    size_t bytes;           /* their payload bytes */
-    size_t maxsize;         /* 0: no limit on the count */
-    size_t cap;             /* limit on bytes */
-    size_t unfinished;      /* puts not yet marked done (joinable) */
+    uint32_t word;        /* published on every change of the state */
+    pthread_mutex_t lock; /* guards everything below */
+    size_t count;         /* messages in the queue */
+    size_t bytes;         /* their payload bytes */
+    size_t maxsize;       /* 0: no limit on the count */
+    size_t cap;           /* limit on bytes */
+    size_t unfinished;    /* puts not yet marked done (joinable) */
     int joinable;
     int closed;
     qnode *head;
@@ -90,9 +90,11 @@ int rl_queue_put(rl_queue *q, const void *buf, size_t len, double timeout)
     if (!buf && len)
         return rl__fail(-EINVAL, "rl_queue_put: NULL buffer");
     if (len > q->cap)
-        return rl__fail(-EMSGSIZE, "rl_queue_put: a %zu-byte message is "
-                                   "larger than the queue's memory cap of "
-                                   "%zu bytes", len, q->cap);
+        return rl__fail(-EMSGSIZE,
+                        "rl_queue_put: a %zu-byte message is "
+                        "larger than the queue's memory cap of "
+                        "%zu bytes",
+                        len, q->cap);
     /* Copy outside the queue's lock; the node waits with us if full. */
     qnode *n = rl_shared_alloc(sizeof *n + len);
     if (!n)
@@ -127,8 +129,7 @@ int rl_queue_put(rl_queue *q, const void *buf, size_t len, double timeout)
         }
         uint32_t seen = q->word;
         rl__mutex_unlock(&q->lock);
-        int b = rl__block(q, &q->word, seen, deadline,
-                          "put on a full queue");
+        int b = rl__block(q, &q->word, seen, deadline, "put on a full queue");
         rl__mutex_lock(&q->lock);
         if (b < 0 && full_for(q, len) && !q->closed) {
             r = wait_failed(timeout, "rl_queue_put", "full");
@@ -157,9 +158,10 @@ ssize_t rl_queue_get(rl_queue *q, void *buf, size_t cap, double timeout)
     for (;;) {
         if (q->head) {
             if (q->head->len > cap) {
-                out = rl__fail(-EMSGSIZE, "rl_queue_get: the message is %zu "
-                                          "bytes, the buffer %zu; it stays "
-                                          "in the queue",
+                out = rl__fail(-EMSGSIZE,
+                               "rl_queue_get: the message is %zu "
+                               "bytes, the buffer %zu; it stays "
+                               "in the queue",
                                q->head->len, cap);
                 break;
             }
@@ -183,8 +185,7 @@ ssize_t rl_queue_get(rl_queue *q, void *buf, size_t cap, double timeout)
         }
         uint32_t seen = q->word;
         rl__mutex_unlock(&q->lock);
-        int b = rl__block(q, &q->word, seen, deadline,
-                          "get on an empty queue");
+        int b = rl__block(q, &q->word, seen, deadline, "get on an empty queue");
         rl__mutex_lock(&q->lock);
         if (b < 0 && !q->head && !q->closed) {
             out = wait_failed(timeout, "rl_queue_get", "empty");
@@ -248,8 +249,10 @@ int rl_queue_join(rl_queue *q, double timeout)
         if (timeout == 0) {
             size_t left = q->unfinished;
             rl__mutex_unlock(&q->lock);
-            return rl__fail(-EAGAIN, "rl_queue_join: %zu tasks are not "
-                                     "done", left);
+            return rl__fail(-EAGAIN,
+                            "rl_queue_join: %zu tasks are not "
+                            "done",
+                            left);
         }
         uint32_t seen = q->word;
         rl__mutex_unlock(&q->lock);
@@ -259,8 +262,10 @@ int rl_queue_join(rl_queue *q, double timeout)
         if (b < 0 && q->unfinished > 0) {
             size_t left = q->unfinished;
             rl__mutex_unlock(&q->lock);
-            return rl__fail(-ETIMEDOUT, "rl_queue_join: %zu tasks were not "
-                                        "done within %.3f s", left, timeout);
+            return rl__fail(-ETIMEDOUT,
+                            "rl_queue_join: %zu tasks were not "
+                            "done within %.3f s",
+                            left, timeout);
         }
     }
     rl__mutex_unlock(&q->lock);

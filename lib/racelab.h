@@ -63,16 +63,16 @@ typedef struct rl_process rl_process;
 typedef int (*rl_entry)(void *arg);
 
 typedef enum {
-    RL_START_FORK = 0,   /* fork(): the child is a copy of the parent */
-    RL_START_SPAWN,      /* posix_spawn of /proc/self/exe: a fresh program */
-    RL_START_FORKSERVER  /* forked by a server started from a clean state */
+    RL_START_FORK = 0,  /* fork(): the child is a copy of the parent */
+    RL_START_SPAWN,     /* posix_spawn of /proc/self/exe: a fresh program */
+    RL_START_FORKSERVER /* forked by a server started from a clean state */
 } rl_start_method;
 
 /* Options; all zero means: fork, no name, not a daemon. */
 typedef struct {
     rl_start_method method;
-    const char *name;    /* shown in reports and as the process comm */
-    int daemon;          /* terminated when its parent exits */
+    const char *name; /* shown in reports and as the process comm */
+    int daemon;       /* terminated when its parent exits */
 } rl_process_opts;
 
 /* Creates a process handle that runs fn(arg) once launched. opts may be
@@ -290,8 +290,8 @@ typedef struct {
     int max_tasks_per_child; /* 0: unlimited */
     rl_start_method method;
     rl_pool_init initializer;
-    void *initarg;           /* NULL or shared memory for spawn/forkserver */
-    int chunksize;           /* rl_pool_map items per task; 0: automatic */
+    void *initarg; /* NULL or shared memory for spawn/forkserver */
+    int chunksize; /* rl_pool_map items per task; 0: automatic */
 } rl_pool_opts;
 
 /* Starts a pool of worker processes. opts may be NULL. -EINVAL for negative
@@ -337,17 +337,17 @@ void rl_pool_free(rl_pool *pool);
 
 /* Options; all zero means: no timeout, the current directory, no input. */
 typedef struct {
-    double timeout;    /* seconds; 0 or negative: no timeout */
+    double timeout; /* seconds; 0 or negative: no timeout */
     const char *cwd;
     const char *input; /* bytes written to the program's stdin */
     size_t input_len;
 } rl_run_opts;
 
 typedef struct {
-    int exit_code;     /* exit status, or -signum */
-    char *out;         /* captured stdout, NUL-terminated */
+    int exit_code; /* exit status, or -signum */
+    char *out;     /* captured stdout, NUL-terminated */
     size_t out_len;
-    char *err;         /* captured stderr, NUL-terminated */
+    char *err; /* captured stderr, NUL-terminated */
     size_t err_len;
 } rl_run_result;
 
@@ -398,46 +398,45 @@ int rl_check_eq(long actual, long expected, const char *what);
 extern int rl__points_on;
 void rl__access(int kind, const volatile void *addr, const char *what,
                 const char *file, int line, long value);
-void rl__access_loaded(const volatile void *addr, const char *what,
-                       long value);
+void rl__access_loaded(const volatile void *addr, const char *what, long value);
 int rl__check(int cond, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-int rl__check_eq(long actual, long expected, const char *what,
-                 const char *file, int line);
+int rl__check_eq(long actual, long expected, const char *what, const char *file,
+                 int line);
 
 #define rl_check(cond, ...) rl__check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
-#define rl_check_eq(actual, expected, what)                                   \
+#define rl_check_eq(actual, expected, what)                                    \
     rl__check_eq((long)(actual), (long)(expected), (what), __FILE__, __LINE__)
 
 /* Instrumented loads and stores of integer lvalues: each is a schedule
  * point that records the address, the value, whether the memory is shared
  * with the other processes, and file:line. */
-#define RL_LOAD(lv)                                                           \
-    __extension__({                                                           \
-        if (rl__points_on)                                                    \
-            rl__access(0, &(lv), #lv, __FILE__, __LINE__, 0);                 \
-        __typeof__(lv) rl_v_ = *(volatile __typeof__(lv) *)&(lv);             \
-        if (rl__points_on)                                                    \
-            rl__access_loaded(&(lv), #lv, (long)rl_v_);                       \
-        rl_v_;                                                                \
+#define RL_LOAD(lv)                                                            \
+    __extension__({                                                            \
+        if (rl__points_on)                                                     \
+            rl__access(0, &(lv), #lv, __FILE__, __LINE__, 0);                  \
+        __typeof__(lv) rl_v_ = *(volatile __typeof__(lv) *)&(lv);              \
+        if (rl__points_on)                                                     \
+            rl__access_loaded(&(lv), #lv, (long)rl_v_);                        \
+        rl_v_;                                                                 \
     })
-#define RL_STORE(lv, v)                                                       \
-    __extension__({                                                           \
-        __typeof__(lv) rl_v_ = (v);                                           \
-        if (rl__points_on)                                                    \
-            rl__access(1, &(lv), #lv, __FILE__, __LINE__, (long)rl_v_);       \
-        *(volatile __typeof__(lv) *)&(lv) = rl_v_;                            \
+#define RL_STORE(lv, v)                                                        \
+    __extension__({                                                            \
+        __typeof__(lv) rl_v_ = (v);                                            \
+        if (rl__points_on)                                                     \
+            rl__access(1, &(lv), #lv, __FILE__, __LINE__, (long)rl_v_);        \
+        *(volatile __typeof__(lv) *)&(lv) = rl_v_;                             \
     })
-#define RL_FETCH_ADD(lv, delta)                                               \
-    __extension__({                                                           \
-        __typeof__(lv) rl_d_ = (delta);                                       \
-        if (rl__points_on)                                                    \
-            rl__access(2, &(lv), #lv, __FILE__, __LINE__, (long)rl_d_);       \
-        __typeof__(lv) rl_o_ =                                                \
-            __atomic_fetch_add(&(lv), rl_d_, __ATOMIC_SEQ_CST);               \
-        if (rl__points_on)                                                    \
-            rl__access_loaded(&(lv), #lv, (long)rl_o_);                       \
-        rl_o_;                                                                \
+#define RL_FETCH_ADD(lv, delta)                                                \
+    __extension__({                                                            \
+        __typeof__(lv) rl_d_ = (delta);                                        \
+        if (rl__points_on)                                                     \
+            rl__access(2, &(lv), #lv, __FILE__, __LINE__, (long)rl_d_);        \
+        __typeof__(lv) rl_o_ =                                                 \
+            __atomic_fetch_add(&(lv), rl_d_, __ATOMIC_SEQ_CST);                \
+        if (rl__points_on)                                                     \
+            rl__access_loaded(&(lv), #lv, (long)rl_o_);                        \
+        rl_o_;                                                                 \
     })
 
 typedef enum { RL_EXPECT_CLEAN = 0, RL_EXPECT_BUG = 1 } rl_expect;
@@ -445,13 +444,13 @@ typedef enum { RL_EXPECT_CLEAN = 0, RL_EXPECT_BUG = 1 } rl_expect;
 /* A scenario: a function run as actor 0 of every execution. Zero fields
  * mean defaults. */
 typedef struct rl_scenario {
-    const char *name;    /* "family.variant" */
+    const char *name; /* "family.variant" */
     const char *summary;
-    int expect;          /* RL_EXPECT_CLEAN (default) or RL_EXPECT_BUG */
-    int expect_verdict;  /* with RL_EXPECT_BUG: the verdict the bug must
-                            produce; 0 accepts any failing verdict */
-    double timeout;      /* wall clock per execution, seconds; 0: 10 */
-    long max_steps;      /* schedule points per execution; 0: 10000 */
+    int expect;         /* RL_EXPECT_CLEAN (default) or RL_EXPECT_BUG */
+    int expect_verdict; /* with RL_EXPECT_BUG: the verdict the bug must
+                           produce; 0 accepts any failing verdict */
+    double timeout;     /* wall clock per execution, seconds; 0: 10 */
+    long max_steps;     /* schedule points per execution; 0: 10000 */
     void (*body)(void);
     const char *file;
     struct rl_scenario *next;
@@ -471,14 +470,14 @@ int rl_main(int argc, char **argv);
 /* Defines and registers a scenario; the block after it is its body:
  *   RL_SCENARIO(counter_unlocked, "counter.unlocked",
  *               .summary = "...", .expect = RL_EXPECT_BUG) { ... } */
-#define RL_SCENARIO(ident, sname, ...)                                        \
-    static void ident(void);                                                  \
-    static rl_scenario ident##_rl_scenario = {                                \
-        .name = sname, .body = ident, .file = __FILE__, __VA_ARGS__};         \
-    __attribute__((constructor)) static void ident##_rl_register(void)        \
-    {                                                                         \
-        rl_register(&ident##_rl_scenario);                                    \
-    }                                                                         \
+#define RL_SCENARIO(ident, sname, ...)                                         \
+    static void ident(void);                                                   \
+    static rl_scenario ident##_rl_scenario = {                                 \
+        .name = sname, .body = ident, .file = __FILE__, __VA_ARGS__};          \
+    __attribute__((constructor)) static void ident##_rl_register(void)         \
+    {                                                                          \
+        rl_register(&ident##_rl_scenario);                                     \
+    }                                                                          \
     static void ident(void)
 
 /* ------------------------------------------------------------------ */
@@ -492,31 +491,31 @@ typedef enum {
     RL_STRESS       /* real parallel runs, no scheduler */
 } rl_search_mode;
 
-#define RL_UNBOUNDED (-1)      /* preemptions: no bound */
-#define RL_NO_PREEMPTION (-2)  /* preemptions: a bound of 0 */
+#define RL_UNBOUNDED (-1)     /* preemptions: no bound */
+#define RL_NO_PREEMPTION (-2) /* preemptions: a bound of 0 */
 
 /* Options; all zero means: explore with a preemption bound of 2, the
  * scenario's own step bound and timeout, seed 0. */
 typedef struct {
     rl_search_mode mode;
     unsigned long long seed;
-    long runs;        /* pct/random/stress executions (100); explore: limit */
-    int preemptions;  /* 0: 2; RL_UNBOUNDED; RL_NO_PREEMPTION */
-    int depth;        /* pct depth, 0: 3 */
-    long max_steps;   /* 0: the scenario's */
-    double timeout;   /* seconds per execution, 0: the scenario's */
-    double noise;     /* stress: noise probability at each point */
+    long runs;       /* pct/random/stress executions (100); explore: limit */
+    int preemptions; /* 0: 2; RL_UNBOUNDED; RL_NO_PREEMPTION */
+    int depth;       /* pct depth, 0: 3 */
+    long max_steps;  /* 0: the scenario's */
+    double timeout;  /* seconds per execution, 0: the scenario's */
+    double noise;    /* stress: noise probability at each point */
 } rl_search_opts;
 
 /* What a search found. Free with rl_outcome_free. */
 typedef struct {
-    int verdict;         /* of the first failure, or RL_PASS */
-    int as_expected;     /* the scenario's expectation was met */
-    int exhausted;       /* explore visited the whole bounded space */
+    int verdict;     /* of the first failure, or RL_PASS */
+    int as_expected; /* the scenario's expectation was met */
+    int exhausted;   /* explore visited the whole bounded space */
     long executions;
     long failures;
-    char *message;       /* the first failure's diagnosis, or "" */
-    char *token;         /* its replay token, or NULL */
+    char *message;         /* the first failure's diagnosis, or "" */
+    char *token;           /* its replay token, or NULL */
     char *minimized_token; /* the same failure with fewer preemptions */
 } rl_outcome;
 

@@ -129,8 +129,7 @@ static int reap(pid_t pid, int pidfd, double deadline, int *status)
             return -ETIMEDOUT;
         if (pidfd >= 0) {
             struct pollfd p = {.fd = pidfd, .events = POLLIN};
-            if (poll(&p, 1, rl__remaining_ms(deadline)) < 0 &&
-                errno != EINTR)
+            if (poll(&p, 1, rl__remaining_ms(deadline)) < 0 && errno != EINTR)
                 return -errno;
         } else {
             struct timespec ts = {0, 5000000};
@@ -208,8 +207,7 @@ static pid_t spawn_child(const char *const argv[], const rl_run_opts *o,
         /* glibc's posix_spawnp reports a failed exec or file action
          * (chdir included) as its return value, never as a child that
          * exits 127. */
-        r = posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv,
-                         environ);
+        r = posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv, environ);
     }
     posix_spawnattr_destroy(&at);
     posix_spawn_file_actions_destroy(&fa);
@@ -302,8 +300,8 @@ int rl_run(const char *const argv[], const rl_run_opts *opts,
         ret = (int)pid;
         if (o.cwd && (ret == -ENOENT || ret == -ENOTDIR || ret == -EACCES) &&
             access(o.cwd, X_OK) != 0)
-            return rl__fail(ret, "rl_run: cannot enter directory %s: %s",
-                            o.cwd, strerror(-ret));
+            return rl__fail(ret, "rl_run: cannot enter directory %s: %s", o.cwd,
+                            strerror(-ret));
         return rl__fail(ret, "rl_run: cannot start %s: %s", argv[0],
                         strerror(-ret));
     }
@@ -357,8 +355,8 @@ int rl_run(const char *const argv[], const rl_run_opts *opts,
             if (!p[i].revents)
                 continue;
             if (which[i] == &f.in[1]) {
-                ssize_t w = write(f.in[1], o.input + written,
-                                  o.input_len - written);
+                ssize_t w =
+                    write(f.in[1], o.input + written, o.input_len - written);
                 if (w > 0)
                     written += (size_t)w;
                 else if (w < 0 && errno != EINTR && errno != EAGAIN) {
@@ -375,8 +373,9 @@ int rl_run(const char *const argv[], const rl_run_opts *opts,
             if (cr == 1 || (cr < 0 && cr != -ENOMEM))
                 close_fd(which[i]);
             else if (cr == -ENOMEM) {
-                ret = rl__fail(-ENOMEM, "rl_run: out of memory after %zu "
-                                        "bytes of output",
+                ret = rl__fail(-ENOMEM,
+                               "rl_run: out of memory after %zu "
+                               "bytes of output",
                                out.len + err.len);
                 break;
             }
@@ -414,15 +413,16 @@ int rl_run(const char *const argv[], const rl_run_opts *opts,
     }
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 
-    result->exit_code = WIFSIGNALED(status) ? -WTERMSIG(status)
-                                            : WEXITSTATUS(status);
+    result->exit_code =
+        WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
     capture_give(&out, &result->out, &result->out_len);
     capture_give(&err, &result->err, &result->err_len);
     if (ret < 0)
         return ret;
     if (timed_out)
-        return rl__fail(-ETIMEDOUT, "rl_run: %s ran longer than %.3f s and "
-                                    "was killed with its process group",
+        return rl__fail(-ETIMEDOUT,
+                        "rl_run: %s ran longer than %.3f s and "
+                        "was killed with its process group",
                         argv[0], o.timeout);
     return 0;
 }

@@ -15,25 +15,35 @@
 
 #include "scheduler.h"
 
-int rl__sched_on;        /* this process is an actor of a controlled run */
-int rl__points_on;       /* schedule points do something: control or noise */
+int rl__sched_on;  /* this process is an actor of a controlled run */
+int rl__points_on; /* schedule points do something: control or noise */
 int rl__locks_held;
-static rl__sched *S;     /* the control block, in the arena */
-static int me = -1;      /* this process's actor id */
-static pid_t me_pid;     /* to tell a raw fork() child from the actor */
+static rl__sched *S; /* the control block, in the arena */
+static int me = -1;  /* this process's actor id */
+static pid_t me_pid; /* to tell a raw fork() child from the actor */
 static uint64_t noise_rng;
 
 static const char *const op_names[RL_OP_COUNT] = {
-    [RL_OP_YIELD] = "yield",         [RL_OP_START] = "start",
-    [RL_OP_JOIN] = "join",           [RL_OP_EXIT] = "exit",
-    [RL_OP_ACQUIRE] = "acquire",     [RL_OP_RELEASE] = "release",
-    [RL_OP_SET] = "set",             [RL_OP_CLEAR] = "clear",
-    [RL_OP_WAIT] = "wait",           [RL_OP_NOTIFY] = "notify",
-    [RL_OP_SEND] = "send",           [RL_OP_RECV] = "recv",
-    [RL_OP_POLL] = "poll",           [RL_OP_CLOSE] = "close",
-    [RL_OP_PUT] = "put",             [RL_OP_GET] = "get",
-    [RL_OP_TASK_DONE] = "task_done", [RL_OP_SUBMIT] = "submit",
-    [RL_OP_LOAD] = "load",           [RL_OP_STORE] = "store",
+    [RL_OP_YIELD] = "yield",
+    [RL_OP_START] = "start",
+    [RL_OP_JOIN] = "join",
+    [RL_OP_EXIT] = "exit",
+    [RL_OP_ACQUIRE] = "acquire",
+    [RL_OP_RELEASE] = "release",
+    [RL_OP_SET] = "set",
+    [RL_OP_CLEAR] = "clear",
+    [RL_OP_WAIT] = "wait",
+    [RL_OP_NOTIFY] = "notify",
+    [RL_OP_SEND] = "send",
+    [RL_OP_RECV] = "recv",
+    [RL_OP_POLL] = "poll",
+    [RL_OP_CLOSE] = "close",
+    [RL_OP_PUT] = "put",
+    [RL_OP_GET] = "get",
+    [RL_OP_TASK_DONE] = "task_done",
+    [RL_OP_SUBMIT] = "submit",
+    [RL_OP_LOAD] = "load",
+    [RL_OP_STORE] = "store",
     [RL_OP_FETCH_ADD] = "fetch_add",
 };
 
@@ -69,8 +79,8 @@ rl__sched *rl__sched_setup(int mode, long max_steps)
     s->mode = mode;
     s->max_steps = max_steps > 0 ? max_steps : 10000;
     if (mode == RL__MODE_CONTROLLED) {
-        s->steps = rl_shared_alloc(sizeof(rl__step) *
-                                   (size_t)(s->max_steps + 2));
+        s->steps =
+            rl_shared_alloc(sizeof(rl__step) * (size_t)(s->max_steps + 2));
         if (!s->steps) {
             rl_shared_free(s);
             return NULL;
@@ -158,8 +168,7 @@ static void settle(void)
             continue;
         int lingers = waits_for_children(i);
         double deadline = rl__now() + 2.0;
-        while (!lingers && !proc_ended(a->pid) &&
-               rl__now() < deadline)
+        while (!lingers && !proc_ended(a->pid) && rl__now() < deadline)
             sched_yield();
         a->settled = 1;
     }
@@ -184,8 +193,7 @@ static void on_stack_request(int sig)
     if (s && me >= 0 && syscall(SYS_getpid) == me_pid) {
         /* No symbol lookup in a handler that may have interrupted the
          * loader: the names are found afterwards. */
-        rl__stack_capture(s->actors[me].stack, sizeof s->actors[me].stack,
-                          0);
+        rl__stack_capture(s->actors[me].stack, sizeof s->actors[me].stack, 0);
         __atomic_add_fetch(&s->stack_replies, 1, __ATOMIC_RELEASE);
         rl__futex_wake(&s->stack_replies, 1 << 30);
     }
@@ -408,8 +416,8 @@ static int pick(uint64_t en)
                 S->actors[me].pct_priority = (uint64_t)(i + 1);
         int best = lowest(en);
         for (int i = 0; i < S->nactors; i++)
-            if ((en >> i & 1) && S->actors[i].pct_priority >
-                                     S->actors[best].pct_priority)
+            if ((en >> i & 1) &&
+                S->actors[i].pct_priority > S->actors[best].pct_priority)
                 best = i;
         return best;
     }
@@ -446,8 +454,7 @@ static void describe_holders(char *buf, size_t cap, unsigned long ino,
     if (!d)
         return;
     char want[64];
-    snprintf(want, sizeof want, "%s:[%lu]", is_pipe ? "pipe" : "socket",
-             ino);
+    snprintf(want, sizeof want, "%s:[%lu]", is_pipe ? "pipe" : "socket", ino);
     struct dirent *e;
     int found = 0;
     while ((e = readdir(d))) {
@@ -499,13 +506,16 @@ static void describe_holders(char *buf, size_t cap, unsigned long ino,
                     *nl = '\0';
             }
             if (id >= 0)
-                append(buf, cap, "%s actor %d (%s, pid %d) holds the write "
-                       "end as fd %s", found ? ";" : "", id,
-                       S->actors[id].name, pid, f->d_name);
+                append(buf, cap,
+                       "%s actor %d (%s, pid %d) holds the write "
+                       "end as fd %s",
+                       found ? ";" : "", id, S->actors[id].name, pid,
+                       f->d_name);
             else
-                append(buf, cap, "%s process %d (%s, not an actor) holds "
-                       "the write end as fd %s", found ? ";" : "", pid,
-                       comm, f->d_name);
+                append(buf, cap,
+                       "%s process %d (%s, not an actor) holds "
+                       "the write end as fd %s",
+                       found ? ";" : "", pid, comm, f->d_name);
             found = 1;
         }
         closedir(fds);
@@ -523,13 +533,12 @@ static _Noreturn void deadlock(void)
         rl__actor *a = &S->actors[i];
         if (a->state != RL__ACTOR_BLOCKED)
             continue;
-        append(msg, sizeof msg, " actor %d (%s, pid %d) is blocked in %s",
-               i, a->name, a->pid, a->reason[0] ? a->reason
-                                               : rl__op_name(a->pending.op));
+        append(msg, sizeof msg, " actor %d (%s, pid %d) is blocked in %s", i,
+               a->name, a->pid,
+               a->reason[0] ? a->reason : rl__op_name(a->pending.op));
         if (a->holder_ino) {
             append(msg, sizeof msg, ":");
-            describe_holders(msg, sizeof msg, a->holder_ino,
-                             a->holder_is_pipe);
+            describe_holders(msg, sizeof msg, a->holder_ino, a->holder_is_pipe);
         }
         append(msg, sizeof msg, ".");
     }
@@ -598,13 +607,12 @@ static void schedule(void)
             for (int i = 0; i < S->nactors; i++)
                 if (en >> i & 1)
                     append(list, sizeof list, "%s%d", *list ? "," : "", i);
-            rl__sched_verdict(RL_ERROR,
-                              "the token does not fit: at step %ld it "
-                              "chooses actor %d, which %s (enabled: %s)",
-                              k, c,
-                              c >= S->nactors ? "does not exist"
-                                              : "cannot run there",
-                              list);
+            rl__sched_verdict(
+                RL_ERROR,
+                "the token does not fit: at step %ld it "
+                "chooses actor %d, which %s (enabled: %s)",
+                k, c, c >= S->nactors ? "does not exist" : "cannot run there",
+                list);
             rl__sched_halt();
         }
     } else {
@@ -678,8 +686,8 @@ void rl__point(rl__op op, const void *obj, const char *label)
     schedule();
 }
 
-int rl__block(const void *obj, uint32_t *word, uint32_t seen,
-              double deadline, const char *reason)
+int rl__block(const void *obj, uint32_t *word, uint32_t seen, double deadline,
+              const char *reason)
 {
     if (!is_actor()) {
         if (rl__expired(deadline))
@@ -812,13 +820,12 @@ static void on_crash(int sig)
     if (s && me >= 0) {
         int none = -1;
         if (__atomic_compare_exchange_n(&s->crash_actor, &none, me, 0,
-                                        __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE)) {
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
             s->crash_signal = sig;
             s->crash_pid = (pid_t)syscall(SYS_getpid);
             s->crash_step = s->nsteps - 1;
-            rl__stack_capture(s->actors[me].stack,
-                              sizeof s->actors[me].stack, 0);
+            rl__stack_capture(s->actors[me].stack, sizeof s->actors[me].stack,
+                              0);
         }
         __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
         rl__futex_wake(&s->done, 1 << 30);
@@ -850,8 +857,7 @@ void rl__sched_exit_observed(pid_t pid)
 void rl__access(int kind, const volatile void *addr, const char *what,
                 const char *file, int line, long value)
 {
-    int op = kind == 0 ? RL_OP_LOAD : kind == 1 ? RL_OP_STORE
-                                                : RL_OP_FETCH_ADD;
+    int op = kind == 0 ? RL_OP_LOAD : kind == 1 ? RL_OP_STORE : RL_OP_FETCH_ADD;
     if (!is_actor()) {
         if (S && S->noise > 0 && me >= 0)
             noise();
@@ -898,8 +904,7 @@ void rl__access(int kind, const volatile void *addr, const char *what,
     }
 }
 
-void rl__access_loaded(const volatile void *addr, const char *what,
-                       long value)
+void rl__access_loaded(const volatile void *addr, const char *what, long value)
 {
     if (!is_actor())
         return;
@@ -935,7 +940,10 @@ static void check_failed(const char *file, int line, const char *fmt,
     const char *slash = file ? strrchr(file, '/') : NULL;
     rl__stack_capture(S->actors[me].stack, sizeof S->actors[me].stack, 1);
     rl__sched_verdict(RL_FAIL, "%s (actor %d at %s:%d)", text, me,
-                      slash ? slash + 1 : file ? file : "?", line);
+                      slash  ? slash + 1
+                      : file ? file
+                             : "?",
+                      line);
     rl__sched_halt();
 }
 
@@ -961,8 +969,8 @@ static void fail_fmt(const char *file, int line, const char *fmt, ...)
     va_end(ap);
 }
 
-int rl__check_eq(long actual, long expected, const char *what,
-                 const char *file, int line)
+int rl__check_eq(long actual, long expected, const char *what, const char *file,
+                 int line)
 {
     if (rl__sched_get() && me >= 0) {
         spin_lock(&S->lock);

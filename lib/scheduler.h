@@ -40,32 +40,32 @@ typedef struct {
     pid_t pid;
     int op;
     const void *obj;
-    int shared;        /* for loads and stores: 1 shared, 0 private */
+    int shared; /* for loads and stores: 1 shared, 0 private */
     int has_value;
     long value;
-    uint64_t enabled;  /* bit i: actor i could have been chosen */
+    uint64_t enabled; /* bit i: actor i could have been chosen */
     char label[48];
     char file[40];
     int line;
 } rl__step;
 
 typedef struct {
-    rl__step pending;  /* what it does when it is chosen next */
+    rl__step pending; /* what it does when it is chosen next */
     pid_t pid;
     int parent;
     int method;
     int state;
-    int exit_code;     /* status, or -signum */
-    int killed;        /* ended by rl_process_kill/terminate: expected */
-    int observed;      /* its exit code was read by its parent */
-    int daemon;        /* ends (SIGTERM) when its parent actor ends */
-    int settled;       /* finished, and the kernel has ended the process */
-    uint32_t go;       /* the token: 1 while this actor may run */
+    int exit_code; /* status, or -signum */
+    int killed;    /* ended by rl_process_kill/terminate: expected */
+    int observed;  /* its exit code was read by its parent */
+    int daemon;    /* ends (SIGTERM) when its parent actor ends */
+    int settled;   /* finished, and the kernel has ended the process */
+    uint32_t go;   /* the token: 1 while this actor may run */
     /* while blocked */
     const uint32_t *blocked_word;
     uint32_t blocked_seen;
-    int timed;         /* the wait has a deadline: may time out */
-    int timed_out;     /* chosen to time out */
+    int timed;                /* the wait has a deadline: may time out */
+    int timed_out;            /* chosen to time out */
     unsigned long holder_ino; /* for a pipe wait: the inode of the write side */
     int holder_is_pipe;
     char reason[RL__REASON_LEN];
@@ -95,9 +95,9 @@ typedef struct {
 typedef struct {
     int mode;
     int strategy;
-    uint64_t rng;          /* random and pct state */
+    uint64_t rng; /* random and pct state */
     int pct_depth;
-    long pct_changes[8];   /* steps at which the running actor is demoted */
+    long pct_changes[8]; /* steps at which the running actor is demoted */
     int npct_changes;
     uint64_t pct_next_low; /* the next low priority handed out */
     int nactors;
@@ -113,8 +113,8 @@ typedef struct {
     char message[RL__MSG_LEN];
     long fail_step;
     int fail_actor;
-    uint32_t done;         /* futex word the supervisor can wait on */
-    uint32_t lock;         /* spin lock for verdict and values */
+    uint32_t done; /* futex word the supervisor can wait on */
+    uint32_t lock; /* spin lock for verdict and values */
     rl__actor actors[RL__MAX_ACTORS];
     rl__private_store pstores[RL__PRIVATE_STORES];
     int npstores;
@@ -127,7 +127,7 @@ typedef struct {
     int has_checked_value;
     long checked_value;
     long checked_expected;
-    double noise;          /* stress: probability of noise at a point */
+    double noise;           /* stress: probability of noise at a point */
     uint32_t stack_replies; /* actors that answered a stack request */
     /* a crash seen by the signal handler of an actor */
     int crash_signal;
@@ -207,7 +207,6 @@ void rl__sched_collect_stacks(void);
 /* Records the wait of a pipe reader for the deadlock report: the inode of
  * the object whose holders keep it from seeing EOF. */
 void rl__sched_wait_holder(unsigned long ino, int is_pipe);
-
 
 /* 1 while a scheduler controls this process; the fast check. */
 extern int rl__sched_on;

@@ -172,9 +172,9 @@ int rl__stack_capture(char *buf, size_t cap, int names)
 static int racelab_frame(const char *name, const char *file)
 {
     static const char *const sources[] = {
-        "arena.c", "conn.c", "error.c", "pool.c", "process.c", "queue.c",
-        "run.c", "sched.c", "stack.c", "sync.c", "util.c", "execute.c",
-        "search.c", "jobs.c", "cli.c", "api.c", NULL};
+        "arena.c",  "conn.c",  "error.c", "pool.c", "process.c", "queue.c",
+        "run.c",    "sched.c", "stack.c", "sync.c", "util.c",    "execute.c",
+        "search.c", "jobs.c",  "cli.c",   "api.c",  NULL};
     if (strncmp(name, "rl_", 3) == 0 || strcmp(name, "__restore_rt") == 0)
         return 1;
     size_t n = strcspn(file, ":");
@@ -283,8 +283,7 @@ int rl__stack_format(const char *raw, char *out, size_t cap, int fold)
             /* A stack taken where symbol lookup is unsafe (a crash) has
              * no names: addr2line's are used. */
             if (strncmp(name[idx[k]], "??", 2) == 0 && fns[k][0])
-                snprintf(name[idx[k]], sizeof name[idx[k]], "%.150s",
-                         fns[k]);
+                snprintf(name[idx[k]], sizeof name[idx[k]], "%.150s", fns[k]);
         }
     }
     /* What to show: the user's frames. Frames of the C library are shown

@@ -73,13 +73,13 @@ int rl__stack_capture_remote(pid_t pid, char *buf, size_t cap)
             /* Return addresses point after the call, but not the first
              * frame's, which is where the process stopped. */
             unsigned long look = frames ? ip - 1 : ip;
-            int found = maps && object_of(maps, look, path, sizeof path,
-                                          &objoff);
-            int n = found ? snprintf(buf + len, cap - len,
-                                     "%s+0x%lx\t%s\t0x%lx\n", name,
-                                     (unsigned long)off, path, objoff)
-                          : snprintf(buf + len, cap - len, "%s+0x%lx\t\n",
-                                     name, (unsigned long)off);
+            int found =
+                maps && object_of(maps, look, path, sizeof path, &objoff);
+            int n =
+                found ? snprintf(buf + len, cap - len, "%s+0x%lx\t%s\t0x%lx\n",
+                                 name, (unsigned long)off, path, objoff)
+                      : snprintf(buf + len, cap - len, "%s+0x%lx\t\n", name,
+                                 (unsigned long)off);
             if (n < 0 || (size_t)n >= cap - len)
                 break;
             len += (size_t)n;

@@ -104,8 +104,8 @@ static int process_exiting(pid_t pid)
     const char *rp = strrchr(buf, ')');
     char state;
     unsigned long flags;
-    if (!rp || sscanf(rp + 1, " %c %*d %*d %*d %*d %*d %lu", &state,
-                      &flags) != 2)
+    if (!rp ||
+        sscanf(rp + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
         return 0;
     return state == 'Z' || state == 'X' || (flags & 0x4) != 0;
 }
@@ -120,8 +120,7 @@ static struct rl_lock *lock_make(int recursive, size_t size)
     int r = rl__mutex_init(&l->m, recursive);
     if (r < 0) {
         rl_shared_free(l);
-        rl__fail(r, "initialising a process-shared mutex: %s",
-                 rl_strerror(r));
+        rl__fail(r, "initialising a process-shared mutex: %s", rl_strerror(r));
         return NULL;
     }
     l->recursive = recursive;
@@ -146,7 +145,8 @@ static int lock_taken(struct rl_lock *l, int r, const char *what)
             return rl__fail(-EOWNERDEAD,
                             "%s: the previous holder died holding it; the "
                             "caller holds it now and must repair the state "
-                            "it protects", what);
+                            "it protects",
+                            what);
         return 0;
     }
     if (r == EBUSY)
@@ -217,16 +217,14 @@ static int lock_acquire(struct rl_lock *l, double timeout, const char *what)
              * the holder again. */
             struct timespec ts;
             deadline_to_timespec(rl__now() + 1.0, &ts);
-            r = lock_taken(l, pthread_mutex_clocklock(&l->m,
-                                                      CLOCK_MONOTONIC, &ts),
-                           what);
+            r = lock_taken(
+                l, pthread_mutex_clocklock(&l->m, CLOCK_MONOTONIC, &ts), what);
             if (r != -ETIMEDOUT && r != 1)
                 break;
             continue;
         }
         char reason[128];
-        snprintf(reason, sizeof reason, "%s: held by pid %d", what,
-                 (int)owner);
+        snprintf(reason, sizeof reason, "%s: held by pid %d", what, (int)owner);
         if (rl__block(l, &l->word, seen, deadline, reason) == -ETIMEDOUT)
             told = 1;
     }
@@ -387,8 +385,8 @@ int rl_sem_acquire(rl_sem *s, double timeout)
         }
         uint32_t seen = __atomic_load_n(&s->word, __ATOMIC_ACQUIRE);
         rl__mutex_unlock(&s->m);
-        if (rl__block(s, &s->word, seen, deadline,
-                      "acquire semaphore") == -ETIMEDOUT)
+        if (rl__block(s, &s->word, seen, deadline, "acquire semaphore") ==
+            -ETIMEDOUT)
             told = 1;
         rl__mutex_lock(&s->m);
     }
@@ -411,7 +409,8 @@ int rl_sem_release(rl_sem *s)
         rl__mutex_unlock(&s->m);
         return rl__fail(-EOVERFLOW,
                         "rl_sem_release: released too many times (value "
-                        "%u is the bound)", v);
+                        "%u is the bound)",
+                        v);
     }
     s->value++;
     uint32_t waiters = s->waiters;
@@ -533,8 +532,8 @@ int rl_event_wait(rl_event *e, double timeout)
         }
         uint32_t seen = __atomic_load_n(&e->word, __ATOMIC_ACQUIRE);
         rl__mutex_unlock(&e->m);
-        if (rl__block(e, &e->word, seen, deadline,
-                      "wait for event") == -ETIMEDOUT)
+        if (rl__block(e, &e->word, seen, deadline, "wait for event") ==
+            -ETIMEDOUT)
             told = 1;
         rl__mutex_lock(&e->m);
     }
@@ -656,8 +655,8 @@ int rl_cond_wait(rl_cond *c, double timeout)
         }
         uint32_t seen = __atomic_load_n(&c->word, __ATOMIC_ACQUIRE);
         rl__mutex_unlock(&c->m);
-        if (rl__block(c, &c->word, seen, deadline,
-                      "wait on condition") == -ETIMEDOUT)
+        if (rl__block(c, &c->word, seen, deadline, "wait on condition") ==
+            -ETIMEDOUT)
             told = 1;
         rl__mutex_lock(&c->m);
     }
@@ -676,8 +675,10 @@ static int cond_notify(rl_cond *c, unsigned n, const char *what)
         return rl__fail(-EINVAL, "%s: condition is NULL", what);
     rl__point(RL_OP_NOTIFY, c, NULL);
     if (!held_by_me(c->lock))
-        return rl__fail(-EPERM, "%s: the caller does not hold the "
-                                "condition's lock", what);
+        return rl__fail(-EPERM,
+                        "%s: the caller does not hold the "
+                        "condition's lock",
+                        what);
     unsigned woken = 0;
     cond_node *dead = NULL;
     rl__mutex_lock(&c->m);
@@ -831,14 +832,15 @@ int rl_barrier_wait(rl_barrier *b, double timeout)
             if (timeout == 0)
                 return rl__fail(-EAGAIN, "rl_barrier_wait: not every party "
                                          "was there; the barrier is broken");
-            return rl__fail(-ETIMEDOUT, "rl_barrier_wait: timed out after "
-                                        "%.3f s; the barrier is broken",
+            return rl__fail(-ETIMEDOUT,
+                            "rl_barrier_wait: timed out after "
+                            "%.3f s; the barrier is broken",
                             timeout);
         }
         uint32_t seen = __atomic_load_n(&b->word, __ATOMIC_ACQUIRE);
         rl__mutex_unlock(&b->m);
-        if (rl__block(b, &b->word, seen, deadline,
-                      "wait at barrier") == -ETIMEDOUT)
+        if (rl__block(b, &b->word, seen, deadline, "wait at barrier") ==
+            -ETIMEDOUT)
             told = 1;
         rl__mutex_lock(&b->m);
     }

@@ -9,8 +9,8 @@
 
 const char *rl__mode_name(int m)
 {
-    static const char *const names[] = {"explore", "pct", "random",
-                                        "stress", "replay"};
+    static const char *const names[] = {"explore", "pct", "random", "stress",
+                                        "replay"};
     return m >= 0 && m <= RL_MODE_REPLAY ? names[m] : "?";
 }
 

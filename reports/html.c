@@ -146,9 +146,10 @@ static void write_summary(FILE *f, const rl__report *rep)
         expectation(f, r->sc);
         fputs("</td><td>", f);
         outcome_badge(f, r);
-        fprintf(f, "</td><td><span class=\"verdict %s\">%s</span></td>"
-                   "<td>%s</td><td class=\"num\">%ld</td>"
-                   "<td class=\"num\">%.3f s</td></tr>\n",
+        fprintf(f,
+                "</td><td><span class=\"verdict %s\">%s</span></td>"
+                "<td>%s</td><td class=\"num\">%ld</td>"
+                "<td class=\"num\">%.3f s</td></tr>\n",
                 verdict_class(r->verdict), rl_verdict_name(r->verdict),
                 rl__mode_name(r->mode), r->executions,
                 r->duration > 0 ? r->duration : 0.0);
@@ -231,9 +232,10 @@ static void write_timeline(FILE *f, const rl__exec_result *e)
     }
     fputs("<h3>Failing interleaving</h3>\n", f);
     if (first)
-        fprintf(f, "<p class=\"note\">The trace has %ld steps: the "
-                   "timeline shows the last %ld (steps %ld to %ld); the "
-                   "trace table below has them all.</p>\n",
+        fprintf(f,
+                "<p class=\"note\">The trace has %ld steps: the "
+                "timeline shows the last %ld (steps %ld to %ld); the "
+                "trace table below has them all.</p>\n",
                 e->nsteps, shown, first, e->nsteps - 1);
     fputs("<p class=\"legend\"><span><i class=\"key plain\"></i>step "
           "(operation = value, label)</span><span><i class=\"key "
@@ -244,18 +246,20 @@ static void write_timeline(FILE *f, const rl__exec_result *e)
           f);
     int width = LEFT + nlanes * LANE_W + 8;
     long height = TOP + shown * ROW_H + 12;
-    fprintf(f, "<div class=\"svgwrap\"><svg class=\"timeline\" width=\"%d\" "
-               "height=\"%ld\" viewBox=\"0 0 %d %ld\" role=\"img\" "
-               "aria-label=\"swimlane timeline, one lane per process\">\n",
+    fprintf(f,
+            "<div class=\"svgwrap\"><svg class=\"timeline\" width=\"%d\" "
+            "height=\"%ld\" viewBox=\"0 0 %d %ld\" role=\"img\" "
+            "aria-label=\"swimlane timeline, one lane per process\">\n",
             width, height, width, height);
     for (int a = 0; a < nlanes; a++) {
         int x = LEFT + a * LANE_W;
         const rl__actor *ac = a < e->nactors ? &e->actors[a] : NULL;
-        fprintf(f, "<g class=\"lane\" data-actor=\"%d\"><rect class=\"%s\" "
-                   "x=\"%d\" y=\"0\" width=\"%d\" height=\"%ld\"/>"
-                   "<text class=\"lane-title\" x=\"%d\" y=\"18\">actor %d",
-                a, a % 2 ? "lane-alt" : "lane-bg", x, LANE_W, height,
-                x + 10, a);
+        fprintf(f,
+                "<g class=\"lane\" data-actor=\"%d\"><rect class=\"%s\" "
+                "x=\"%d\" y=\"0\" width=\"%d\" height=\"%ld\"/>"
+                "<text class=\"lane-title\" x=\"%d\" y=\"18\">actor %d",
+                a, a % 2 ? "lane-alt" : "lane-bg", x, LANE_W, height, x + 10,
+                a);
         char dflt[32];
         snprintf(dflt, sizeof dflt, "actor-%d", a);
         if (ac && ac->name[0] && strcmp(ac->name, dflt) != 0) {
@@ -266,8 +270,9 @@ static void write_timeline(FILE *f, const rl__exec_result *e)
                 x + 10);
         if (ac)
             fprintf(f, "pid %d", (int)ac->pid);
-        fprintf(f, "</text><line class=\"lane-line\" x1=\"%d\" y1=\"%d\" "
-                   "x2=\"%d\" y2=\"%ld\"/></g>\n",
+        fprintf(f,
+                "</text><line class=\"lane-line\" x1=\"%d\" y1=\"%d\" "
+                "x2=\"%d\" y2=\"%ld\"/></g>\n",
                 x + LANE_W / 2, TOP - 6, x + LANE_W / 2, height);
     }
     for (long i = first; i < e->nsteps; i++) {
@@ -277,11 +282,13 @@ static void write_timeline(FILE *f, const rl__exec_result *e)
         int x = LEFT + a * LANE_W + 6;
         int conflict = conflicting(e, i);
         int failing = i == fstep;
-        fprintf(f, "<text class=\"stepno\" x=\"%d\" y=\"%ld\" "
-                   "text-anchor=\"end\">%ld</text>",
+        fprintf(f,
+                "<text class=\"stepno\" x=\"%d\" y=\"%ld\" "
+                "text-anchor=\"end\">%ld</text>",
                 LEFT - 8, y + 15, i);
-        fprintf(f, "<g class=\"step\"><title>step %ld, actor %d, pid %d: "
-                   "%s",
+        fprintf(f,
+                "<g class=\"step\"><title>step %ld, actor %d, pid %d: "
+                "%s",
                 i, s->actor, (int)s->pid, rl__op_name((rl__op)s->op));
         if (s->has_value)
             fprintf(f, " = %ld", s->value);
@@ -301,13 +308,15 @@ static void write_timeline(FILE *f, const rl__exec_result *e)
             fputs("; conflicting access", f);
         if (failing)
             fputs("; last step of the failing process", f);
-        fprintf(f, "</title><rect class=\"box%s%s%s\" x=\"%d\" y=\"%ld\" "
-                   "width=\"%d\" height=\"%d\" rx=\"4\"/>",
-                is_access(s->op) ? " access" : "",
-                conflict ? " conflict" : "", failing ? " failing" : "", x,
-                y + 2, LANE_W - 12, ROW_H - 5);
+        fprintf(f,
+                "</title><rect class=\"box%s%s%s\" x=\"%d\" y=\"%ld\" "
+                "width=\"%d\" height=\"%d\" rx=\"4\"/>",
+                is_access(s->op) ? " access" : "", conflict ? " conflict" : "",
+                failing ? " failing" : "", x, y + 2, LANE_W - 12, ROW_H - 5);
         fprintf(f, "<text x=\"%d\" y=\"%ld\">%s%s", x + 6, y + 18,
-                failing ? "&#10007; " : conflict ? "&#9888; " : "",
+                failing    ? "&#10007; "
+                : conflict ? "&#9888; "
+                           : "",
                 rl__op_name((rl__op)s->op));
         int used = (int)strlen(rl__op_name((rl__op)s->op)) +
                    (failing || conflict ? 2 : 0);
@@ -352,13 +361,14 @@ static void write_actors(FILE *f, const rl__exec_result *e)
         const rl__actor *a = &e->actors[i];
         fprintf(f, "<tr><td class=\"num\">%d</td><td>", i);
         h(f, a->name);
-        fprintf(f, "</td><td class=\"num\">%d</td><td>%s</td><td>%s</td>"
-                   "<td>",
+        fprintf(f,
+                "</td><td class=\"num\">%d</td><td>%s</td><td>%s</td>"
+                "<td>",
                 (int)a->pid,
-                i == 0                              ? "root"
-                : a->method == RL_START_SPAWN       ? "spawn"
+                i == 0                             ? "root"
+                : a->method == RL_START_SPAWN      ? "spawn"
                 : a->method == RL_START_FORKSERVER ? "forkserver"
-                                                    : "fork",
+                                                   : "fork",
                 state_name(a->state));
         if (a->state == RL__ACTOR_BLOCKED)
             h(f, a->reason);
@@ -385,15 +395,17 @@ static void write_trace_table(FILE *f, const rl__exec_result *e)
 {
     if (!e->nsteps)
         return;
-    fprintf(f, "<details><summary>Trace table (%ld steps)</summary>\n"
-               "<table class=\"trace\"><thead><tr><th>Step</th><th>Actor"
-               "</th><th>Pid</th><th>Op</th><th>Object</th><th>Value</th>"
-               "<th>Label</th><th>Where</th></tr></thead><tbody>\n",
+    fprintf(f,
+            "<details><summary>Trace table (%ld steps)</summary>\n"
+            "<table class=\"trace\"><thead><tr><th>Step</th><th>Actor"
+            "</th><th>Pid</th><th>Op</th><th>Object</th><th>Value</th>"
+            "<th>Label</th><th>Where</th></tr></thead><tbody>\n",
             e->nsteps);
     for (long i = 0; i < e->nsteps; i++) {
         const rl__step *s = &e->steps[i];
-        fprintf(f, "<tr><td class=\"num\">%ld</td><td class=\"num\">%d</td>"
-                   "<td class=\"num\">%d</td><td>%s</td><td><code>",
+        fprintf(f,
+                "<tr><td class=\"num\">%ld</td><td class=\"num\">%d</td>"
+                "<td class=\"num\">%d</td><td>%s</td><td><code>",
                 i, s->actor, (int)s->pid, rl__op_name((rl__op)s->op));
         if (s->obj)
             fprintf(f, "%p%s", s->obj,
@@ -447,8 +459,8 @@ static void write_histogram(FILE *f, const rl__search_result *r)
     for (int i = 0; i < n; i++)
         order[i] = i;
     for (int i = 1; i < n; i++) /* insertion sort by value */
-        for (int j = i; j > 0 && r->values[order[j - 1]] >
-                                     r->values[order[j]]; j--) {
+        for (int j = i; j > 0 && r->values[order[j - 1]] > r->values[order[j]];
+             j--) {
             int t = order[j];
             order[j] = order[j - 1];
             order[j - 1] = t;
@@ -465,17 +477,20 @@ static void write_histogram(FILE *f, const rl__search_result *r)
     fputs("<p>Values the checks recorded (rl_check_eq), runs per "
           "value:</p>\n",
           f);
-    fprintf(f, "<svg class=\"histogram\" width=\"%d\" height=\"%d\" "
-               "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"histogram "
-               "of recorded values\">\n",
+    fprintf(f,
+            "<svg class=\"histogram\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"histogram "
+            "of recorded values\">\n",
             width, height, width, height);
-    fprintf(f, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" "
-               "y2=\"%d\"/><line class=\"axis\" x1=\"%d\" y1=\"%d\" "
-               "x2=\"%d\" y2=\"%d\"/>\n",
+    fprintf(f,
+            "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" "
+            "y2=\"%d\"/><line class=\"axis\" x1=\"%d\" y1=\"%d\" "
+            "x2=\"%d\" y2=\"%d\"/>\n",
             left - 6, top + ch, width - 10, top + ch, left - 6, top - 6,
             left - 6, top + ch);
-    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%ld</text>"
-               "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n",
+    fprintf(f,
+            "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%ld</text>"
+            "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n",
             left - 10, top + 4, max, left - 10, top + ch + 4);
     for (int k = 0; k < n; k++) {
         int i = order[k];
@@ -483,18 +498,20 @@ static void write_histogram(FILE *f, const rl__search_result *r)
         int bh = (int)((double)r->counts[i] * ch / (double)max + 0.5);
         if (r->counts[i] > 0 && bh < 1)
             bh = 1;
-        fprintf(f, "<g><title>value %ld: %ld runs</title><rect "
-                   "class=\"bar\" x=\"%d\" y=\"%d\" width=\"%d\" "
-                   "height=\"%d\"/><text x=\"%d\" y=\"%d\" "
-                   "text-anchor=\"middle\">%ld</text><text x=\"%d\" "
-                   "y=\"%d\" text-anchor=\"middle\">%ld</text></g>\n",
+        fprintf(f,
+                "<g><title>value %ld: %ld runs</title><rect "
+                "class=\"bar\" x=\"%d\" y=\"%d\" width=\"%d\" "
+                "height=\"%d\"/><text x=\"%d\" y=\"%d\" "
+                "text-anchor=\"middle\">%ld</text><text x=\"%d\" "
+                "y=\"%d\" text-anchor=\"middle\">%ld</text></g>\n",
                 r->values[i], r->counts[i], x, top + ch - bh, bw, bh,
                 x + bw / 2, top + ch - bh - 4, r->counts[i], x + bw / 2,
                 top + ch + 18, r->values[i]);
     }
-    fprintf(f, "<text x=\"%d\" y=\"%d\">recorded value</text>"
-               "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">runs</text>"
-               "\n</svg>\n",
+    fprintf(f,
+            "<text x=\"%d\" y=\"%d\">recorded value</text>"
+            "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">runs</text>"
+            "\n</svg>\n",
             left - 6, top + ch + 40, left - 10, top + ch / 2);
 }
 
@@ -505,25 +522,26 @@ static void write_stress(FILE *f, const rl__search_result *r)
     double rate =
         r->executions ? (double)r->failures / (double)r->executions : 0.0;
     fputs("<h3>Stress</h3>\n", f);
-    fprintf(f, "<p>Failure rate: <strong>%ld of %ld runs = %.3f</strong> "
-               "(95%% Wilson interval %.3f to %.3f)",
+    fprintf(f,
+            "<p>Failure rate: <strong>%ld of %ld runs = %.3f</strong> "
+            "(95%% Wilson interval %.3f to %.3f)",
             r->failures, r->executions, rate, lo, hi);
     if (r->first_failure_run)
         fprintf(f, "; first failure at run %ld", r->first_failure_run);
     fputs(".</p>\n", f);
     /* The interval on a 0..1 scale. */
     const int w = 400, x0 = 20;
-    fprintf(f, "<svg class=\"rate\" width=\"%d\" height=\"44\" viewBox=\"0 "
-               "0 %d 44\" role=\"img\" aria-label=\"failure rate and its "
-               "interval\"><line class=\"axis\" x1=\"%d\" y1=\"14\" "
-               "x2=\"%d\" y2=\"14\"/><rect class=\"ci\" x=\"%.1f\" y=\"6\" "
-               "width=\"%.1f\" height=\"16\"/><circle class=\"point\" "
-               "cx=\"%.1f\" cy=\"14\" r=\"5\"/><text x=\"%d\" y=\"38\" "
-               "text-anchor=\"middle\">0</text><text x=\"%d\" y=\"38\" "
-               "text-anchor=\"middle\">1</text></svg>\n",
+    fprintf(f,
+            "<svg class=\"rate\" width=\"%d\" height=\"44\" viewBox=\"0 "
+            "0 %d 44\" role=\"img\" aria-label=\"failure rate and its "
+            "interval\"><line class=\"axis\" x1=\"%d\" y1=\"14\" "
+            "x2=\"%d\" y2=\"14\"/><rect class=\"ci\" x=\"%.1f\" y=\"6\" "
+            "width=\"%.1f\" height=\"16\"/><circle class=\"point\" "
+            "cx=\"%.1f\" cy=\"14\" r=\"5\"/><text x=\"%d\" y=\"38\" "
+            "text-anchor=\"middle\">0</text><text x=\"%d\" y=\"38\" "
+            "text-anchor=\"middle\">1</text></svg>\n",
             w + 2 * x0, w + 2 * x0, x0, x0 + w, x0 + lo * w,
-            (hi - lo) * w > 1 ? (hi - lo) * w : 1.0, x0 + rate * w, x0,
-            x0 + w);
+            (hi - lo) * w > 1 ? (hi - lo) * w : 1.0, x0 + rate * w, x0, x0 + w);
     write_histogram(f, r);
     if (r->external) {
         static const char *const names[RL__RUN_CLASSES] = {
@@ -564,12 +582,12 @@ static int write_section(FILE *f, int i, const rl__search_result *r)
     expectation(f, sc);
     fprintf(f, ". Mode %s, %ld execution%s, %.3f s.</p>\n",
             rl__mode_name(r->mode), r->executions,
-            r->executions == 1 ? "" : "s",
-            r->duration > 0 ? r->duration : 0.0);
+            r->executions == 1 ? "" : "s", r->duration > 0 ? r->duration : 0.0);
     if (r->verdict == RL_PASS && !r->as_expected)
-        fprintf(f, "<div class=\"diagnosis\"><strong>No bug found</strong>: "
-                   "a bug was expected, none found in %ld executions%s."
-                   "</div>\n",
+        fprintf(f,
+                "<div class=\"diagnosis\"><strong>No bug found</strong>: "
+                "a bug was expected, none found in %ld executions%s."
+                "</div>\n",
                 r->executions,
                 r->exhausted ? " (the bounded space was exhausted)" : "");
     if (r->verdict != RL_PASS) {
@@ -604,8 +622,9 @@ static void write_coverage(FILE *f, const rl__report *rep)
         const rl__search_result *r = &rep->results[i];
         fputs("<tr><td>", f);
         h(f, r->sc->name);
-        fprintf(f, "</td><td class=\"num\">%ld</td><td class=\"num\">%ld"
-                   "</td><td class=\"num\">%ld</td>",
+        fprintf(f,
+                "</td><td class=\"num\">%ld</td><td class=\"num\">%ld"
+                "</td><td class=\"num\">%ld</td>",
                 r->schedule_points, r->labels_reached, r->pairs_interleaved);
         if (r->mode == RL_MODE_EXPLORE && r->space_explored >= 0)
             fprintf(f, "<td class=\"num\">%.1f%%%s</td></tr>\n",
@@ -643,8 +662,9 @@ static int write_page(FILE *f, const rl__report *rep)
         h(f, rep->command_line);
         fputs("</code></p>\n", f);
     }
-    fprintf(f, "<p><span class=\"badge ok\">&#10003; %d as expected</span> "
-               "<span class=\"badge %s\">%s %d unexpected</span></p>\n",
+    fprintf(f,
+            "<p><span class=\"badge ok\">&#10003; %d as expected</span> "
+            "<span class=\"badge %s\">%s %d unexpected</span></p>\n",
             rep->n - bad, bad ? "bad" : "ok", bad ? "&#10007;" : "&#10003;",
             bad);
     write_summary(f, rep);

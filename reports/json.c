@@ -80,8 +80,9 @@ static void write_failure(FILE *f, const rl__search_result *r)
         const rl__step *s = &e->steps[i];
         int access = s->op == RL_OP_LOAD || s->op == RL_OP_STORE ||
                      s->op == RL_OP_FETCH_ADD;
-        fprintf(f, "%s\n          {\"step\": %ld, \"actor\": %d, "
-                   "\"pid\": %d, \"op\": ",
+        fprintf(f,
+                "%s\n          {\"step\": %ld, \"actor\": %d, "
+                "\"pid\": %d, \"op\": ",
                 i ? "," : "", i, s->actor, (int)s->pid);
         jstr(f, rl__op_name((rl__op)s->op));
         char obj[32];
@@ -206,13 +207,12 @@ int rl__report_json(FILE *f, const rl__report *rep)
                     "\"rate\": %.6f, \"ci95_low\": %.6f, \"ci95_high\": "
                     "%.6f, \"values\": [",
                     r->executions, r->failures,
-                    r->executions
-                        ? (double)r->failures / (double)r->executions
-                        : 0.0,
+                    r->executions ? (double)r->failures / (double)r->executions
+                                  : 0.0,
                     lo, hi);
             for (int k = 0; k < r->nvalues; k++)
-                fprintf(f, "%s{\"value\": %ld, \"count\": %ld}",
-                        k ? ", " : "", r->values[k], r->counts[k]);
+                fprintf(f, "%s{\"value\": %ld, \"count\": %ld}", k ? ", " : "",
+                        r->values[k], r->counts[k]);
             fprintf(f, "]},\n");
         } else {
             fprintf(f, "      \"stress\": null,\n");

@@ -67,13 +67,13 @@ typedef struct jval jval;
 struct jval {
     jtype t;
     int line, col;
-    int b;              /* J_BOOL */
-    int is_int;         /* J_NUM: no fraction, no exponent */
-    const char *s;      /* J_STR: decoded, NUL-terminated; J_NUM: text */
+    int b;         /* J_BOOL */
+    int is_int;    /* J_NUM: no fraction, no exponent */
+    const char *s; /* J_STR: decoded, NUL-terminated; J_NUM: text */
     size_t len;
-    int n;              /* J_ARR, J_OBJ: number of items */
-    jval **items;       /* elements, or the values of an object */
-    const char **keys;  /* J_OBJ */
+    int n;             /* J_ARR, J_OBJ: number of items */
+    jval **items;      /* elements, or the values of an object */
+    const char **keys; /* J_OBJ */
 };
 
 typedef struct {
@@ -81,8 +81,8 @@ typedef struct {
     int line;
     int depth;
     pool *pl;
-    int eline, ecol;    /* where the error is */
-    char err[200];      /* empty: none */
+    int eline, ecol; /* where the error is */
+    char err[200];   /* empty: none */
 } parser;
 
 static int col_of(const parser *ps, const char *at)
@@ -231,8 +231,10 @@ static int parse_string(parser *ps, const char **out, size_t *outlen)
             break;
         }
         if (ch < 0x20) {
-            perr(ps, "control character 0x%02x in a string (must be "
-                     "escaped)", ch);
+            perr(ps,
+                 "control character 0x%02x in a string (must be "
+                 "escaped)",
+                 ch);
             return -1;
         }
         if (ch != '\\') {
@@ -257,8 +259,10 @@ static int parse_string(parser *ps, const char **out, size_t *outlen)
             if ((unsigned char)e > 0x20 && (unsigned char)e < 0x7f)
                 perr(ps, "invalid escape \\%c in a string", e);
             else
-                perr(ps, "invalid escape in a string: byte 0x%02x after "
-                         "the backslash", (unsigned char)e);
+                perr(ps,
+                     "invalid escape in a string: byte 0x%02x after "
+                     "the backslash",
+                     (unsigned char)e);
             return -1;
         }
         const char *esc = ps->p - 1;
@@ -540,15 +544,14 @@ static jval *parse_document(parser *ps)
 
 typedef struct {
     const char *file;
-    char path[160];      /* where in the document, "scenarios[2].name" */
-    int err;             /* the first error, 0 while none */
+    char path[160]; /* where in the document, "scenarios[2].name" */
+    int err;        /* the first error, 0 while none */
 } conv;
 
 static const char *type_name(const jval *v)
 {
-    static const char *const names[] = {"null",     "a boolean",
-                                        "a number", "a string",
-                                        "an array", "an object"};
+    static const char *const names[] = {"null",     "a boolean", "a number",
+                                        "a string", "an array",  "an object"};
     return names[v->t];
 }
 
@@ -600,8 +603,7 @@ static void path_pop(conv *c, size_t n)
 
 /* The value of key in the object obj. NULL when it is absent (an error
  * unless OPT) or null (an error unless NULLABLE). */
-static const jval *field(conv *c, const jval *obj, const char *key,
-                         int flags)
+static const jval *field(conv *c, const jval *obj, const char *key, int flags)
 {
     const jval *v = NULL;
     for (int i = 0; i < obj->n; i++) {
@@ -625,23 +627,21 @@ static const jval *field(conv *c, const jval *obj, const char *key,
 }
 
 /* A field of a given type, or NULL (see field). */
-static const jval *typed(conv *c, const jval *obj, const char *key,
-                         jtype t, int flags)
+static const jval *typed(conv *c, const jval *obj, const char *key, jtype t,
+                         int flags)
 {
     const jval *v = field(c, obj, key, flags);
     if (v && v->t != t) {
-        static const char *const want[] = {"null",    "a boolean",
+        static const char *const want[] = {"null",     "a boolean",
                                            "a number", "a string",
                                            "an array", "an object"};
-        return cerr(c, v, key, "expected %s, found %s", want[t],
-                    type_name(v));
+        return cerr(c, v, key, "expected %s, found %s", want[t], type_name(v));
     }
     return v;
 }
 
 /* A string field without NUL characters, or NULL. */
-static const char *get_str(conv *c, const jval *obj, const char *key,
-                           int flags)
+static const char *get_str(conv *c, const jval *obj, const char *key, int flags)
 {
     const jval *v = typed(c, obj, key, J_STR, flags);
     if (!v)
@@ -654,8 +654,7 @@ static const char *get_str(conv *c, const jval *obj, const char *key,
 /* An integer field in [min, max]; *isnull (if given) is set when the
  * field is null or absent, and the result is then 0. */
 static long long get_int(conv *c, const jval *obj, const char *key,
-                         long long min, long long max, int flags,
-                         int *isnull)
+                         long long min, long long max, int flags, int *isnull)
 {
     const jval *v = typed(c, obj, key, J_NUM, flags);
     if (isnull)
@@ -681,12 +680,10 @@ static uint64_t get_u64(conv *c, const jval *obj, const char *key)
     if (!v)
         return 0;
     errno = 0;
-    unsigned long long x = v->is_int && v->s[0] != '-'
-                               ? strtoull(v->s, NULL, 10)
-                               : 0;
+    unsigned long long x =
+        v->is_int && v->s[0] != '-' ? strtoull(v->s, NULL, 10) : 0;
     if (!v->is_int || v->s[0] == '-' || errno == ERANGE) {
-        cerr(c, v, key, "expected an unsigned 64-bit integer, found %s",
-             v->s);
+        cerr(c, v, key, "expected an unsigned 64-bit integer, found %s", v->s);
         return 0;
     }
     return x;
@@ -749,8 +746,7 @@ static const char *state_name(int s)
 
 static const char *method_name(int m)
 {
-    static const char *const names[] = {"fork", "spawn", "forkserver",
-                                        "root"};
+    static const char *const names[] = {"fork", "spawn", "forkserver", "root"};
     return names[m];
 }
 
@@ -780,8 +776,7 @@ static const void *get_addr(conv *c, const jval *obj, const char *key)
     }
     if (!ok)
         return cerr(c, field(c, obj, key, 0), key,
-                    "expected an address like \"0x7f00\", found \"%.40s\"",
-                    s);
+                    "expected an address like \"0x7f00\", found \"%.40s\"", s);
     return (const void *)a;
 }
 
@@ -803,8 +798,8 @@ static void read_step(conv *c, const jval *o, rl__step *s)
     int sh = get_bool(c, o, "shared", NULLABLE);
     s->shared = sh > 0;
     int isnull;
-    s->value = (long)get_int(c, o, "value", LONG_MIN, LONG_MAX, NULLABLE,
-                             &isnull);
+    s->value =
+        (long)get_int(c, o, "value", LONG_MIN, LONG_MAX, NULLABLE, &isnull);
     s->has_value = !isnull;
     const char *label = get_str(c, o, "label", 0);
     snprintf(s->label, sizeof s->label, "%s", label ? label : "");
@@ -853,12 +848,11 @@ static void read_actor(conv *c, const jval *o, rl__actor *a)
     a->method = m == 3 ? RL_START_FORK : m;
     a->state = get_enum(c, o, "state", 0, state_name, 4, 0);
     const char *reason = get_str(c, o, "wait_reason",
-                                 a->state == RL__ACTOR_BLOCKED ? 0
-                                                               : NULLABLE);
+                                 a->state == RL__ACTOR_BLOCKED ? 0 : NULLABLE);
     snprintf(a->reason, sizeof a->reason, "%s", reason ? reason : "");
-    a->exit_code = (int)get_int(
-        c, o, "exit", INT_MIN, INT_MAX,
-        a->state == RL__ACTOR_FINISHED ? 0 : NULLABLE, NULL);
+    a->exit_code =
+        (int)get_int(c, o, "exit", INT_MIN, INT_MAX,
+                     a->state == RL__ACTOR_FINISHED ? 0 : NULLABLE, NULL);
     const jval *st = typed(c, o, "stack", J_ARR, OPT);
     read_stack(c, st, a->stack, sizeof a->stack);
 }
@@ -932,10 +926,9 @@ static void read_stress(conv *c, const jval *st, rl__search_result *r)
         if (o->t != J_OBJ) {
             cerr(c, o, NULL, "expected an object, found %s", type_name(o));
         } else {
-            r->values[i] = (long)get_int(c, o, "value", LONG_MIN, LONG_MAX,
-                                         0, NULL);
-            r->counts[i] = (long)get_int(c, o, "count", 0, COUNT_MAX, 0,
-                                         NULL);
+            r->values[i] =
+                (long)get_int(c, o, "value", LONG_MIN, LONG_MAX, 0, NULL);
+            r->counts[i] = (long)get_int(c, o, "count", 0, COUNT_MAX, 0, NULL);
         }
         path_pop(c, mark);
     }
@@ -962,14 +955,14 @@ static void read_scenario(conv *c, const jval *o, rl__search_result *r,
     sc->expect_verdict = get_enum(c, o, "expect_verdict", NULLABLE,
                                   rl_verdict_name, RL__VERDICT_COUNT, 0);
     r->mode = get_enum(c, o, "mode", 0, rl__mode_name, RL_MODE_REPLAY + 1, 0);
-    r->verdict = get_enum(c, o, "verdict", 0, rl_verdict_name,
-                          RL__VERDICT_COUNT, 0);
+    r->verdict =
+        get_enum(c, o, "verdict", 0, rl_verdict_name, RL__VERDICT_COUNT, 0);
     r->as_expected = get_bool(c, o, "as_expected", 0) > 0;
     r->exhausted = get_bool(c, o, "exhausted", 0) > 0;
     r->executions = (long)get_int(c, o, "executions", 0, COUNT_MAX, 0, NULL);
     r->failures = (long)get_int(c, o, "failures", 0, COUNT_MAX, 0, NULL);
-    r->first_failure_run = (long)get_int(c, o, "runs_to_first_failure", 0,
-                                         COUNT_MAX, 0, NULL);
+    r->first_failure_run =
+        (long)get_int(c, o, "runs_to_first_failure", 0, COUNT_MAX, 0, NULL);
     r->duration = get_double(c, o, "duration_s");
     const jval *ff = typed(c, o, "first_failure", J_OBJ, NULLABLE);
     const jval *st = typed(c, o, "stress", J_OBJ,
@@ -1001,8 +994,8 @@ static void read_scenario(conv *c, const jval *o, rl__search_result *r,
             (long)get_int(c, cov, "schedule_points", 0, COUNT_MAX, 0, NULL);
         r->labels_reached =
             (long)get_int(c, cov, "labels_reached", 0, COUNT_MAX, 0, NULL);
-        r->pairs_interleaved = (long)get_int(
-            c, cov, "label_pairs_interleaved", 0, COUNT_MAX, 0, NULL);
+        r->pairs_interleaved = (long)get_int(c, cov, "label_pairs_interleaved",
+                                             0, COUNT_MAX, 0, NULL);
         /* Optional: files of older writers do not have it. */
         const jval *sx = field(c, cov, "space_explored", OPT | NULLABLE);
         r->space_explored = -1;
@@ -1018,8 +1011,9 @@ static void read_scenario(conv *c, const jval *o, rl__search_result *r,
 static void read_top(conv *c, const jval *root, rl__loaded *out)
 {
     if (root->t != J_OBJ) {
-        cerr(c, root, NULL, "not racelab results: expected an object at "
-                            "the top level, found %s",
+        cerr(c, root, NULL,
+             "not racelab results: expected an object at "
+             "the top level, found %s",
              type_name(root));
         return;
     }
@@ -1028,8 +1022,7 @@ static void read_top(conv *c, const jval *root, rl__loaded *out)
         return;
     if (strcmp(schema, SCHEMA) != 0) {
         cerr(c, field(c, root, "schema", 0), "schema",
-             "not racelab results: \"%.60s\", expected \"" SCHEMA "\"",
-             schema);
+             "not racelab results: \"%.60s\", expected \"" SCHEMA "\"", schema);
         return;
     }
     out->seed = get_u64(c, root, "seed");
@@ -1108,8 +1101,8 @@ int rl__results_read(const char *path, rl__loaded *out)
     if (err < 0)
         return err;
     pool pl = {0};
-    parser ps = {.p = buf, .end = buf + len, .line_start = buf, .line = 1,
-                 .pl = &pl};
+    parser ps = {
+        .p = buf, .end = buf + len, .line_start = buf, .line = 1, .pl = &pl};
     jval *root = parse_document(&ps);
     if (!root) {
         err = rl__fail(strcmp(ps.err, "out of memory") ? -EINVAL : -ENOMEM,

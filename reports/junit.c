@@ -235,14 +235,16 @@ static void write_trace(FILE *f, const rl__exec_result *e)
         if (s->has_value)
             snprintf(val, sizeof val, "%ld", s->value);
         if (s->file[0])
-            snprintf(where, sizeof where, "%.48s %.40s:%d", s->label,
-                     s->file, s->line);
+            snprintf(where, sizeof where, "%.48s %.40s:%d", s->label, s->file,
+                     s->line);
         else
             snprintf(where, sizeof where, "%.48s", s->label);
         char line[256];
-        int n = snprintf(line, sizeof line, "%5ld %5d %7d  %-10s %-18s %-12s "
-                         "%s", i, s->actor, (int)s->pid,
-                         rl__op_name((rl__op)s->op), obj, val, where);
+        int n = snprintf(line, sizeof line,
+                         "%5ld %5d %7d  %-10s %-18s %-12s "
+                         "%s",
+                         i, s->actor, (int)s->pid, rl__op_name((rl__op)s->op),
+                         obj, val, where);
         if (n >= (int)sizeof line)
             n = (int)sizeof line - 1;
         while (n > 0 && line[n - 1] == ' ')
@@ -316,8 +318,9 @@ static void write_stress(FILE *f, const rl__search_result *r)
 {
     double lo, hi;
     rl__wilson(r->failures, r->executions, &lo, &hi);
-    fprintf(f, "stress: %ld failure%s in %ld runs, rate %.3f, 95%% "
-               "interval [%.3f, %.3f]\n",
+    fprintf(f,
+            "stress: %ld failure%s in %ld runs, rate %.3f, 95%% "
+            "interval [%.3f, %.3f]\n",
             r->failures, r->failures == 1 ? "" : "s", r->executions,
             r->executions ? (double)r->failures / (double)r->executions : 0.0,
             lo, hi);
@@ -366,16 +369,17 @@ static int write_case(FILE *f, const rl__search_result *r)
     }
     fputs(">\n", f);
     if (kind && r->verdict == RL_PASS) {
-        fprintf(f, "      <failure type=\"no-bug\" message=\"expected a "
-                   "bug, none found in %ld executions\">",
+        fprintf(f,
+                "      <failure type=\"no-bug\" message=\"expected a "
+                "bug, none found in %ld executions\">",
                 r->executions);
-        fprintf(f, "expected a bug%s%s%s, none found in %ld executions "
-                   "(mode %s%s)\n",
+        fprintf(f,
+                "expected a bug%s%s%s, none found in %ld executions "
+                "(mode %s%s)\n",
                 sc->expect_verdict ? " (" : "",
-                sc->expect_verdict ? rl_verdict_name(sc->expect_verdict)
-                                   : "",
-                sc->expect_verdict ? ")" : "",
-                r->executions, rl__mode_name(r->mode),
+                sc->expect_verdict ? rl_verdict_name(sc->expect_verdict) : "",
+                sc->expect_verdict ? ")" : "", r->executions,
+                rl__mode_name(r->mode),
                 r->exhausted ? ", the bounded space exhausted" : "");
         fputs("</failure>\n", f);
     } else if (kind) {
@@ -437,8 +441,9 @@ static int write_suites(FILE *f, const rl__report *rep)
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
           "<testsuites name=\"racelab\"",
           f);
-    fprintf(f, " tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" "
-               "skipped=\"0\" time=\"%.3f\">\n",
+    fprintf(f,
+            " tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" "
+            "skipped=\"0\" time=\"%.3f\">\n",
             all.tests, all.failures, all.errors, all.time);
     char *done = calloc((size_t)rep->n + 1, 1);
     if (!done)
@@ -459,8 +464,9 @@ static int write_suites(FILE *f, const rl__report *rep)
         fputs("  <testsuite name=\"", f);
         rl__report_xml_text(f, fam, 1);
         free(fam);
-        fprintf(f, "\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" "
-                   "skipped=\"0\" time=\"%.3f\"",
+        fprintf(f,
+                "\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" "
+                "skipped=\"0\" time=\"%.3f\"",
                 c.tests, c.failures, c.errors, c.time);
         if (rep->started_at) {
             fputs(" timestamp=\"", f);

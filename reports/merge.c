@@ -26,8 +26,7 @@ static int part_cmp(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
-static const char *file_name(const rl__loaded *f, int i, char *buf,
-                             size_t n)
+static const char *file_name(const rl__loaded *f, int i, char *buf, size_t n)
 {
     if (f->path)
         return f->path;
@@ -84,8 +83,7 @@ static int add_hist(rl__search_result *m, const rl__search_result *p)
             m->counts[k] = 0;
             m->nvalues++;
         }
-        if (__builtin_add_overflow(m->counts[k], p->counts[i],
-                                   &m->counts[k]))
+        if (__builtin_add_overflow(m->counts[k], p->counts[i], &m->counts[k]))
             return -EOVERFLOW;
     }
     return 0;
@@ -129,27 +127,26 @@ static int merge_one(rl__loaded *files, const part *p, int n,
         const rl__search_result *r = p[i].r;
         if (r->mode != m->mode)
             return rl__fail(
-                -EINVAL,
-                "cannot merge scenario %s: mode %s in %s but %s in %s",
+                -EINVAL, "cannot merge scenario %s: mode %s in %s but %s in %s",
                 sc->name, rl__mode_name(m->mode),
                 file_name(&files[p[0].file], p[0].file, b1, sizeof b1),
                 rl__mode_name(r->mode),
                 file_name(&files[p[i].file], p[i].file, b2, sizeof b2));
         int ovf = __builtin_add_overflow(m->executions, r->executions,
                                          &m->executions);
-        ovf |= __builtin_add_overflow(m->failures, r->failures,
-                                      &m->failures);
+        ovf |= __builtin_add_overflow(m->failures, r->failures, &m->failures);
         for (int k = 0; k < RL__RUN_CLASSES; k++)
             ovf |= __builtin_add_overflow(m->classes[k], r->classes[k],
                                           &m->classes[k]);
         if (ovf || add_hist(m, r) < 0)
-            return rl__fail(-EINVAL, "cannot merge scenario %s: the counts "
-                                     "overflow", sc->name);
+            return rl__fail(-EINVAL,
+                            "cannot merge scenario %s: the counts "
+                            "overflow",
+                            sc->name);
         m->duration += r->duration;
         m->exhausted &= !!r->exhausted;
         m->external |= r->external;
-        for (int k = 0; k < RL__KEPT_OUTPUTS && nkept < RL__KEPT_OUTPUTS;
-             k++) {
+        for (int k = 0; k < RL__KEPT_OUTPUTS && nkept < RL__KEPT_OUTPUTS; k++) {
             if (!r->kept_output[k])
                 continue;
             if (!(m->kept_output[nkept++] = strdup(r->kept_output[k])))
@@ -211,8 +208,8 @@ int rl__results_merge(rl__loaded *files, int nfiles, rl__loaded *out)
         while (j < np &&
                strcmp(parts[j].r->sc->name, parts[i].r->sc->name) == 0)
             j++;
-        err = merge_one(files, &parts[i], (int)(j - i),
-                        &out->results[out->n++]);
+        err =
+            merge_one(files, &parts[i], (int)(j - i), &out->results[out->n++]);
         i = j;
     }
     free(parts);

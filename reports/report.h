@@ -13,7 +13,7 @@ typedef struct {
     const rl__search_result *results;
     int n;
     uint64_t seed;
-    const char *started_at;   /* ISO 8601, UTC */
+    const char *started_at; /* ISO 8601, UTC */
     const char *command_line;
 } rl__report;
 
@@ -42,7 +42,7 @@ typedef struct {
     uint64_t seed;
     char *started_at;
     char *command_line;
-    char *path;          /* the file it was read from; NULL when merged */
+    char *path; /* the file it was read from; NULL when merged */
     /* merged: a remark for the user (different seeds), or NULL */
     char *note;
 } rl__loaded;

@@ -45,8 +45,8 @@ static void write_point(FILE *f, int i, const rl__search_result *r,
     fprintf(f, "%s %d - ", r->as_expected ? "ok" : "not ok", i);
     description(f, sc->name);
     fputs("\n  ---\n", f);
-    fprintf(f, "  seed: %llu\n", (unsigned long long)(r->seed ? r->seed
-                                                               : seed));
+    fprintf(f, "  seed: %llu\n",
+            (unsigned long long)(r->seed ? r->seed : seed));
     fprintf(f, "  expect: %s%s%s\n",
             sc->expect == RL_EXPECT_BUG ? "bug" : "clean",
             sc->expect == RL_EXPECT_BUG && sc->expect_verdict ? " " : "",
@@ -81,8 +81,9 @@ static void write_point(FILE *f, int i, const rl__search_result *r,
         yaml_str(f, r->first.message);
         fputs("\n", f);
     } else if (!r->as_expected) {
-        fprintf(f, "  message: \"expected a bug, none found in %ld "
-                   "executions\"\n",
+        fprintf(f,
+                "  message: \"expected a bug, none found in %ld "
+                "executions\"\n",
                 r->executions);
     }
     fputs("  ...\n", f);

@@ -13,7 +13,7 @@
 
 typedef struct {
     char path[128];
-    int append;         /* open with O_APPEND */
+    int append; /* open with O_APPEND */
 } log_file;
 
 /* Appends one record of RECORD_LEN bytes: "A......\n" or "B......\n". */

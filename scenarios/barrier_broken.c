@@ -9,7 +9,7 @@
 
 typedef struct {
     rl_barrier *barrier;
-    int broken_seen;    /* waiters that got -EPIPE */
+    int broken_seen; /* waiters that got -EPIPE */
 } meeting;
 
 /* A party whose setup failed: it leaves without reaching the barrier. */

@@ -8,9 +8,9 @@
 #include "catalogue.h"
 
 typedef struct {
-    int stop;           /* the flag of the shared variant, in the arena */
-    rl_event *stop_ev;  /* the flag of the event variant */
-    rl_sem *never;      /* released by nobody: the producer's pause */
+    int stop;          /* the flag of the shared variant, in the arena */
+    rl_event *stop_ev; /* the flag of the event variant */
+    rl_sem *never;     /* released by nobody: the producer's pause */
     long produced;
 } producer_state;
 
@@ -73,8 +73,7 @@ RL_SCENARIO(end_flag_private, "end_flag.private",
 }
 
 RL_SCENARIO(end_flag_shared, "end_flag.shared",
-            .summary = "the stop flag lives in shared memory",
-            .max_steps = 200)
+            .summary = "the stop flag lives in shared memory", .max_steps = 200)
 {
     producer_state *s = setup();
     rl_process *p = NULL;

@@ -38,8 +38,7 @@ static int use_lock(void *arg)
 RL_SCENARIO(fork_lock_threaded, "fork_lock.threaded",
             .summary = "fork while another thread holds a mutex: the child "
                        "hangs taking it",
-            .expect = RL_EXPECT_BUG, .expect_verdict = RL_TIMEOUT,
-            .timeout = 2)
+            .expect = RL_EXPECT_BUG, .expect_verdict = RL_TIMEOUT, .timeout = 2)
 {
     sem_init(&held, 0, 0);
     sem_init(&release, 0, 0);

@@ -10,10 +10,10 @@
 #include "catalogue.h"
 
 typedef struct {
-    pthread_mutex_t plain;  /* process-shared, not robust */
+    pthread_mutex_t plain; /* process-shared, not robust */
     rl_lock *robust;
-    long debit, credit;     /* invariant: debit == credit */
-    rl_event *holding;      /* the victim holds the lock, mid-update */
+    long debit, credit; /* invariant: debit == credit */
+    rl_event *holding;  /* the victim holds the lock, mid-update */
     rl_event *never;
 } account;
 
@@ -65,8 +65,7 @@ static void kill_victim(account *a, rl_entry fn)
 RL_SCENARIO(lock_owner_death_plain, "lock_owner_death.plain",
             .summary = "the holder of a plain shared mutex is killed: the "
                        "next acquirer waits forever",
-            .expect = RL_EXPECT_BUG, .expect_verdict = RL_TIMEOUT,
-            .timeout = 2)
+            .expect = RL_EXPECT_BUG, .expect_verdict = RL_TIMEOUT, .timeout = 2)
 {
     account *a = setup();
     kill_victim(a, victim_plain);

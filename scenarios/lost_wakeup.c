@@ -9,7 +9,7 @@
 typedef struct {
     rl_lock *lock;
     rl_cond *cond;
-    int ready;          /* the predicate, under lock */
+    int ready; /* the predicate, under lock */
 } signal_state;
 
 /* Waits once, whatever happened before. */

@@ -9,11 +9,11 @@
 #include "catalogue.h"
 
 typedef struct {
-    int graceful;        /* the parent asks; the child cleans up */
+    int graceful; /* the parent asks; the child cleans up */
     pid_t grandchild;
-    rl_event *started;   /* the grandchild is up */
-    rl_event *never;     /* nobody sets it: the grandchild's endless job */
-    rl_event *stop;      /* the parent's request to the child */
+    rl_event *started; /* the grandchild is up */
+    rl_event *never;   /* nobody sets it: the grandchild's endless job */
+    rl_event *stop;    /* the parent's request to the child */
 } job;
 
 static int grandchild(void *arg)

@@ -15,13 +15,13 @@
 
 #include "catalogue.h"
 
-#define BIG (2 * PIPE_BUF)    /* not atomic */
-#define SMALL (PIPE_BUF / 2)  /* atomic */
+#define BIG (2 * PIPE_BUF)   /* not atomic */
+#define SMALL (PIPE_BUF / 2) /* atomic */
 
 typedef struct {
     int fds[2];
-    size_t len;         /* the record length */
-    rl_lock *lock;      /* NULL: no lock */
+    size_t len;    /* the record length */
+    rl_lock *lock; /* NULL: no lock */
 } channel;
 
 static int write_all(int fd, const char *p, size_t len)

@@ -8,7 +8,7 @@
 
 #define ITEMS 2
 
-static long tally;      /* a global: each process has its own copy */
+static long tally; /* a global: each process has its own copy */
 
 /* Adds its input to the global tally: in the worker's copy. */
 static int add_to_tally(const void *in, size_t in_len, void *out,

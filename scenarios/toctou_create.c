@@ -10,7 +10,7 @@
 
 typedef struct {
     char path[128];
-    int owners;         /* processes that believe they created the file */
+    int owners; /* processes that believe they created the file */
 } claim;
 
 /* Check, then create. The check and the create are two system calls, and
@@ -22,8 +22,7 @@ static int claim_check_then_create(void *arg)
     claim *c = arg;
     if (access(c->path, F_OK) != 0) {
         rl_yield("between access() and open()");
-        int fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                      0600);
+        int fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd >= 0) {
             RL_FETCH_ADD(c->owners, 1);
             close(fd);

@@ -77,8 +77,10 @@ static void run(int join)
     }
     pid_t z = 0;
     int n = count_zombies(&z);
-    rl_check(n == 0, "%d zombie child left in /proc (pid %d): a finished "
-                     "child was never joined", n, (int)z);
+    rl_check(n == 0,
+             "%d zombie child left in /proc (pid %d): a finished "
+             "child was never joined",
+             n, (int)z);
 }
 
 RL_SCENARIO(zombie_unjoined, "zombie.unjoined",
@@ -88,8 +90,7 @@ RL_SCENARIO(zombie_unjoined, "zombie.unjoined",
     run(0);
 }
 
-RL_SCENARIO(zombie_joined, "zombie.joined",
-            .summary = "every child is joined")
+RL_SCENARIO(zombie_joined, "zombie.joined", .summary = "every child is joined")
 {
     run(1);
 }

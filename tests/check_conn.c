@@ -337,8 +337,8 @@ static void check_partial(const void *bytes, size_t len)
     int nb = rl__conn_held_fds(before, 64);
     ck_assert_int_eq(rl_pipe(&ra, &rb, 0), 0);
     new_fds(before, nb, fds);
-    raw_wfd = (fcntl(fds[0], F_GETFL) & O_ACCMODE) == O_WRONLY ? fds[0]
-                                                               : fds[1];
+    raw_wfd =
+        (fcntl(fds[0], F_GETFL) & O_ACCMODE) == O_WRONLY ? fds[0] : fds[1];
     raw_bytes = bytes;
     raw_len = len;
     pid_t p = fork_child(write_raw);
@@ -698,7 +698,10 @@ static void check_method(rl_start_method m)
     ck_assert_int_eq(rl_conn_send(e->a, "racelab", 7), 0);
     char buf[64];
     ck_assert_int_eq(rl_conn_recv(e->a, buf, sizeof buf, 20), 7);
-    ck_assert(memcmp(buf, "baleca" "r", 7) == 0);
+    ck_assert(memcmp(buf,
+                     "baleca"
+                     "r",
+                     7) == 0);
     /* The child's copy of b goes with it: then EOF. */
     ck_assert_int_eq(rl_conn_recv(e->a, buf, sizeof buf, 20), RL_EOF);
     ck_assert_int_eq(rl_process_join(p, 20), 0);

@@ -28,8 +28,8 @@ static const char *data(const char *name)
 
 /* Runs a script with options and checks the invariants every result has:
  * classes add up, failures match, no fd or zombie is left. */
-static int stress(const char *script, const char *arg,
-                  const rl__stress_opts *o, rl__search_result *r)
+static int stress(const char *script, const char *arg, const rl__stress_opts *o,
+                  rl__search_result *r)
 {
     int fds = rl_test_fd_count();
     char *argv[] = {(char *)data(script), (char *)arg, NULL};
@@ -318,8 +318,7 @@ END_TEST
 
 static volatile sig_atomic_t stop_flag;
 
-static void stop_after_three(long done, long total, long failures,
-                             void *ctx)
+static void stop_after_three(long done, long total, long failures, void *ctx)
 {
     (void)total;
     (void)failures;
@@ -333,7 +332,9 @@ START_TEST(stop_flag_ends_early)
 {
     long calls = 0;
     stop_flag = 0;
-    rl__stress_opts o = {.runs = 1000, .jobs = 2, .stop = &stop_flag,
+    rl__stress_opts o = {.runs = 1000,
+                         .jobs = 2,
+                         .stop = &stop_flag,
                          .progress = stop_after_three,
                          .progress_ctx = &calls};
     rl__search_result r;
@@ -362,8 +363,8 @@ START_TEST(stop_flag_kills_running_groups)
     sigaction(SIGALRM, &sa, NULL);
     struct itimerval it = {.it_value = {0, 300000}};
     setitimer(ITIMER_REAL, &it, NULL);
-    rl__stress_opts o = {.runs = 6, .jobs = 2, .timeout = 60,
-                         .stop = &stop_flag};
+    rl__stress_opts o = {
+        .runs = 6, .jobs = 2, .timeout = 60, .stop = &stop_flag};
     rl__search_result r;
     ck_assert_int_eq(stress("hang.sh", file, &o, &r), 0);
     ck_assert_int_eq(r.executions, 0);
@@ -429,7 +430,8 @@ static const char *noise_lib(void)
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "${CC:-cc} -shared -fPIC -O2 noise/noise.c -o %s -ldl "
-             "-lpthread 2>/dev/null", path);
+             "-lpthread 2>/dev/null",
+             path);
     fflush(NULL);
     if (system(cmd) != 0 || access(path, R_OK) != 0)
         return NULL;
@@ -444,8 +446,8 @@ START_TEST(noise_is_preloaded)
                         "libracelab-noise.so\n");
         return;
     }
-    rl__stress_opts o = {.runs = 6, .jobs = 2, .noise = 0.5,
-                         .noise_lib = lib, .seed = 42};
+    rl__stress_opts o = {
+        .runs = 6, .jobs = 2, .noise = 0.5, .noise_lib = lib, .seed = 42};
     rl__search_result r;
     ck_assert_int_eq(stress("noise.sh", NULL, &o, &r), 0);
     ck_assert_msg(r.failures == 0, "%s", r.first.message);
@@ -461,8 +463,8 @@ START_TEST(noise_is_preloaded)
     unsetenv("LD_PRELOAD");
     ck_assert_int_eq(r.classes[RL__RUN_WRONG_EXIT], 6);
     char want[9000];
-    snprintf(want, sizeof want,
-             "preload=%s:%s noise=0.500000 seed=43\n1\n", real, real);
+    snprintf(want, sizeof want, "preload=%s:%s noise=0.500000 seed=43\n1\n",
+             real, real);
     ck_assert_ptr_nonnull(r.kept_output[0]);
     ck_assert_msg(strstr(r.kept_output[0], want), "%s", r.kept_output[0]);
     ck_assert_ptr_nonnull(strstr(r.kept_output[1], "seed=44"));

@@ -66,8 +66,8 @@ RL_SCENARIO(t_pass, "t.pass", .summary = "locked counter")
     two_adders(add_locked, RL_START_FORK);
 }
 
-RL_SCENARIO(t_fail, "t.fail", .summary = "lost update",
-            .expect = RL_EXPECT_BUG, .expect_verdict = RL_FAIL)
+RL_SCENARIO(t_fail, "t.fail", .summary = "lost update", .expect = RL_EXPECT_BUG,
+            .expect_verdict = RL_FAIL)
 {
     two_adders(add_unlocked, RL_START_FORK);
 }
@@ -112,8 +112,7 @@ static int spin_until_stopped(void *arg)
     return 0;
 }
 
-RL_SCENARIO(t_livelock, "t.livelock", .expect = RL_EXPECT_BUG,
-            .max_steps = 300)
+RL_SCENARIO(t_livelock, "t.livelock", .expect = RL_EXPECT_BUG, .max_steps = 300)
 {
     rl_process *p = NULL;
     rl_process_start(&p, spin_until_stopped, NULL, NULL);
@@ -285,8 +284,7 @@ RL_SCENARIO(t_timed_event, "t.timed.event", .max_steps = 200)
 {
     timed_objs *t = timed_new();
     rl_process *p = NULL;
-    rl_check(rl_process_start(&p, timed_event_child, t, NULL) == 0,
-             "start");
+    rl_check(rl_process_start(&p, timed_event_child, t, NULL) == 0, "start");
     rl_yield("before the set");
     rl_yield("still before the set");
     rl_event_set(t->event);
@@ -335,8 +333,7 @@ RL_SCENARIO(t_timed_barrier, "t.timed.barrier", .max_steps = 200)
 {
     timed_objs *t = timed_new();
     rl_process *p = NULL;
-    rl_check(rl_process_start(&p, timed_barrier_child, t, NULL) == 0,
-             "start");
+    rl_check(rl_process_start(&p, timed_barrier_child, t, NULL) == 0, "start");
     rl_yield("before arriving");
     rl_yield("still before arriving");
     int r = rl_barrier_wait(t->barrier, -1);
@@ -363,8 +360,8 @@ RL_SCENARIO(t_timed_future, "t.timed.future", .max_steps = 400)
     rl_pool *pool = NULL;
     rl_check(rl_pool_new(&pool, &o) == 0, "pool: %s", rl_last_error());
     rl_future *f = NULL;
-    rl_check(rl_pool_submit(pool, slow_answer, NULL, 0, &f) == 0,
-             "submit: %s", rl_last_error());
+    rl_check(rl_pool_submit(pool, slow_answer, NULL, 0, &f) == 0, "submit: %s",
+             rl_last_error());
     char out = 0;
     ssize_t n = rl_future_get(f, &out, 1, TINY);
     rl_check(n == 1 && out == 42, "timed future get gave %zd", n);
@@ -402,8 +399,7 @@ RL_SCENARIO(t_queue_try_once, "t.queue.try_once", .max_steps = 300)
     rl_queue *q = rl_queue_new(1, 1);
     rl_check(q && rl_queue_put(q, "a", 1, -1) == 0, "first put");
     rl_process *p = NULL;
-    rl_check(rl_process_start(&p, spin_until_told, stop, NULL) == 0,
-             "start");
+    rl_check(rl_process_start(&p, spin_until_told, stop, NULL) == 0, "start");
     int r = rl_queue_put(q, "b", 1, 0);
     rl_check(r == -EAGAIN, "try-once put on a full queue gave %d", r);
     r = rl_queue_join(q, 0);
@@ -465,8 +461,7 @@ static int children_left(void)
         char *rp = strrchr(buf, ')');
         char state;
         int ppid;
-        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 &&
-            ppid == me)
+        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == me)
             n++;
     }
     closedir(d);
@@ -498,8 +493,7 @@ static rl__search_opts explore_opts(int bound)
     return o;
 }
 
-static void search(const char *name, rl__search_opts *o,
-                   rl__search_result *r)
+static void search(const char *name, rl__search_opts *o, rl__search_result *r)
 {
     rl_scenario *sc = rl__scenario_find(name);
     ck_assert_ptr_nonnull(sc);
@@ -545,8 +539,7 @@ START_TEST(deadlock_names_the_write_end_holder)
     ck_assert_int_eq(r.verdict, RL_DEADLOCK);
     ck_assert_int_eq(r.executions, 1);
     ck_assert_ptr_nonnull(strstr(r.first.message, "no actor can run"));
-    ck_assert_ptr_nonnull(
-        strstr(r.first.message, "actor 0 (main, pid"));
+    ck_assert_ptr_nonnull(strstr(r.first.message, "actor 0 (main, pid"));
     ck_assert_ptr_nonnull(strstr(r.first.message, "holds the write end"));
     rl__search_result_free(&r);
 }
@@ -559,8 +552,7 @@ START_TEST(livelock_says_the_flag_is_private)
     search("t.livelock", &o, &r);
     ck_assert_int_eq(r.verdict, RL_LIVELOCK);
     ck_assert_ptr_nonnull(strstr(r.first.message, "stop_flag"));
-    ck_assert_ptr_nonnull(
-        strstr(r.first.message, "private copy, not shared"));
+    ck_assert_ptr_nonnull(strstr(r.first.message, "private copy, not shared"));
     ck_assert_ptr_nonnull(strstr(r.first.message, "went to its own copy"));
     rl__search_result_free(&r);
 }
@@ -592,8 +584,7 @@ START_TEST(timeout_kills_everything_in_time)
      * (where this machine allows tracing a descendant). */
     ck_assert_int_ge(r.first.nactors, 2);
     if (ptrace_allowed())
-        ck_assert_ptr_nonnull(
-            strstr(r.first.actors[1].stack, "hang_outside"));
+        ck_assert_ptr_nonnull(strstr(r.first.actors[1].stack, "hang_outside"));
     ck_assert_ptr_nonnull(strstr(r.first.actors[0].stack, "t_timeout"));
     /* The timeout is 1 s; killing and reaping takes a moment more. */
     ck_assert(took < 1.0 + 9.0 * rl_test_scale());
@@ -714,8 +705,7 @@ START_TEST(replay_is_identical_every_time)
             ck_assert_int_eq(x.first.steps[i].op, first.steps[i].op);
             ck_assert_int_eq(x.first.steps[i].value, first.steps[i].value);
             ck_assert_ptr_eq(x.first.steps[i].obj, first.steps[i].obj);
-            ck_assert_uint_eq(x.first.steps[i].enabled,
-                              first.steps[i].enabled);
+            ck_assert_uint_eq(x.first.steps[i].enabled, first.steps[i].enabled);
         }
         /* The message names pids, which differ: compare the start. */
         ck_assert_ptr_nonnull(strstr(x.first.message, "counter is"));
@@ -737,10 +727,10 @@ START_TEST(tokens_that_do_not_fit_or_parse)
     ck_assert_ptr_nonnull(strstr(r.first.message, "actor 9"));
     rl__search_result_free(&r);
 
-    const char *bad[] = {"t.fail", "@0x1", "t.fail@", "t.fail@x",
-                         "t.fail@0x", "t.fail@0x1.", "t.fail@0x0",
-                         "t.fail@99x1", "t.fail@0x1..1x1", "t.fail@-1x2",
-                         "t.fail@0x1;rm"};
+    const char *bad[] = {"t.fail",      "@0x1",         "t.fail@",
+                         "t.fail@x",    "t.fail@0x",    "t.fail@0x1.",
+                         "t.fail@0x0",  "t.fail@99x1",  "t.fail@0x1..1x1",
+                         "t.fail@-1x2", "t.fail@0x1;rm"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_int_eq(rl__replay(bad[i], &o, &r), -EINVAL);
         ck_assert_ptr_nonnull(strstr(rl_last_error(), "token"));
@@ -914,9 +904,8 @@ END_TEST
 START_TEST(timed_waits_time_out_only_when_the_scheduler_says)
 {
     static const char *names[] = {
-        "t.timed.lock", "t.timed.sem",    "t.timed.event",
-        "t.timed.cond", "t.timed.barrier", "t.timed.future",
-        "t.timed.out",
+        "t.timed.lock",    "t.timed.sem",    "t.timed.event", "t.timed.cond",
+        "t.timed.barrier", "t.timed.future", "t.timed.out",
     };
     char bad[4096] = "";
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {

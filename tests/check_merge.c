@@ -108,36 +108,63 @@ static void build_model(rl__search_result *res, rl__report *rep)
     memset(res, 0, 3 * sizeof *res);
     memset(steps, 0, sizeof steps);
     memset(actors, 0, sizeof actors);
-    steps[0] = (rl__step){.actor = 0, .pid = 1000, .op = RL_OP_START,
-                          .obj = (void *)0x7f12345000, .label = "start",
-                          .file = "scenarios/demo.c", .line = 10};
-    steps[1] = (rl__step){.actor = 1, .pid = 1001, .op = RL_OP_LOAD,
-                          .obj = (void *)0x7f12346008, .shared = 1,
-                          .has_value = 1, .value = -42, .label = "x->n",
-                          .file = "scenarios/demo.c", .line = 11};
-    steps[2] = (rl__step){.actor = 2, .pid = 1002, .op = RL_OP_STORE,
-                          .obj = (void *)0x10, .shared = 0, .has_value = 1,
-                          .value = LONG_MAX, .label = "priv \"q\"",
+    steps[0] = (rl__step){.actor = 0,
+                          .pid = 1000,
+                          .op = RL_OP_START,
+                          .obj = (void *)0x7f12345000,
+                          .label = "start",
+                          .file = "scenarios/demo.c",
+                          .line = 10};
+    steps[1] = (rl__step){.actor = 1,
+                          .pid = 1001,
+                          .op = RL_OP_LOAD,
+                          .obj = (void *)0x7f12346008,
+                          .shared = 1,
+                          .has_value = 1,
+                          .value = -42,
+                          .label = "x->n",
+                          .file = "scenarios/demo.c",
+                          .line = 11};
+    steps[2] = (rl__step){.actor = 2,
+                          .pid = 1002,
+                          .op = RL_OP_STORE,
+                          .obj = (void *)0x10,
+                          .shared = 0,
+                          .has_value = 1,
+                          .value = LONG_MAX,
+                          .label = "priv \"q\"",
                           .line = 12};
-    steps[3] = (rl__step){.actor = 3, .pid = 1003, .op = RL_OP_FETCH_ADD,
-                          .obj = NULL, .has_value = 1, .value = LONG_MIN,
-                          .label = "", .line = 0};
-    steps[4] = (rl__step){.actor = 1, .pid = 1001, .op = RL_OP_EXIT,
-                          .label = "exit", .line = -1};
-    actors[0] = (rl__actor){.pid = 1000, .method = RL_START_FORK,
+    steps[3] = (rl__step){.actor = 3,
+                          .pid = 1003,
+                          .op = RL_OP_FETCH_ADD,
+                          .obj = NULL,
+                          .has_value = 1,
+                          .value = LONG_MIN,
+                          .label = "",
+                          .line = 0};
+    steps[4] = (rl__step){
+        .actor = 1, .pid = 1001, .op = RL_OP_EXIT, .label = "exit", .line = -1};
+    actors[0] = (rl__actor){.pid = 1000,
+                            .method = RL_START_FORK,
                             .state = RL__ACTOR_BLOCKED,
                             .reason = "join of pid 1001 \xe2\x80\x94 wait",
                             .name = "main",
                             .stack = "#0 body+0x1f (demo.c:12)\n"
                                      "#1 \"q\" \xc3\xa9\n"
                                      "(3 racelab frames folded)"};
-    actors[1] = (rl__actor){.pid = 1001, .method = RL_START_SPAWN,
-                            .state = RL__ACTOR_FINISHED, .exit_code = -11,
+    actors[1] = (rl__actor){.pid = 1001,
+                            .method = RL_START_SPAWN,
+                            .state = RL__ACTOR_FINISHED,
+                            .exit_code = -11,
                             .name = "w1"};
-    actors[2] = (rl__actor){.pid = 1002, .method = RL_START_FORKSERVER,
-                            .state = RL__ACTOR_RUNNABLE, .name = "w2"};
-    actors[3] = (rl__actor){.pid = 1003, .method = RL_START_FORK,
-                            .state = RL__ACTOR_UNUSED, .name = ""};
+    actors[2] = (rl__actor){.pid = 1002,
+                            .method = RL_START_FORKSERVER,
+                            .state = RL__ACTOR_RUNNABLE,
+                            .name = "w2"};
+    actors[3] = (rl__actor){.pid = 1003,
+                            .method = RL_START_FORK,
+                            .state = RL__ACTOR_UNUSED,
+                            .name = ""};
     rl__search_result *r = &res[0];
     r->sc = &sc_fail;
     r->mode = RL_MODE_EXPLORE;
@@ -262,8 +289,7 @@ START_TEST(escapes_decode_to_utf8)
     rl__loaded l;
     int err = rl__results_read(write_tmp("e.json", doc, strlen(doc)), &l);
     ck_assert_msg(err == 0, "%s", rl_last_error());
-    ck_assert_str_eq(l.started_at,
-                     "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    ck_assert_str_eq(l.started_at, "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
     ck_assert_str_eq(l.command_line, "\"\\/\b\f\n\r\t\x1f");
     ck_assert_int_eq(l.n, 0);
     rl__loaded_free(&l);
@@ -390,8 +416,7 @@ END_TEST
 START_TEST(merge_same_seed_has_no_note_and_one_file_is_itself)
 {
     rl__loaded f, m;
-    ck_assert_int_eq(rl__results_read(data_path("results-shard1.json"), &f),
-                     0);
+    ck_assert_int_eq(rl__results_read(data_path("results-shard1.json"), &f), 0);
     ck_assert_int_eq(rl__results_merge(&f, 1, &m), 0);
     ck_assert_ptr_null(m.note);
     ck_assert_int_eq(m.n, 3);
@@ -412,19 +437,30 @@ END_TEST
 /* Parts built in memory; the merge does not change or free them. */
 START_TEST(merge_ties_exhaustion_and_expectation)
 {
-    rl_scenario sc = {.name = "x.y", .summary = "s",
+    rl_scenario sc = {.name = "x.y",
+                      .summary = "s",
                       .expect = RL_EXPECT_BUG,
                       .expect_verdict = RL_DEADLOCK};
-    rl__search_result a = {.sc = &sc, .mode = RL_MODE_EXPLORE,
-                           .verdict = RL_FAIL, .executions = 5,
-                           .failures = 1, .first_failure_run = 5,
-                           .exhausted = 1, .token = "x.y@0x1"};
-    rl__search_result b = {.sc = &sc, .mode = RL_MODE_EXPLORE,
-                           .verdict = RL_DEADLOCK, .executions = 8,
-                           .failures = 2, .first_failure_run = 5,
-                           .exhausted = 1, .token = "x.y@0x2"};
-    rl__search_result c = {.sc = &sc, .mode = RL_MODE_EXPLORE,
-                           .verdict = RL_PASS, .executions = 3,
+    rl__search_result a = {.sc = &sc,
+                           .mode = RL_MODE_EXPLORE,
+                           .verdict = RL_FAIL,
+                           .executions = 5,
+                           .failures = 1,
+                           .first_failure_run = 5,
+                           .exhausted = 1,
+                           .token = "x.y@0x1"};
+    rl__search_result b = {.sc = &sc,
+                           .mode = RL_MODE_EXPLORE,
+                           .verdict = RL_DEADLOCK,
+                           .executions = 8,
+                           .failures = 2,
+                           .first_failure_run = 5,
+                           .exhausted = 1,
+                           .token = "x.y@0x2"};
+    rl__search_result c = {.sc = &sc,
+                           .mode = RL_MODE_EXPLORE,
+                           .verdict = RL_PASS,
+                           .executions = 3,
                            .exhausted = 0};
     b.classes[RL__RUN_SIGNAL] = 2;
     a.classes[RL__RUN_SIGNAL] = 1;
@@ -490,15 +526,15 @@ typedef struct {
     const char *msg; /* expected in rl_last_error after "FILE:" */
 } bad_case;
 
-#define HEAD                                                                  \
+#define HEAD                                                                   \
     "{\"schema\": \"racelab-results/1\", \"seed\": 1, \"started_at\": \"t\", " \
     "\"command_line\": \"c\", \"scenarios\": ["
-#define SCEN(extra)                                                           \
-    "{\"name\": \"a.b\", \"summary\": \"s\", \"expect\": \"clean\", "         \
-    "\"expect_verdict\": null, \"mode\": \"explore\", " extra                 \
-    "\"as_expected\": true, \"exhausted\": true, \"executions\": 2, "         \
-    "\"failures\": 0, \"runs_to_first_failure\": 0, \"duration_s\": 0.1, "    \
-    "\"stress\": null, \"coverage\": {\"schedule_points\": 1, "               \
+#define SCEN(extra)                                                            \
+    "{\"name\": \"a.b\", \"summary\": \"s\", \"expect\": \"clean\", "          \
+    "\"expect_verdict\": null, \"mode\": \"explore\", " extra                  \
+    "\"as_expected\": true, \"exhausted\": true, \"executions\": 2, "          \
+    "\"failures\": 0, \"runs_to_first_failure\": 0, \"duration_s\": 0.1, "     \
+    "\"stress\": null, \"coverage\": {\"schedule_points\": 1, "                \
     "\"labels_reached\": 1, \"label_pairs_interleaved\": 0}"
 
 static const bad_case bad_cases[] = {
@@ -546,11 +582,13 @@ static const bad_case bad_cases[] = {
      "scenarios[0].verdict: unknown value \"MAYBE\""},
     {"null not allowed", HEAD SCEN("\"verdict\": null, ") "}]}",
      "scenarios[0].verdict: must not be null"},
-    {"fail without failure", HEAD SCEN("\"verdict\": \"FAIL\", \"first_failure\": null, ") "}]}",
+    {"fail without failure",
+     HEAD SCEN("\"verdict\": \"FAIL\", \"first_failure\": null, ") "}]}",
      "scenarios[0].first_failure: null, but the verdict is FAIL"},
     {"second scenario wrong",
-     HEAD SCEN("\"verdict\": \"PASS\", \"first_failure\": null, ")
-         "}, {\"name\": 1}]}",
+     HEAD SCEN(
+         "\"verdict\": \"PASS\", \"first_failure\": null, ") "}, {\"name\": "
+                                                             "1}]}",
      "scenarios[1].name: expected a string, found a number"},
     {"stack not strings",
      HEAD SCEN("\"verdict\": \"FAIL\", \"first_failure\": {\"verdict\": "
@@ -589,8 +627,8 @@ START_TEST(bad_input_is_einval_with_position)
                   "%s: message does not name the file: %s", b->name,
                   rl_last_error());
     ck_assert_msg(strstr(rl_last_error(), b->msg) != NULL,
-                  "%s: message \"%s\" lacks \"%s\"", b->name,
-                  rl_last_error(), b->msg);
+                  "%s: message \"%s\" lacks \"%s\"", b->name, rl_last_error(),
+                  b->msg);
     ck_assert_ptr_null(l.results);
     ck_assert_int_eq(l.n, 0);
     rl__loaded_free(&l);

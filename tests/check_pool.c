@@ -57,8 +57,7 @@ static int fail_13(const void *in, size_t in_len, void *out, size_t *out_len)
 }
 
 /* Kills its own worker on item 7. */
-static int die_on_7(const void *in, size_t in_len, void *out,
-                    size_t *out_len)
+static int die_on_7(const void *in, size_t in_len, void *out, size_t *out_len)
 {
     long x;
     memcpy(&x, in, sizeof x);
@@ -88,8 +87,7 @@ static int echo(const void *in, size_t in_len, void *out, size_t *out_len)
 }
 
 /* Claims one byte more than the room it was given. */
-static int too_big(const void *in, size_t in_len, void *out,
-                   size_t *out_len)
+static int too_big(const void *in, size_t in_len, void *out, size_t *out_len)
 {
     (void)in;
     (void)in_len;
@@ -100,8 +98,7 @@ static int too_big(const void *in, size_t in_len, void *out,
 
 /* Waits until the shared flag its input points to is set, then returns
  * 42 as one byte. */
-static int wait_flag(const void *in, size_t in_len, void *out,
-                     size_t *out_len)
+static int wait_flag(const void *in, size_t in_len, void *out, size_t *out_len)
 {
     (void)in_len;
     volatile int *flag;
@@ -133,8 +130,7 @@ static int init_count(void *arg)
 
 static rl_pool *new_pool(int workers, rl_start_method m, int chunksize)
 {
-    rl_pool_opts o = {.workers = workers, .method = m,
-                      .chunksize = chunksize};
+    rl_pool_opts o = {.workers = workers, .method = m, .chunksize = chunksize};
     rl_pool *p = NULL;
     ck_assert_int_eq(rl_pool_new(&p, &o), 0);
     ck_assert_ptr_nonnull(p);
@@ -146,8 +142,8 @@ static void map_squares(rl_pool *p, size_t n)
     long *in = malloc(n * sizeof *in), *out = calloc(n, sizeof *out);
     for (size_t i = 0; i < n; i++)
         in[i] = (long)i;
-    ck_assert_int_eq(rl_pool_map(p, square, in, sizeof(long), n, out,
-                                 sizeof(long)), 0);
+    ck_assert_int_eq(
+        rl_pool_map(p, square, in, sizeof(long), n, out, sizeof(long)), 0);
     for (size_t i = 0; i < n; i++)
         ck_assert_int_eq(out[i], (long)(i * i));
     free(in);
@@ -195,8 +191,8 @@ START_TEST(map_reports_the_failing_item)
         in[i] = (long)i;
         out[i] = -1;
     }
-    ck_assert_int_eq(rl_pool_map(p, fail_13, in, sizeof(long), n, out,
-                                 sizeof(long)), -EDOM);
+    ck_assert_int_eq(
+        rl_pool_map(p, fail_13, in, sizeof(long), n, out, sizeof(long)), -EDOM);
     ck_assert_ptr_nonnull(strstr(rl_last_error(), "item 13"));
     /* The map finished: every other item was done. */
     for (size_t i = 0; i < n; i++)
@@ -214,8 +210,9 @@ START_TEST(worker_death_fails_its_task_and_pool_goes_on)
     for (int i = 0; i < 20; i++)
         in[i] = i;
     double t0 = now();
-    ck_assert_int_eq(rl_pool_map(p, die_on_7, in, sizeof(long), 20, out,
-                                 sizeof(long)), -ECHILD);
+    ck_assert_int_eq(
+        rl_pool_map(p, die_on_7, in, sizeof(long), 20, out, sizeof(long)),
+        -ECHILD);
     ck_assert_double_lt(now() - t0, 10);
     ck_assert_ptr_nonnull(strstr(rl_last_error(), "item 7"));
     ck_assert_ptr_nonnull(strstr(rl_last_error(), "signal 9"));
@@ -228,8 +225,7 @@ START_TEST(worker_death_fails_its_task_and_pool_goes_on)
     /* A future whose worker dies is -ECHILD too. */
     rl_future *f;
     long seven = 7;
-    ck_assert_int_eq(rl_pool_submit(p, die_on_7, &seven, sizeof seven, &f),
-                     0);
+    ck_assert_int_eq(rl_pool_submit(p, die_on_7, &seven, sizeof seven, &f), 0);
     long r;
     ck_assert_int_eq(rl_future_get(f, &r, sizeof r, 30), -ECHILD);
     rl_future_free(f);
@@ -241,13 +237,12 @@ END_TEST
 
 START_TEST(max_tasks_per_child_recycles_workers)
 {
-    rl_pool_opts o = {.workers = 2, .max_tasks_per_child = 3,
-                      .chunksize = 1};
+    rl_pool_opts o = {.workers = 2, .max_tasks_per_child = 3, .chunksize = 1};
     rl_pool *p;
     ck_assert_int_eq(rl_pool_new(&p, &o), 0);
     pid_t pids[60];
-    ck_assert_int_eq(rl_pool_map(p, my_pid, NULL, 0, 60, pids,
-                                 sizeof(pid_t)), 0);
+    ck_assert_int_eq(rl_pool_map(p, my_pid, NULL, 0, 60, pids, sizeof(pid_t)),
+                     0);
     /* 60 tasks, at most 3 per worker: at least 20 distinct workers. */
     int distinct = 0;
     for (int i = 0; i < 60; i++) {
@@ -267,12 +262,10 @@ START_TEST(max_tasks_per_child_recycles_workers)
     /* Futures too: nothing lost across the recycling. */
     rl_future *fs[20];
     for (long i = 0; i < 20; i++)
-        ck_assert_int_eq(rl_pool_submit(p, square, &i, sizeof i, &fs[i]),
-                         0);
+        ck_assert_int_eq(rl_pool_submit(p, square, &i, sizeof i, &fs[i]), 0);
     for (long i = 0; i < 20; i++) {
         long r;
-        ck_assert_int_eq(rl_future_get(fs[i], &r, sizeof r, 30),
-                         sizeof r);
+        ck_assert_int_eq(rl_future_get(fs[i], &r, sizeof r, 30), sizeof r);
         ck_assert_int_eq(r, i * i);
         rl_future_free(fs[i]);
     }
@@ -287,8 +280,7 @@ START_TEST(terminate_cancels_queued_work_promptly)
     enum { N = 10000 };
     rl_future **fs = malloc(N * sizeof *fs);
     for (long i = 0; i < N; i++)
-        ck_assert_int_eq(rl_pool_submit(p, sleepy, &i, sizeof i, &fs[i]),
-                         0);
+        ck_assert_int_eq(rl_pool_submit(p, sleepy, &i, sizeof i, &fs[i]), 0);
     double t0 = now();
     ck_assert_int_eq(rl_pool_terminate(p), 0);
     ck_assert_int_eq(rl_pool_join(p, 10), 0);
@@ -318,8 +310,7 @@ START_TEST(close_then_join_drains_the_queue)
     rl_pool *p = new_pool(2, RL_START_FORK, 0);
     rl_future *fs[50];
     for (long i = 0; i < 50; i++)
-        ck_assert_int_eq(rl_pool_submit(p, square, &i, sizeof i, &fs[i]),
-                         0);
+        ck_assert_int_eq(rl_pool_submit(p, square, &i, sizeof i, &fs[i]), 0);
     ck_assert_int_eq(rl_pool_close(p), 0);
     long x = 3;
     rl_future *f;
@@ -367,8 +358,7 @@ START_TEST(future_get_times_out_then_succeeds)
     rl_pool *p = new_pool(1, RL_START_FORK, 0);
     int *flag = rl_shared_alloc(sizeof *flag);
     rl_future *f;
-    ck_assert_int_eq(rl_pool_submit(p, wait_flag, &flag, sizeof flag, &f),
-                     0);
+    ck_assert_int_eq(rl_pool_submit(p, wait_flag, &flag, sizeof flag, &f), 0);
     char b = 0;
     ck_assert_int_eq(rl_future_get(f, &b, 1, 0.1), -ETIMEDOUT);
     ck_assert_int_eq(rl_future_get(f, &b, 1, 0), -EAGAIN);
@@ -392,8 +382,9 @@ START_TEST(huge_item_sizes_and_null_buffers_are_refused)
     ck_assert_int_eq(rl_pool_map(p, square, in, SIZE_MAX, 1, out, 0),
                      -EMSGSIZE);
     ck_assert_ptr_nonnull(strstr(rl_last_error(), "too large"));
-    ck_assert_int_eq(rl_pool_map(p, square, in, SIZE_MAX / 2, 2, out,
-                                 SIZE_MAX / 2), -EMSGSIZE);
+    ck_assert_int_eq(
+        rl_pool_map(p, square, in, SIZE_MAX / 2, 2, out, SIZE_MAX / 2),
+        -EMSGSIZE);
     ck_assert_int_eq(rl_pool_map(p, square, in, 0, 1, out, SIZE_MAX),
                      -EMSGSIZE);
     /* A NULL buffer that claims room is refused, done or not. */
@@ -417,8 +408,9 @@ START_TEST(oversized_results_are_emsgsize)
 {
     rl_pool *p = new_pool(2, RL_START_FORK, 0);
     long in[8] = {0}, out[8];
-    ck_assert_int_eq(rl_pool_map(p, too_big, in, sizeof(long), 8, out,
-                                 sizeof(long)), -EMSGSIZE);
+    ck_assert_int_eq(
+        rl_pool_map(p, too_big, in, sizeof(long), 8, out, sizeof(long)),
+        -EMSGSIZE);
     ck_assert_ptr_nonnull(strstr(rl_last_error(), "item 0"));
     rl_future *f;
     ck_assert_int_eq(rl_pool_submit(p, too_big, in, 8, &f), 0);
@@ -456,14 +448,14 @@ END_TEST
 static void every_method(rl_start_method m)
 {
     int *count = rl_shared_alloc(sizeof *count);
-    rl_pool_opts o = {.workers = 2, .method = m, .initializer = init_count,
-                      .initarg = count};
+    rl_pool_opts o = {
+        .workers = 2, .method = m, .initializer = init_count, .initarg = count};
     rl_pool *p;
     ck_assert_int_eq(rl_pool_new(&p, &o), 0);
     map_squares(p, 300);
     pid_t pids[40];
-    ck_assert_int_eq(rl_pool_map(p, my_pid, NULL, 0, 40, pids,
-                                 sizeof(pid_t)), 0);
+    ck_assert_int_eq(rl_pool_map(p, my_pid, NULL, 0, 40, pids, sizeof(pid_t)),
+                     0);
     rl_future *f;
     char msg[] = "hello pool";
     ck_assert_int_eq(rl_pool_submit(p, echo, msg, sizeof msg, &f), 0);
@@ -506,8 +498,9 @@ START_TEST(spawn_worker_death_is_echild)
     long in[10], out[10];
     for (int i = 0; i < 10; i++)
         in[i] = i;
-    ck_assert_int_eq(rl_pool_map(p, die_on_7, in, sizeof(long), 10, out,
-                                 sizeof(long)), -ECHILD);
+    ck_assert_int_eq(
+        rl_pool_map(p, die_on_7, in, sizeof(long), 10, out, sizeof(long)),
+        -ECHILD);
     map_squares(p, 50);
     rl_pool_free(p);
 }
@@ -517,8 +510,8 @@ START_TEST(free_leaves_no_process)
 {
     rl_pool *p = new_pool(2, RL_START_FORK, 1);
     pid_t pids[10];
-    ck_assert_int_eq(rl_pool_map(p, my_pid, NULL, 0, 10, pids,
-                                 sizeof(pid_t)), 0);
+    ck_assert_int_eq(rl_pool_map(p, my_pid, NULL, 0, 10, pids, sizeof(pid_t)),
+                     0);
     /* Freed without close or join: the workers are stopped and reaped. */
     rl_pool_free(p);
     for (int i = 0; i < 10; i++)

@@ -65,8 +65,8 @@ static rl_process *start(int i, rl_entry fn, void *arg)
     rl_process_opts o = opts_for(i);
     rl_process *p = NULL;
     int r = rl_process_start(&p, fn, arg, &o);
-    ck_assert_msg(r == 0, "%s start: %s: %s", method_names[i],
-                  rl_strerror(r), rl_last_error());
+    ck_assert_msg(r == 0, "%s start: %s: %s", method_names[i], rl_strerror(r),
+                  rl_last_error());
     return p;
 }
 
@@ -323,8 +323,7 @@ START_TEST(private_arg_is_refused)
         ck_assert_ptr_null(p);
         ck_assert_ptr_nonnull(strstr(rl_last_error(), "rl_shared_alloc"));
         ck_assert_ptr_nonnull(strstr(rl_last_error(), "NULL"));
-        ck_assert_int_eq(rl_process_new(&p, write_shared, &priv, &o),
-                         -EINVAL);
+        ck_assert_int_eq(rl_process_new(&p, write_shared, &priv, &o), -EINVAL);
         ck_assert_ptr_null(p);
     }
     /* A forked child has a copy: allowed, and the parent's copy stays. */
@@ -339,8 +338,7 @@ START_TEST(entry_outside_any_object_is_refused)
     void *heap = malloc(64);
     rl_process_opts o = {.method = RL_START_SPAWN};
     rl_process *p = NULL;
-    ck_assert_int_eq(rl_process_start(&p, (rl_entry)(uintptr_t)heap, NULL,
-                                      &o),
+    ck_assert_int_eq(rl_process_start(&p, (rl_entry)(uintptr_t)heap, NULL, &o),
                      -EINVAL);
     ck_assert_ptr_null(p);
     ck_assert_ptr_nonnull(strstr(rl_last_error(), "no loaded object"));

@@ -84,8 +84,7 @@ static int consume(int who)
         ssize_t n = rl_queue_get(q, &item, sizeof item, 20);
         if (n == -EPIPE)
             return 0;
-        if (n != sizeof item || item < 0 ||
-            item >= PRODUCERS * PER_PRODUCER)
+        if (n != sizeof item || item < 0 || item >= PRODUCERS * PER_PRODUCER)
             return 1;
         /* One producer's items come out in the order it put them. */
         int from = item / PER_PRODUCER;

@@ -39,9 +39,8 @@ static rl_scenario sc_lost = {.name = "queue.lost",
 static rl_scenario sc_race = {.name = "queue.race",
                               .summary = "put and get race on a counter"};
 
-static void step(rl__step *s, int actor, int op, const void *obj,
-                 int has_value, long value, const char *label,
-                 const char *file, int line)
+static void step(rl__step *s, int actor, int op, const void *obj, int has_value,
+                 long value, const char *label, const char *file, int line)
 {
     memset(s, 0, sizeof *s);
     s->actor = actor;
@@ -88,10 +87,8 @@ static rl__report build_report(void)
     rl__step *s = unlocked_steps;
     step(&s[0], 0, RL_OP_START, NULL, 0, 0, "process-1", NULL, 0);
     step(&s[1], 0, RL_OP_START, NULL, 0, 0, "process-2", NULL, 0);
-    step(&s[2], 1, RL_OP_LOAD, ADDR_COUNTER, 1, 0, "c->value", "counter.c",
-         20);
-    step(&s[3], 2, RL_OP_LOAD, ADDR_COUNTER, 1, 0, "c->value", "counter.c",
-         20);
+    step(&s[2], 1, RL_OP_LOAD, ADDR_COUNTER, 1, 0, "c->value", "counter.c", 20);
+    step(&s[3], 2, RL_OP_LOAD, ADDR_COUNTER, 1, 0, "c->value", "counter.c", 20);
     step(&s[4], 1, RL_OP_STORE, ADDR_COUNTER, 1, 1, "c->value", "counter.c",
          21);
     step(&s[5], 2, RL_OP_STORE, ADDR_COUNTER, 1, 1, "c->value", "counter.c",
@@ -100,8 +97,8 @@ static rl__report build_report(void)
     step(&s[7], 2, RL_OP_EXIT, NULL, 0, 0, "", NULL, 0);
     step(&s[8], 0, RL_OP_JOIN, ADDR_PROC, 0, 0, "process-1", NULL, 0);
     step(&s[9], 0, RL_OP_JOIN, ADDR_PROC, 0, 0, "process-2", NULL, 0);
-    actor(&unlocked_actors[0], "main", 1000, RL_START_FORK,
-          RL__ACTOR_FINISHED, 1, NULL);
+    actor(&unlocked_actors[0], "main", 1000, RL_START_FORK, RL__ACTOR_FINISHED,
+          1, NULL);
     actor(&unlocked_actors[1], "process-1", 1001, RL_START_FORK,
           RL__ACTOR_FINISHED, 0, NULL);
     actor(&unlocked_actors[2], "process-2", 1002, RL_START_SPAWN,
@@ -164,11 +161,10 @@ static rl__report build_report(void)
     r->seed = 42;
 
     step(&hang_steps[0], 0, RL_OP_START, NULL, 0, 0, "reader", NULL, 0);
-    step(&hang_steps[1], 1, RL_OP_RECV, ADDR_PIPE, 0, 0, "pipe", "pipe.c",
-         12);
+    step(&hang_steps[1], 1, RL_OP_RECV, ADDR_PIPE, 0, 0, "pipe", "pipe.c", 12);
     step(&hang_steps[2], 0, RL_OP_JOIN, ADDR_PROC, 0, 0, "reader", NULL, 0);
-    actor(&hang_actors[0], "main", 2000, RL_START_FORK, RL__ACTOR_BLOCKED,
-          0, "join reader (pid 2001)");
+    actor(&hang_actors[0], "main", 2000, RL_START_FORK, RL__ACTOR_BLOCKED, 0,
+          "join reader (pid 2001)");
     actor(&hang_actors[1], "reader", 2001, RL_START_FORKSERVER,
           RL__ACTOR_BLOCKED, 0, "read on a pipe outside the scheduler");
     snprintf(hang_actors[1].stack, sizeof hang_actors[1].stack,
@@ -207,17 +203,16 @@ static rl__report build_report(void)
     s = race_steps;
     step(&s[0], 0, RL_OP_START, NULL, 0, 0, "producer", NULL, 0);
     step(&s[1], 1, RL_OP_PUT, ADDR_QUEUE, 1, 1, "q", "queue.c", 30);
-    step(&s[2], 1, RL_OP_FETCH_ADD, ADDR_COUNTER, 1, 0, "q->n", "queue.c",
-         31);
+    step(&s[2], 1, RL_OP_FETCH_ADD, ADDR_COUNTER, 1, 0, "q->n", "queue.c", 31);
     step(&s[3], 0, RL_OP_GET, ADDR_QUEUE, 1, 1, "q", "queue.c", 38);
     step(&s[4], 0, RL_OP_LOAD, ADDR_COUNTER, 1, 0, "q->n", "queue.c", 39);
     step(&s[5], 1, RL_OP_EXIT, NULL, 0, 0, "", NULL, 0);
-    actor(&race_actors[0], "main", 3000, RL_START_FORK, RL__ACTOR_RUNNABLE,
+    actor(&race_actors[0], "main", 3000, RL_START_FORK, RL__ACTOR_RUNNABLE, 0,
+          NULL);
+    actor(&race_actors[1], "producer", 3001, RL_START_FORK, RL__ACTOR_FINISHED,
           0, NULL);
-    actor(&race_actors[1], "producer", 3001, RL_START_FORK,
-          RL__ACTOR_FINISHED, 0, NULL);
-    actor(&race_actors[2], "killed", 3002, RL_START_FORK,
-          RL__ACTOR_FINISHED, -9, NULL);
+    actor(&race_actors[2], "killed", 3002, RL_START_FORK, RL__ACTOR_FINISHED,
+          -9, NULL);
     r = &results[5];
     r->sc = &sc_race;
     r->mode = RL_MODE_EXPLORE;
@@ -477,8 +472,8 @@ START_TEST(junit_has_no_control_characters)
     static char nasty[] = "\033[1;31mboom\033[0m\x01 \033]0;title\007"
                           "bad byte \xff, del \x7f, cr\r, tab\t, "
                           "\xc2\x85 nel";
-    snprintf(results[5].first.message, sizeof results[5].first.message,
-             "%s", nasty);
+    snprintf(results[5].first.message, sizeof results[5].first.message, "%s",
+             nasty);
     char *s = render(rl__report_junit, &rep);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         ck_assert_msg(*p >= 0x20 || *p == '\n' || *p == '\t',
@@ -631,8 +626,7 @@ START_TEST(html_long_trace_shows_the_last_steps)
     rl__step *st = calloc((size_t)n, sizeof *st);
     ck_assert_ptr_nonnull(st);
     for (long i = 0; i < n; i++)
-        step(&st[i], (int)(i % 3), RL_OP_YIELD, NULL, 0, 0, "spin", NULL,
-             0);
+        step(&st[i], (int)(i % 3), RL_OP_YIELD, NULL, 0, 0, "spin", NULL, 0);
     results[0].first.steps = st;
     results[0].first.nsteps = n;
     char *s = render(rl__report_html, &rep);
@@ -653,8 +647,7 @@ START_TEST(writers_report_write_errors)
 {
     rl__report rep = build_report();
     int (*writers[])(FILE *, const rl__report *) = {
-        rl__report_json, rl__report_junit, rl__report_tap,
-        rl__report_html};
+        rl__report_json, rl__report_junit, rl__report_tap, rl__report_html};
     for (size_t i = 0; i < sizeof writers / sizeof *writers; i++) {
         FILE *f = fopen("/dev/full", "we");
         ck_assert_ptr_nonnull(f);

@@ -94,8 +94,10 @@ static int wait_until(const int *p, int want)
 /* wait_until for the test process: fails the test after patience. */
 static void wait_for(const int *p, int want)
 {
-    ck_assert_msg(wait_until(p, want) == 0, "waited too long for %d (have "
-                  "%d)", want, load(p));
+    ck_assert_msg(wait_until(p, want) == 0,
+                  "waited too long for %d (have "
+                  "%d)",
+                  want, load(p));
 }
 
 /* Waits until process pid sleeps in a futex wait (a blocked racelab
