@@ -591,8 +591,14 @@ START_TEST(timeout_kills_everything_in_time)
     rl__search_result_free(&r);
     ck_assert_int_eq(children_left(), 0);
     ck_assert_int_eq(rl_test_zombie_children(), 0);
-    /* The grandchild (sleep 60) is gone too: nothing of ours remains. */
-    FILE *ps = popen("ps -eo args= | grep -c '^sleep 60$'", "r");
+    /* The grandchild (sleep 60) is gone too: nothing of ours remains (in
+     * this session; other test runs may have their own). */
+    char cmd[160];
+    snprintf(cmd, sizeof cmd,
+             "ps -eo sid=,args= | awk '$1 == %d && $2 == \"sleep\" && "
+             "$3 == \"60\"' | wc -l",
+             (int)getsid(0));
+    FILE *ps = popen(cmd, "r");
     int n = -1;
     ck_assert(fscanf(ps, "%d", &n) == 1);
     pclose(ps);
