@@ -603,6 +603,18 @@ static int cmd_run(int argc, char **argv)
         }
     }
     sigaction(SIGINT, &old_int, NULL);
+    /* After Ctrl-C, the scenarios that never ran are not results. */
+    int ran = 0;
+    for (int i = 0; i < nres; i++) {
+        if (!results[i].sc)
+            continue;
+        if (ran != i) {
+            results[ran] = results[i];
+            memset(&results[i], 0, sizeof results[i]);
+        }
+        ran++;
+    }
+    nres = ran;
     for (int i = 0; i < nres; i++)
         unexpected |= !results[i].as_expected;
     free(list);

@@ -381,6 +381,11 @@ static int explore(const rl_scenario *sc, const rl__search_opts *o,
         err = rl__execute(sc, &p, &e);
         if (err < 0)
             break;
+        if (o->stop && *o->stop) {
+            /* Interrupted: this execution did not run to its end. */
+            rl__exec_result_free(&e);
+            break;
+        }
         cover(cov, &e);
         if (o->observe)
             o->observe(&e, o->observe_ctx);
@@ -519,6 +524,10 @@ static int sampled(const rl_scenario *sc, const rl__search_opts *o,
         int err = rl__execute(sc, &p, &e);
         if (err < 0)
             return err;
+        if (o->stop && *o->stop) {
+            rl__exec_result_free(&e);
+            break;
+        }
         cover(cov, &e);
         if (o->observe)
             o->observe(&e, o->observe_ctx);

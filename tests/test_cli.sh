@@ -203,6 +203,22 @@ check "python3 -c 'import json; json.load(open(\"$tmp/int.json\"))'" "results so
 sleep 0.3
 check "[ -z \"\$(ps -eo sid=,pid= | awk -v s=$pgid '\$1==s')\" ]" "no process left after Ctrl-C"
 
+# ---- Ctrl-C in the middle of one of several scenarios, in this process
+setsid "$RL" run --jobs 1 --preemptions -1 counter.locked 'fork_lock.*' \
+    --json "$tmp/int1.json" >"$tmp/int1.out" 2>"$tmp/int1.err" &
+pid=$!
+sleep 1.5
+kill -INT "$pid"
+wait "$pid"
+code=$?
+check "[ $code -eq 130 ]" "Ctrl-C of an in-process run exits 130 (got $code)"
+check "python3 -c '
+import json
+d=json.load(open(\"$tmp/int1.json\"))[\"scenarios\"]
+assert [s[\"name\"] for s in d]==[\"counter.locked\"], d
+assert d[0][\"verdict\"]==\"PASS\" and not d[0][\"exhausted\"], d[0]
+'" "only the scenario that ran is written, not counted as failed"
+
 if [ "$fails" -gt 0 ]; then
     echo "test_cli: $fails check(s) failed"
     exit 1
