@@ -606,8 +606,10 @@ static int cmd_run(int argc, char **argv)
     /* After Ctrl-C, the scenarios that never ran are not results. */
     int ran = 0;
     for (int i = 0; i < nres; i++) {
-        if (!results[i].sc)
+        if (!results[i].sc || (interrupted && results[i].executions == 0)) {
+            rl__search_result_free(&results[i]);
             continue;
+        }
         if (ran != i) {
             results[ran] = results[i];
             memset(&results[i], 0, sizeof results[i]);
