@@ -305,7 +305,7 @@ static char *join_args(int argc, char **argv)
 }
 
 static char *full_argv_line;
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted; /* the signal, or 0 */
 
 /* Where run, stress and report write their results. */
 typedef struct {
@@ -384,8 +384,25 @@ typedef struct {
 
 static void on_sigint(int sig)
 {
-    (void)sig;
-    interrupted = 1;
+    interrupted = sig;
+}
+
+/* Ctrl-C (and SIGTERM, as a CI timeout sends) stop the search cleanly:
+ * executions are killed, results so far written. */
+static void catch_interrupts(struct sigaction old[2])
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old[0]);
+    sigaction(SIGTERM, &sa, &old[1]);
+}
+
+static void release_interrupts(struct sigaction old[2])
+{
+    sigaction(SIGINT, &old[0], NULL);
+    sigaction(SIGTERM, &old[1], NULL);
 }
 
 static void print_done(rl__search_result *r, void *ctx)
@@ -567,11 +584,8 @@ static int cmd_run(int argc, char **argv)
         if (take)
             list[nres++] = s;
     }
-    interrupted = 0;
-    struct sigaction sa, old_int;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, &old_int);
+    struct sigaction old_int[2];
+    catch_interrupts(old_int);
     o.stop = &interrupted;
     run_progress pg = {0, nres, 0, rl__now(), out.tap, &o};
     /* Explore shards by subtrees, which the job machinery plans. */
@@ -602,7 +616,7 @@ static int cmd_run(int argc, char **argv)
             print_done(&results[i], &pg);
         }
     }
-    sigaction(SIGINT, &old_int, NULL);
+    release_interrupts(old_int);
     /* After Ctrl-C, the scenarios that never ran are not results. */
     int ran = 0;
     for (int i = 0; i < nres; i++) {
@@ -634,7 +648,7 @@ static int cmd_run(int argc, char **argv)
                 full_argv_line, o.seed);
     if (interrupted) {
         fprintf(stderr, "%s: interrupted; results so far are written\n", prog);
-        return 130;
+        return 128 + interrupted;
     }
     if (bad_input)
         return EXIT_USAGE;
@@ -668,8 +682,17 @@ static int cmd_replay(int argc, char **argv, int minimize)
     rl__search_opts o;
     memset(&o, 0, sizeof o);
     rl__search_result r;
+    struct sigaction old_int[2];
+    catch_interrupts(old_int);
+    o.stop = &interrupted;
     int err =
         minimize ? rl__minimize(token, &o, &r) : rl__replay(token, &o, &r);
+    release_interrupts(old_int);
+    if (interrupted) {
+        rl__search_result_free(&r);
+        fprintf(stderr, "%s: interrupted\n", prog);
+        return 128 + interrupted;
+    }
     if (err < 0) {
         fprintf(stderr, "%s: %s\n", prog, rl_last_error());
         rl__search_result_free(&r);
@@ -806,11 +829,8 @@ static int cmd_stress(int argc, char **argv)
     double t0 = rl__now();
     so.progress = stress_progress;
     so.progress_ctx = &t0;
-    interrupted = 0;
-    struct sigaction sa, old_int;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, &old_int);
+    struct sigaction old_int[2];
+    catch_interrupts(old_int);
     so.stop = &interrupted;
     fprintf(stderr, "%s: stress, seed %" PRIu64 ", %ld runs\n", prog, so.seed,
             so.runs);
@@ -819,7 +839,7 @@ static int cmd_stress(int argc, char **argv)
     strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     rl__search_result r;
     int err = rl__stress_command(argv + optind, &so, &r);
-    sigaction(SIGINT, &old_int, NULL);
+    release_interrupts(old_int);
     if (err < 0) {
         fprintf(stderr, "%s: %s\n", prog, rl_last_error());
         rl__search_result_free(&r);
@@ -864,7 +884,7 @@ static int cmd_stress(int argc, char **argv)
     int failed = r.failures > 0;
     rl__search_result_free(&r);
     if (interrupted)
-        return 130;
+        return 128 + interrupted;
     if (bad)
         return EXIT_INTERNAL;
     return failed ? EXIT_UNEXPECTED : EXIT_OK;
@@ -950,6 +970,14 @@ static int cmd_report(int argc, char **argv)
 int rl_main(int argc, char **argv)
 {
     setlocale(LC_NUMERIC, "C");
+    /* A closed stdout (racelab list | head -1) ends the output, not the
+     * program: executions and reports still finish. The scenarios get the
+     * default back (see rl__execute). */
+    struct sigaction ign, old_pipe;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ign, &old_pipe);
+    rl__cli_ignores_sigpipe = old_pipe.sa_handler == SIG_DFL;
     free(full_argv_line);
     full_argv_line = join_args(argc, argv);
     if (argc < 2) {

@@ -141,6 +141,8 @@ static int reap_group(pid_t root)
  * reaped: their processes were all parked (only the token holder runs, and
  * it had ended), so they cannot touch anything any more, and their last
  * instants in the kernel can overlap with the next execution. */
+int rl__cli_ignores_sigpipe;
+
 #define PENDING 4
 static pid_t pending[PENDING];
 static unsigned long long pending_start[PENDING];
@@ -283,6 +285,8 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
             _exit(127);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
+        if (rl__cli_ignores_sigpipe)
+            signal(SIGPIPE, SIG_DFL);
         rl__sched_root_enter(getpid());
         sc->body();
         rl__exit(0);

@@ -62,6 +62,10 @@ void rl__exec_result_free(rl__exec_result *r);
  * came back to the subreaper as orphans. */
 void rl__reap_strays(unsigned long long root_start);
 
+/* Set by the command line when it ignores SIGPIPE for itself: the root of
+ * every execution puts the default back for the scenario. */
+extern int rl__cli_ignores_sigpipe;
+
 /* Finishes reaping the processes of earlier executions (rl__execute may
  * leave the last instants of a finished execution's killed processes to
  * overlap with the next one). Every search calls it before it returns. */

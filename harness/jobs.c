@@ -425,7 +425,9 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
                           ? o->shard_count
                           : 1;
         if ((jobs > 1 || shards > 1) && o->mode == RL_MODE_EXPLORE) {
-            parts = frontier(scs[s], o, 4L * jobs * shards, &pre, &len);
+            long want = 4L * jobs * shards;
+            parts = frontier(scs[s], o, want < 4096 ? want : 4096, &pre,
+                             &len);
             if (parts < 0) {
                 err = (int)parts;
                 break;
@@ -476,7 +478,7 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
     free(plan);
     /* Untouched pages of an anonymous mapping cost nothing: room for every
      * task's token. */
-    size_t tsize = (size_t)ntasks * TOKEN_MAX;
+    size_t tsize = (size_t)(ntasks > 0 ? ntasks : 1) * TOKEN_MAX;
     b->tokens = mmap(NULL, tsize, PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     int nworkers = jobs < ntasks ? jobs : (int)ntasks;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "report.h"
@@ -17,6 +18,27 @@ const char *rl__mode_name(int m)
 int rl__report_to_file(const char *path, const rl__report *rep,
                        int (*writer)(FILE *, const rl__report *))
 {
+    /* Only a plain file is replaced atomically. A device, a FIFO or a
+     * symbolic link (/dev/null, /dev/stdout, a pipe) is written in place:
+     * renaming over it would replace it with a plain file. */
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode))
+            return rl__fail(-EISDIR, "cannot write %s: it is a directory",
+                            path);
+        FILE *f = fopen(path, "we");
+        if (!f)
+            return rl__fail(-errno, "cannot write %s: %s", path,
+                            strerror(errno));
+        int bad = writer(f, rep) < 0;
+        bad |= fflush(f) != 0;
+        int e = errno;
+        bad |= fclose(f) != 0;
+        if (bad)
+            return rl__fail(-(e ? e : EIO), "writing %s failed: %s", path,
+                            strerror(e ? e : EIO));
+        return 0;
+    }
     size_t len = strlen(path);
     char *tmp = malloc(len + 32);
     if (!tmp)

@@ -203,6 +203,19 @@ check "python3 -c 'import json; json.load(open(\"$tmp/int.json\"))'" "results so
 sleep 0.3
 check "[ -z \"\$(ps -eo sid=,pid= | awk -v s=$pgid '\$1==s')\" ]" "no process left after Ctrl-C"
 
+# ---- replay and minimize stop cleanly too; a closed stdout is no crash
+timeout --preserve-status -s INT 1 "$RL" replay 'fork_lock.threaded@-' >/dev/null 2>&1
+code=$?
+check "[ $code -eq 130 ]" "Ctrl-C of a replay exits 130 (got $code)"
+timeout --preserve-status -s TERM 1 "$RL" minimize 'fork_lock.threaded@0x1.1x1' >/dev/null 2>&1
+code=$?
+check "[ $code -eq 143 ]" "SIGTERM of a minimize exits 143 (got $code)"
+"$RL" list | head -n 1 >/dev/null
+code=${PIPESTATUS[0]}
+check "[ $code -eq 0 ]" "list into a pipe closed early exits 0 (got $code)"
+"$RL" run counter.atomic --json /dev/stdout >"$tmp/devout" 2>/dev/null
+check "grep -q racelab-results/1 '$tmp/devout'" "--json /dev/stdout writes in place"
+
 # ---- Ctrl-C in the middle of one of several scenarios, in this process
 setsid "$RL" run --jobs 1 --preemptions -1 counter.locked 'fork_lock.*' \
     --json "$tmp/int1.json" >"$tmp/int1.out" 2>"$tmp/int1.err" &
