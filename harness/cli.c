@@ -387,9 +387,9 @@ static void on_sigint(int sig)
     interrupted = sig;
 }
 
-/* Ctrl-C (and SIGTERM, as a CI timeout sends) stop the search cleanly:
- * executions are killed, results so far written. */
-static void catch_interrupts(struct sigaction old[2])
+/* Ctrl-C (and SIGTERM, as a CI timeout sends, or SIGHUP) stop the search
+ * cleanly: executions are killed, results so far written. */
+static void catch_interrupts(struct sigaction old[3])
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -397,12 +397,14 @@ static void catch_interrupts(struct sigaction old[2])
     interrupted = 0;
     sigaction(SIGINT, &sa, &old[0]);
     sigaction(SIGTERM, &sa, &old[1]);
+    sigaction(SIGHUP, &sa, &old[2]);
 }
 
-static void release_interrupts(struct sigaction old[2])
+static void release_interrupts(struct sigaction old[3])
 {
     sigaction(SIGINT, &old[0], NULL);
     sigaction(SIGTERM, &old[1], NULL);
+    sigaction(SIGHUP, &old[2], NULL);
 }
 
 static void print_done(rl__search_result *r, void *ctx)
@@ -584,7 +586,7 @@ static int cmd_run(int argc, char **argv)
         if (take)
             list[nres++] = s;
     }
-    struct sigaction old_int[2];
+    struct sigaction old_int[3];
     catch_interrupts(old_int);
     o.stop = &interrupted;
     run_progress pg = {0, nres, 0, rl__now(), out.tap, &o};
@@ -682,7 +684,7 @@ static int cmd_replay(int argc, char **argv, int minimize)
     rl__search_opts o;
     memset(&o, 0, sizeof o);
     rl__search_result r;
-    struct sigaction old_int[2];
+    struct sigaction old_int[3];
     catch_interrupts(old_int);
     o.stop = &interrupted;
     int err =
@@ -829,7 +831,7 @@ static int cmd_stress(int argc, char **argv)
     double t0 = rl__now();
     so.progress = stress_progress;
     so.progress_ctx = &t0;
-    struct sigaction old_int[2];
+    struct sigaction old_int[3];
     catch_interrupts(old_int);
     so.stop = &interrupted;
     fprintf(stderr, "%s: stress, seed %" PRIu64 ", %ld runs\n", prog, so.seed,

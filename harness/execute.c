@@ -137,38 +137,14 @@ static int reap_group(pid_t root)
     }
 }
 
-/* Groups of finished controlled executions that were killed but not yet
- * reaped: their processes were all parked (only the token holder runs, and
- * it had ended), so they cannot touch anything any more, and their last
- * instants in the kernel can overlap with the next execution. */
 int rl__cli_ignores_sigpipe;
 
-#define PENDING 4
-static pid_t pending[PENDING];
-static unsigned long long pending_start[PENDING];
-
-/* Kills what is left of the execution and reaps it: the root's process
- * group, whose orphans come back to us (the supervisor is a subreaper),
- * then any stray that left the group. With defer, the reaping may finish
- * later (rl__execute_finish). */
-static void clean_up(pid_t root, unsigned long long root_start, int defer)
+/* Kills what is left of the execution and reaps it before the next one
+ * starts (a scenario may bind a fixed port or lock a fixed file): the
+ * root's process group, whose orphans come back to us (the supervisor is a
+ * subreaper), then any stray that left the group. */
+static void clean_up(pid_t root, unsigned long long root_start)
 {
-    kill(-root, SIGKILL);
-    for (int i = 0; i < PENDING; i++) {
-        if (pending[i] && reap_group(pending[i])) {
-            rl__reap_strays(pending_start[i]);
-            pending[i] = 0;
-        }
-    }
-    if (defer && !reap_group(root)) {
-        for (int i = 0; i < PENDING; i++) {
-            if (!pending[i]) {
-                pending[i] = root;
-                pending_start[i] = root_start;
-                return;
-            }
-        }
-    }
     for (;;) {
         kill(-root, SIGKILL);
         if (reap_group(root))
@@ -179,21 +155,8 @@ static void clean_up(pid_t root, unsigned long long root_start, int defer)
     rl__reap_strays(root_start);
 }
 
-void rl__execute_finish(void)
-{
-    for (int i = 0; i < PENDING; i++) {
-        if (pending[i]) {
-            pid_t root = pending[i];
-            pending[i] = 0;
-            clean_up(root, pending_start[i], 0);
-        }
-    }
-}
-
 void rl__execute_forget(void)
 {
-    for (int i = 0; i < PENDING; i++)
-        pending[i] = 0;
     rl__sched_detach();
     rl__arena_forget_exec();
 }
@@ -362,11 +325,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     if (timed_out)
         rl__sched_collect_stacks();
     r->duration = rl__now() - t0;
-    /* A controlled execution that ended on its own leaves only parked or
-     * exiting processes: their reaping can wait (see clean_up). */
-    clean_up(root, root_start,
-             p->mode == RL__MODE_CONTROLLED && !timed_out && dead_actor < 0 &&
-                 !interrupted);
+    clean_up(root, root_start);
     if (pidfd >= 0)
         close(pidfd);
 

@@ -66,10 +66,6 @@ void rl__reap_strays(unsigned long long root_start);
  * every execution puts the default back for the scenario. */
 extern int rl__cli_ignores_sigpipe;
 
-/* Finishes reaping the processes of earlier executions (rl__execute may
- * leave the last instants of a finished execution's killed processes to
- * overlap with the next one). Every search calls it before it returns. */
-void rl__execute_finish(void);
 
 /* Turns the raw stacks of the actors into readable ones (file:line from
  * addr2line, racelab's frames folded unless RACELAB_FULL_STACKS is set).

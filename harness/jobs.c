@@ -24,6 +24,7 @@ enum { T_PENDING, T_RUNNING, T_DONE, T_SKIPPED };
 
 typedef struct {
     int scenario;
+    long nparts; /* tasks of this scenario */
     long nprefix;
     uint8_t prefix[MAX_PREFIX];
     long offset; /* sampled slice */
@@ -161,12 +162,10 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o, long want,
         if (!split)
             break;
     }
-    rl__execute_finish();
     *out = pre;
     *lens = len;
     return n;
 nomem:
-    rl__execute_finish();
     if (npre)
         for (long k = 0; k < m; k++)
             free(npre[k]);
@@ -188,6 +187,9 @@ static rl__search_opts task_opts(const rl__search_opts *o, int jobs, task *t)
     if (o->mode == RL_MODE_EXPLORE) {
         to.root = t->prefix;
         to.nroot = t->nprefix;
+        /* An execution limit is the scenario's, shared by its subtrees. */
+        if (o->runs > 0 && t->nparts > 1)
+            to.runs = (o->runs + t->nparts - 1) / t->nparts;
     } else {
         to.stride = jobs;
         to.offset = t->offset;
@@ -362,6 +364,18 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
     if (o->mode != RL_MODE_EXPLORE || best)
         r->exhausted = o->mode == RL_MODE_EXPLORE ? 0 : r->exhausted;
     r->duration = any ? t1 - t0 : 0;
+    /* Explore that found a bug counts the subtrees up to the failing one
+     * only: how far the others got depends on timing. */
+    if (o->mode == RL_MODE_EXPLORE && best) {
+        r->executions = 0;
+        r->failures = 0;
+        for (const task *t = b->tasks; t <= best; t++) {
+            if (t->scenario != s || t->state != T_DONE)
+                continue;
+            r->executions += t->executions;
+            r->failures += t->failures;
+        }
+    }
     if (r->space_explored >= 0) {
         long all = 0;
         for (long k = 0; k < b->ntasks; k++)
@@ -425,7 +439,9 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
                           ? o->shard_count
                           : 1;
         if ((jobs > 1 || shards > 1) && o->mode == RL_MODE_EXPLORE) {
-            long want = 4L * jobs * shards;
+            /* Sharded, the frontier must not depend on --jobs, which may
+             * differ from shard to shard. */
+            long want = shards > 1 ? 16L * shards : 4L * jobs;
             parts = frontier(scs[s], o, want < 4096 ? want : 4096, &pre,
                              &len);
             if (parts < 0) {
@@ -450,6 +466,7 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
             task *t = &plan[ntasks++];
             memset(t, 0, sizeof *t);
             t->scenario = s;
+            t->nparts = (parts + shards - 1) / shards;
             t->offset = k;
             if (pre) {
                 t->nprefix = len[k];

@@ -568,7 +568,6 @@ int rl__search(const rl_scenario *sc, const rl__search_opts *o,
     double t0 = rl__now();
     int err = o->mode == RL_MODE_EXPLORE ? explore(sc, o, r, cov)
                                          : sampled(sc, o, r, cov);
-    rl__execute_finish();
     finish(sc, r, cov, t0);
     free(cov);
     return err;
@@ -617,7 +616,6 @@ int rl__replay(const char *token, const rl__search_opts *o,
     double t0 = rl__now();
     rl__exec_result e;
     err = rl__execute(sc, &p, &e);
-    rl__execute_finish();
     free(d);
     if (err < 0)
         return err;
@@ -651,7 +649,6 @@ static int try_better(const rl_scenario *sc, rl__exec_params *p,
     p->nprefix = n;
     (*attempts)++;
     int err = rl__execute(sc, p, &e);
-    rl__execute_finish();
     if (err < 0)
         return 0;
     long pe = rl__count_preemptions(e.steps, e.nsteps);

@@ -146,14 +146,16 @@ static void fs_shutdown(void);
 _Noreturn void rl__exit(int code)
 {
     fflush(NULL);
+#ifdef RL_COVERAGE
+    /* Before the exit point: the last actor's exit ends the execution, and
+     * the supervisor kills what is left at once. */
+    __gcov_dump();
+#endif
     /* Under a scheduler this is the exit's schedule point; the actor's
      * descriptors are closed and the token handed on before it returns,
      * so whoever waits for this process goes on deterministically. */
     rl__sched_actor_exit(code);
     fs_shutdown();
-#ifdef RL_COVERAGE
-    __gcov_dump();
-#endif
     if (self_rec) {
         __atomic_store_n(&self_rec->exiting, 1, __ATOMIC_RELEASE);
         rl__publish(&self_rec->word);

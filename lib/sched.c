@@ -87,6 +87,7 @@ rl__sched *rl__sched_setup(int mode, long max_steps)
         }
     }
     s->nactors = 1;
+    s->supervisor = getpid();
     s->actors[0].state = RL__ACTOR_RUNNABLE;
     s->actors[0].parent = -1;
     s->actors[0].go = 1;
@@ -177,8 +178,15 @@ static void settle(void)
 static void wait_turn(void)
 {
     uint32_t *go = &S->actors[me].go;
-    while (__atomic_load_n(go, __ATOMIC_ACQUIRE) == 0)
-        rl__futex_wait(go, 0, -1);
+    while (__atomic_load_n(go, __ATOMIC_ACQUIRE) == 0) {
+        /* Every second without the token, make sure the supervisor still
+         * exists: if it was killed outright (SIGKILL), nobody will hand
+         * the token over or kill this process any more. */
+        if (rl__futex_wait(go, 0, rl__now() + 1.0) == -ETIMEDOUT &&
+            S->supervisor > 0 && kill(S->supervisor, 0) < 0 &&
+            errno == ESRCH)
+            _exit(128 + SIGKILL);
+    }
     settle();
 }
 

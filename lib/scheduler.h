@@ -129,6 +129,7 @@ typedef struct {
     long checked_expected;
     double noise;           /* stress: probability of noise at a point */
     uint32_t stack_replies; /* actors that answered a stack request */
+    pid_t supervisor;       /* actors end themselves once it is gone */
     /* a crash seen by the signal handler of an actor */
     int crash_signal;
     int crash_actor;

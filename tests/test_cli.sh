@@ -147,8 +147,8 @@ assert m[\"executions\"]==a[\"executions\"]==40, (m[\"executions\"], a[\"executi
 '" "shards 0/2 and 1/2 add up to the whole run"
 check "xmllint --noout '$tmp/merged.xml'" "merged JUnit is well-formed"
 "$RL" run counter.locked --json "$tmp/e.json" >/dev/null 2>&1
-"$RL" run counter.locked --shard 0/2 --json "$tmp/e0.json" >/dev/null 2>&1
-"$RL" run counter.locked --shard 1/2 --json "$tmp/e1.json" >/dev/null 2>&1
+"$RL" run counter.locked --shard 0/2 --jobs 1 --json "$tmp/e0.json" >/dev/null 2>&1
+"$RL" run counter.locked --shard 1/2 --jobs 3 --json "$tmp/e1.json" >/dev/null 2>&1
 expect 0 "report merges explore shards" -- "$RL" report "$tmp/e0.json" "$tmp/e1.json" --json "$tmp/em.json"
 check "python3 -c '
 import json
@@ -228,8 +228,9 @@ check "[ $code -eq 130 ]" "Ctrl-C of an in-process run exits 130 (got $code)"
 check "python3 -c '
 import json
 d=json.load(open(\"$tmp/int1.json\"))[\"scenarios\"]
-assert [s[\"name\"] for s in d]==[\"counter.locked\"], d
-assert d[0][\"verdict\"]==\"PASS\" and not d[0][\"exhausted\"], d[0]
+# On a slow machine not even one execution may have ended: then nothing.
+assert [s[\"name\"] for s in d] in ([\"counter.locked\"], []), d
+assert all(s[\"verdict\"]==\"PASS\" and not s[\"exhausted\"] for s in d), d
 '" "only the scenario that ran is written, not counted as failed"
 
 if [ "$fails" -gt 0 ]; then
