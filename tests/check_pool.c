@@ -11,27 +11,6 @@
 #include "racelab.h"
 #include "testutil.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* 1 while pid names a live (not zombie) process. */
-static int alive(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    size_t len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = '\0';
-    char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
-}
 
 /* ---- tasks ---- */
 
@@ -209,11 +188,11 @@ START_TEST(worker_death_fails_its_task_and_pool_goes_on)
     long in[20], out[20];
     for (int i = 0; i < 20; i++)
         in[i] = i;
-    double t0 = now();
+    double t0 = rl_test_now();
     ck_assert_int_eq(
         rl_pool_map(p, die_on_7, in, sizeof(long), 20, out, sizeof(long)),
         -ECHILD);
-    ck_assert_double_lt(now() - t0, 10);
+    ck_assert_double_lt(rl_test_now() - t0, 10);
     ck_assert_ptr_nonnull(strstr(rl_last_error(), "item 7"));
     ck_assert_ptr_nonnull(strstr(rl_last_error(), "signal 9"));
     ck_assert_ptr_nonnull(strstr(rl_last_error(), "pid"));
@@ -281,10 +260,10 @@ START_TEST(terminate_cancels_queued_work_promptly)
     rl_future **fs = malloc(N * sizeof *fs);
     for (long i = 0; i < N; i++)
         ck_assert_int_eq(rl_pool_submit(p, sleepy, &i, sizeof i, &fs[i]), 0);
-    double t0 = now();
+    double t0 = rl_test_now();
     ck_assert_int_eq(rl_pool_terminate(p), 0);
     ck_assert_int_eq(rl_pool_join(p, 10), 0);
-    ck_assert_double_lt(now() - t0, 5);
+    ck_assert_double_lt(rl_test_now() - t0, 5);
     int cancelled = 0;
     for (long i = 0; i < N; i++) {
         char b[8];
@@ -469,7 +448,7 @@ static void every_method(rl_start_method m)
     ck_assert_int_eq(__atomic_load_n(count, __ATOMIC_SEQ_CST), 2);
     rl_pool_free(p);
     for (int i = 0; i < 40; i++)
-        ck_assert(!alive(pids[i]));
+        ck_assert(!rl_test_alive(pids[i]));
     ck_assert_int_eq(rl_test_zombie_children(), 0);
     rl_shared_free(count);
 }
@@ -515,7 +494,7 @@ START_TEST(free_leaves_no_process)
     /* Freed without close or join: the workers are stopped and reaped. */
     rl_pool_free(p);
     for (int i = 0; i < 10; i++)
-        ck_assert(!alive(pids[i]));
+        ck_assert(!rl_test_alive(pids[i]));
     ck_assert_int_eq(rl_test_zombie_children(), 0);
 }
 END_TEST

@@ -11,27 +11,6 @@
 #include "racelab.h"
 #include "testutil.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* 1 while pid names a live (not zombie) process. */
-static int alive(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    size_t len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = '\0';
-    char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
-}
 
 START_TEST(captures_stdout_and_stderr)
 {
@@ -125,9 +104,9 @@ START_TEST(unread_input_neither_hangs_nor_kills)
     const char *argv[] = {"true", NULL};
     rl_run_opts o = {.input = in, .input_len = n, .timeout = 20};
     rl_run_result r;
-    double t0 = now();
+    double t0 = rl_test_now();
     ck_assert_int_eq(rl_run(argv, &o, &r), 0);
-    ck_assert_double_lt(now() - t0, 10);
+    ck_assert_double_lt(rl_test_now() - t0, 10);
     ck_assert_int_eq(r.exit_code, 0);
     rl_run_result_free(&r);
     /* No SIGPIPE was left pending or delivered: we are still here, and
@@ -156,9 +135,9 @@ START_TEST(timeout_kills_the_group)
     const char *argv[] = {"sh", "-c", "sleep 30 & echo $!; sleep 30", NULL};
     rl_run_opts o = {.timeout = 0.5};
     rl_run_result r;
-    double t0 = now();
+    double t0 = rl_test_now();
     ck_assert_int_eq(rl_run(argv, &o, &r), -ETIMEDOUT);
-    double took = now() - t0;
+    double took = rl_test_now() - t0;
     ck_assert_double_ge(took, 0.45);
     ck_assert_double_lt(took, 10);
     ck_assert_int_eq(r.exit_code, -SIGKILL);
@@ -168,10 +147,10 @@ START_TEST(timeout_kills_the_group)
     ck_assert_int_gt(grandchild, 0);
     /* The grandchild was in the group: it goes too (its new parent may
      * take a moment to reap it, so a zombie counts as gone). */
-    double until = now() + 10;
-    while (alive(grandchild) && now() < until)
+    double until = rl_test_now() + 10;
+    while (rl_test_alive(grandchild) && rl_test_now() < until)
         rl_test_sleep(0.01);
-    ck_assert(!alive(grandchild));
+    ck_assert(!rl_test_alive(grandchild));
     ck_assert_int_eq(rl_test_zombie_children(), 0);
     rl_run_result_free(&r);
 }
@@ -184,9 +163,9 @@ START_TEST(timeout_after_closing_output)
     const char *argv[] = {"sh", "-c", "exec >&- 2>&-; sleep 30", NULL};
     rl_run_opts o = {.timeout = 0.5};
     rl_run_result r;
-    double t0 = now();
+    double t0 = rl_test_now();
     ck_assert_int_eq(rl_run(argv, &o, &r), -ETIMEDOUT);
-    ck_assert_double_lt(now() - t0, 10);
+    ck_assert_double_lt(rl_test_now() - t0, 10);
     ck_assert_int_eq(rl_test_zombie_children(), 0);
     rl_run_result_free(&r);
 }

@@ -3,6 +3,7 @@
 #define RL_TESTUTIL_H
 
 #include <check.h>
+#include <sys/types.h>
 
 /* Every timeout in the tests scales with CK_TIMEOUT_MULTIPLIER (the variable
  * Check itself reads for its per-test timeouts), so a slow or loaded
@@ -21,6 +22,12 @@ int rl_test_fd_count(void);
 
 /* The number of zombie children of this process. */
 int rl_test_zombie_children(void);
+
+/* The monotonic clock in seconds. */
+double rl_test_now(void);
+
+/* 1 while pid names a live process (not a zombie). */
+int rl_test_alive(pid_t pid);
 
 /* Sleeps for seconds (not scaled). */
 void rl_test_sleep(double seconds);
