@@ -2,7 +2,6 @@
  * run counts, classes, first failures, kept outputs, timeouts that kill a
  * whole process group, shards, the stop flag, missing commands and the
  * noise interposer. */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -207,35 +206,19 @@ START_TEST(signal_is_a_crash)
 }
 END_TEST
 
+static int in_group(const rl_test_proc *p, void *ctx)
+{
+    pid_t pgid = *(pid_t *)ctx;
+    return p->state != 'Z' && (p->pgrp == pgid || p->pid == pgid);
+}
+
 /* Waits up to 10 s until no live process is left in the group pgid (or
  * with that pid). Returns the number still alive. */
 static int alive_in_group(pid_t pgid)
 {
     int n = 0;
     for (int tries = 0; tries < 200; tries++) {
-        n = 0;
-        DIR *d = opendir("/proc");
-        ck_assert_ptr_nonnull(d);
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (e->d_name[0] < '0' || e->d_name[0] > '9')
-                continue;
-            char path[300], buf[512];
-            snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-            FILE *f = fopen(path, "re");
-            if (!f)
-                continue;
-            size_t len = fread(buf, 1, sizeof buf - 1, f);
-            fclose(f);
-            buf[len] = '\0';
-            char *rp = strrchr(buf, ')');
-            char state;
-            int ppid, pgrp;
-            if (rp && sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 &&
-                state != 'Z' && (pgrp == pgid || atoi(e->d_name) == pgid))
-                n++;
-        }
-        closedir(d);
+        n = rl_test_procs(in_group, &pgid, NULL);
         if (n == 0)
             break;
         rl_test_sleep(0.05);

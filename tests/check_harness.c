@@ -1,7 +1,6 @@
 /* check_harness.c: the scheduler and the searches: every verdict kind, the
  * number of interleavings explored, replay, tokens, minimize, the
  * supervisor's timeout, spawn and forkserver actors. */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -440,32 +439,15 @@ RL_SCENARIO(t_full_arena_start, "t.full_arena_start", .max_steps = 200,
 
 /* ---- helpers ---- */
 
+static int child_of_mine(const rl_test_proc *p, void *ctx)
+{
+    (void)ctx;
+    return p->ppid == getpid();
+}
+
 static int children_left(void)
 {
-    DIR *d = opendir("/proc");
-    int n = 0;
-    struct dirent *e;
-    pid_t me = getpid();
-    while ((e = readdir(d))) {
-        pid_t pid = (pid_t)atoi(e->d_name);
-        if (pid <= 0)
-            continue;
-        char path[64], buf[512];
-        snprintf(path, sizeof path, "/proc/%d/stat", pid);
-        FILE *f = fopen(path, "re");
-        if (!f)
-            continue;
-        size_t len = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[len] = '\0';
-        char *rp = strrchr(buf, ')');
-        char state;
-        int ppid;
-        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == me)
-            n++;
-    }
-    closedir(d);
-    return n;
+    return rl_test_procs(child_of_mine, NULL, NULL);
 }
 
 /* Whether this process may trace a child of its own (containers may

@@ -1,6 +1,5 @@
 /* check_process.c: child processes of every start method, their exit
  * codes, signals, timeouts, names, daemons and the fork server. */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -520,33 +519,18 @@ END_TEST
 
 /* ---- the fork server ---- */
 
+static int is_my_server(const rl_test_proc *p, void *ctx)
+{
+    (void)ctx;
+    return p->ppid == getpid() && p->state != 'Z' &&
+           strcmp(p->comm, "rl-forkserver") == 0;
+}
+
 /* The pid of this process's child named rl-forkserver, or 0. */
 static pid_t find_server(void)
 {
-    DIR *d = opendir("/proc");
-    ck_assert_ptr_nonnull(d);
     pid_t found = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        char path[300], buf[512];
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(path, "re");
-        if (!f)
-            continue;
-        size_t len = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[len] = '\0';
-        char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');
-        char state;
-        int ppid;
-        if (lp && rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 &&
-            ppid == getpid() && state != 'Z' &&
-            strncmp(lp + 1, "rl-forkserver)", 14) == 0)
-            found = atoi(e->d_name);
-    }
-    closedir(d);
+    rl_test_procs(is_my_server, NULL, &found);
     return found;
 }
 

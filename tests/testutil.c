@@ -47,13 +47,13 @@ int rl_test_fd_count(void)
     return n - 1; /* the directory's own descriptor */
 }
 
-int rl_test_zombie_children(void)
+int rl_test_procs(int (*match)(const rl_test_proc *p, void *ctx), void *ctx,
+                  pid_t *first)
 {
     DIR *d = opendir("/proc");
     if (!d)
         return -1;
     int n = 0;
-    pid_t me = getpid();
     struct dirent *e;
     while ((e = readdir(d))) {
         if (e->d_name[0] < '0' || e->d_name[0] > '9')
@@ -66,15 +66,34 @@ int rl_test_zombie_children(void)
         size_t len = fread(buf, 1, sizeof buf - 1, f);
         fclose(f);
         buf[len] = '\0';
-        char *rp = strrchr(buf, ')');
-        char state;
-        int ppid;
-        if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 &&
-            state == 'Z' && ppid == me)
+        char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');
+        rl_test_proc p = {.pid = (pid_t)atoi(e->d_name)};
+        int ppid, pgrp;
+        if (!lp || !rp ||
+            sscanf(rp + 1, " %c %d %d", &p.state, &ppid, &pgrp) != 3)
+            continue;
+        p.ppid = ppid;
+        p.pgrp = pgrp;
+        snprintf(p.comm, sizeof p.comm, "%.*s", (int)(rp - lp - 1), lp + 1);
+        if (match(&p, ctx)) {
+            if (n == 0 && first)
+                *first = p.pid;
             n++;
+        }
     }
     closedir(d);
     return n;
+}
+
+static int zombie_child(const rl_test_proc *p, void *ctx)
+{
+    (void)ctx;
+    return p->state == 'Z' && p->ppid == getpid();
+}
+
+int rl_test_zombie_children(void)
+{
+    return rl_test_procs(zombie_child, NULL, NULL);
 }
 
 void rl_test_sleep(double seconds)

@@ -20,6 +20,18 @@ int rl_test_main(Suite *s);
 /* The number of open descriptors of this process. */
 int rl_test_fd_count(void);
 
+/* One process as /proc/PID/stat shows it. */
+typedef struct {
+    pid_t pid, ppid, pgrp;
+    char state;     /* 'R', 'S', 'Z', ... */
+    char comm[32];
+} rl_test_proc;
+
+/* Calls match for every process; returns how many it accepted (returned
+ * non-zero for). The first accepted pid goes to *first when not NULL. */
+int rl_test_procs(int (*match)(const rl_test_proc *p, void *ctx), void *ctx,
+                  pid_t *first);
+
 /* The number of zombie children of this process. */
 int rl_test_zombie_children(void);
 
