@@ -120,6 +120,24 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+/* An option's number: 0 and *out, or prints "--NAME takes LO..HI" and
+ * returns EXIT_USAGE. */
+static int opt_long(const char *name, const char *arg, long lo, long hi,
+                    long *out)
+{
+    if (parse_long(arg, lo, hi, out) < 0)
+        return usage_error("--%s takes %ld..%ld, not '%s'", name, lo, hi, arg);
+    return 0;
+}
+
+static int opt_double(const char *name, const char *arg, double lo, double hi,
+                      double *out)
+{
+    if (parse_double(arg, lo, hi, out) < 0)
+        return usage_error("--%s takes %g..%g, not '%s'", name, lo, hi, arg);
+    return 0;
+}
+
 /* --shard I/N: 0 and fills *index, *count; or prints the error and
  * returns EXIT_USAGE. */
 static int parse_shard(char *arg, long *index, long *count)
@@ -370,8 +388,8 @@ static void progress(long done, long total, long bad, const char *what,
         fprintf(stderr, "\r[%s] %ld/%ld, %ld %s, %.1fs%s", bar, done, total,
                 bad, what, el, done == total ? "\n" : "");
     } else {
-        fprintf(stderr, "%s: %ld/%ld done, %ld %s, %.1fs\n", prog, done,
-                total, bad, what, el);
+        fprintf(stderr, "%s: %ld/%ld done, %ld %s, %.1fs\n", prog, done, total,
+                bad, what, el);
     }
 }
 
@@ -479,49 +497,40 @@ static int cmd_run(int argc, char **argv)
             seed_given = 1;
             break;
         case 'r':
-            if (parse_long(optarg, 1, 100000000, &v) < 0)
-                return usage_error("--runs takes 1..100000000, not '%s'",
-                                   optarg);
+            if (opt_long("runs", optarg, 1, 100000000, &v))
+                return EXIT_USAGE;
             o.runs = v;
             break;
         case 'p':
-            if (parse_long(optarg, -1, 1000, &v) < 0)
-                return usage_error("--preemptions takes -1 (unbounded) to "
-                                   "1000, not '%s'",
-                                   optarg);
+            if (opt_long("preemptions", optarg, -1, 1000, &v))
+                return EXIT_USAGE;
             o.preemptions = (int)v;
             break;
         case 'd':
-            if (parse_long(optarg, 1, 8, &v) < 0)
-                return usage_error("--depth takes 1..8, not '%s'", optarg);
+            if (opt_long("depth", optarg, 1, 8, &v))
+                return EXIT_USAGE;
             o.depth = (int)v;
             break;
         case 'M':
-            if (parse_long(optarg, 1, 10000000, &v) < 0)
-                return usage_error("--max-steps takes 1..10000000, not "
-                                   "'%s'",
-                                   optarg);
+            if (opt_long("max-steps", optarg, 1, 10000000, &v))
+                return EXIT_USAGE;
             o.max_steps = v;
             break;
         case 't':
-            if (parse_double(optarg, 0.001, 86400, &o.timeout) < 0)
-                return usage_error("--timeout takes seconds in "
-                                   "0.001..86400, not '%s'",
-                                   optarg);
+            if (opt_double("timeout", optarg, 0.001, 86400, &o.timeout))
+                return EXIT_USAGE;
             break;
         case 'n':
-            if (parse_double(optarg, 0, 1, &o.noise) < 0)
-                return usage_error("--noise takes a probability in 0..1, "
-                                   "not '%s'",
-                                   optarg);
+            if (opt_double("noise", optarg, 0, 1, &o.noise))
+                return EXIT_USAGE;
             break;
         case 'S':
             if (parse_shard(optarg, &o.shard_index, &o.shard_count))
                 return EXIT_USAGE;
             break;
         case 'j':
-            if (parse_long(optarg, 1, 1024, &v) < 0)
-                return usage_error("--jobs takes 1..1024, not '%s'", optarg);
+            if (opt_long("jobs", optarg, 1, 1024, &v))
+                return EXIT_USAGE;
             jobs = v;
             break;
         case 'c':
@@ -759,37 +768,31 @@ static int cmd_stress(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
-            if (parse_long(optarg, 1, 100000000, &v) < 0)
-                return usage_error("--runs takes 1..100000000, not '%s'",
-                                   optarg);
+            if (opt_long("runs", optarg, 1, 100000000, &v))
+                return EXIT_USAGE;
             so.runs = v;
             break;
         case 'j':
-            if (parse_long(optarg, 1, 1024, &v) < 0)
-                return usage_error("--jobs takes 1..1024, not '%s'", optarg);
+            if (opt_long("jobs", optarg, 1, 1024, &v))
+                return EXIT_USAGE;
             so.jobs = (int)v;
             break;
         case 't':
-            if (parse_double(optarg, 0.001, 86400, &d) < 0)
-                return usage_error("--timeout takes seconds in 0.001..86400, "
-                                   "not '%s'",
-                                   optarg);
+            if (opt_double("timeout", optarg, 0.001, 86400, &d))
+                return EXIT_USAGE;
             so.timeout = d;
             break;
         case 'e':
-            if (parse_long(optarg, 0, 255, &v) < 0)
-                return usage_error("--expect-exit takes 0..255, not '%s'",
-                                   optarg);
+            if (opt_long("expect-exit", optarg, 0, 255, &v))
+                return EXIT_USAGE;
             so.expect_exit = (int)v;
             break;
         case 'o':
             so.expect_stdout = optarg;
             break;
         case 'n':
-            if (parse_double(optarg, 0, 1, &d) < 0)
-                return usage_error("--noise takes a probability in 0..1, "
-                                   "not '%s'",
-                                   optarg);
+            if (opt_double("noise", optarg, 0, 1, &d))
+                return EXIT_USAGE;
             so.noise = d;
             break;
         case 's':

@@ -66,7 +66,6 @@ void rl__reap_strays(unsigned long long root_start);
  * every execution puts the default back for the scenario. */
 extern int rl__cli_ignores_sigpipe;
 
-
 /* Turns the raw stacks of the actors into readable ones (file:line from
  * addr2line, racelab's frames folded unless RACELAB_FULL_STACKS is set).
  * Called for the failures that are reported, not for every execution. */

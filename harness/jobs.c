@@ -442,8 +442,7 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
             /* Sharded, the frontier must not depend on --jobs, which may
              * differ from shard to shard. */
             long want = shards > 1 ? 16L * shards : 4L * jobs;
-            parts = frontier(scs[s], o, want < 4096 ? want : 4096, &pre,
-                             &len);
+            parts = frontier(scs[s], o, want < 4096 ? want : 4096, &pre, &len);
             if (parts < 0) {
                 err = (int)parts;
                 break;

@@ -183,8 +183,7 @@ static void wait_turn(void)
          * exists: if it was killed outright (SIGKILL), nobody will hand
          * the token over or kill this process any more. */
         if (rl__futex_wait(go, 0, rl__now() + 1.0) == -ETIMEDOUT &&
-            S->supervisor > 0 && kill(S->supervisor, 0) < 0 &&
-            errno == ESRCH)
+            S->supervisor > 0 && kill(S->supervisor, 0) < 0 && errno == ESRCH)
             _exit(128 + SIGKILL);
     }
     settle();

@@ -11,7 +11,6 @@
 #include "racelab.h"
 #include "testutil.h"
 
-
 /* ---- tasks ---- */
 
 static int square(const void *in, size_t in_len, void *out, size_t *out_len)

@@ -11,7 +11,6 @@
 #include "racelab.h"
 #include "testutil.h"
 
-
 START_TEST(captures_stdout_and_stderr)
 {
     const char *argv[] = {"sh", "-c", "printf out; printf err >&2; exit 3",

@@ -23,7 +23,7 @@ int rl_test_fd_count(void);
 /* One process as /proc/PID/stat shows it. */
 typedef struct {
     pid_t pid, ppid, pgrp;
-    char state;     /* 'R', 'S', 'Z', ... */
+    char state; /* 'R', 'S', 'Z', ... */
     char comm[32];
 } rl_test_proc;
 
