@@ -41,6 +41,21 @@ static inline int bench_smoke(int argc, char **argv)
     return 0;
 }
 
+/* Whether the measurement called name was asked for: every one when argv
+ * names none (arguments other than --smoke are metric names). */
+static inline int bench_wanted(int argc, char **argv, const char *name)
+{
+    int named = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--smoke") == 0)
+            continue;
+        named = 1;
+        if (strcmp(argv[i], name) == 0)
+            return 1;
+    }
+    return !named;
+}
+
 /* Prints s as a JSON string (NULL as null). */
 static inline void bench_json_str(const char *s)
 {

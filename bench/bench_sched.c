@@ -406,16 +406,22 @@ static int bench_time_to_detect(int smoke)
 }
 
 /* Prints handoff_ratio (and handoff_ratio_1cpu), execution_ratio, explore_rate
- * and time_to_detect as JSON lines. --smoke: one tiny iteration of each.
+ * and time_to_detect as JSON lines (only those named, when some are).
+ * --smoke: one tiny iteration of each.
  * Returns 0, or 1 when a measurement could not be taken. */
 int main(int argc, char **argv)
 {
     int smoke = bench_smoke(argc, argv);
     int bad = 0;
-    bad |= bench_handoff_ratio(smoke, 0) < 0;
-    bad |= bench_handoff_one_cpu(smoke) < 0;
-    bad |= bench_execution_ratio(smoke) < 0;
-    bad |= bench_explore_rate(smoke) < 0;
-    bad |= bench_time_to_detect(smoke) < 0;
+    if (bench_wanted(argc, argv, "handoff_ratio"))
+        bad |= bench_handoff_ratio(smoke, 0) < 0;
+    if (bench_wanted(argc, argv, "handoff_ratio_1cpu"))
+        bad |= bench_handoff_one_cpu(smoke) < 0;
+    if (bench_wanted(argc, argv, "execution_ratio"))
+        bad |= bench_execution_ratio(smoke) < 0;
+    if (bench_wanted(argc, argv, "explore_rate"))
+        bad |= bench_explore_rate(smoke) < 0;
+    if (bench_wanted(argc, argv, "time_to_detect"))
+        bad |= bench_time_to_detect(smoke) < 0;
     return bad;
 }
