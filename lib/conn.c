@@ -119,7 +119,7 @@ static conn_registry *registry_locked(void)
             return NULL;
         /* Unique enough to tell this registry from one of an earlier
          * execution in the same memory. */
-        reg->gen = ((uint64_t)getpid() << 32) ^ (uint64_t)(rl__now() * 1e9) ^
+        reg->gen = ((uint64_t)rl__pid() << 32) ^ (uint64_t)(rl__now() * 1e9) ^
                    (uint64_t)(uintptr_t)reg;
         if (!reg->gen)
             reg->gen = 1;

@@ -31,6 +31,18 @@ int rl__remaining_ms(double deadline);
 /* True once a finite deadline has passed. */
 int rl__expired(double deadline);
 
+/* ---- small helpers on hot paths (util.c) ---- */
+
+/* This process's pid without a system call each time: cached, and
+ * forgotten in the child of every fork() (a pthread_atfork handler).
+ * Not for signal handlers. */
+pid_t rl__pid(void);
+
+/* Copies src (NULL as "") into dst of cap bytes, truncated and always
+ * terminated: snprintf(dst, cap, "%s", src) without the formatter, which
+ * is a lot of code for a new process to fault in. */
+void rl__copy_str(char *dst, size_t cap, const char *src);
+
 /* ---- internal process-shared mutexes (util.c) ---- */
 
 /* Initialises a robust, process-shared mutex. Returns 0 or -errno. */
@@ -48,6 +60,10 @@ void rl__mutex_unlock(pthread_mutex_t *m);
  * forever). Returns 0 on wake (or when the value already differs) and
  * -ETIMEDOUT. Retries EINTR internally. */
 int rl__futex_wait(uint32_t *word, uint32_t seen, double deadline);
+
+/* The same for at most `seconds` from now, without reading the clock;
+ * EINTR ends the wait early (returns 0): callers loop. */
+int rl__futex_wait_for(uint32_t *word, uint32_t seen, long seconds);
 
 /* Wakes up to n waiters (INT32_MAX for all). */
 void rl__futex_wake(uint32_t *word, int n);

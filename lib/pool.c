@@ -247,7 +247,7 @@ static int run_task(pool_shared *sh, task *t, char *scratch, char *msg,
                  "the task function (%.120s+%#lx) is not loaded "
                  "in worker %d",
                  t->fn.obj[0] ? t->fn.obj : "main program",
-                 (unsigned long)t->fn.off, (int)getpid());
+                 (unsigned long)t->fn.off, (int)rl__pid());
         return -ENOEXEC;
     }
     int first_err = 0;
@@ -334,7 +334,7 @@ static int worker_main(void *arg)
             snprintf(msg, sizeof msg,
                      "worker %d: no memory for a result "
                      "buffer",
-                     (int)getpid());
+                     (int)rl__pid());
         } else {
             r = run_task(sh, t, scratch, msg, sizeof msg);
         }
@@ -520,7 +520,7 @@ int rl_pool_new(rl_pool **pool, const rl_pool_opts *opts)
     }
     p->nworkers = n;
     p->opts = o;
-    p->owner = getpid();
+    p->owner = rl__pid();
     pool_shared *sh = p->sh;
     int r = rl__mutex_init(&sh->lock, 0);
     if (r == 0 && o.initializer) {

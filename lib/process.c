@@ -337,7 +337,7 @@ static _Noreturn void run_child(boot_rec *rec, pid_t parent)
     self_rec = rec;
     __atomic_store_n(&rec->status, BOOT_OK, __ATOMIC_RELEASE);
     rl__publish(&rec->word);
-    rl__sched_child_enter(rec->actor);
+    rl__sched_child_enter(rec->actor, 0);
     rl__exit(fn(rec->arg));
 }
 
@@ -453,7 +453,7 @@ static int fill_rec(rl_process *p, boot_rec *rec, int explicit_name)
     rec->arg = p->arg;
     rec->actor = p->actor;
     rec->daemon = p->daemon;
-    rec->parent = getpid();
+    rec->parent = rl__pid();
     if (explicit_name)
         snprintf(rec->comm, sizeof rec->comm, "%s", p->name);
     else
@@ -516,7 +516,7 @@ static int launch_fork(rl_process *p, int explicit_name)
                         p->name, rl_last_error());
     if (rec)
         fill_rec(p, rec, explicit_name);
-    pid_t parent = getpid();
+    pid_t parent = rl__pid();
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -538,7 +538,7 @@ static int launch_fork(rl_process *p, int explicit_name)
             __atomic_store_n(&rec->status, BOOT_OK, __ATOMIC_RELEASE);
             rl__publish(&rec->word);
         }
-        rl__sched_child_enter(p->actor);
+        rl__sched_child_enter(p->actor, parent);
         rl__exit(p->fn(p->arg));
     }
     p->pid = pid;
@@ -750,7 +750,7 @@ static int launch_spawn(rl_process *p, int explicit_name)
     char extra[160];
     snprintf(extra, sizeof extra, BOOT_ENV "=%d:%lx:%zx:%lx:%d", keep[0],
              (unsigned long)(uintptr_t)rl__arena_base(), rl__arena_size(),
-             (unsigned long)(uintptr_t)rec, (int)getpid());
+             (unsigned long)(uintptr_t)rec, (int)rl__pid());
     pid_t pid;
     r = spawn_self(&pid, extra, keep, rec->nfds + 1, 0);
     if (r < 0) {
@@ -928,7 +928,7 @@ static void server_main(int sock, pid_t client)
     int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sigfd < 0)
         _exit(1);
-    pid_t self = getpid();
+    pid_t self = rl__pid();
     server_child *kids = NULL;
     size_t nkids = 0, cap = 0;
     int client_gone = 0, termed = 0;
@@ -1042,10 +1042,12 @@ static void fs_forget(void)
     fs.sock = fs.pidfd = -1;
     fs.owner = 0;
     fs.server = 0;
-    free(fs.exits);
+    if (fs.exits)
+        free(fs.exits);
     fs.exits = NULL;
     fs.nexits = fs.cap = 0;
-    pthread_mutex_init(&fs.lock, NULL);
+    /* What pthread_mutex_init does, without its code in every child. */
+    fs.lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 }
 
 /* Closes this process's connection to its server and waits for the server
@@ -1053,7 +1055,7 @@ static void fs_forget(void)
  * terminates daemon children and waits for the others first. */
 static void fs_shutdown(void)
 {
-    if (fs.owner != getpid() || fs.sock < 0)
+    if (fs.owner != rl__pid() || fs.sock < 0)
         return;
     close(fs.sock);
     fs.sock = -1;
@@ -1090,7 +1092,7 @@ static void fs_dead(void)
 /* Whether the server is still up; reaps it when it is not. Lock held. */
 static int fs_alive(void)
 {
-    if (fs.owner != getpid() || fs.sock < 0)
+    if (fs.owner != rl__pid() || fs.sock < 0)
         return 0;
     if (fs.pidfd >= 0) {
         struct pollfd pf = {fs.pidfd, POLLIN, 0};
@@ -1105,7 +1107,7 @@ static int fs_alive(void)
 /* Starts a server for this process. Lock held. */
 static int fs_start(void)
 {
-    if (fs.owner && fs.owner != getpid())
+    if (fs.owner && fs.owner != rl__pid())
         fs_forget();
     if (!fs.atfork_done) {
         atexit(fs_atexit);
@@ -1116,7 +1118,7 @@ static int fs_start(void)
         return rl__fail(-errno, "socketpair for the fork server: %s",
                         strerror(errno));
     char extra[64];
-    snprintf(extra, sizeof extra, SERVER_ENV "=%d:%d", sv[1], (int)getpid());
+    snprintf(extra, sizeof extra, SERVER_ENV "=%d:%d", sv[1], (int)rl__pid());
     pid_t pid;
     int r = spawn_self(&pid, extra, &sv[1], 1, 1);
     close(sv[1]);
@@ -1127,7 +1129,7 @@ static int fs_start(void)
     fs.sock = sv[0];
     fs.server = pid;
     fs.pidfd = pidfd_open_(pid);
-    fs.owner = getpid();
+    fs.owner = rl__pid();
     fs.gen++;
     return 0;
 }
@@ -1190,7 +1192,7 @@ static int fs_poll_exit(rl_process *p, int *code)
     int st, r = 0;
     if (fs_take(p->pid, p->gen, &st))
         r = 1;
-    else if (fs.gen != p->gen || fs.owner != getpid() || fs.sock < 0)
+    else if (fs.gen != p->gen || fs.owner != rl__pid() || fs.sock < 0)
         r = -ECHILD;
     else {
         /* A server that died has closed its socket already, so reading to
@@ -1305,7 +1307,7 @@ int rl_process_launch(rl_process *p)
     int r;
     pthread_once(&atfork_once, atfork_register);
     p->state = ST_RUNNING;
-    p->owner = getpid();
+    p->owner = rl__pid();
     switch (p->method) {
     case RL_START_FORK:
         r = launch_fork(p, explicit_name);
@@ -1482,7 +1484,7 @@ int rl_process_join(rl_process *p, double timeout)
                         "the fork server that started process %s "
                         "died, so its exit status is lost",
                         p->name);
-    if (p->owner != getpid())
+    if (p->owner != rl__pid())
         return rl__fail(-ECHILD,
                         "rl_process_join: only the process that "
                         "started %s (pid %d) may join it",
@@ -1568,7 +1570,7 @@ static int send_signal(rl_process *p, int sig, const char *what)
         return r;
     if (p->state != ST_RUNNING)
         return 0;
-    if (p->method == RL_START_FORKSERVER && p->owner == getpid() &&
+    if (p->method == RL_START_FORKSERVER && p->owner == rl__pid() &&
         poll_once(p) == 1)
         return 0;
     if (p->actor >= 0 && rl__controlled())
@@ -1628,7 +1630,7 @@ int rl_process_is_alive(rl_process *p)
         return !rl__sched_actor_finished(p->pid);
     /* A child lost with its server, or one this process did not start,
      * can only be probed. */
-    if (p->state == ST_LOST || p->owner != getpid())
+    if (p->state == ST_LOST || p->owner != rl__pid())
         return pid_alive(p->pid);
     return poll_once(p) == 0;
 }
@@ -1666,14 +1668,14 @@ int rl_process_free(rl_process *p)
 {
     if (!p)
         return 0;
-    if (p->state == ST_RUNNING && p->owner == getpid())
+    if (p->state == ST_RUNNING && p->owner == rl__pid())
         return rl__fail(-EBUSY,
                         "rl_process_free: process %s (pid %d) runs "
                         "or has not been joined",
                         p->name, (int)p->pid);
     /* A copy inherited through fork leaves the record to its owner, and a
      * child lost with its server may still write to its record. */
-    if (p->owner == getpid() && p->state != ST_LOST)
+    if (p->owner == rl__pid() && p->state != ST_LOST)
         rl_shared_free(p->rec);
     if (p->pidfd >= 0)
         close(p->pidfd);

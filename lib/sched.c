@@ -87,7 +87,7 @@ rl__sched *rl__sched_setup(int mode, long max_steps)
         }
     }
     s->nactors = 1;
-    s->supervisor = getpid();
+    s->supervisor = rl__pid();
     s->actors[0].state = RL__ACTOR_RUNNABLE;
     s->actors[0].parent = -1;
     s->actors[0].go = 1;
@@ -182,7 +182,7 @@ static void wait_turn(void)
         /* Every second without the token, make sure the supervisor still
          * exists: if it was killed outright (SIGKILL), nobody will hand
          * the token over or kill this process any more. */
-        if (rl__futex_wait(go, 0, rl__now() + 1.0) == -ETIMEDOUT &&
+        if (rl__futex_wait_for(go, 0, 1) == -ETIMEDOUT &&
             S->supervisor > 0 && kill(S->supervisor, 0) < 0 && errno == ESRCH)
             _exit(128 + SIGKILL);
     }
@@ -241,16 +241,25 @@ void rl__sched_collect_stacks(void)
     }
 }
 
-static void enter_as(int id)
+/* The process that installed the handlers this one has: a fork child
+ * inherits them with this value. */
+static pid_t handlers_of;
+
+static void enter_as(int id, pid_t forked_from)
 {
     me = id;
-    me_pid = getpid();
-    rl__sched_crash_handlers();
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stack_request;
-    sa.sa_flags = SA_RESTART;
-    sigaction(STACK_SIGNAL, &sa, NULL);
+    me_pid = rl__pid();
+    /* A fork of a process that installed them has them already: six
+     * system calls fewer for every process an execution starts. */
+    if (forked_from == 0 || handlers_of != forked_from) {
+        rl__sched_crash_handlers();
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stack_request;
+        sa.sa_flags = SA_RESTART;
+        sigaction(STACK_SIGNAL, &sa, NULL);
+        handlers_of = me_pid;
+    }
     noise_rng = (uint64_t)me_pid * 0x9e3779b97f4a7c15ULL ^ S->rng;
     rl__points_on = S->mode == RL__MODE_CONTROLLED || S->noise > 0;
     if (S->mode == RL__MODE_CONTROLLED) {
@@ -264,7 +273,7 @@ void rl__sched_root_enter(pid_t pid)
     if (!S)
         return;
     S->actors[0].pid = pid;
-    enter_as(0);
+    enter_as(0, 0);
 }
 
 int rl__sched_actor_new(const char *name, int method, int *err)
@@ -291,9 +300,9 @@ int rl__sched_actor_new(const char *name, int method, int *err)
     a->state = RL__ACTOR_RUNNABLE;
     a->pending.op = RL_OP_START;
     a->pending.actor = id;
-    snprintf(a->pending.label, sizeof a->pending.label, "begin");
+    rl__copy_str(a->pending.label, sizeof a->pending.label, "begin");
     if (name && *name)
-        snprintf(a->name, sizeof a->name, "%s", name);
+        rl__copy_str(a->name, sizeof a->name, name);
     else
         snprintf(a->name, sizeof a->name, "actor-%d", id);
     if (S->strategy == RL__STRAT_PCT)
@@ -321,12 +330,12 @@ void rl__sched_actor_failed(int id)
     }
 }
 
-void rl__sched_child_enter(int id)
+void rl__sched_child_enter(int id, pid_t forked_from)
 {
     if (id < 0 || !rl__sched_get())
         return;
-    S->actors[id].pid = getpid();
-    enter_as(id);
+    S->actors[id].pid = rl__pid();
+    enter_as(id, forked_from);
 }
 
 int rl__sched_find_pid(pid_t pid)
@@ -650,7 +659,7 @@ static void schedule(void)
 static int is_actor(void)
 {
     /* A raw fork() child of an actor inherits its id but is not it. */
-    return rl__sched_on && syscall(SYS_getpid) == me_pid;
+    return rl__sched_on && rl__pid() == me_pid;
 }
 
 static void set_pending(int op, const void *obj, const char *label,
@@ -662,10 +671,10 @@ static void set_pending(int op, const void *obj, const char *label,
     p->obj = obj;
     p->actor = me;
     if (label)
-        snprintf(p->label, sizeof p->label, "%s", label);
+        rl__copy_str(p->label, sizeof p->label, label);
     if (file) {
         const char *slash = strrchr(file, '/');
-        snprintf(p->file, sizeof p->file, "%s", slash ? slash + 1 : file);
+        rl__copy_str(p->file, sizeof p->file, slash ? slash + 1 : file);
         p->line = line;
     }
 }
@@ -710,7 +719,7 @@ int rl__block(const void *obj, uint32_t *word, uint32_t seen, double deadline,
     a->timed = deadline >= 0;
     a->timed_out = 0;
     a->pending.obj = obj;
-    snprintf(a->reason, sizeof a->reason, "%s", reason ? reason : "");
+    rl__copy_str(a->reason, sizeof a->reason, reason);
     schedule();
     a->holder_ino = 0;
     if (a->timed_out) {
@@ -754,7 +763,7 @@ void rl__sched_actor_exit(int code)
     if (!is_actor()) {
         /* Stress: each process records its own end in its own slot. */
         if (S && me >= 0 && S->mode == RL__MODE_STRESS &&
-            syscall(SYS_getpid) == me_pid) {
+            rl__pid() == me_pid) {
             S->actors[me].exit_code = code;
             for (int i = 0; i < S->nactors; i++)
                 if (S->actors[i].parent == me && S->actors[i].daemon)
@@ -893,7 +902,7 @@ void rl__access(int kind, const volatile void *addr, const char *what,
             ps->addr = (const void *)addr;
             ps->actor = me;
             ps->step = step;
-            snprintf(ps->what, sizeof ps->what, "%s", what);
+            rl__copy_str(ps->what, sizeof ps->what, what);
             if (n == S->npstores)
                 S->npstores++;
         }
@@ -921,7 +930,7 @@ void rl__access_loaded(const volatile void *addr, const char *what, long value)
     rl__actor *a = &S->actors[me];
     a->last_load = (const void *)addr;
     a->last_load_value = value;
-    snprintf(a->last_load_what, sizeof a->last_load_what, "%s", what);
+    rl__copy_str(a->last_load_what, sizeof a->last_load_what, what);
 }
 
 int rl_yield(const char *label)

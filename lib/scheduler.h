@@ -160,8 +160,10 @@ void rl__sched_actor_daemon(int id);
 void rl__sched_actor_failed(int id);
 
 /* In a child, before its entry function runs: becomes actor id and waits
- * for the token. id -1 means no scheduler. */
-void rl__sched_child_enter(int id);
+ * for the token. id -1 means no scheduler. forked_from: the pid of the
+ * parent when the child is its fork (it inherits the parent's signal
+ * handlers), else 0. */
+void rl__sched_child_enter(int id, pid_t forked_from);
 
 /* At the end of an actor (rl__exit): records the exit, closes the actor's
  * descriptors, hands the token on. Does not return the token. */

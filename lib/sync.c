@@ -65,14 +65,14 @@ static int wait_over(double deadline, int told)
  * can never match. */
 static int held_by_me(const struct rl_lock *l)
 {
-    return __atomic_load_n(&l->owner_pid, __ATOMIC_RELAXED) == getpid() &&
+    return __atomic_load_n(&l->owner_pid, __ATOMIC_RELAXED) == rl__pid() &&
            __atomic_load_n(&l->owner_tid, __ATOMIC_RELAXED) == gettid();
 }
 
 /* Records the caller as the holder; called with the mutex just taken. */
 static void set_owner(struct rl_lock *l)
 {
-    __atomic_store_n(&l->owner_pid, getpid(), __ATOMIC_RELAXED);
+    __atomic_store_n(&l->owner_pid, rl__pid(), __ATOMIC_RELAXED);
     __atomic_store_n(&l->owner_tid, gettid(), __ATOMIC_RELAXED);
 }
 
@@ -623,7 +623,7 @@ int rl_cond_wait(rl_cond *c, double timeout)
     cond_node *node = rl_shared_alloc(sizeof *node);
     if (!node)
         return -ENOMEM;
-    node->pid = getpid();
+    node->pid = rl__pid();
     double deadline = rl__deadline(timeout);
     rl__mutex_lock(&c->m);
     if (c->tail)

@@ -3,6 +3,8 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <math.h>
+#include <pthread.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,7 +99,52 @@ int rl__futex_wait(uint32_t *word, uint32_t seen, double deadline)
     }
 }
 
+int rl__futex_wait_for(uint32_t *word, uint32_t seen, long seconds)
+{
+    /* FUTEX_WAIT takes a relative time. */
+    struct timespec ts = {.tv_sec = seconds, .tv_nsec = 0};
+    long r = syscall(SYS_futex, word, FUTEX_WAIT, seen, &ts, NULL, 0);
+    if (r == 0 || errno == EAGAIN || errno == EINTR)
+        return 0;
+    return errno == ETIMEDOUT ? -ETIMEDOUT : -errno;
+}
+
 void rl__futex_wake(uint32_t *word, int n)
 {
     syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
+static pid_t cached_pid;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void forget_pid(void)
+{
+    cached_pid = 0;
+}
+
+static void pid_register(void)
+{
+    pthread_atfork(NULL, NULL, forget_pid);
+}
+
+pid_t rl__pid(void)
+{
+    pid_t p = cached_pid;
+    if (p == 0) {
+        /* Registered before the first value is kept: no fork can come in
+         * between and leave a child with its parent's pid. */
+        pthread_once(&pid_once, pid_register);
+        p = (pid_t)syscall(SYS_getpid);
+        cached_pid = p;
+    }
+    return p;
+}
+
+void rl__copy_str(char *dst, size_t cap, const char *src)
+{
+    if (cap == 0)
+        return;
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
 }
