@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -437,6 +438,27 @@ RL_SCENARIO(t_full_arena_start, "t.full_arena_start", .max_steps = 200,
     }
 }
 
+/* Where t.escape tells the test the pid of the process that left the
+ * execution's process group: a page the test maps before the execution,
+ * so the execution's processes inherit it. */
+static volatile pid_t *escaped_pid;
+
+/* A grandchild that leaves the process group (setsid) and would sleep on:
+ * the supervisor finds it among its orphans and ends it. */
+RL_SCENARIO(t_escape, "t.escape", .timeout = 20.0)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        if (escaped_pid)
+            *escaped_pid = getpid();
+        for (;;)
+            pause();
+    }
+    while (pid > 0 && escaped_pid && *escaped_pid == 0)
+        usleep(1000);
+}
+
 /* ---- helpers ---- */
 
 static int child_of_mine(const rl_test_proc *p, void *ctx)
@@ -585,6 +607,35 @@ START_TEST(timeout_kills_everything_in_time)
     ck_assert(fscanf(ps, "%d", &n) == 1);
     pclose(ps);
     ck_assert_int_eq(n, 0);
+}
+END_TEST
+
+START_TEST(a_process_that_left_the_group_is_ended)
+{
+    escaped_pid = mmap(NULL, sizeof *escaped_pid, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert(escaped_pid != MAP_FAILED);
+    rl__search_opts o = explore_opts(0);
+    rl__search_result r;
+    search("t.escape", &o, &r);
+    ck_assert_int_eq(r.verdict, RL_PASS);
+    rl__search_result_free(&r);
+    pid_t pid = *escaped_pid;
+    ck_assert_int_gt(pid, 0);
+    /* It was this process's child (the supervisor is a subreaper), killed
+     * and reaped before the search returned. (Should it still live, it is
+     * ended here, not left behind by a failing test.) */
+    int alive = kill(pid, 0) == 0 || errno != ESRCH;
+    if (alive) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    ck_assert_msg(!alive, "process %d left the group and outlived the search",
+                  (int)pid);
+    ck_assert_int_eq(children_left(), 0);
+    ck_assert_int_eq(rl_test_zombie_children(), 0);
+    munmap((void *)escaped_pid, sizeof *escaped_pid);
+    escaped_pid = NULL;
 }
 END_TEST
 
@@ -963,6 +1014,7 @@ static Suite *harness_suite(void)
     tcase_add_test(tc, spawn_and_forkserver_actors_are_controlled);
     tcase_add_test(tc, stress_counts_failures_with_an_interval);
     tcase_add_test(tc, c_api_runs_a_scenario);
+    tcase_add_test(tc, a_process_that_left_the_group_is_ended);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("timed waits", 240);
     tcase_add_test(tc, timed_waits_time_out_only_when_the_scheduler_says);
