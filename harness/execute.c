@@ -91,11 +91,10 @@ static unsigned long long start_ticks(pid_t pid)
     return strtoull(p, NULL, 10);
 }
 
-/* Now, in the unit of start_ticks(): a process started from here on has
- * a start time of at least this. Cheaper on the way to every execution's
- * root than reading its /proc/PID/stat, which makes the kernel build the
- * new process's /proc entries. */
-static unsigned long long ticks_now(void)
+/* Cheaper on the way to every execution's root than reading its
+ * /proc/PID/stat, which makes the kernel build the new process's /proc
+ * entries. */
+unsigned long long rl__ticks_now(void)
 {
     struct timespec ts;
     long hz = sysconf(_SC_CLK_TCK);
@@ -242,7 +241,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     int cpu = p->cpu > 0 ? p->cpu - 1 : p->cpu == 0 ? sched_getcpu() : -1;
     fflush(NULL);
     pid_t supervisor = getpid();
-    unsigned long long root_start = ticks_now();
+    unsigned long long root_start = rl__ticks_now();
     pid_t root = fork();
     if (root < 0) {
         int e = errno;

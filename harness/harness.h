@@ -62,6 +62,10 @@ void rl__exec_result_free(rl__exec_result *r);
  * came back to the subreaper as orphans. */
 void rl__reap_strays(unsigned long long root_start);
 
+/* Now in the unit of rl__reap_strays' root_start (clock ticks since boot):
+ * a process started from here on has a start time of at least this. */
+unsigned long long rl__ticks_now(void);
+
 /* Set by the command line when it ignores SIGPIPE for itself: the root of
  * every execution puts the default back for the scenario. */
 extern int rl__cli_ignores_sigpipe;

@@ -30,6 +30,7 @@ typedef struct {
     long offset; /* sampled slice */
     /* results */
     int state;
+    int worker; /* the index of the worker that runs or ran it */
     int err;
     int verdict;
     int exhausted;
@@ -264,6 +265,7 @@ static _Noreturn void worker(rl_scenario *const *scs, const rl__search_opts *in,
             __atomic_store_n(&t->state, T_SKIPPED, __ATOMIC_RELEASE);
             continue;
         }
+        t->worker = index;
         __atomic_store_n(&t->state, T_RUNNING, __ATOMIC_RELEASE);
         run_task(scs, o, jobs, b, t);
         __atomic_store_n(&t->state, T_DONE, __ATOMIC_RELEASE);
@@ -417,6 +419,60 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
     return err;
 }
 
+/* Forks worker number index. Returns its pid, or -1. */
+static pid_t start_worker(rl_scenario *const *scs, const rl__search_opts *o,
+                          int jobs, board *b, int index)
+{
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* A worker must not outlive the command that started it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
+        worker(scs, o, jobs, b, index);
+    }
+    return pid;
+}
+
+/* Worker index ended with status st. Normally it ran out of work; when it
+ * died instead (killed from outside, out of memory), the task it held
+ * ends as an ERROR that says so, and nothing waits for it. Returns 1 when
+ * the worker died. */
+static int worker_ended(board *b, int index, pid_t pid, int st)
+{
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        return 0;
+    for (long k = 0; k < b->ntasks; k++) {
+        task *t = &b->tasks[k];
+        if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != T_RUNNING ||
+            t->worker != index)
+            continue;
+        t->verdict = RL_ERROR;
+        t->err = 0;
+        t->exhausted = 0;
+        t->has_token = 0;
+        t->token_overflow = 0;
+        t->first_failure_run = t->executions;
+        if (WIFSIGNALED(st))
+            snprintf(t->message, sizeof t->message,
+                     "job worker %d (pid %d) was killed by signal SIG%s "
+                     "while it ran part of this search; that part is "
+                     "not covered",
+                     index, (int)pid,
+                     sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st))
+                                                : "?");
+        else
+            snprintf(t->message, sizeof t->message,
+                     "job worker %d (pid %d) exited with status %d while "
+                     "it ran part of this search; that part is not covered",
+                     index, (int)pid, WEXITSTATUS(st));
+        __atomic_store_n(&t->state, T_DONE, __ATOMIC_RELEASE);
+    }
+    return 1;
+}
+
 int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
                     int jobs, rl__search_result *results,
                     void (*done)(rl__search_result *r, void *ctx), void *ctx)
@@ -508,18 +564,12 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
         free(pids);
         return rl__fail(-ENOMEM, "no memory for the job board");
     }
-    fflush(NULL);
-    int alive = 0;
-    pid_t parent = getpid();
+    int alive = 0, replaced = 0, died = 0;
+    /* Should a worker die, its execution's processes come back here. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    unsigned long long started = rl__ticks_now();
     for (int w = 0; w < nworkers; w++) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            /* A worker must not outlive the command that started it. */
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() != parent)
-                _exit(1);
-            worker(scs, o, jobs, b, w);
-        }
+        pid_t pid = start_worker(scs, o, jobs, b, w);
         if (pid > 0) {
             pids[w] = pid;
             alive++;
@@ -569,11 +619,27 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
         int st;
         pid_t w = waitpid(-1, &st, WNOHANG);
         if (w > 0) {
-            for (int i = 0; i < nworkers; i++)
-                if (pids[i] == w) {
-                    pids[i] = 0;
-                    alive--;
+            for (int i = 0; i < nworkers; i++) {
+                if (pids[i] != w)
+                    continue;
+                pids[i] = 0;
+                alive--;
+                /* A dead worker is replaced while work remains (a few
+                 * times at most: something may be killing them). */
+                int dead = worker_ended(b, i, w, st);
+                died += dead;
+                if (dead && !b->stop &&
+                    replaced < 2 * nworkers &&
+                    __atomic_load_n(&b->next, __ATOMIC_ACQUIRE) <
+                        b->ntasks) {
+                    pid_t pid = start_worker(scs, o, jobs, b, i);
+                    if (pid > 0) {
+                        pids[i] = pid;
+                        alive++;
+                        replaced++;
+                    }
                 }
+            }
             continue;
         }
         struct timespec ts = {0, 20000000};
@@ -584,6 +650,10 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
         if (pids[i] > 0)
             while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
                 ;
+    /* The processes of an execution whose worker died came back to this
+     * process (a subreaper) or are on their way out: none stays. */
+    if (died > 0)
+        rl__reap_strays(started);
     free(pids);
     munmap(b->tokens, tsize);
     munmap(b, size);
