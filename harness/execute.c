@@ -114,6 +114,12 @@ unsigned long long rl__ticks_now(void)
  * alone. */
 void rl__reap_strays(unsigned long long root_start)
 {
+    /* Without any child, alive or not, there is no stray: one wait call
+     * instead of a /proc scan after every execution. */
+    siginfo_t info;
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 &&
+        errno == ECHILD)
+        return;
     pid_t me = getpid(), mine = getpgrp();
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)me);
@@ -187,11 +193,6 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     int err = rl__arena_use_exec();
     if (err < 0)
         return err;
-    err = rl__arena_fresh();
-    if (err < 0) {
-        rl__arena_use_own();
-        return err;
-    }
     /* The trace lives in the arena: a step bound it cannot hold is bad
      * input, not a crash. */
     long fits = (long)(rl__arena_size() / 4 / sizeof(rl__step));
@@ -239,6 +240,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     double t0 = rl__now();
     double deadline = t0 + timeout;
     int cpu = p->cpu > 0 ? p->cpu - 1 : p->cpu == 0 ? sched_getcpu() : -1;
+    rl__process_prepare();
     fflush(NULL);
     pid_t supervisor = getpid();
     unsigned long long root_start = rl__ticks_now();
@@ -253,15 +255,18 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         /* Only one actor of a controlled execution runs at a time: on one
          * CPU, every hand-over is a local context switch instead of a
          * wake-up of another, possibly idle, CPU. Children inherit it. */
+        /* Made in line: each C library wrapper would be one more page of
+         * code for every root to fault in. */
         if (p->mode == RL__MODE_CONTROLLED && cpu >= 0) {
             cpu_set_t set;
             CPU_ZERO(&set);
             CPU_SET(cpu, &set);
-            sched_setaffinity(0, sizeof set, &set);
+            rl__sys(SYS_sched_setaffinity, 0, (long)sizeof set, (long)&set, 0,
+                    0, 0);
         }
-        setpgid(0, 0);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != supervisor)
+        rl__sys(SYS_setpgid, 0, 0, 0, 0, 0, 0);
+        rl__sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);
+        if (rl__sys(SYS_getppid, 0, 0, 0, 0, 0, 0) != supervisor)
             _exit(127);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);

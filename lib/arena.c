@@ -2,6 +2,7 @@
  * address in every process, and its allocator. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,23 +368,89 @@ void rl__arena_use_own(void)
     pthread_mutex_unlock(&init_lock);
 }
 
-int rl__arena_fresh(void)
+/* Above this many bytes, what an execution used is punched out rather
+ * than written over: writing zeros would cost more than the page faults
+ * of fresh pages. */
+#define ZERO_IN_PLACE ((size_t)64 << 10)
+
+size_t rl__arena_mark(void)
+{
+    return arena ? arena->brk : 0;
+}
+
+/* Zeroes [p, p + n) where its pages are in memory; a page that is not
+ * reads as zero already, and writing to it would only make one. */
+static void zero_resident(char *p, size_t n)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *first = (char *)((uintptr_t)p / page * page), *end = p + n;
+    size_t pages = (size_t)(end - first + (ptrdiff_t)page - 1) / page;
+    unsigned char vec[ZERO_IN_PLACE / 4096 + 2];
+    if (pages > sizeof vec || mincore(first, (size_t)(end - first), vec) < 0) {
+        memset(p, 0, n);
+        return;
+    }
+    for (size_t i = 0; i < pages; i++) {
+        if (!(vec[i] & 1))
+            continue;
+        char *a = first + i * page, *b = a + page;
+        if (a < p)
+            a = p;
+        if (b > end)
+            b = end;
+        memset(a, 0, (size_t)(b - a));
+    }
+}
+
+static int punch(size_t from, size_t to)
+{
+    if (to <= from)
+        return 0;
+    if (fallocate(arena_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                  (off_t)from, (off_t)(to - from)) < 0)
+        return rl__fail(-errno, "clearing the arena: %s", strerror(errno));
+    return 0;
+}
+
+int rl__arena_fresh_above(size_t keep)
 {
     if (rl__arena_ensure() < 0)
         return -ENOMEM;
-    size_t size = arena->size;
-    /* Punching the whole file gives zero pages back, at the same address,
-     * without a new mapping: addresses repeat from one execution to the
-     * next. Only valid once no other process uses the arena. */
-    if (fallocate(arena_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
-                  (off_t)size) < 0)
-        return rl__fail(-errno, "clearing the arena: %s", strerror(errno));
     arena_hdr *h = arena;
+    size_t size = h->size, used = h->brk;
+    if (keep < FIRST_BLOCK || keep > used) {
+        /* Punching the whole file gives zero pages back, at the same
+         * address, without a new mapping: addresses repeat from one
+         * execution to the next. */
+        int r = punch(0, size);
+        if (r < 0)
+            return r;
+        keep = FIRST_BLOCK;
+    } else if (used - keep <= ZERO_IN_PLACE) {
+        zero_resident((char *)h + keep, used - keep);
+    } else {
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        size_t from = (keep + page - 1) / page * page;
+        memset((char *)h + keep, 0, from - keep);
+        int r = punch(from, (used + page - 1) / page * page);
+        if (r < 0)
+            return r;
+    }
     h->size = size;
     int r = rl__mutex_init(&h->lock, 0);
     if (r < 0)
         return r;
-    h->brk = FIRST_BLOCK;
+    memset(h->free_head, 0, sizeof h->free_head);
+    memset(h->roots, 0, sizeof h->roots);
+    /* Blocks are laid end to end from the first one: below keep, all are
+     * live. */
+    h->in_use = keep - FIRST_BLOCK;
+    h->brk = keep;
     h->magic = ARENA_MAGIC;
     return 0;
+}
+
+int rl__arena_fresh(void)
+{
+    return rl__arena_fresh_above(0);
 }

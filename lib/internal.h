@@ -2,9 +2,11 @@
 #ifndef RL_INTERNAL_H
 #define RL_INTERNAL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include "racelab.h"
 
@@ -14,6 +16,32 @@
  * returns err unchanged, so callers write `return rl__fail(-EINVAL, ...)`. */
 int rl__fail(int err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* ---- system calls ---- */
+
+/* A system call made in line, without the C library's syscall(): that
+ * function's code lies on a page of libc's text of its own, which every
+ * new process of an execution would fault in. Returns what the kernel
+ * returns: -errno on failure. */
+static inline long rl__sys(long n, long a, long b, long c, long d, long e,
+                           long f)
+{
+#if defined(__x86_64__)
+    long r;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall"
+                     : "=a"(r)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
+                       "r"(r9)
+                     : "rcx", "r11", "memory");
+    return r;
+#else
+    long r = syscall(n, a, b, c, d, e, f);
+    return r < 0 ? -errno : r;
+#endif
+}
 
 /* ---- time and deadlines (util.c) ---- */
 
@@ -42,6 +70,16 @@ pid_t rl__pid(void);
  * terminated: snprintf(dst, cap, "%s", src) without the formatter, which
  * is a lot of code for a new process to fault in. */
 void rl__copy_str(char *dst, size_t cap, const char *src);
+
+/* Appends src (a decimal v) to the string of dst that ends at offset at,
+ * truncating to cap; returns the new end. */
+size_t rl__append(char *dst, size_t cap, size_t at, const char *src);
+size_t rl__append_long(char *dst, size_t cap, size_t at, long v);
+
+/* Registers what a forked child of this process needs (the fork handlers
+ * of the process module, the pid cache) once, here, so that the harness's
+ * execution roots inherit it instead of each doing it again. */
+void rl__process_prepare(void);
 
 /* ---- internal process-shared mutexes (util.c) ---- */
 
@@ -92,6 +130,16 @@ void rl__arena_forget_exec(void);
  * harness calls it, once every process of the previous execution is gone.
  * Returns 0 or -errno. */
 int rl__arena_fresh(void);
+
+/* The same, except for the blocks below offset keep (a value of
+ * rl__arena_mark taken when they were the only blocks), which the caller
+ * has made as new itself; the roots are all cleared. What lay above is
+ * zeroed in place when it was little, so that its pages stay in memory
+ * from one execution to the next. Returns 0 or -errno. */
+int rl__arena_fresh_above(size_t keep);
+
+/* The offset where the next new block would start. */
+size_t rl__arena_mark(void);
 
 /* The arena's memfd (-1 when there is none), base address and size. */
 int rl__arena_fd(void);

@@ -104,7 +104,12 @@ static unsigned long name_counter;
 /* Returns a pidfd for pid (close-on-exec by nature) or -1. */
 static int pidfd_open_(pid_t pid)
 {
-    return (int)syscall(SYS_pidfd_open, pid, 0);
+    long fd = rl__sys(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);
+    if (fd < 0) {
+        errno = (int)-fd;
+        return -1;
+    }
+    return (int)fd;
 }
 
 /* Turns a wait status into an exit code or -signum. */
@@ -414,23 +419,24 @@ int rl_process_new(rl_process **p, rl_entry fn, void *arg,
     if (!h)
         return rl__fail(-ENOMEM, "rl_process_new: out of memory");
     if (opts->name) {
-        h->name = strdup(opts->name);
+        size_t len = 0;
+        while (opts->name[len])
+            len++;
+        h->name = malloc(len + 1);
+        if (h->name)
+            rl__append(h->name, len + 1, 0, opts->name);
         h->named = 1;
     } else {
         unsigned long n =
             __atomic_add_fetch(&name_counter, 1, __ATOMIC_RELAXED);
         /* Formatted by hand: every execution starts processes, and
          * printf's machinery is a measurable share of a start. */
-        char buf[32] = "process-", digits[24];
-        int k = 0;
-        do
-            digits[k++] = (char)('0' + n % 10);
-        while ((n /= 10) && k < 23);
-        size_t len = strlen(buf);
-        while (k > 0)
-            buf[len++] = digits[--k];
-        buf[len] = '\0';
-        h->name = strdup(buf);
+        char buf[32];
+        size_t at = rl__append(buf, sizeof buf, 0, "process-");
+        at = rl__append_long(buf, sizeof buf, at, (long)n);
+        h->name = malloc(at + 1);
+        if (h->name)
+            rl__append(h->name, at + 1, 0, buf);
     }
     if (!h->name) {
         free(h);
@@ -457,7 +463,7 @@ static int fill_rec(rl_process *p, boot_rec *rec, int explicit_name)
     if (explicit_name)
         snprintf(rec->comm, sizeof rec->comm, "%s", p->name);
     else
-        prctl(PR_GET_NAME, (unsigned long)rec->comm, 0, 0, 0);
+        rl__sys(SYS_prctl, PR_GET_NAME, (long)rec->comm, 0, 0, 0, 0);
     if (p->method == RL_START_FORK)
         return 0;
     int r = describe_entry(p->fn, rec);
@@ -497,9 +503,19 @@ static void atfork_child(void)
     fs_forget();
 }
 
+static int atfork_registered;
+
 static void atfork_register(void)
 {
     pthread_atfork(NULL, NULL, atfork_child);
+    __atomic_store_n(&atfork_registered, 1, __ATOMIC_RELEASE);
+}
+
+void rl__process_prepare(void)
+{
+    if (!__atomic_load_n(&atfork_registered, __ATOMIC_ACQUIRE))
+        pthread_once(&atfork_once, atfork_register);
+    rl__pid();
 }
 
 static int launch_fork(rl_process *p, int explicit_name)
@@ -559,14 +575,14 @@ static int child_ended(rl_process *p, int *code)
 {
     if (p->method == RL_START_FORKSERVER)
         return fs_poll_exit(p, code);
-    int st;
-    pid_t w;
+    int st = 0;
+    long w;
     do
-        w = waitpid(p->pid, &st, WNOHANG);
-    while (w < 0 && errno == EINTR);
+        w = rl__sys(SYS_wait4, p->pid, (long)&st, WNOHANG, 0, 0, 0);
+    while (w == -EINTR);
     if (w < 0)
-        return rl__fail(-errno, "waitpid(%d): %s", (int)p->pid,
-                        strerror(errno));
+        return rl__fail((int)w, "waitpid(%d): %s", (int)p->pid,
+                        strerror((int)-w));
     if (w == 0)
         return 0;
     *code = status_code(st);
@@ -1305,7 +1321,8 @@ int rl_process_launch(rl_process *p)
      * program name, so `ps` shows the program, not "exe". */
     int explicit_name = p->named;
     int r;
-    pthread_once(&atfork_once, atfork_register);
+    if (!__atomic_load_n(&atfork_registered, __ATOMIC_ACQUIRE))
+        pthread_once(&atfork_once, atfork_register);
     p->state = ST_RUNNING;
     p->owner = rl__pid();
     switch (p->method) {
@@ -1355,7 +1372,7 @@ static void mark_done(rl_process *p, int code)
     p->state = ST_DONE;
     p->code = code;
     if (p->pidfd >= 0)
-        close(p->pidfd);
+        rl__sys(SYS_close, p->pidfd, 0, 0, 0, 0, 0);
     p->pidfd = -1;
     rl_shared_free(p->rec);
     p->rec = NULL;
@@ -1455,17 +1472,26 @@ static int join_controlled(rl_process *p, double deadline)
             /* Finished in the interleaving: the join succeeds, whatever
              * its timeout, so it waits for that last instant whatever the
              * timeout says (a process past its exit point ends at once). */
+            if (p->method != RL_START_FORKSERVER) {
+                /* Most often it has ended already. */
+                int ended = poll_once(p);
+                if (ended != 0)
+                    return ended < 0 ? ended : 0;
+            }
             double last = rl__deadline(30.0);
             return p->method == RL_START_FORKSERVER ? join_server(p, last)
                                                     : join_pidfd(p, last);
         }
         if (try_once)
             return -ETIMEDOUT;
+        /* Put together by hand: a join that waits is in every execution,
+         * and printf's code would be faulted into each root. */
         char reason[96];
-        snprintf(reason, sizeof reason,
-                 "join: waiting for %s (pid %d) to "
-                 "exit",
-                 p->name, (int)p->pid);
+        size_t at = rl__append(reason, sizeof reason, 0, "join: waiting for ");
+        at = rl__append(reason, sizeof reason, at, p->name);
+        at = rl__append(reason, sizeof reason, at, " (pid ");
+        at = rl__append_long(reason, sizeof reason, at, p->pid);
+        rl__append(reason, sizeof reason, at, ") to exit");
         r = rl__block(rec, &rec->word, seen, deadline, reason);
         if (r == -ETIMEDOUT)
             return r;

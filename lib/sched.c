@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,23 +70,82 @@ static uint64_t next_rand(uint64_t *state)
     return z ^ (z >> 31);
 }
 
+/* The control block this process made last, as it made it: a scenario
+ * may scribble over the arena, so the layout is not read back from it. */
+static struct {
+    void *arena;
+    rl__sched *s;
+    rl__step *steps;
+    long steps_cap;
+    size_t keep; /* the arena mark past the block and its steps */
+} kept;
+
+/* Makes the control block left by the previous execution as new, when it
+ * has room for cap steps and that execution passed: only what it wrote is
+ * zeroed, and the block keeps its pages (the next execution's processes
+ * find them in memory instead of faulting in new ones). Returns it, or
+ * NULL. */
+static rl__sched *reuse(long cap)
+{
+    void **root = rl__arena_root(RL__ROOT_SCHED);
+    rl__sched *s = kept.s;
+    if (!root || !s || *root != s || kept.arena != rl__arena_base() ||
+        kept.steps_cap < cap || kept.keep > rl__arena_mark())
+        return NULL;
+    /* After a failure, whatever the scenario did to the arena goes with
+     * the whole of it. */
+    if (s->verdict != RL_PASS || s->crash_actor >= 0)
+        return NULL;
+    long nsteps = s->nsteps;
+    int nactors = s->nactors, npstores = s->npstores;
+    if (nsteps < 0 || nsteps >= kept.steps_cap)
+        nsteps = kept.steps_cap - 1;
+    if (nactors < 0 || nactors >= RL__MAX_ACTORS)
+        nactors = RL__MAX_ACTORS - 1;
+    if (npstores < 0 || npstores >= RL__PRIVATE_STORES)
+        npstores = RL__PRIVATE_STORES - 1;
+    if (kept.steps)
+        memset(kept.steps, 0, sizeof *kept.steps * (size_t)(nsteps + 1));
+    memset(s->pstores, 0, sizeof s->pstores[0] * (size_t)(npstores + 1));
+    memset(s, 0,
+           offsetof(rl__sched, actors) +
+               sizeof(rl__actor) * (size_t)(nactors + 1));
+    s->steps = kept.steps;
+    return s;
+}
+
 rl__sched *rl__sched_setup(int mode, long max_steps)
 {
     if (rl__arena_ensure() < 0)
         return NULL;
-    rl__sched *s = rl_shared_alloc(sizeof *s);
-    if (!s)
-        return NULL;
-    s->mode = mode;
-    s->max_steps = max_steps > 0 ? max_steps : 10000;
-    if (mode == RL__MODE_CONTROLLED) {
-        s->steps =
-            rl_shared_alloc(sizeof(rl__step) * (size_t)(s->max_steps + 2));
-        if (!s->steps) {
-            rl_shared_free(s);
+    if (max_steps <= 0)
+        max_steps = 10000;
+    long cap = mode == RL__MODE_CONTROLLED ? max_steps + 2 : 0;
+    rl__sched *s = reuse(cap);
+    if (s) {
+        if (rl__arena_fresh_above(kept.keep) < 0)
+            return NULL;
+    } else {
+        kept.s = NULL;
+        if (rl__arena_fresh() < 0)
+            return NULL;
+        s = rl_shared_alloc(sizeof *s);
+        rl__step *steps =
+            s && cap > 0 ? rl_shared_alloc(sizeof(rl__step) * (size_t)cap)
+                         : NULL;
+        if (!s || (cap > 0 && !steps)) {
+            rl__arena_fresh();
             return NULL;
         }
+        s->steps = steps;
+        kept.arena = rl__arena_base();
+        kept.s = s;
+        kept.steps = steps;
+        kept.steps_cap = cap;
+        kept.keep = rl__arena_mark();
     }
+    s->mode = mode;
+    s->max_steps = max_steps;
     s->nactors = 1;
     s->supervisor = rl__pid();
     s->actors[0].state = RL__ACTOR_RUNNABLE;
@@ -197,7 +257,7 @@ static void on_stack_request(int sig)
     (void)sig;
     int saved = errno;
     rl__sched *s = S;
-    if (s && me >= 0 && syscall(SYS_getpid) == me_pid) {
+    if (s && me >= 0 && rl__sys(SYS_getpid, 0, 0, 0, 0, 0, 0) == me_pid) {
         /* No symbol lookup in a handler that may have interrupted the
          * loader: the names are found afterwards. */
         rl__stack_capture(s->actors[me].stack, sizeof s->actors[me].stack, 0);
@@ -673,8 +733,12 @@ static void set_pending(int op, const void *obj, const char *label,
     if (label)
         rl__copy_str(p->label, sizeof p->label, label);
     if (file) {
-        const char *slash = strrchr(file, '/');
-        rl__copy_str(p->file, sizeof p->file, slash ? slash + 1 : file);
+        /* The base name, found by hand (see rl__copy_str). */
+        const char *base = file;
+        for (const char *c = file; *c; c++)
+            if (*c == '/')
+                base = c + 1;
+        rl__copy_str(p->file, sizeof p->file, base);
         p->line = line;
     }
 }
@@ -777,7 +841,7 @@ void rl__sched_actor_exit(int code)
     schedule();
     /* Close this actor's descriptors before anyone else runs, so a reader
      * waiting for EOF sees it deterministically. */
-    syscall(SYS_close_range, 3U, ~0U, 0U);
+    rl__sys(SYS_close_range, 3, ~0U, 0, 0, 0, 0);
     rl__actor *a = &S->actors[me];
     a->exit_code = code;
     /* Holding no lock, nothing of this process matters once its

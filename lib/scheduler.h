@@ -106,7 +106,7 @@ typedef struct {
     long max_steps;
     long nprefix;
     const uint8_t *prefix; /* forced choices, in the arena */
-    rl__step *steps;       /* max_steps + 1 entries, in the arena */
+    rl__step *steps;       /* max_steps + 2 entries or more, in the arena */
     long preemptions;
     /* the verdict, first one set wins */
     int verdict;
@@ -115,8 +115,6 @@ typedef struct {
     int fail_actor;
     uint32_t done; /* futex word the supervisor can wait on */
     uint32_t lock; /* spin lock for verdict and values */
-    rl__actor actors[RL__MAX_ACTORS];
-    rl__private_store pstores[RL__PRIVATE_STORES];
     int npstores;
     /* a load of a private address another actor stored to */
     int cross_found;
@@ -135,6 +133,10 @@ typedef struct {
     int crash_actor;
     pid_t crash_pid;
     long crash_step;
+    /* The tables last: what every execution touches stays on the first
+     * pages of the block. */
+    rl__actor actors[RL__MAX_ACTORS];
+    rl__private_store pstores[RL__PRIVATE_STORES];
 } rl__sched;
 
 /* Called by the harness in the supervisor before forking the root actor:

@@ -82,20 +82,18 @@ int rl__futex_wait(uint32_t *word, uint32_t seen, double deadline)
         }
         /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time, so
          * retrying after EINTR does not stretch the timeout. */
-        long r = syscall(SYS_futex, word, FUTEX_WAIT_BITSET, seen, tp, NULL,
-                         FUTEX_BITSET_MATCH_ANY);
-        if (r == 0)
+        long r = rl__sys(SYS_futex, (long)word, FUTEX_WAIT_BITSET, seen,
+                         (long)tp, 0, (long)FUTEX_BITSET_MATCH_ANY);
+        if (r == 0 || r == -EAGAIN)
             return 0;
-        if (errno == EAGAIN)
-            return 0;
-        if (errno == ETIMEDOUT)
+        if (r == -ETIMEDOUT)
             return -ETIMEDOUT;
-        if (errno == EINTR) {
+        if (r == -EINTR) {
             if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != seen)
                 return 0;
             continue;
         }
-        return -errno;
+        return (int)r;
     }
 }
 
@@ -103,19 +101,20 @@ int rl__futex_wait_for(uint32_t *word, uint32_t seen, long seconds)
 {
     /* FUTEX_WAIT takes a relative time. */
     struct timespec ts = {.tv_sec = seconds, .tv_nsec = 0};
-    long r = syscall(SYS_futex, word, FUTEX_WAIT, seen, &ts, NULL, 0);
-    if (r == 0 || errno == EAGAIN || errno == EINTR)
+    long r = rl__sys(SYS_futex, (long)word, FUTEX_WAIT, seen, (long)&ts, 0, 0);
+    if (r == 0 || r == -EAGAIN || r == -EINTR)
         return 0;
-    return errno == ETIMEDOUT ? -ETIMEDOUT : -errno;
+    return (int)r;
 }
 
 void rl__futex_wake(uint32_t *word, int n)
 {
-    syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
+    rl__sys(SYS_futex, (long)word, FUTEX_WAKE, n, 0, 0, 0);
 }
 
 static pid_t cached_pid;
 static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+static int pid_registered;
 
 static void forget_pid(void)
 {
@@ -125,6 +124,7 @@ static void forget_pid(void)
 static void pid_register(void)
 {
     pthread_atfork(NULL, NULL, forget_pid);
+    __atomic_store_n(&pid_registered, 1, __ATOMIC_RELEASE);
 }
 
 pid_t rl__pid(void)
@@ -132,19 +132,50 @@ pid_t rl__pid(void)
     pid_t p = cached_pid;
     if (p == 0) {
         /* Registered before the first value is kept: no fork can come in
-         * between and leave a child with its parent's pid. */
-        pthread_once(&pid_once, pid_register);
-        p = (pid_t)syscall(SYS_getpid);
+         * between and leave a child with its parent's pid. A forked
+         * child finds it done and skips pthread_once's code. */
+        if (!__atomic_load_n(&pid_registered, __ATOMIC_ACQUIRE))
+            pthread_once(&pid_once, pid_register);
+        p = (pid_t)rl__sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
         cached_pid = p;
     }
     return p;
 }
 
-void rl__copy_str(char *dst, size_t cap, const char *src)
+/* Copies by hand, not with strnlen and memcpy: short strings, on paths
+ * every process of an execution takes, where each C library function is
+ * one more page of code to fault in. */
+size_t rl__append(char *dst, size_t cap, size_t at, const char *src)
 {
     if (cap == 0)
-        return;
-    size_t n = src ? strnlen(src, cap - 1) : 0;
-    memcpy(dst, src ? src : "", n);
-    dst[n] = '\0';
+        return 0;
+    if (at >= cap)
+        at = cap - 1;
+    while (src && *src && at < cap - 1)
+        dst[at++] = *src++;
+    dst[at] = '\0';
+    return at;
+}
+
+size_t rl__append_long(char *dst, size_t cap, size_t at, long v)
+{
+    char digits[24];
+    int k = 0;
+    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+    do
+        digits[k++] = (char)('0' + u % 10);
+    while ((u /= 10) && k < 22);
+    if (v < 0)
+        digits[k++] = '-';
+    char text[24];
+    int n = 0;
+    while (k > 0)
+        text[n++] = digits[--k];
+    text[n] = '\0';
+    return rl__append(dst, cap, at, text);
+}
+
+void rl__copy_str(char *dst, size_t cap, const char *src)
+{
+    rl__append(dst, cap, 0, src);
 }
