@@ -241,7 +241,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     double deadline = t0 + timeout;
     int cpu = p->cpu > 0 ? p->cpu - 1 : p->cpu == 0 ? sched_getcpu() : -1;
     rl__process_prepare();
-    fflush(NULL);
+    rl__flush_stdio();
     pid_t supervisor = getpid();
     unsigned long long root_start = rl__ticks_now();
     pid_t root = fork();

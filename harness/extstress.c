@@ -761,7 +761,7 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
     prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
     if (!was_subreaper)
         prctl(PR_SET_CHILD_SUBREAPER, 1);
-    fflush(NULL);
+    rl__flush_stdio();
 
     double t0 = rl__now();
     long next = ishard; /* 0-based index of the next run to start */

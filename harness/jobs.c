@@ -270,7 +270,7 @@ static _Noreturn void worker(rl_scenario *const *scs, const rl__search_opts *in,
         run_task(scs, o, jobs, b, t);
         __atomic_store_n(&t->state, T_DONE, __ATOMIC_RELEASE);
     }
-    fflush(NULL);
+    rl__flush_stdio();
     _exit(0);
 }
 
@@ -424,7 +424,7 @@ static pid_t start_worker(rl_scenario *const *scs, const rl__search_opts *o,
                           int jobs, board *b, int index)
 {
     pid_t parent = getpid();
-    fflush(NULL);
+    rl__flush_stdio();
     pid_t pid = fork();
     if (pid == 0) {
         /* A worker must not outlive the command that started it. */

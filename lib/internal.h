@@ -76,6 +76,10 @@ void rl__copy_str(char *dst, size_t cap, const char *src);
 size_t rl__append(char *dst, size_t cap, size_t at, const char *src);
 size_t rl__append_long(char *dst, size_t cap, size_t at, long v);
 
+/* fflush(NULL), before a fork or an exit, without touching the C
+ * library's locks when no stream has output waiting. */
+void rl__flush_stdio(void);
+
 /* Registers what a forked child of this process needs (the fork handlers
  * of the process module, the pid cache) once, here, so that the harness's
  * execution roots inherit it instead of each doing it again. */

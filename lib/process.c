@@ -150,7 +150,7 @@ static void fs_shutdown(void);
 
 _Noreturn void rl__exit(int code)
 {
-    fflush(NULL);
+    rl__flush_stdio();
 #ifdef RL_COVERAGE
     /* Before the exit point: the last actor's exit ends the execution, and
      * the supervisor kills what is left at once. */
@@ -300,7 +300,7 @@ static _Noreturn void boot_fail(boot_rec *rec, int err)
     rec->err = err;
     __atomic_store_n(&rec->status, BOOT_FAILED, __ATOMIC_RELEASE);
     rl__publish(&rec->word);
-    fflush(NULL);
+    rl__flush_stdio();
     _exit(127);
 }
 
@@ -533,7 +533,7 @@ static int launch_fork(rl_process *p, int explicit_name)
     if (rec)
         fill_rec(p, rec, explicit_name);
     pid_t parent = rl__pid();
-    fflush(NULL);
+    rl__flush_stdio();
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
@@ -722,7 +722,7 @@ static int spawn_self(pid_t *pid, char *extra, const int *keep, int nkeep,
                                               POSIX_SPAWN_SETSIGDEF);
     }
     if (!r) {
-        fflush(NULL);
+        rl__flush_stdio();
         r = posix_spawn(pid, "/proc/self/exe", &fa, &at, argv, env);
     }
     posix_spawn_file_actions_destroy(&fa);
@@ -1251,7 +1251,7 @@ static int launch_forkserver(rl_process *p, int explicit_name)
                 .base = (uintptr_t)rl__arena_base(),
                 .size = rl__arena_size()};
     fs_msg rep = {0};
-    fflush(NULL);
+    rl__flush_stdio();
     pthread_mutex_lock(&fs.lock);
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!fs_alive() && (r = fs_start()) < 0)

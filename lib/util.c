@@ -4,10 +4,14 @@
 #include <linux/futex.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <sys/single_threaded.h>
+#endif
 
 #include "internal.h"
 
@@ -178,4 +182,29 @@ size_t rl__append_long(char *dst, size_t cap, size_t at, long v)
 void rl__copy_str(char *dst, size_t cap, const char *src)
 {
     rl__append(dst, cap, 0, src);
+}
+
+#ifdef __GLIBC__
+/* glibc's list of open streams, exported since 2.2.5. */
+extern FILE *_IO_list_all;
+#endif
+
+void rl__flush_stdio(void)
+{
+#ifdef __GLIBC__
+    /* fflush(NULL) takes the stream list's lock: a write, which after a
+     * fork costs a copy-on-write page fault, in every root before each
+     * child it starts and in every child at its exit. Look first, without
+     * writing, when no other thread could change the list meanwhile: the
+     * test is fflush(NULL)'s own (output waiting in the buffer; a wide
+     * stream is flushed whatever it holds). */
+    if (__libc_single_threaded) {
+        int pending = 0;
+        for (FILE *f = _IO_list_all; f && !pending; f = f->_chain)
+            pending = f->_mode > 0 || f->_IO_write_ptr > f->_IO_write_base;
+        if (!pending)
+            return;
+    }
+#endif
+    fflush(NULL);
 }
