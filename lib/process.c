@@ -415,9 +415,14 @@ int rl_process_new(rl_process **p, rl_entry fn, void *arg,
                         "and pass that",
                         opts->method == RL_START_SPAWN ? "spawn" : "forkserver",
                         arg);
-    rl_process *h = calloc(1, sizeof *h);
+    /* malloc and an assignment rather than calloc, whose call into
+     * memset is two more pages of the C library for every root to fault
+     * in. */
+    static const rl_process zero;
+    rl_process *h = malloc(sizeof *h);
     if (!h)
         return rl__fail(-ENOMEM, "rl_process_new: out of memory");
+    *h = zero;
     if (opts->name) {
         size_t len = 0;
         while (opts->name[len])
