@@ -187,6 +187,39 @@ RL_SCENARIO(t_yields, "t.yields")
     rl_process_join(pb, -1);
 }
 
+/* Checks that shared memory starts zeroed, then dirties it: the arena
+ * keeps its pages from one passing execution to the next, and what one
+ * wrote must not show in the next. A small block is zeroed in place, a
+ * large one punched out. */
+static int all_zero(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+RL_SCENARIO(t_fresh_memory, "t.fresh_memory")
+{
+    size_t small = 8 << 10, large = 256 << 10;
+    unsigned char *a = rl_shared_alloc(small), *b = rl_shared_alloc(large);
+    rl_check(a && b, "allocations");
+    rl_check(all_zero(a, small), "the small block starts zeroed");
+    rl_check(all_zero(b, large), "the large block starts zeroed");
+    memset(a, 0xa5, small);
+    memset(b, 0xa5, large);
+    char *na = rl_shared_alloc(2), *nb = rl_shared_alloc(2);
+    na[0] = 'a';
+    nb[0] = 'b';
+    rl_process *pa = NULL, *pb = NULL;
+    rl_process_start(&pa, yielder, na, NULL);
+    rl_process_start(&pb, yielder, nb, NULL);
+    rl_process_join(pa, -1);
+    rl_process_join(pb, -1);
+    rl_process_free(pa);
+    rl_process_free(pb);
+}
+
 static int wait_forever(void *arg)
 {
     /* A daemon worker waiting for work that never comes. */
@@ -966,6 +999,19 @@ START_TEST(stress_counts_failures_with_an_interval)
 }
 END_TEST
 
+START_TEST(every_execution_starts_with_zeroed_shared_memory)
+{
+    rl_outcome out;
+    rl_search_opts o = {.mode = RL_EXPLORE, .preemptions = 2};
+    ck_assert_int_eq(rl_search("t.fresh_memory", &o, &out), 0);
+    ck_assert_msg(out.verdict == RL_PASS, "%s: %s",
+                  rl_verdict_name(out.verdict), out.message);
+    ck_assert_int_gt(out.executions, 5);
+    ck_assert_int_eq(out.exhausted, 1);
+    rl_outcome_free(&out);
+}
+END_TEST
+
 START_TEST(c_api_runs_a_scenario)
 {
     rl_outcome out;
@@ -1046,6 +1092,7 @@ static Suite *harness_suite(void)
     Suite *s = suite_create("harness");
     TCase *tc = rl_test_tcase("verdicts", 120);
     tcase_add_test(tc, pass_exhausts_the_bounded_space);
+    tcase_add_test(tc, every_execution_starts_with_zeroed_shared_memory);
     tcase_add_test(tc, fail_finds_the_lost_update);
     tcase_add_test(tc, deadlock_names_the_write_end_holder);
     tcase_add_test(tc, livelock_says_the_flag_is_private);
