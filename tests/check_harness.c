@@ -175,7 +175,8 @@ static int yielder(void *arg)
     return 0;
 }
 
-RL_SCENARIO(t_yields, "t.yields")
+/* Two yielders, "a" and "b", started and joined. */
+static void run_yielders(void)
 {
     char *a = rl_shared_alloc(2), *b = rl_shared_alloc(2);
     a[0] = 'a';
@@ -185,6 +186,13 @@ RL_SCENARIO(t_yields, "t.yields")
     rl_process_start(&pb, yielder, b, NULL);
     rl_process_join(pa, -1);
     rl_process_join(pb, -1);
+    rl_process_free(pa);
+    rl_process_free(pb);
+}
+
+RL_SCENARIO(t_yields, "t.yields")
+{
+    run_yielders();
 }
 
 /* Checks that shared memory starts zeroed, then dirties it: the arena
@@ -208,16 +216,7 @@ RL_SCENARIO(t_fresh_memory, "t.fresh_memory")
     rl_check(all_zero(b, large), "the large block starts zeroed");
     memset(a, 0xa5, small);
     memset(b, 0xa5, large);
-    char *na = rl_shared_alloc(2), *nb = rl_shared_alloc(2);
-    na[0] = 'a';
-    nb[0] = 'b';
-    rl_process *pa = NULL, *pb = NULL;
-    rl_process_start(&pa, yielder, na, NULL);
-    rl_process_start(&pb, yielder, nb, NULL);
-    rl_process_join(pa, -1);
-    rl_process_join(pb, -1);
-    rl_process_free(pa);
-    rl_process_free(pb);
+    run_yielders();
 }
 
 static int wait_forever(void *arg)

@@ -216,52 +216,6 @@ START_TEST(is_alive_from_another_process_sees_a_zombie_as_ended)
 }
 END_TEST
 
-static int print_child(void *arg)
-{
-    (void)arg;
-    printf("child;");
-    return 0;
-}
-
-/* Output a process buffered before it forked a child is written once, by
- * itself: flushed before the fork, or the child would write it again at
- * its exit. The child's own buffered output is written at its exit. */
-START_TEST(buffered_output_is_written_once)
-{
-    char path[] = "/tmp/racelab-check-stdout-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    fflush(NULL);
-    pid_t helper = fork();
-    ck_assert_int_ge(helper, 0);
-    if (helper == 0) {
-        if (dup2(fd, STDOUT_FILENO) < 0)
-            _exit(2);
-        setvbuf(stdout, NULL, _IOFBF, 4096);
-        printf("before;");
-        rl_process *p = NULL;
-        if (rl_process_start(&p, print_child, NULL, NULL) != 0 ||
-            rl_process_join(p, 60) != 0)
-            _exit(3);
-        rl_process_free(p);
-        printf("after;");
-        fflush(stdout);
-        _exit(0);
-    }
-    int st;
-    ck_assert_int_eq(waitpid(helper, &st, 0), helper);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "helper status %d",
-                  st);
-    char buf[64] = "";
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    close(fd);
-    unlink(path);
-    ck_assert_int_ge(n, 0);
-    buf[n] = '\0';
-    ck_assert_str_eq(buf, "before;child;after;");
-}
-END_TEST
-
 START_TEST(is_alive_notices_the_end)
 {
     shared *s = new_shared();
@@ -804,7 +758,6 @@ static Suite *process_suite(void)
     tcase_add_loop_test(tc, join_timeout_leaves_it_running, 0, 3);
     tcase_add_loop_test(tc, is_alive_notices_the_end, 0, 3);
     tcase_add_test(tc, is_alive_from_another_process_sees_a_zombie_as_ended);
-    tcase_add_test(tc, buffered_output_is_written_once);
     tcase_add_loop_test(tc, terminate_and_kill, 0, 3);
     tcase_add_loop_test(tc, join_survives_signals, 0, 3);
     suite_add_tcase(s, tc);
