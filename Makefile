@@ -84,7 +84,7 @@ CLI    := $(if $(wildcard harness/main.c),$(BUILD)/racelab)
 NOISE  := $(if $(wildcard noise/noise.c),$(BUILD)/libracelab-noise.so)
 
 .SECONDARY:
-.PHONY: all test asan coverage bench install uninstall format clean deps help run
+.PHONY: all test asan coverage bench install uninstall format clean deps help run soak
 all: $(STATIC) $(SHARED) $(CLI) $(NOISE)
 
 $(BUILD)/obj/%.o: %.c
@@ -169,6 +169,11 @@ coverage:
 	$(Q)lcov --summary --rc lcov_branch_coverage=1 build/cov/project.info
 	@echo "coverage report: build/coverage/index.html"
 
+# The whole catalogue SOAK_ROUNDS times (default 50) under CPU contention;
+# prints the number of unexpected verdicts.
+soak: all
+	$(Q)tests/soak.sh $(BUILD) $(or $(SOAK_ROUNDS),50)
+
 bench: all $(BENCH_BINS)
 	$(Q)if [ -x bench/run.sh ]; then bench/run.sh $(BUILD); \
 	else for b in $(BENCH_BINS); do $$b || exit 1; done; fi
@@ -207,6 +212,7 @@ help:
 	@echo 'make asan       the tests under ASan and UBSan (build/asan)'
 	@echo 'make coverage   line and branch coverage into build/coverage'
 	@echo 'make bench      the benchmarks'
+	@echo 'make soak       the catalogue 50 times under CPU contention (SOAK_ROUNDS=N)'
 	@echo 'make install    PREFIX=/usr/local DESTDIR='
 	@echo 'make format     clang-format every source file'
 	@echo 'make deps       apt-get install $(DEB_PACKAGES)'

@@ -16,20 +16,6 @@
 
 #include "harness.h"
 
-static void msg_append(char *buf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void msg_append(char *buf, size_t cap, const char *fmt, ...)
-{
-    size_t len = strlen(buf);
-    if (len + 1 >= cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + len, cap - len, fmt, ap);
-    va_end(ap);
-}
-
 /* The process state letter from /proc/PID/stat and, for a zombie, its
  * wait status. Returns 0 when the process does not exist. */
 static char proc_state(pid_t pid, int *status)
@@ -89,6 +75,96 @@ static unsigned long long start_ticks(pid_t pid)
         if (*p == ' ')
             field++;
     return strtoull(p, NULL, 10);
+}
+
+/* 1 when the actor's record says its process ends by design: it passed
+ * its exit point (the record is written before the process can end), or
+ * another actor killed it on purpose. */
+static int ended_by_design(rl__actor *a)
+{
+    return __atomic_load_n(&a->state, __ATOMIC_ACQUIRE) ==
+               RL__ACTOR_FINISHED ||
+           __atomic_load_n(&a->killed, __ATOMIC_ACQUIRE);
+}
+
+/* An actor whose process is gone (or a zombie) although its record never
+ * reached the exit path: it died outside the scenario's control. The
+ * kernel is asked first and the record read afterwards; read the other
+ * way round, an actor that ends between the two reads would look dead.
+ * Returns its id (and its wait status in *status), or -1. */
+static int find_dead_actor(rl__sched *S, int *status)
+{
+    int n = __atomic_load_n(&S->nactors, __ATOMIC_ACQUIRE);
+    for (int i = 1; i < n && i < RL__MAX_ACTORS; i++) {
+        rl__actor *a = &S->actors[i];
+        pid_t pid = __atomic_load_n(&a->pid, __ATOMIC_ACQUIRE);
+        if (pid <= 0 || ended_by_design(a))
+            continue;
+        int st = 0;
+        char c = proc_state(pid, &st);
+        if ((c == 0 || c == 'Z' || c == 'X') && !ended_by_design(a)) {
+            *status = st;
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* The time a process spent runnable but waiting for a CPU, in seconds
+ * (the second field of /proc/PID/schedstat); 0 when unknown. */
+static double runqueue_wait(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    unsigned long long run = 0, wait = 0;
+    int n = fscanf(f, "%llu %llu", &run, &wait);
+    fclose(f);
+    return n == 2 ? (double)wait / 1e9 : 0;
+}
+
+/* A controlled execution times out when the token holder stays between
+ * two schedule points for longer than the timeout: only then does
+ * something block outside the scheduler's control. Time the holder spent
+ * waiting for a CPU does not count, so a loaded machine slows an
+ * execution down but never turns it into a TIMEOUT, and a long execution
+ * that keeps making steps is bounded by its step limit instead. */
+typedef struct {
+    long steps;    /* the step count last seen */
+    int holder;    /* the token holder then */
+    double since;  /* when the count last changed */
+    pid_t pid;     /* the holder's pid, for its run-queue time */
+    double waited; /* its run-queue time when the count last changed */
+} stall;
+
+static double stall_deadline(rl__sched *S, stall *st, double now,
+                             double timeout)
+{
+    long steps = __atomic_load_n(&S->nsteps, __ATOMIC_ACQUIRE);
+    int holder = __atomic_load_n(&S->current, __ATOMIC_ACQUIRE);
+    if (steps != st->steps || holder != st->holder) {
+        st->steps = steps;
+        st->holder = holder;
+        st->since = now;
+        st->pid = holder >= 0 && holder < RL__MAX_ACTORS
+                      ? __atomic_load_n(&S->actors[holder].pid,
+                                        __ATOMIC_ACQUIRE)
+                      : 0;
+        st->waited = st->pid > 0 ? runqueue_wait(st->pid) : 0;
+        return now + timeout;
+    }
+    if (now >= st->since + timeout && st->pid > 0) {
+        /* Stalled for the whole timeout by the wall clock: take off what
+         * the holder spent waiting for a CPU since it last moved. */
+        double w = runqueue_wait(st->pid);
+        if (w > st->waited) {
+            st->since += w - st->waited;
+            st->waited = w;
+        }
+    }
+    return st->since + timeout;
 }
 
 /* Cheaper on the way to every execution's root than reading its
@@ -280,6 +356,8 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     int pidfd = (int)syscall(SYS_pidfd_open, root, 0);
     int root_status = 0, root_reaped = 0, timed_out = 0;
     int dead_actor = -1, dead_status = 0, interrupted = 0;
+    /* A new process has waited for no CPU yet. */
+    stall hold = {.steps = 0, .holder = 0, .since = t0, .pid = root};
     for (;;) {
         if (__atomic_load_n(&S->done, __ATOMIC_ACQUIRE))
             break;
@@ -288,6 +366,8 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
             break;
         }
         double now = rl__now();
+        if (p->mode == RL__MODE_CONTROLLED)
+            deadline = stall_deadline(S, &hold, now, timeout);
         if (now >= deadline) {
             timed_out = 1;
             break;
@@ -309,9 +389,11 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
                 root_status = st;
                 root_reaped = 1;
             }
+            /* The kernel's word first, then the record: an actor marks
+             * itself finished before its process can end. */
             int id = rl__sched_find_pid(w);
-            if (id >= 0 && S->actors[id].state != RL__ACTOR_FINISHED &&
-                !S->actors[id].killed && dead_actor < 0) {
+            if (id >= 0 && !ended_by_design(&S->actors[id]) &&
+                dead_actor < 0) {
                 dead_actor = id;
                 dead_status = st;
             }
@@ -326,18 +408,8 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
             break;
         /* An actor that died without the exit path (SIGKILL from
          * outside the scenario) is a crash too. */
-        for (int i = 1; i < S->nactors && p->mode == RL__MODE_CONTROLLED; i++) {
-            rl__actor *a = &S->actors[i];
-            if (a->pid <= 0 || a->state == RL__ACTOR_FINISHED || a->killed)
-                continue;
-            int st = 0;
-            char c = proc_state(a->pid, &st);
-            if (c == 0 || c == 'Z' || c == 'X') {
-                dead_actor = i;
-                dead_status = st;
-                break;
-            }
-        }
+        if (p->mode == RL__MODE_CONTROLLED)
+            dead_actor = find_dead_actor(S, &dead_status);
         if (dead_actor >= 0)
             break;
     }
@@ -387,14 +459,19 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         snprintf(r->message, sizeof r->message, "%s", S->message);
     } else if (v == RL_PASS && timed_out) {
         v = RL_TIMEOUT;
-        snprintf(r->message, sizeof r->message,
-                 "the execution passed its %.1f s wall-clock timeout", timeout);
         if (p->mode == RL__MODE_CONTROLLED) {
-            int c = S->current;
-            msg_append(r->message, sizeof r->message,
-                       "; actor %d (%s, pid %d) held the token and was "
-                       "blocked outside the scheduler's control",
-                       c, S->actors[c].name, S->actors[c].pid);
+            int c = hold.holder;
+            snprintf(r->message, sizeof r->message,
+                     "actor %d (%s, pid %d) held the token for %.1f s "
+                     "without reaching a schedule point (the %.1f s "
+                     "timeout): it was blocked outside the scheduler's "
+                     "control",
+                     c, S->actors[c].name, S->actors[c].pid,
+                     rl__now() - hold.since, timeout);
+        } else {
+            snprintf(r->message, sizeof r->message,
+                     "the execution passed its %.1f s wall-clock timeout",
+                     timeout);
         }
     } else if (v == RL_PASS && dead_actor >= 0) {
         v = RL_CRASH;

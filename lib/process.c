@@ -1483,7 +1483,9 @@ static int join_controlled(rl_process *p, double deadline)
                 if (ended != 0)
                     return ended < 0 ? ended : 0;
             }
-            double last = rl__deadline(30.0);
+            /* No deadline: a process past its exit point always ends,
+             * and on a loaded machine that may take a while. */
+            double last = -1.0;
             return p->method == RL_START_FORKSERVER ? join_server(p, last)
                                                     : join_pidfd(p, last);
         }
@@ -1534,6 +1536,8 @@ int rl_process_join(rl_process *p, double timeout)
     return r;
 }
 
+static int signal_ends(pid_t pid, int sig);
+
 /* Under a scheduler the victim is parked waiting for the token: wait until
  * the kernel has really ended it (its robust locks released, its
  * descriptors closed), so that what follows does not depend on timing,
@@ -1541,7 +1545,9 @@ int rl_process_join(rl_process *p, double timeout)
  * alive after a second. */
 static void wait_killed(rl_process *p, int sig)
 {
-    double deadline = rl__deadline(sig == SIGKILL ? 30.0 : 1.0);
+    /* A signal that ends it ends it, however long the kernel takes on a
+     * loaded machine: no deadline then. */
+    double deadline = rl__deadline(signal_ends(p->pid, sig) ? -1.0 : 1.0);
     while (!rl__expired(deadline)) {
         char path[64], buf[512];
         snprintf(path, sizeof path, "/proc/%d/stat", (int)p->pid);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -182,19 +183,18 @@ int rl__sched_self(void)
     return me;
 }
 
-/* 1 once the process is a zombie or gone. */
-static int proc_ended(pid_t pid)
+/* Waits until the process has ended (a zombie or gone), however long
+ * the kernel takes to get it there: a process past its exit point always
+ * ends, and under load that may take a while. */
+static void wait_ended(pid_t pid)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = (int)rl__sys(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);
     if (fd < 0)
-        return 1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+        return; /* already reaped */
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    while (poll(&p, 1, -1) < 0 && errno == EINTR)
+        ;
     close(fd);
-    buf[n > 0 ? n : 0] = '\0';
-    const char *rp = strrchr(buf, ')');
-    return !rp || rp[1] == '\0' || rp[2] == 'Z' || rp[2] == 'X';
 }
 
 /* 1 when actor i still waits for fork-server children of its own that are
@@ -227,10 +227,8 @@ static void settle(void)
         if (a->state != RL__ACTOR_FINISHED || a->settled || a->pid <= 0 ||
             i == me)
             continue;
-        int lingers = waits_for_children(i);
-        double deadline = rl__now() + 2.0;
-        while (!lingers && !proc_ended(a->pid) && rl__now() < deadline)
-            sched_yield();
+        if (!waits_for_children(i))
+            wait_ended(a->pid);
         a->settled = 1;
     }
 }
