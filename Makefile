@@ -156,18 +156,24 @@ asan:
 # Line and branch coverage of lib/, harness/ and reports/: the tests and
 # the catalogue run with --coverage (forked, spawned and forkserver
 # children dump their counts on every exit path), then lcov and genhtml.
+# The report is written even when a test fails, and then the target fails.
 coverage:
 	$(Q)rm -rf build/cov build/coverage
-	-$(Q)$(MAKE) --no-print-directory BUILD=build/cov COVERAGE=1 test
-	-$(Q)build/cov/racelab run --jobs 2 >/dev/null
-	$(Q)lcov --quiet --capture --directory build/cov --rc lcov_branch_coverage=1 \
-	    --output-file build/cov/all.info
-	$(Q)lcov --quiet --extract build/cov/all.info '*/lib/*' '*/harness/*' '*/reports/*' \
-	    --rc lcov_branch_coverage=1 --output-file build/cov/project.info
-	$(Q)genhtml --quiet --branch-coverage --output-directory build/coverage \
-	    build/cov/project.info
-	$(Q)lcov --summary --rc lcov_branch_coverage=1 build/cov/project.info
-	@echo "coverage report: build/coverage/index.html"
+	$(Q)status=0; \
+	$(MAKE) --no-print-directory BUILD=build/cov COVERAGE=1 test || status=1; \
+	build/cov/racelab run --jobs 2 >build/cov/catalogue.txt 2>&1 || \
+	    { status=1; echo "coverage: the catalogue run failed:"; \
+	      grep -A2 '^UNEXPECTED' build/cov/catalogue.txt; }; \
+	lcov --quiet --capture --directory build/cov --rc lcov_branch_coverage=1 \
+	    --output-file build/cov/all.info && \
+	lcov --quiet --extract build/cov/all.info '*/lib/*' '*/harness/*' '*/reports/*' \
+	    --rc lcov_branch_coverage=1 --output-file build/cov/project.info && \
+	genhtml --quiet --branch-coverage --output-directory build/coverage \
+	    build/cov/project.info && \
+	lcov --summary --rc lcov_branch_coverage=1 build/cov/project.info || status=1; \
+	echo "coverage report: build/coverage/index.html"; \
+	if [ $$status -ne 0 ]; then echo "coverage: some tests failed"; fi; \
+	exit $$status
 
 # The whole catalogue SOAK_ROUNDS times (default 50) under CPU contention;
 # prints the number of unexpected verdicts.

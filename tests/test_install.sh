@@ -30,6 +30,10 @@ san=""
 if nm -D "$stage/usr/lib/libracelab.so" 2>/dev/null | grep __asan_init >/dev/null; then
     san="-fsanitize=address,undefined"
 fi
+# A library built for coverage (make coverage) needs gcov's runtime.
+if nm "$stage/usr/lib/libracelab.a" 2>/dev/null | grep ' U __gcov_init' >/dev/null; then
+    san="$san --coverage"
+fi
 cc $san "$stage/user.c" -o "$stage/user-shared" $(pkg-config --cflags --libs racelab)
 LD_LIBRARY_PATH="$stage/usr/lib" "$stage/user-shared" | grep 'end of file' >/dev/null ||
     { echo "FAIL: program linked with the shared library"; exit 1; }
