@@ -1,6 +1,7 @@
 /* check_merge.c: results files read back (JSON parser, schema checks) and
  * shards merged. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -661,6 +662,34 @@ START_TEST(unreadable_files_are_errno)
 }
 END_TEST
 
+/* A FIFO is refused at once (no wait for a writer), a device before it
+ * is read, a file past the size cap before it is read. */
+START_TEST(only_regular_files_are_read)
+{
+    rl__loaded l;
+    char path[128];
+    snprintf(path, sizeof path, "%s/fifo.json", tmpdir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    ck_assert_int_eq(rl__results_read(path, &l), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "not a regular file"));
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "pipe"));
+    unlink(path);
+    ck_assert_int_eq(rl__results_read("/dev/zero", &l), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "not a regular file"));
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "device"));
+    /* Sparse: 300 MiB of address, no disk. */
+    snprintf(path, sizeof path, "%s/huge.json", tmpdir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, (off_t)300 << 20), 0);
+    close(fd);
+    ck_assert_int_eq(rl__results_read(path, &l), -EFBIG);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "larger than 256 MiB"));
+    unlink(path);
+    ck_assert_ptr_null(l.results);
+}
+END_TEST
+
 /* Every fragment of a valid file that is cut short is an error. */
 START_TEST(every_truncation_is_an_error)
 {
@@ -791,6 +820,7 @@ static Suite *merge_suite(void)
                         (int)(sizeof bad_cases / sizeof bad_cases[0]));
     tcase_add_test(tc, deep_nesting_is_refused);
     tcase_add_test(tc, unreadable_files_are_errno);
+    tcase_add_test(tc, only_regular_files_are_read);
     tcase_add_test(tc, every_truncation_is_an_error);
     tcase_add_test(tc, mutations_never_crash);
     suite_add_tcase(s, tc);

@@ -162,6 +162,12 @@ has "$tmp/err" "corrupt.json" "the corrupt file is named"
 expect 2 "missing results file" -- "$RL" report "$tmp/none.json"
 echo '{"schema": "other/1"}' >"$tmp/other.json"
 expect 2 "results of another schema" -- "$RL" report "$tmp/other.json"
+mkfifo "$tmp/fifo.json"
+expect 2 "a FIFO is refused, not waited on" -- timeout 60 "$RL" report "$tmp/fifo.json"
+has "$tmp/err" "not a regular file" "the FIFO is named as not a regular file"
+rm -f "$tmp/fifo.json"
+expect 2 "a device is refused before it is read" -- timeout 60 "$RL" report /dev/zero
+has "$tmp/err" "/dev/zero: not a regular file" "the device is named"
 
 # ---- external-command stress
 expect 0 "stress of a command that never fails" -- "$RL" stress --runs 20 --jobs 2 -- tests/data/never.sh
