@@ -1,8 +1,10 @@
 /* check_reports.c: the JSON, JUnit, TAP and HTML writers over a results
  * model built by hand, against golden files and the JUnit schema. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -674,6 +676,143 @@ START_TEST(empty_report)
 }
 END_TEST
 
+/* ---- result files written through a temporary ---- */
+
+static char filedir[64];
+
+static void file_setup(void)
+{
+    snprintf(filedir, sizeof filedir, "/tmp/rl-reports-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(filedir));
+}
+
+static void file_teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", filedir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", filedir);
+}
+
+/* The number of entries of filedir whose name holds ".tmp.". */
+static int tmp_files(void)
+{
+    DIR *d = opendir(filedir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strstr(e->d_name, ".tmp.") != NULL;
+    closedir(d);
+    return n;
+}
+
+static char *slurp_file(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    ck_assert_ptr_nonnull(f);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Another user plants a symbolic link under the name the temporary had
+ * (PATH.tmp.PID): it is neither followed nor renamed into place. */
+START_TEST(file_ignores_a_planted_link)
+{
+    rl__report rep = build_report();
+    char path[128], victim[128], planted[160];
+    snprintf(path, sizeof path, "%s/r.json", filedir);
+    snprintf(victim, sizeof victim, "%s/victim", filedir);
+    snprintf(planted, sizeof planted, "%s.tmp.%d", path, (int)getpid());
+    FILE *f = fopen(victim, "we");
+    ck_assert_ptr_nonnull(f);
+    fputs("precious\n", f);
+    fclose(f);
+    ck_assert_int_eq(symlink(victim, planted), 0);
+    ck_assert_int_eq(rl__report_to_file(path, &rep, rl__report_json), 0);
+    ck_assert_str_eq(slurp_file(victim), "precious\n");
+    struct stat st;
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    ck_assert_ptr_nonnull(strstr(slurp_file(path), "racelab-results/1"));
+    /* The planted link is the only ".tmp." entry left. */
+    ck_assert_int_eq(tmp_files(), 1);
+}
+END_TEST
+
+/* A file replaced keeps its mode (and, for root, its owner); a new one
+ * gets 0666 less the umask. */
+START_TEST(file_keeps_mode_and_owner)
+{
+    rl__report rep = build_report();
+    char path[128];
+    snprintf(path, sizeof path, "%s/r.xml", filedir);
+    mode_t mask = umask(022);
+    ck_assert_int_eq(rl__report_to_file(path, &rep, rl__report_junit), 0);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0644);
+    ck_assert_int_eq(chmod(path, 0640), 0);
+    uid_t uid = geteuid() == 0 ? 65534 : geteuid();
+    gid_t gid = geteuid() == 0 ? 65534 : getegid();
+    ck_assert_int_eq(chown(path, uid, gid), 0);
+    ck_assert_int_eq(rl__report_to_file(path, &rep, rl__report_junit), 0);
+    ck_assert_int_eq(stat(path, &st), 0);
+    umask(mask);
+    ck_assert_int_eq(st.st_mode & 0777, 0640);
+    ck_assert_int_eq(st.st_uid, uid);
+    ck_assert_int_eq(st.st_gid, gid);
+    ck_assert_int_eq(tmp_files(), 0);
+}
+END_TEST
+
+/* Writes half a report, then SIGTERM arrives. */
+static int writer_killed(FILE *f, const rl__report *rep)
+{
+    (void)rep;
+    fputs("{\"schema\": ", f);
+    fflush(f);
+    kill(getpid(), SIGTERM);
+    fputs("\"cut\"}\n", f);
+    return 0;
+}
+
+static int writer_failing(FILE *f, const rl__report *rep)
+{
+    (void)rep;
+    fputs("{", f);
+    return -1;
+}
+
+/* A stop signal while a report is written ends the process and leaves no
+ * temporary file; a writer that fails leaves none either, nor a file. */
+START_TEST(file_leaves_no_temporary)
+{
+    rl__report rep = build_report();
+    char path[128];
+    snprintf(path, sizeof path, "%s/r.json", filedir);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        rl__report_to_file(path, &rep, writer_killed);
+        _exit(0);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+    ck_assert_int_eq(tmp_files(), 0);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    ck_assert_int_lt(rl__report_to_file(path, &rep, writer_failing), 0);
+    ck_assert_int_eq(tmp_files(), 0);
+    ck_assert_int_ne(access(path, F_OK), 0);
+}
+END_TEST
+
 /* With RL_HTML_OUT set, writes the hand-built report's HTML there (for
  * tests/test_html_render.sh when the command line cannot). */
 START_TEST(html_written_on_request)
@@ -708,6 +847,12 @@ static Suite *reports_suite(void)
     tcase_add_test(tc, html_has_its_parts);
     tcase_add_test(tc, html_long_trace_shows_the_last_steps);
     tcase_add_test(tc, html_written_on_request);
+    suite_add_tcase(s, tc);
+    tc = rl_test_tcase("files", 30);
+    tcase_add_checked_fixture(tc, file_setup, file_teardown);
+    tcase_add_test(tc, file_ignores_a_planted_link);
+    tcase_add_test(tc, file_keeps_mode_and_owner);
+    tcase_add_test(tc, file_leaves_no_temporary);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("errors", 30);
     tcase_add_test(tc, writers_report_write_errors);
