@@ -1,5 +1,6 @@
 /* cli.c: rl_main, the racelab command line over the scenarios linked into
  * the program: list, run, replay, minimize. */
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
@@ -98,8 +99,21 @@ static void print_help(void)
            prog);
 }
 
+/* strtol, strtoull and strtod skip leading white space and take a sign
+ * (strtoull negates "-1" into 2^64-1): a number given on the command line
+ * starts with a digit, or a '-' and a digit where negatives are allowed. */
+static int starts_numeric(const char *s, int negative)
+{
+    if (negative && s[0] == '-')
+        s++;
+    return isdigit((unsigned char)s[0]) ||
+           (s[0] == '.' && isdigit((unsigned char)s[1]));
+}
+
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
+    if (!starts_numeric(s, lo < 0))
+        return -1;
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
@@ -111,6 +125,8 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 
 static int parse_double(const char *s, double lo, double hi, double *out)
 {
+    if (!starts_numeric(s, lo < 0))
+        return -1;
     char *end;
     errno = 0;
     double v = strtod(s, &end);
@@ -162,8 +178,10 @@ static int parse_seed(const char *arg, uint64_t *seed)
     char *end;
     errno = 0;
     unsigned long long v = strtoull(arg, &end, 0);
-    if (errno || end == arg || *end || arg[0] == '-')
-        return usage_error("--seed takes a number, not '%s'", arg);
+    if (!starts_numeric(arg, 0) || errno || end == arg || *end)
+        return usage_error("--seed takes a number from 0 to 2^64-1 "
+                           "(decimal or 0x hex), not '%s'",
+                           arg);
     *seed = v;
     return 0;
 }

@@ -74,6 +74,22 @@ expect 2 "bad shard" -- "$RL" run --shard 3/2 counter.locked
 expect 2 "bad noise" -- "$RL" run --noise 1.5 counter.locked
 expect 2 "bad timeout" -- "$RL" run --timeout -1 counter.locked
 expect 2 "bad color" -- "$RL" run --color=sometimes counter.locked
+# strtoull takes " -1" as 2^64-1 and strtol skips blanks: both refused.
+for seed in ' -1' '-1' ' 5' '+5' '5x' ''; do
+    expect 2 "seed '$seed' refused" -- "$RL" run --seed "$seed" counter.atomic
+done
+has "$tmp/err" "--seed takes a number" "a bad seed is explained"
+expect 2 "stress seed ' -1' refused" -- "$RL" stress --seed ' -1' --runs 1 -- true
+expect 2 "runs ' 5' refused" -- "$RL" run --runs ' 5' counter.atomic
+expect 2 "runs '+5' refused" -- "$RL" run --runs '+5' counter.atomic
+expect 2 "jobs ' 1' refused" -- "$RL" run --jobs ' 1' counter.atomic
+expect 2 "timeout ' 1' refused" -- "$RL" run --timeout ' 1' counter.atomic
+expect 2 "noise '+0.5' refused" -- "$RL" run --noise '+0.5' counter.atomic
+expect 2 "shard ' 0/2' refused" -- "$RL" run --shard ' 0/2' counter.atomic
+expect 2 "stress expect-exit ' 1' refused" -- "$RL" stress --expect-exit ' 1' --runs 1 -- true
+expect 0 "seed in hex accepted" -- "$RL" run --seed 0x10 counter.atomic
+expect 0 "preemptions -1 accepted" -- "$RL" run --preemptions -1 counter.atomic
+expect 0 "timeout .5 accepted" -- "$RL" run --timeout .5 counter.atomic
 
 # ---- run: results, exit 0 and 1, outputs
 expect 0 "run counter.* as expected" -- "$RL" run --jobs 2 'counter.*' \
