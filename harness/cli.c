@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -343,6 +344,17 @@ static char *join_args(int argc, char **argv)
 static char *full_argv_line;
 static volatile sig_atomic_t interrupted; /* the signal, or 0 */
 
+/* The reason the first flush of stdout failed, for stdout_failed. */
+static int stdout_errno;
+
+/* Flushes stdout (each result shows as soon as it is known). */
+static void flush_stdout(void)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 && !stdout_errno)
+        stdout_errno = errno ? errno : EIO;
+}
+
 /* Where run, stress and report write their results. */
 typedef struct {
     const char *json, *junit, *html;
@@ -451,7 +463,7 @@ static void print_done(rl__search_result *r, void *ctx)
     rl__search_minimize(r, pg->opts);
     if (!pg->quiet)
         print_result(r, r->seed);
-    fflush(stdout);
+    flush_stdout();
     pg->done++;
     /* A catalogue bug found is a success: count what was not expected. */
     pg->failing += !r->as_expected;
@@ -990,7 +1002,39 @@ static int cmd_report(int argc, char **argv)
     return code;
 }
 
+/* Whether the results written to stdout were lost: a write or the final
+ * flush failed (a full disk, /dev/full, an I/O error). A pipe or socket
+ * whose reader has gone (racelab list | head -1) only ends the output.
+ * Prints the reason on stderr. */
+static int stdout_failed(void)
+{
+    errno = 0;
+    int flush_failed = fflush(stdout) != 0;
+    int e = flush_failed ? errno : stdout_errno;
+    if (!flush_failed && !ferror(stdout))
+        return 0;
+    struct stat st;
+    if (e == EPIPE ||
+        (!e && fstat(STDOUT_FILENO, &st) == 0 &&
+         (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))))
+        return 0;
+    fprintf(stderr, "%s: writing to standard output failed: %s\n", prog,
+            e ? strerror(e) : "a write error");
+    return 1;
+}
+
+static int dispatch(int argc, char **argv);
+
 int rl_main(int argc, char **argv)
+{
+    int code = dispatch(argc, argv);
+    /* Results that never reached stdout are no success. */
+    if (stdout_failed() && (code == EXIT_OK || code == EXIT_UNEXPECTED))
+        code = EXIT_INTERNAL;
+    return code;
+}
+
+static int dispatch(int argc, char **argv)
 {
     setlocale(LC_NUMERIC, "C");
     /* A closed stdout (racelab list | head -1) ends the output, not the

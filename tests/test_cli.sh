@@ -235,6 +235,18 @@ check "[ $code -eq 143 ]" "SIGTERM of a minimize exits 143 (got $code)"
 "$RL" list | head -n 1 >/dev/null
 code=${PIPESTATUS[0]}
 check "[ $code -eq 0 ]" "list into a pipe closed early exits 0 (got $code)"
+# Results that cannot be written to stdout are an internal error (3).
+"$RL" report --tap "$tmp/r.json" >/dev/full 2>"$tmp/full.err"
+code=$?
+check "[ $code -eq 3 ]" "report --tap into /dev/full exits 3 (got $code)"
+has "$tmp/full.err" "writing to standard output failed" "the lost output is explained"
+"$RL" list >/dev/full 2>/dev/null
+code=$?
+check "[ $code -eq 3 ]" "list into /dev/full exits 3 (got $code)"
+"$RL" run --jobs 1 counter.atomic counter.unlocked >/dev/full 2>"$tmp/full.err"
+code=$?
+check "[ $code -eq 3 ]" "run's result lines into /dev/full exit 3 (got $code)"
+has "$tmp/full.err" "No space left on device" "the reason is named"
 "$RL" run counter.atomic --json /dev/stdout >"$tmp/devout" 2>/dev/null
 check "grep -q racelab-results/1 '$tmp/devout'" "--json /dev/stdout writes in place"
 
