@@ -752,7 +752,17 @@ static int cmd_replay(int argc, char **argv, int minimize)
         if (trace)
             print_trace(&r.first);
     }
-    int code = r.verdict == RL_ERROR ? EXIT_USAGE : EXIT_OK;
+    /* As with run: 1 when the verdict is not what the scenario expects
+     * (a clean scenario that fails, a bug's token that passes). */
+    int code = EXIT_OK;
+    if (r.verdict == RL_ERROR)
+        code = EXIT_USAGE;
+    else if (!minimize && !rl__as_expected(r.sc, r.verdict, RL_MODE_REPLAY)) {
+        code = EXIT_UNEXPECTED;
+        fprintf(stderr, "%s: unexpected: %s expects %s\n", prog,
+                r.sc->name,
+                r.sc->expect == RL_EXPECT_BUG ? "a bug" : "no failure");
+    }
     rl__search_result_free(&r);
     return code;
 }

@@ -147,6 +147,16 @@ expect 2 "token of an unknown scenario" -- "$RL" replay 'nosuch.x@0x1'
 expect 2 "token that does not fit" -- "$RL" replay 'counter.unlocked@0x3.7x1'
 has "$tmp/out" "at step 3" "the unfitting step is named"
 expect 2 "minimize of a passing token" -- "$RL" minimize 'counter.locked@-'
+# A 14-byte token of ten million decisions is refused before it is
+# expanded, naming the scenario's step bound.
+expect 2 "token longer than the step bound" -- "$RL" replay 'counter.unlocked@3x10000000'
+has "$tmp/err" "more than 10000 decisions, the step bound (max_steps)" "the bound is named"
+expect 2 "minimize of a token longer than the step bound" -- "$RL" minimize 'counter.unlocked@0x10001'
+has "$tmp/err" "step bound (max_steps)" "minimize names the bound too"
+# replay exits 1 when the verdict is not what the scenario expects.
+expect 1 "replay of a bug's token that passes is unexpected" -- "$RL" replay 'counter.unlocked@-'
+has "$tmp/err" "unexpected: counter.unlocked expects a bug" "the expectation is named"
+expect 0 "replay of a clean scenario that passes" -- "$RL" replay 'counter.locked@-'
 
 # ---- sharding: the union of the shards is the whole
 "$RL" run --mode random --runs 40 --seed 5 counter.locked --json "$tmp/all.json" >/dev/null 2>&1
