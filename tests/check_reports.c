@@ -468,6 +468,65 @@ START_TEST(junit_suites_cases_and_outcomes)
 }
 END_TEST
 
+/* Many families, their scenarios interleaved: one suite per family in
+ * the order families first appear, its cases in the order of the
+ * results, and the counts right (the writer groups by sorting). */
+START_TEST(junit_groups_many_families)
+{
+    enum { FAMILIES = 2000, PER = 4, N = FAMILIES * PER };
+    static rl_scenario scs[N];
+    static char names[N][32];
+    static rl__search_result res[N];
+    memset(res, 0, sizeof res);
+    for (int i = 0; i < N; i++) {
+        /* Family i % FAMILIES, in a scrambled order; a family "fN" and
+         * "fNx" must not merge. */
+        int fam = (int)((i % FAMILIES) * 7919L % FAMILIES);
+        snprintf(names[i], sizeof names[i], "f%d%s.v%d", fam,
+                 fam % 3 ? "" : "x", i / FAMILIES);
+        memset(&scs[i], 0, sizeof scs[i]);
+        scs[i].name = names[i];
+        res[i].sc = &scs[i];
+        res[i].mode = RL_MODE_EXPLORE;
+        res[i].verdict = RL_PASS;
+        res[i].as_expected = i % 5 != 0;
+    }
+    rl__report rep = {res, N, 1, "2026-01-02T03:04:05Z", "racelab run"};
+    char *out = render(rl__report_junit, &rep);
+    int suites = 0, cases = 0;
+    const char *p = out;
+    while ((p = strstr(p, "<testsuite name=\""))) {
+        p += strlen("<testsuite name=\"");
+        size_t fl = strcspn(p, "\"");
+        /* The suite of the suites-th family to appear: results[suites]. */
+        ck_assert_msg(strncmp(p, names[suites], fl) == 0 &&
+                          names[suites][fl] == '.',
+                      "suite %d is %.*s, expected the family of %s", suites,
+                      (int)fl, p, names[suites]);
+        ck_assert_ptr_nonnull(strstr(p, "tests=\"4\""));
+        const char *end = strstr(p, "</testsuite>");
+        ck_assert_ptr_nonnull(end);
+        /* Its cases: results suites, suites + FAMILIES, ... in order. */
+        const char *q = p;
+        for (int k = 0; k < PER; k++) {
+            char want[64];
+            snprintf(want, sizeof want, "name=\"%.31s [explore]\"",
+                     names[suites + k * FAMILIES]);
+            q = strstr(q, want);
+            ck_assert_msg(q && q < end, "%s not in its suite", want);
+            cases++;
+        }
+        suites++;
+        p = end;
+    }
+    ck_assert_int_eq(suites, FAMILIES);
+    ck_assert_int_eq(cases, N);
+    ck_assert_ptr_nonnull(strstr(out, "<testsuites name=\"racelab\" tests=\"8000\" "
+                                      "failures=\"1600\""));
+    free(out);
+}
+END_TEST
+
 START_TEST(junit_has_no_control_characters)
 {
     rl__report rep = build_report();
@@ -837,6 +896,7 @@ static Suite *reports_suite(void)
     tcase_add_test(tc, junit_validates_against_schema);
     tcase_add_test(tc, junit_suites_cases_and_outcomes);
     tcase_add_test(tc, junit_has_no_control_characters);
+    tcase_add_test(tc, junit_groups_many_families);
     tcase_add_test(tc, junit_times_use_the_c_locale);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("tap", 30);
