@@ -265,12 +265,22 @@ static void print_trace(const rl__exec_result *e)
 static void print_result(const rl__search_result *r, uint64_t seed)
 {
     const rl_scenario *sc = r->sc;
-    const char *mark = r->as_expected ? "ok" : "UNEXPECTED";
-    const char *col = r->as_expected ? "\033[32m" : "\033[31m";
+    const char *mark = r->interrupted   ? "INTERRUPTED"
+                       : r->as_expected ? "ok"
+                                        : "UNEXPECTED";
+    const char *col = r->interrupted   ? "\033[33m"
+                      : r->as_expected ? "\033[32m"
+                                       : "\033[31m";
+    /* Stopped before the search ended: no PASS, the counts so far. */
+    const char *verdict = r->interrupted && r->verdict == RL_PASS
+                              ? "-"
+                              : rl_verdict_name(r->verdict);
     printf("%s%-10s%s %-28s %-9s %-8s %6ld executions %8.3fs", color(col), mark,
-           color("\033[0m"), sc->name, rl_verdict_name(r->verdict),
-           rl__mode_name(r->mode), r->executions, r->duration);
-    if (r->mode == RL_MODE_EXPLORE && r->verdict == RL_PASS) {
+           color("\033[0m"), sc->name, verdict, rl__mode_name(r->mode),
+           r->executions, r->duration);
+    if (r->interrupted)
+        printf("  interrupted: the counts so far");
+    else if (r->mode == RL_MODE_EXPLORE && r->verdict == RL_PASS) {
         char bound[32] = "no preemption bound";
         if (r->bound >= 0)
             snprintf(bound, sizeof bound, "preemption bound %d", r->bound);
@@ -428,6 +438,9 @@ typedef struct {
     double t0;
     int quiet; /* TAP owns stdout: no result lines there */
     const rl__search_opts *opts;
+    /* the results, and which of them ended before a stop signal */
+    const rl__search_result *results;
+    char *ended;
 } run_progress;
 
 static void on_sigint(int sig)
@@ -465,6 +478,7 @@ static void print_done(rl__search_result *r, void *ctx)
         print_result(r, r->seed);
     flush_stdout();
     pg->done++;
+    pg->ended[r - pg->results] = 1;
     /* A catalogue bug found is a success: count what was not expected. */
     pg->failing += !r->as_expected;
     progress(pg->done, pg->total, pg->failing, "unexpected", pg->t0);
@@ -628,7 +642,10 @@ static int cmd_run(int argc, char **argv)
     struct sigaction old_int[3];
     catch_interrupts(old_int);
     o.stop = &interrupted;
-    run_progress pg = {0, nres, 0, rl__now(), out.tap, &o};
+    char *ended = calloc((size_t)nres + 1, 1);
+    if (!ended)
+        return EXIT_INTERNAL;
+    run_progress pg = {0, nres, 0, rl__now(), out.tap, &o, results, ended};
     /* Explore shards by subtrees, which the job machinery plans. */
     if (jobs > 1 || (o.mode == RL_MODE_EXPLORE && o.shard_count > 1)) {
         int err = rl__search_many(list, nres, &o, (int)jobs, results,
@@ -658,12 +675,21 @@ static int cmd_run(int argc, char **argv)
         }
     }
     release_interrupts(old_int);
-    /* After Ctrl-C, the scenarios that never ran are not results. */
+    /* After Ctrl-C, the scenarios that never ran are not results; those
+     * that ran but did not end are marked: counts so far, no verdict of
+     * their own. */
     int ran = 0;
     for (int i = 0; i < nres; i++) {
-        if (!results[i].sc || (interrupted && results[i].executions == 0)) {
+        if (!results[i].sc || (interrupted && results[i].executions == 0 &&
+                               !ended[i])) {
             rl__search_result_free(&results[i]);
             continue;
+        }
+        if (interrupted && !ended[i]) {
+            results[i].interrupted = 1;
+            results[i].as_expected = 0;
+            if (!out.tap)
+                print_result(&results[i], results[i].seed);
         }
         if (ran != i) {
             results[ran] = results[i];
@@ -672,6 +698,7 @@ static int cmd_run(int argc, char **argv)
         ran++;
     }
     nres = ran;
+    free(ended);
     for (int i = 0; i < nres; i++)
         unexpected |= !results[i].as_expected;
     free(list);
@@ -916,7 +943,8 @@ static int cmd_stress(int argc, char **argv)
             printf("  --- %.*s\n", (int)len, r.kept_output[k]);
         }
     }
-    r.as_expected = r.failures == 0;
+    r.as_expected = r.failures == 0 && !interrupted;
+    r.interrupted = interrupted != 0;
     rl__report rep = {&r, 1, so.seed, started, full_argv_line};
     int bad = write_outputs(&out, &rep);
     if (!seed_given) {

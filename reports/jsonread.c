@@ -963,6 +963,7 @@ static void read_scenario(conv *c, const jval *o, rl__search_result *r,
         get_enum(c, o, "verdict", 0, rl_verdict_name, RL__VERDICT_COUNT, 0);
     r->as_expected = get_bool(c, o, "as_expected", 0) > 0;
     r->exhausted = get_bool(c, o, "exhausted", 0) > 0;
+    r->interrupted = get_bool(c, o, "interrupted", OPT) > 0;
     r->executions = (long)get_int(c, o, "executions", 0, COUNT_MAX, 0, NULL);
     r->failures = (long)get_int(c, o, "failures", 0, COUNT_MAX, 0, NULL);
     r->first_failure_run =

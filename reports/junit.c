@@ -355,6 +355,18 @@ static int write_case(FILE *f, const rl__search_result *r)
     rl__report_xml_text(f, sc->name, 1);
     fprintf(f, " [%s]\" time=\"%.3f\"", rl__mode_name(r->mode),
             xml_time(r->duration));
+    if (r->interrupted) {
+        /* Neither passed nor failed: the run was stopped before this
+         * search ended. */
+        fprintf(f,
+                ">\n      <skipped message=\"interrupted after %ld "
+                "execution%s%s%s; the counts are those so far\"/>\n"
+                "    </testcase>\n",
+                r->executions, r->executions == 1 ? "" : "s",
+                r->verdict != RL_PASS ? ", first failure " : "",
+                r->verdict != RL_PASS ? rl_verdict_name(r->verdict) : "");
+        return 0;
+    }
     int kind = rl__report_unexpected_kind(r);
     int out = (!kind && r->verdict != RL_PASS) || r->mode == RL_MODE_STRESS;
     if (!kind && !out) {
@@ -414,8 +426,9 @@ typedef struct {
 
 static void count(counts *c, const rl__search_result *r)
 {
-    int kind = rl__report_unexpected_kind(r);
+    int kind = r->interrupted ? 0 : rl__report_unexpected_kind(r);
     c->tests++;
+    c->skipped += r->interrupted != 0;
     c->failures += kind == 1;
     c->errors += kind == 2;
     c->time += xml_time(r->duration);

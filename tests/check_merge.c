@@ -662,6 +662,46 @@ START_TEST(unreadable_files_are_errno)
 }
 END_TEST
 
+/* The mark of an interrupted scenario survives a read and a merge: the
+ * merged scenario is interrupted and not as expected. */
+START_TEST(interrupted_mark_kept)
+{
+    rl__search_result res[3];
+    rl__report rep;
+    build_model(res, &rep);
+    res[2].interrupted = 1;
+    res[2].as_expected = 0;
+    size_t len;
+    char *a = to_json(&rep, &len);
+    rl__loaded l[2];
+    int err = rl__results_read(write_tmp("i.json", a, len), &l[0]);
+    ck_assert_msg(err == 0, "read: %s", rl_last_error());
+    ck_assert_int_eq(l[0].results[2].interrupted, 1);
+    ck_assert_int_eq(l[0].results[0].interrupted, 0);
+    res[2].interrupted = 0;
+    res[2].as_expected = 1;
+    free(a);
+    a = to_json(&rep, &len);
+    err = rl__results_read(write_tmp("j.json", a, len), &l[1]);
+    ck_assert_msg(err == 0, "read: %s", rl_last_error());
+    rl__loaded m;
+    ck_assert_int_eq(rl__results_merge(l, 2, &m), 0);
+    int found = 0;
+    for (int i = 0; i < m.n; i++) {
+        if (strcmp(m.results[i].sc->name, res[2].sc->name) != 0)
+            continue;
+        found = 1;
+        ck_assert_int_eq(m.results[i].interrupted, 1);
+        ck_assert_int_eq(m.results[i].as_expected, 0);
+    }
+    ck_assert(found);
+    rl__loaded_free(&m);
+    rl__loaded_free(&l[0]);
+    rl__loaded_free(&l[1]);
+    free(a);
+}
+END_TEST
+
 /* A FIFO is refused at once (no wait for a writer), a device before it
  * is read, a file past the size cap before it is read. */
 START_TEST(only_regular_files_are_read)
@@ -812,6 +852,7 @@ static Suite *merge_suite(void)
     tcase_add_test(tc, merge_same_seed_has_no_note_and_one_file_is_itself);
     tcase_add_test(tc, merge_ties_exhaustion_and_expectation);
     tcase_add_test(tc, merge_refuses_mixed_modes);
+    tcase_add_test(tc, interrupted_mark_kept);
     suite_add_tcase(s, tc);
 
     tc = rl_test_tcase("bad_input", 60);

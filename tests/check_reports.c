@@ -704,6 +704,39 @@ START_TEST(html_long_trace_shows_the_last_steps)
 }
 END_TEST
 
+/* A scenario the run was stopped in: marked in every writer, never a
+ * pass nor a failure. */
+START_TEST(interrupted_is_marked_everywhere)
+{
+    rl__report rep = build_report();
+    rl__search_result *r = &results[1]; /* counter.locked, PASS so far */
+    ck_assert_int_eq(r->verdict, RL_PASS);
+    r->interrupted = 1;
+    r->as_expected = 0;
+    char *s = render(rl__report_json, &rep);
+    ck_assert_ptr_nonnull(strstr(s, "\"interrupted\": true"));
+    ck_assert_ptr_nonnull(strstr(s, "\"interrupted\": false"));
+    free(s);
+    s = render(rl__report_junit, &rep);
+    ck_assert_int_eq(xmllint(s, 0), 0);
+    const char *c = strstr(s, "name=\"counter.locked [");
+    ck_assert_ptr_nonnull(c);
+    const char *end = strstr(c, "</testcase>");
+    const char *sk = strstr(c, "<skipped message=\"interrupted after");
+    ck_assert_msg(sk && end && sk < end, "no skipped element: %s", c);
+    ck_assert_ptr_nonnull(strstr(s, "skipped=\"1\""));
+    free(s);
+    s = render(rl__report_tap, &rep);
+    ck_assert_ptr_nonnull(
+        strstr(s, "ok 2 - counter.locked # SKIP interrupted after"));
+    ck_assert_ptr_nonnull(strstr(s, "  interrupted: true\n"));
+    free(s);
+    s = render(rl__report_html, &rep);
+    ck_assert_ptr_nonnull(strstr(s, "interrupted"));
+    free(s);
+}
+END_TEST
+
 START_TEST(writers_report_write_errors)
 {
     rl__report rep = build_report();
@@ -916,6 +949,7 @@ static Suite *reports_suite(void)
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("errors", 30);
     tcase_add_test(tc, writers_report_write_errors);
+    tcase_add_test(tc, interrupted_is_marked_everywhere);
     tcase_add_test(tc, empty_report);
     suite_add_tcase(s, tc);
     return s;

@@ -232,6 +232,11 @@ wait "$pid"
 code=$?
 check "[ $code -eq 130 ]" "Ctrl-C exits 130 (got $code)"
 check "python3 -c 'import json; json.load(open(\"$tmp/int.json\"))'" "results so far written on Ctrl-C"
+check "python3 -c '
+import json
+d=json.load(open(\"$tmp/int.json\"))[\"scenarios\"]
+assert all(s[\"interrupted\"] and not s[\"as_expected\"] for s in d), d
+'" "every scenario cut short by Ctrl-C is marked interrupted"
 sleep 0.3
 check "[ -z \"\$(ps -eo sid=,pid= | awk -v s=$pgid '\$1==s')\" ]" "no process left after Ctrl-C"
 
@@ -260,22 +265,52 @@ has "$tmp/full.err" "No space left on device" "the reason is named"
 "$RL" run counter.atomic --json /dev/stdout >"$tmp/devout" 2>/dev/null
 check "grep -q racelab-results/1 '$tmp/devout'" "--json /dev/stdout writes in place"
 
-# ---- Ctrl-C in the middle of one of several scenarios, in this process
-setsid "$RL" run --jobs 1 --preemptions -1 counter.locked 'fork_lock.*' \
-    --json "$tmp/int1.json" >"$tmp/int1.out" 2>"$tmp/int1.err" &
-pid=$!
-sleep 1.5
-kill -INT "$pid"
-wait "$pid"
-code=$?
-check "[ $code -eq 130 ]" "Ctrl-C of an in-process run exits 130 (got $code)"
-check "python3 -c '
+# ---- Ctrl-C in the middle of one of several scenarios, in this process:
+# the signal goes once the first scenario is reported done.
+# wait_for FILE TEXT: waits (at most a minute) until the file holds TEXT.
+wait_for() {
+    for _ in $(seq 1 600); do
+        grep -qF -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+for sig in INT TERM HUP; do
+    setsid "$RL" run --jobs 1 --preemptions -1 counter.atomic counter.locked \
+        --json "$tmp/int1.json" >"$tmp/int1.out" 2>"$tmp/int1.err" &
+    pid=$!
+    wait_for "$tmp/int1.err" "1/2 done"
+    kill -$sig "$pid"
+    wait "$pid"
+    code=$?
+    want=$((128 + $(kill -l $sig)))
+    check "[ $code -eq $want ]" "SIG$sig of an in-process run exits $want (got $code)"
+    check "python3 -c '
 import json
 d=json.load(open(\"$tmp/int1.json\"))[\"scenarios\"]
-# On a slow machine not even one execution may have ended: then nothing.
-assert [s[\"name\"] for s in d] in ([\"counter.locked\"], []), d
-assert all(s[\"verdict\"]==\"PASS\" and not s[\"exhausted\"] for s in d), d
-'" "only the scenario that ran is written, not counted as failed"
+names=[s[\"name\"] for s in d]
+# On a slow machine counter.locked may not have ended one execution.
+assert names in ([\"counter.atomic\", \"counter.locked\"], [\"counter.atomic\"]), names
+assert not d[0][\"interrupted\"], d[0]
+for s in d[1:]:
+    assert s[\"interrupted\"] and s[\"verdict\"]==\"PASS\" and not s[\"exhausted\"] and not s[\"as_expected\"], s
+'" "SIG$sig: the scenario that ended is whole, the one cut short is marked interrupted"
+done
+if grep -q '"counter.locked"' "$tmp/int1.json"; then
+    has "$tmp/int1.out" "INTERRUPTED" "the terminal marks the scenario cut short"
+    check "! grep -q 'counter.locked .*PASS' '$tmp/int1.out'" "the scenario cut short is not shown as PASS"
+    expect 1 "report of interrupted results is not as expected" -- \
+        "$RL" report "$tmp/int1.json" --json "$tmp/int1r.json" --junit "$tmp/int1r.xml"
+    has "$tmp/out" "INTERRUPTED" "report keeps the mark on the terminal"
+    check "python3 -c '
+import json
+d=json.load(open(\"$tmp/int1r.json\"))[\"scenarios\"]
+assert [s[\"interrupted\"] for s in d]==[False, True], d
+'" "report keeps the mark in the JSON"
+    check "grep -q '<skipped message=\"interrupted after' '$tmp/int1r.xml'" "report marks it skipped in JUnit"
+    expect 1 "report --tap of interrupted results" -- "$RL" report --tap "$tmp/int1.json"
+    has "$tmp/out" "# SKIP interrupted after" "report marks it in TAP"
+fi
 
 if [ "$fails" -gt 0 ]; then
     echo "test_cli: $fails check(s) failed"
