@@ -187,6 +187,35 @@ static int parse_seed(const char *arg, uint64_t *seed)
     return 0;
 }
 
+/* Text from a scenario or a command (names, messages, captured output)
+ * for the terminal: control bytes, ESC among them, and C1 controls are
+ * shown as \xNN, so they cannot move the cursor, retitle the window or
+ * hide text. A backslash stays as it is; newline and tab stay when
+ * lines is set. Returns s escaped in a static buffer (one of four in
+ * turn, so a printf may take several), cut at 4 KiB. */
+static const char *term(const char *s, int lines)
+{
+    static char bufs[4][4096 + 8];
+    static int next;
+    char *out = bufs[next];
+    next = (next + 1) % 4;
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    for (; *p && n < 4096; p++) {
+        int c1 = p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
+        if ((*p < 0x20 && !(lines && (*p == '\n' || *p == '\t'))) ||
+            *p == 0x7f || c1) {
+            n += (size_t)snprintf(out + n, 8, "\\x%02x", *p);
+            if (c1)
+                n += (size_t)snprintf(out + n, 8, "\\x%02x", *++p);
+        } else {
+            out[n++] = (char)*p;
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
 static int cmd_list(int argc, char **argv)
 {
     int json = 0;
@@ -227,8 +256,8 @@ static int cmd_list(int argc, char **argv)
                      s->expect == RL_EXPECT_BUG && s->expect_verdict
                          ? rl_verdict_name(s->expect_verdict)
                          : "");
-            printf("%-28s %-15s %s\n", s->name, e,
-                   s->summary ? s->summary : "");
+            printf("%-28s %-15s %s\n", term(s->name, 0), e,
+                   term(s->summary, 0));
         }
         first = 0;
     }
@@ -257,6 +286,7 @@ static void print_trace(const rl__exec_result *e)
                      s->line);
         else
             snprintf(where, sizeof where, "%s", s->label);
+        snprintf(where, sizeof where, "%s", term(where, 0));
         printf("%5ld %5d %7d  %-10s %-18s %-12s %s\n", i, s->actor, s->pid,
                rl__op_name((rl__op)s->op), obj, val, where);
     }
@@ -276,7 +306,8 @@ static void print_result(const rl__search_result *r, uint64_t seed)
                               ? "-"
                               : rl_verdict_name(r->verdict);
     printf("%s%-10s%s %-28s %-9s %-8s %6ld executions %8.3fs", color(col), mark,
-           color("\033[0m"), sc->name, verdict, rl__mode_name(r->mode),
+           color("\033[0m"), term(sc->name, 0), verdict,
+           rl__mode_name(r->mode),
            r->executions, r->duration);
     if (r->interrupted)
         printf("  interrupted: the counts so far");
@@ -319,12 +350,13 @@ static void print_result(const rl__search_result *r, uint64_t seed)
         printf("%s\n", r->nvalues > 12 ? " ..." : "");
     }
     if (r->verdict != RL_PASS) {
-        printf("    %s\n", r->first.message);
+        printf("    %s\n", term(r->first.message, 1));
         if (r->token)
-            printf("    replay: %s replay '%s'\n", prog, r->token);
+            printf("    replay: %s replay '%s'\n", prog, term(r->token, 0));
         if (r->minimized_token && r->token &&
             strcmp(r->minimized_token, r->token) != 0)
-            printf("    minimized: %s replay '%s'\n", prog, r->minimized_token);
+            printf("    minimized: %s replay '%s'\n", prog,
+                   term(r->minimized_token, 0));
     }
     (void)seed;
 }
@@ -768,14 +800,16 @@ static int cmd_replay(int argc, char **argv, int minimize)
     }
     setup_color("auto");
     if (minimize) {
-        printf("%s %s\n", rl_verdict_name(r.verdict), r.first.message);
+        printf("%s %s\n", rl_verdict_name(r.verdict),
+               term(r.first.message, 1));
         printf("minimized: %s (%ld executions tried)\n", r.minimized_token,
                r.executions);
         printf("replay: %s replay '%s'\n", prog, r.minimized_token);
     } else {
         printf("%s%s%s %s\n",
                color(r.verdict == RL_PASS ? "\033[32m" : "\033[31m"),
-               rl_verdict_name(r.verdict), color("\033[0m"), r.first.message);
+               rl_verdict_name(r.verdict), color("\033[0m"),
+               term(r.first.message, 1));
         if (trace)
             print_trace(&r.first);
     }
@@ -925,7 +959,7 @@ static int cmd_stress(int argc, char **argv)
     rl__wilson(r.failures, r.executions, &lo, &hi);
     if (!out.tap) {
         printf("%s: %ld runs, %ld failed, rate %.3f (95%% CI %.3f-%.3f)",
-               r.sc->name, r.executions, r.failures,
+               term(r.sc->name, 0), r.executions, r.failures,
                r.executions ? (double)r.failures / (double)r.executions : 0.0,
                lo, hi);
         if (r.first_failure_run)
@@ -935,12 +969,14 @@ static int cmd_stress(int argc, char **argv)
             printf("%s%s: %ld", k ? ", " : "", class_names[k], r.classes[k]);
         printf("\n");
         if (r.failures)
-            printf("  first failure: %s\n", r.first.message);
+            printf("  first failure: %s\n", term(r.first.message, 1));
         for (int k = 0; k < RL__KEPT_OUTPUTS && r.kept_output[k]; k++) {
             size_t len = strlen(r.kept_output[k]);
             while (len && r.kept_output[k][len - 1] == '\n')
                 len--;
-            printf("  --- %.*s\n", (int)len, r.kept_output[k]);
+            char *cut = strndup(r.kept_output[k], len);
+            printf("  --- %s\n", term(cut ? cut : "", 1));
+            free(cut);
         }
     }
     r.as_expected = r.failures == 0 && !interrupted;

@@ -217,6 +217,17 @@ expect 0 "--expect-stdout" -- "$RL" stress --runs 3 --expect-stdout hello -- ech
 expect 1 "--expect-stdout mismatch" -- "$RL" stress --runs 3 --expect-stdout bye -- echo hello
 has "$tmp/out" "wrong output: 3" "wrong output classified"
 expect 1 "--expect-exit" -- "$RL" stress --runs 3 --expect-exit 3 -- true
+# Escape and control bytes from a command never reach the terminal raw.
+expect 1 "stress of a command printing escape sequences" -- "$RL" stress --runs 2 \
+    --expect-exit 1 --json "$tmp/esc.json" -- printf $'\033]0;pwned\007\033[2Jhi'
+check "! grep -q $'\\x1b' '$tmp/out'" "no raw ESC in the terminal output"
+has "$tmp/out" '\x1b]0;pwned\x07\x1b[2Jhi' "escape bytes are shown as \\xNN"
+check "grep -qF '\\u001b' '$tmp/esc.json'" "JSON escapes them"
+expect 1 "report of results holding escape bytes" -- "$RL" report "$tmp/esc.json"
+check "! grep -q $'\\x1b' '$tmp/out'" "report prints no raw ESC"
+has "$tmp/out" '\x1b' "report shows them as \\xNN"
+expect 1 "report --tap of results holding escape bytes" -- "$RL" report --tap "$tmp/esc.json"
+check "! grep -q $'\\x1b' '$tmp/out'" "TAP holds no raw ESC"
 expect 2 "stress of a missing command" -- "$RL" stress --runs 3 -- /nonexistent/cmd
 expect 2 "stress without a command" -- "$RL" stress --runs 3
 expect 2 "stress with a bad option" -- "$RL" stress --runs x -- true
