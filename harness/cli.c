@@ -1,5 +1,6 @@
 /* cli.c: rl_main, the racelab command line over the scenarios linked into
  * the program: list, run, replay, minimize. */
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,8 +100,21 @@ static void print_help(void)
            prog);
 }
 
+/* strtol, strtoull and strtod skip leading white space and take a sign
+ * (strtoull negates "-1" into 2^64-1): a number given on the command line
+ * starts with a digit, or a '-' and a digit where negatives are allowed. */
+static int starts_numeric(const char *s, int negative)
+{
+    if (negative && s[0] == '-')
+        s++;
+    return isdigit((unsigned char)s[0]) ||
+           (s[0] == '.' && isdigit((unsigned char)s[1]));
+}
+
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
+    if (!starts_numeric(s, lo < 0))
+        return -1;
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
@@ -111,6 +126,8 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 
 static int parse_double(const char *s, double lo, double hi, double *out)
 {
+    if (!starts_numeric(s, lo < 0))
+        return -1;
     char *end;
     errno = 0;
     double v = strtod(s, &end);
@@ -162,10 +179,41 @@ static int parse_seed(const char *arg, uint64_t *seed)
     char *end;
     errno = 0;
     unsigned long long v = strtoull(arg, &end, 0);
-    if (errno || end == arg || *end || arg[0] == '-')
-        return usage_error("--seed takes a number, not '%s'", arg);
+    if (!starts_numeric(arg, 0) || errno || end == arg || *end)
+        return usage_error("--seed takes a number from 0 to 2^64-1 "
+                           "(decimal or 0x hex), not '%s'",
+                           arg);
     *seed = v;
     return 0;
+}
+
+/* Text from a scenario or a command (names, messages, captured output)
+ * for the terminal: control bytes, ESC among them, and C1 controls are
+ * shown as \xNN, so they cannot move the cursor, retitle the window or
+ * hide text. A backslash stays as it is; newline and tab stay when
+ * lines is set. Returns s escaped in a static buffer (one of four in
+ * turn, so a printf may take several), cut at 4 KiB. */
+static const char *term(const char *s, int lines)
+{
+    static char bufs[4][4096 + 8];
+    static int next;
+    char *out = bufs[next];
+    next = (next + 1) % 4;
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    for (; *p && n < 4096; p++) {
+        int c1 = p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
+        if ((*p < 0x20 && !(lines && (*p == '\n' || *p == '\t'))) ||
+            *p == 0x7f || c1) {
+            n += (size_t)snprintf(out + n, 8, "\\x%02x", *p);
+            if (c1)
+                n += (size_t)snprintf(out + n, 8, "\\x%02x", *++p);
+        } else {
+            out[n++] = (char)*p;
+        }
+    }
+    out[n] = '\0';
+    return out;
 }
 
 static int cmd_list(int argc, char **argv)
@@ -208,8 +256,8 @@ static int cmd_list(int argc, char **argv)
                      s->expect == RL_EXPECT_BUG && s->expect_verdict
                          ? rl_verdict_name(s->expect_verdict)
                          : "");
-            printf("%-28s %-15s %s\n", s->name, e,
-                   s->summary ? s->summary : "");
+            printf("%-28s %-15s %s\n", term(s->name, 0), e,
+                   term(s->summary, 0));
         }
         first = 0;
     }
@@ -238,6 +286,7 @@ static void print_trace(const rl__exec_result *e)
                      s->line);
         else
             snprintf(where, sizeof where, "%s", s->label);
+        snprintf(where, sizeof where, "%s", term(where, 0));
         printf("%5ld %5d %7d  %-10s %-18s %-12s %s\n", i, s->actor, s->pid,
                rl__op_name((rl__op)s->op), obj, val, where);
     }
@@ -246,12 +295,23 @@ static void print_trace(const rl__exec_result *e)
 static void print_result(const rl__search_result *r, uint64_t seed)
 {
     const rl_scenario *sc = r->sc;
-    const char *mark = r->as_expected ? "ok" : "UNEXPECTED";
-    const char *col = r->as_expected ? "\033[32m" : "\033[31m";
+    const char *mark = r->interrupted   ? "INTERRUPTED"
+                       : r->as_expected ? "ok"
+                                        : "UNEXPECTED";
+    const char *col = r->interrupted   ? "\033[33m"
+                      : r->as_expected ? "\033[32m"
+                                       : "\033[31m";
+    /* Stopped before the search ended: no PASS, the counts so far. */
+    const char *verdict = r->interrupted && r->verdict == RL_PASS
+                              ? "-"
+                              : rl_verdict_name(r->verdict);
     printf("%s%-10s%s %-28s %-9s %-8s %6ld executions %8.3fs", color(col), mark,
-           color("\033[0m"), sc->name, rl_verdict_name(r->verdict),
-           rl__mode_name(r->mode), r->executions, r->duration);
-    if (r->mode == RL_MODE_EXPLORE && r->verdict == RL_PASS) {
+           color("\033[0m"), term(sc->name, 0), verdict,
+           rl__mode_name(r->mode),
+           r->executions, r->duration);
+    if (r->interrupted)
+        printf("  interrupted: the counts so far");
+    else if (r->mode == RL_MODE_EXPLORE && r->verdict == RL_PASS) {
         char bound[32] = "no preemption bound";
         if (r->bound >= 0)
             snprintf(bound, sizeof bound, "preemption bound %d", r->bound);
@@ -290,12 +350,13 @@ static void print_result(const rl__search_result *r, uint64_t seed)
         printf("%s\n", r->nvalues > 12 ? " ..." : "");
     }
     if (r->verdict != RL_PASS) {
-        printf("    %s\n", r->first.message);
+        printf("    %s\n", term(r->first.message, 1));
         if (r->token)
-            printf("    replay: %s replay '%s'\n", prog, r->token);
+            printf("    replay: %s replay '%s'\n", prog, term(r->token, 0));
         if (r->minimized_token && r->token &&
             strcmp(r->minimized_token, r->token) != 0)
-            printf("    minimized: %s replay '%s'\n", prog, r->minimized_token);
+            printf("    minimized: %s replay '%s'\n", prog,
+                   term(r->minimized_token, 0));
     }
     (void)seed;
 }
@@ -324,6 +385,17 @@ static char *join_args(int argc, char **argv)
 
 static char *full_argv_line;
 static volatile sig_atomic_t interrupted; /* the signal, or 0 */
+
+/* The reason the first flush of stdout failed, for stdout_failed. */
+static int stdout_errno;
+
+/* Flushes stdout (each result shows as soon as it is known). */
+static void flush_stdout(void)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 && !stdout_errno)
+        stdout_errno = errno ? errno : EIO;
+}
 
 /* Where run, stress and report write their results. */
 typedef struct {
@@ -398,6 +470,9 @@ typedef struct {
     double t0;
     int quiet; /* TAP owns stdout: no result lines there */
     const rl__search_opts *opts;
+    /* the results, and which of them ended before a stop signal */
+    const rl__search_result *results;
+    char *ended;
 } run_progress;
 
 static void on_sigint(int sig)
@@ -433,8 +508,9 @@ static void print_done(rl__search_result *r, void *ctx)
     rl__search_minimize(r, pg->opts);
     if (!pg->quiet)
         print_result(r, r->seed);
-    fflush(stdout);
+    flush_stdout();
     pg->done++;
+    pg->ended[r - pg->results] = 1;
     /* A catalogue bug found is a success: count what was not expected. */
     pg->failing += !r->as_expected;
     progress(pg->done, pg->total, pg->failing, "unexpected", pg->t0);
@@ -598,7 +674,10 @@ static int cmd_run(int argc, char **argv)
     struct sigaction old_int[3];
     catch_interrupts(old_int);
     o.stop = &interrupted;
-    run_progress pg = {0, nres, 0, rl__now(), out.tap, &o};
+    char *ended = calloc((size_t)nres + 1, 1);
+    if (!ended)
+        return EXIT_INTERNAL;
+    run_progress pg = {0, nres, 0, rl__now(), out.tap, &o, results, ended};
     /* Explore shards by subtrees, which the job machinery plans. */
     if (jobs > 1 || (o.mode == RL_MODE_EXPLORE && o.shard_count > 1)) {
         int err = rl__search_many(list, nres, &o, (int)jobs, results,
@@ -628,12 +707,21 @@ static int cmd_run(int argc, char **argv)
         }
     }
     release_interrupts(old_int);
-    /* After Ctrl-C, the scenarios that never ran are not results. */
+    /* After Ctrl-C, the scenarios that never ran are not results; those
+     * that ran but did not end are marked: counts so far, no verdict of
+     * their own. */
     int ran = 0;
     for (int i = 0; i < nres; i++) {
-        if (!results[i].sc || (interrupted && results[i].executions == 0)) {
+        if (!results[i].sc || (interrupted && results[i].executions == 0 &&
+                               !ended[i])) {
             rl__search_result_free(&results[i]);
             continue;
+        }
+        if (interrupted && !ended[i]) {
+            results[i].interrupted = 1;
+            results[i].as_expected = 0;
+            if (!out.tap)
+                print_result(&results[i], results[i].seed);
         }
         if (ran != i) {
             results[ran] = results[i];
@@ -642,6 +730,7 @@ static int cmd_run(int argc, char **argv)
         ran++;
     }
     nres = ran;
+    free(ended);
     for (int i = 0; i < nres; i++)
         unexpected |= !results[i].as_expected;
     free(list);
@@ -711,18 +800,30 @@ static int cmd_replay(int argc, char **argv, int minimize)
     }
     setup_color("auto");
     if (minimize) {
-        printf("%s %s\n", rl_verdict_name(r.verdict), r.first.message);
+        printf("%s %s\n", rl_verdict_name(r.verdict),
+               term(r.first.message, 1));
         printf("minimized: %s (%ld executions tried)\n", r.minimized_token,
                r.executions);
         printf("replay: %s replay '%s'\n", prog, r.minimized_token);
     } else {
         printf("%s%s%s %s\n",
                color(r.verdict == RL_PASS ? "\033[32m" : "\033[31m"),
-               rl_verdict_name(r.verdict), color("\033[0m"), r.first.message);
+               rl_verdict_name(r.verdict), color("\033[0m"),
+               term(r.first.message, 1));
         if (trace)
             print_trace(&r.first);
     }
-    int code = r.verdict == RL_ERROR ? EXIT_USAGE : EXIT_OK;
+    /* As with run: 1 when the verdict is not what the scenario expects
+     * (a clean scenario that fails, a bug's token that passes). */
+    int code = EXIT_OK;
+    if (r.verdict == RL_ERROR)
+        code = EXIT_USAGE;
+    else if (!minimize && !rl__as_expected(r.sc, r.verdict, RL_MODE_REPLAY)) {
+        code = EXIT_UNEXPECTED;
+        fprintf(stderr, "%s: unexpected: %s expects %s\n", prog,
+                r.sc->name,
+                r.sc->expect == RL_EXPECT_BUG ? "a bug" : "no failure");
+    }
     rl__search_result_free(&r);
     return code;
 }
@@ -858,7 +959,7 @@ static int cmd_stress(int argc, char **argv)
     rl__wilson(r.failures, r.executions, &lo, &hi);
     if (!out.tap) {
         printf("%s: %ld runs, %ld failed, rate %.3f (95%% CI %.3f-%.3f)",
-               r.sc->name, r.executions, r.failures,
+               term(r.sc->name, 0), r.executions, r.failures,
                r.executions ? (double)r.failures / (double)r.executions : 0.0,
                lo, hi);
         if (r.first_failure_run)
@@ -868,15 +969,18 @@ static int cmd_stress(int argc, char **argv)
             printf("%s%s: %ld", k ? ", " : "", class_names[k], r.classes[k]);
         printf("\n");
         if (r.failures)
-            printf("  first failure: %s\n", r.first.message);
+            printf("  first failure: %s\n", term(r.first.message, 1));
         for (int k = 0; k < RL__KEPT_OUTPUTS && r.kept_output[k]; k++) {
             size_t len = strlen(r.kept_output[k]);
             while (len && r.kept_output[k][len - 1] == '\n')
                 len--;
-            printf("  --- %.*s\n", (int)len, r.kept_output[k]);
+            char *cut = strndup(r.kept_output[k], len);
+            printf("  --- %s\n", term(cut ? cut : "", 1));
+            free(cut);
         }
     }
-    r.as_expected = r.failures == 0;
+    r.as_expected = r.failures == 0 && !interrupted;
+    r.interrupted = interrupted != 0;
     rl__report rep = {&r, 1, so.seed, started, full_argv_line};
     int bad = write_outputs(&out, &rep);
     if (!seed_given) {
@@ -972,7 +1076,39 @@ static int cmd_report(int argc, char **argv)
     return code;
 }
 
+/* Whether the results written to stdout were lost: a write or the final
+ * flush failed (a full disk, /dev/full, an I/O error). A pipe or socket
+ * whose reader has gone (racelab list | head -1) only ends the output.
+ * Prints the reason on stderr. */
+static int stdout_failed(void)
+{
+    errno = 0;
+    int flush_failed = fflush(stdout) != 0;
+    int e = flush_failed ? errno : stdout_errno;
+    if (!flush_failed && !ferror(stdout))
+        return 0;
+    struct stat st;
+    if (e == EPIPE ||
+        (!e && fstat(STDOUT_FILENO, &st) == 0 &&
+         (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))))
+        return 0;
+    fprintf(stderr, "%s: writing to standard output failed: %s\n", prog,
+            e ? strerror(e) : "a write error");
+    return 1;
+}
+
+static int dispatch(int argc, char **argv);
+
 int rl_main(int argc, char **argv)
+{
+    int code = dispatch(argc, argv);
+    /* Results that never reached stdout are no success. */
+    if (stdout_failed() && (code == EXIT_OK || code == EXIT_UNEXPECTED))
+        code = EXIT_INTERNAL;
+    return code;
+}
+
+static int dispatch(int argc, char **argv)
 {
     setlocale(LC_NUMERIC, "C");
     /* A closed stdout (racelab list | head -1) ends the output, not the

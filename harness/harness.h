@@ -148,6 +148,9 @@ typedef struct {
     int verdict; /* of the first failure, or PASS */
     int as_expected;
     int exhausted; /* explore: the bounded space is done */
+    /* the run was stopped (Ctrl-C, SIGTERM, SIGHUP) before this search
+     * ended: the counts are those so far, and as_expected is 0 */
+    int interrupted;
     int bound;     /* explore: the preemption bound (-1: none) */
     long executions;
     long failures;

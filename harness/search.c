@@ -97,7 +97,13 @@ char *rl__token_encode(const char *name, const uint8_t *d, long n)
     return t;
 }
 
-int rl__token_decode(const char *token, char **name, uint8_t **d, long *n)
+#define TOKEN_MAX_DECISIONS 10000000
+
+/* rl__token_decode with a bound on the decisions: a token that holds
+ * more than limit of them is refused as soon as its runs say so, before
+ * they are expanded. */
+static int token_decode_bounded(const char *token, long limit, char **name,
+                                uint8_t **d, long *n)
 {
     *name = NULL;
     *d = NULL;
@@ -131,8 +137,19 @@ int rl__token_decode(const char *token, char **name, uint8_t **d, long *n)
                 count = strtol(p + 1, &end, 10);
                 p = end;
             }
-            if (count < 1 || count > 10000000 || len + count > 10000000)
+            if (count < 1 || count > TOKEN_MAX_DECISIONS ||
+                len + count > TOKEN_MAX_DECISIONS)
                 goto bad;
+            if (len + count > limit) {
+                free(out);
+                return rl__fail(-EINVAL,
+                                "the token '%.60s%s' holds more than %ld "
+                                "decisions, the step bound (max_steps) of "
+                                "its scenario: no execution takes that many "
+                                "steps",
+                                token, strlen(token) > 60 ? "..." : "",
+                                limit);
+            }
             if (*p == '.') {
                 p++;
                 if (!*p)
@@ -163,6 +180,11 @@ bad:
                     "malformed token '%s': after '@' come runs ACTORxCOUNT "
                     "separated by '.', e.g. 0x3.1x4.0x2 (near '%.10s')",
                     token, p);
+}
+
+int rl__token_decode(const char *token, char **name, uint8_t **d, long *n)
+{
+    return token_decode_bounded(token, TOKEN_MAX_DECISIONS, name, d, n);
 }
 
 /* What a replay chooses by itself at step i: the actor that just ran if
@@ -593,7 +615,23 @@ int rl__replay(const char *token, const rl__search_opts *o,
     char *name;
     uint8_t *d;
     long n;
-    int err = rl__token_decode(token, &name, &d, &n);
+    /* An execution takes at most max_steps decisions: a token with more
+     * is refused before it is expanded (counter.unlocked@3x10000000 is
+     * 14 bytes). */
+    long limit = TOKEN_MAX_DECISIONS;
+    const char *at = token ? strrchr(token, '@') : NULL;
+    if (at && at != token) {
+        char *nm = strndup(token, (size_t)(at - token));
+        const rl_scenario *known = nm ? rl__scenario_find(nm) : NULL;
+        free(nm);
+        if (known) {
+            rl__exec_params bp;
+            base_params(known, o, &bp);
+            if (bp.max_steps < limit)
+                limit = bp.max_steps;
+        }
+    }
+    int err = token_decode_bounded(token, limit, &name, &d, &n);
     if (err < 0)
         return err;
     const rl_scenario *sc = rl__scenario_find(name);

@@ -109,7 +109,9 @@ static void expectation(FILE *f, const rl_scenario *sc)
 
 static void outcome_badge(FILE *f, const rl__search_result *r)
 {
-    if (r->as_expected)
+    if (r->interrupted)
+        fputs("<span class=\"badge bad\">&#8856; interrupted</span>", f);
+    else if (r->as_expected)
         fputs("<span class=\"badge ok\">&#10003; as expected</span>", f);
     else
         fputs("<span class=\"badge bad\">&#10007; UNEXPECTED</span>", f);
@@ -583,7 +585,12 @@ static int write_section(FILE *f, int i, const rl__search_result *r)
     fprintf(f, ". Mode %s, %ld execution%s, %.3f s.</p>\n",
             rl__mode_name(r->mode), r->executions,
             r->executions == 1 ? "" : "s", r->duration > 0 ? r->duration : 0.0);
-    if (r->verdict == RL_PASS && !r->as_expected)
+    if (r->interrupted)
+        fprintf(f,
+                "<div class=\"diagnosis\"><strong>Interrupted</strong>: "
+                "the run was stopped before this search ended; the "
+                "counts are those so far.</div>\n");
+    else if (r->verdict == RL_PASS && !r->as_expected)
         fprintf(f,
                 "<div class=\"diagnosis\"><strong>No bug found</strong>: "
                 "a bug was expected, none found in %ld executions%s."

@@ -188,11 +188,13 @@ int rl__report_json(FILE *f, const rl__report *rep)
         fprintf(f, ",\n      \"verdict\": ");
         jstr(f, rl_verdict_name(r->verdict));
         fprintf(f,
-                ",\n      \"as_expected\": %s,\n      \"exhausted\": %s,"
+                ",\n      \"as_expected\": %s,\n      \"interrupted\": %s,"
+                "\n      \"exhausted\": %s,"
                 "\n      \"executions\": %ld,\n      \"failures\": %ld,"
                 "\n      \"runs_to_first_failure\": %ld,"
                 "\n      \"duration_s\": %.3f,\n",
                 r->as_expected ? "true" : "false",
+                r->interrupted ? "true" : "false",
                 r->exhausted ? "true" : "false", r->executions, r->failures,
                 r->first_failure_run, r->duration);
         if (r->verdict != RL_PASS)

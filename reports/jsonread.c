@@ -9,13 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "report.h"
 
 #define SCHEMA "racelab-results/1"
 #define MAX_DEPTH 64
-#define MAX_FILE ((size_t)1 << 30)
+/* The largest results file read: far beyond any real one (a run of
+ * thousands of scenarios with long traces is a few MiB), small enough to
+ * refuse a wrong file before reading it. */
+#define MAX_FILE ((size_t)256 << 20)
 
 /* ---- a bump allocator that owns the whole parse tree ---- */
 
@@ -959,6 +963,7 @@ static void read_scenario(conv *c, const jval *o, rl__search_result *r,
         get_enum(c, o, "verdict", 0, rl_verdict_name, RL__VERDICT_COUNT, 0);
     r->as_expected = get_bool(c, o, "as_expected", 0) > 0;
     r->exhausted = get_bool(c, o, "exhausted", 0) > 0;
+    r->interrupted = get_bool(c, o, "interrupted", OPT) > 0;
     r->executions = (long)get_int(c, o, "executions", 0, COUNT_MAX, 0, NULL);
     r->failures = (long)get_int(c, o, "failures", 0, COUNT_MAX, 0, NULL);
     r->first_failure_run =
@@ -1049,11 +1054,43 @@ static void read_top(conv *c, const jval *root, rl__loaded *out)
 /* Reads a whole file into a malloc'd buffer. Returns 0 or -errno. */
 static int read_all(const char *path, char **buf, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. Only a
+     * regular file of at most MAX_FILE bytes is read: a FIFO would block
+     * and a device such as /dev/zero never ends. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         int e = errno;
         return rl__fail(-e, "cannot read %s: %s", path, strerror(e));
     }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return rl__fail(-e, "cannot read %s: %s", path, strerror(e));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return rl__fail(-EISDIR, "cannot read %s: %s", path,
+                        strerror(EISDIR));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return rl__fail(-EINVAL, "%s: not a regular file (a results file "
+                                 "is read from a file, not a %s)",
+                        path,
+                        S_ISFIFO(st.st_mode)   ? "pipe"
+                        : S_ISSOCK(st.st_mode) ? "socket"
+                                               : "device");
+    }
+    if ((uint64_t)st.st_size > MAX_FILE) {
+        close(fd);
+        return rl__fail(-EFBIG, "%s: larger than %zu MiB, the most a "
+                                "results file may be",
+                        path, MAX_FILE >> 20);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     size_t n = 0, cap = 0;
     char *b = NULL;
     for (;;) {
@@ -1061,8 +1098,10 @@ static int read_all(const char *path, char **buf, size_t *len)
             if (cap >= MAX_FILE) {
                 free(b);
                 close(fd);
-                return rl__fail(-EFBIG, "%s: larger than %zu bytes", path,
-                                MAX_FILE);
+                return rl__fail(-EFBIG,
+                                "%s: larger than %zu MiB, the most a "
+                                "results file may be",
+                                path, MAX_FILE >> 20);
             }
             cap = cap ? cap * 2 : 65536;
             char *nb = realloc(b, cap);

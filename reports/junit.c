@@ -207,12 +207,6 @@ static size_t family_len(const char *name)
     return dot ? (size_t)(dot - name) : strlen(name);
 }
 
-static int same_family(const char *a, const char *b)
-{
-    size_t la = family_len(a);
-    return la == family_len(b) && strncmp(a, b, la) == 0;
-}
-
 /* A duration for an XML attribute: at most 3 decimals, never negative. */
 static double xml_time(double t)
 {
@@ -361,6 +355,18 @@ static int write_case(FILE *f, const rl__search_result *r)
     rl__report_xml_text(f, sc->name, 1);
     fprintf(f, " [%s]\" time=\"%.3f\"", rl__mode_name(r->mode),
             xml_time(r->duration));
+    if (r->interrupted) {
+        /* Neither passed nor failed: the run was stopped before this
+         * search ended. */
+        fprintf(f,
+                ">\n      <skipped message=\"interrupted after %ld "
+                "execution%s%s%s; the counts are those so far\"/>\n"
+                "    </testcase>\n",
+                r->executions, r->executions == 1 ? "" : "s",
+                r->verdict != RL_PASS ? ", first failure " : "",
+                r->verdict != RL_PASS ? rl_verdict_name(r->verdict) : "");
+        return 0;
+    }
     int kind = rl__report_unexpected_kind(r);
     int out = (!kind && r->verdict != RL_PASS) || r->mode == RL_MODE_STRESS;
     if (!kind && !out) {
@@ -415,12 +421,14 @@ static int write_case(FILE *f, const rl__search_result *r)
 typedef struct {
     long tests, failures, errors;
     double time;
+    long skipped;
 } counts;
 
 static void count(counts *c, const rl__search_result *r)
 {
-    int kind = rl__report_unexpected_kind(r);
+    int kind = r->interrupted ? 0 : rl__report_unexpected_kind(r);
     c->tests++;
+    c->skipped += r->interrupted != 0;
     c->failures += kind == 1;
     c->errors += kind == 2;
     c->time += xml_time(r->duration);
@@ -433,9 +441,89 @@ static void write_property(FILE *f, const char *name, const char *value)
     fputs("\"/>\n", f);
 }
 
+/* Sorting results by family: the family's first index, then their own
+ * index, so suites come in the order their families first appear and
+ * cases in the order of the results. */
+typedef struct {
+    const char *name;
+    size_t flen;
+    int index, first;
+} slot;
+
+static int by_family(const void *a, const void *b)
+{
+    const slot *x = a, *y = b;
+    size_t n = x->flen < y->flen ? x->flen : y->flen;
+    int c = strncmp(x->name, y->name, n);
+    if (c)
+        return c;
+    if (x->flen != y->flen)
+        return x->flen < y->flen ? -1 : 1;
+    return x->index - y->index;
+}
+
+static int by_first(const void *a, const void *b)
+{
+    const slot *x = a, *y = b;
+    if (x->first != y->first)
+        return x->first - y->first;
+    return x->index - y->index;
+}
+
+/* One testsuite: the family's results are order[0..n-1]. */
+static int write_suite(FILE *f, const rl__report *rep, const slot *order,
+                       int n)
+{
+    counts c = {0, 0, 0, 0, 0};
+    for (int j = 0; j < n; j++)
+        count(&c, &rep->results[order[j].index]);
+    char *fam = strndup(order[0].name, order[0].flen);
+    if (!fam)
+        return -1;
+    fputs("  <testsuite name=\"", f);
+    rl__report_xml_text(f, fam, 1);
+    free(fam);
+    fprintf(f,
+            "\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" "
+            "skipped=\"%ld\" time=\"%.3f\"",
+            c.tests, c.failures, c.errors, c.skipped, c.time);
+    if (rep->started_at) {
+        fputs(" timestamp=\"", f);
+        rl__report_xml_text(f, rep->started_at, 1);
+        fputs("\"", f);
+    }
+    fputs(">\n    <properties>\n", f);
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)rep->seed);
+    write_property(f, "seed", seed);
+    /* The modes of the family's results, each once. */
+    char modes[64] = "";
+    for (int j = 0; j < n; j++) {
+        const char *m = rl__mode_name(rep->results[order[j].index].mode);
+        size_t ml = strlen(m);
+        const char *hit = strstr(modes, m);
+        if (hit && (hit[ml] == ',' || hit[ml] == '\0') &&
+            (hit == modes || hit[-1] == ','))
+            continue;
+        if (strlen(modes) + ml + 2 < sizeof modes)
+            snprintf(modes + strlen(modes), sizeof modes - strlen(modes),
+                     "%s%s", modes[0] ? "," : "", m);
+    }
+    write_property(f, "mode", modes);
+    write_property(f, "racelab.version", RL_VERSION);
+    if (rep->command_line)
+        write_property(f, "command_line", rep->command_line);
+    fputs("    </properties>\n", f);
+    for (int j = 0; j < n; j++)
+        if (write_case(f, &rep->results[order[j].index]) < 0)
+            return -1;
+    fputs("  </testsuite>\n", f);
+    return 0;
+}
+
 static int write_suites(FILE *f, const rl__report *rep)
 {
-    counts all = {0, 0, 0, 0};
+    counts all = {0, 0, 0, 0, 0};
     for (int i = 0; i < rep->n; i++)
         count(&all, &rep->results[i]);
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -443,72 +531,35 @@ static int write_suites(FILE *f, const rl__report *rep)
           f);
     fprintf(f,
             " tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" "
-            "skipped=\"0\" time=\"%.3f\">\n",
-            all.tests, all.failures, all.errors, all.time);
-    char *done = calloc((size_t)rep->n + 1, 1);
-    if (!done)
+            "skipped=\"%ld\" time=\"%.3f\">\n",
+            all.tests, all.failures, all.errors, all.skipped, all.time);
+    /* Grouped by sorting, not by scanning the rest for each family:
+     * n log n in the number of results. */
+    slot *order = calloc((size_t)rep->n + 1, sizeof *order);
+    if (!order)
         return -1;
     for (int i = 0; i < rep->n; i++) {
-        if (done[i])
-            continue;
-        const char *name = rep->results[i].sc->name;
-        counts c = {0, 0, 0, 0};
-        for (int j = i; j < rep->n; j++)
-            if (same_family(name, rep->results[j].sc->name))
-                count(&c, &rep->results[j]);
-        char *fam = strndup(name, family_len(name));
-        if (!fam) {
-            free(done);
-            return -1;
-        }
-        fputs("  <testsuite name=\"", f);
-        rl__report_xml_text(f, fam, 1);
-        free(fam);
-        fprintf(f,
-                "\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\" "
-                "skipped=\"0\" time=\"%.3f\"",
-                c.tests, c.failures, c.errors, c.time);
-        if (rep->started_at) {
-            fputs(" timestamp=\"", f);
-            rl__report_xml_text(f, rep->started_at, 1);
-            fputs("\"", f);
-        }
-        fputs(">\n    <properties>\n", f);
-        char seed[32];
-        snprintf(seed, sizeof seed, "%llu", (unsigned long long)rep->seed);
-        write_property(f, "seed", seed);
-        /* The modes of the family's results, each once. */
-        char modes[64] = "";
-        for (int j = i; j < rep->n; j++) {
-            const char *m = rl__mode_name(rep->results[j].mode);
-            if (!same_family(name, rep->results[j].sc->name))
-                continue;
-            size_t ml = strlen(m);
-            const char *hit = strstr(modes, m);
-            if (hit && (hit[ml] == ',' || hit[ml] == '\0') &&
-                (hit == modes || hit[-1] == ','))
-                continue;
-            if (strlen(modes) + ml + 2 < sizeof modes)
-                snprintf(modes + strlen(modes), sizeof modes - strlen(modes),
-                         "%s%s", modes[0] ? "," : "", m);
-        }
-        write_property(f, "mode", modes);
-        write_property(f, "racelab.version", RL_VERSION);
-        if (rep->command_line)
-            write_property(f, "command_line", rep->command_line);
-        fputs("    </properties>\n", f);
-        for (int j = i; j < rep->n; j++) {
-            if (done[j] || !same_family(name, rep->results[j].sc->name))
-                continue;
-            done[j] = 1;
-            if (write_case(f, &rep->results[j]) < 0) {
-                free(done);
-                return -1;
-            }
-        }
-        fputs("  </testsuite>\n", f);
+        order[i].name = rep->results[i].sc->name;
+        order[i].flen = family_len(order[i].name);
+        order[i].index = i;
     }
-    free(done);
+    qsort(order, (size_t)rep->n, sizeof *order, by_family);
+    for (int i = 0, j; i < rep->n; i = j) {
+        for (j = i; j < rep->n && order[j].flen == order[i].flen &&
+                    strncmp(order[j].name, order[i].name, order[i].flen) == 0;
+             j++)
+            order[j].first = order[i].index;
+    }
+    qsort(order, (size_t)rep->n, sizeof *order, by_first);
+    int err = 0;
+    for (int i = 0, j; i < rep->n && !err; i = j) {
+        for (j = i; j < rep->n && order[j].first == order[i].first; j++)
+            ;
+        err = write_suite(f, rep, order + i, j - i);
+    }
+    free(order);
+    if (err)
+        return -1;
     fputs("</testsuites>\n", f);
     return 0;
 }

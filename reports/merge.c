@@ -145,6 +145,7 @@ static int merge_one(rl__loaded *files, const part *p, int n,
                             sc->name);
         m->duration += r->duration;
         m->exhausted &= !!r->exhausted;
+        m->interrupted |= !!r->interrupted;
         m->external |= r->external;
         for (int k = 0; k < RL__KEPT_OUTPUTS && nkept < RL__KEPT_OUTPUTS; k++) {
             if (!r->kept_output[k])
@@ -177,7 +178,10 @@ static int merge_one(rl__loaded *files, const part *p, int n,
     } else {
         m->verdict = RL_PASS;
     }
-    m->as_expected = rl__as_expected(sc, m->verdict, m->mode);
+    /* An interrupted part leaves the whole unfinished: not as expected,
+     * whatever the counts so far say. */
+    m->as_expected =
+        !m->interrupted && rl__as_expected(sc, m->verdict, m->mode);
     return 0;
 }
 

@@ -22,8 +22,13 @@ typedef struct {
 int rl__report_json(FILE *f, const rl__report *rep);
 
 /* Writes the report to path atomically: a temporary file in the same
- * directory, renamed over path once complete. writer is one of the
- * rl__report_* functions. Returns 0 or -errno (message in
+ * directory (a random name, created exclusively, never through a symbolic
+ * link), given the mode and owner of the file it replaces (a new file:
+ * 0666 less the umask), renamed over path once complete. The temporary is
+ * removed on every failure, and by a stop signal (SIGINT, SIGTERM, SIGHUP,
+ * SIGQUIT whose action is the default) that arrives meanwhile. A device,
+ * FIFO or symbolic link that exists at path is written in place. writer is
+ * one of the rl__report_* functions. Returns 0 or -errno (message in
  * rl_last_error). */
 int rl__report_to_file(const char *path, const rl__report *rep,
                        int (*writer)(FILE *, const rl__report *));

@@ -42,8 +42,13 @@ static void write_point(FILE *f, int i, const rl__search_result *r,
                         uint64_t seed)
 {
     const rl_scenario *sc = r->sc;
-    fprintf(f, "%s %d - ", r->as_expected ? "ok" : "not ok", i);
+    fprintf(f, "%s %d - ", r->as_expected || r->interrupted ? "ok" : "not ok",
+            i);
     description(f, sc->name);
+    /* Stopped before it ended: neither a pass nor a failure. */
+    if (r->interrupted)
+        fprintf(f, " # SKIP interrupted after %ld execution%s", r->executions,
+                r->executions == 1 ? "" : "s");
     fputs("\n  ---\n", f);
     fprintf(f, "  seed: %llu\n",
             (unsigned long long)(r->seed ? r->seed : seed));
@@ -54,6 +59,8 @@ static void write_point(FILE *f, int i, const rl__search_result *r,
                 ? rl_verdict_name(sc->expect_verdict)
                 : "");
     fprintf(f, "  verdict: %s\n", rl_verdict_name(r->verdict));
+    if (r->interrupted)
+        fputs("  interrupted: true\n", f);
     fprintf(f, "  mode: %s\n", rl__mode_name(r->mode));
     fprintf(f, "  executions: %ld\n", r->executions);
     fprintf(f, "  failures: %ld\n", r->failures);

@@ -1,6 +1,7 @@
 /* check_merge.c: results files read back (JSON parser, schema checks) and
  * shards merged. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -661,6 +662,74 @@ START_TEST(unreadable_files_are_errno)
 }
 END_TEST
 
+/* The mark of an interrupted scenario survives a read and a merge: the
+ * merged scenario is interrupted and not as expected. */
+START_TEST(interrupted_mark_kept)
+{
+    rl__search_result res[3];
+    rl__report rep;
+    build_model(res, &rep);
+    res[2].interrupted = 1;
+    res[2].as_expected = 0;
+    size_t len;
+    char *a = to_json(&rep, &len);
+    rl__loaded l[2];
+    int err = rl__results_read(write_tmp("i.json", a, len), &l[0]);
+    ck_assert_msg(err == 0, "read: %s", rl_last_error());
+    ck_assert_int_eq(l[0].results[2].interrupted, 1);
+    ck_assert_int_eq(l[0].results[0].interrupted, 0);
+    res[2].interrupted = 0;
+    res[2].as_expected = 1;
+    free(a);
+    a = to_json(&rep, &len);
+    err = rl__results_read(write_tmp("j.json", a, len), &l[1]);
+    ck_assert_msg(err == 0, "read: %s", rl_last_error());
+    rl__loaded m;
+    ck_assert_int_eq(rl__results_merge(l, 2, &m), 0);
+    int found = 0;
+    for (int i = 0; i < m.n; i++) {
+        if (strcmp(m.results[i].sc->name, res[2].sc->name) != 0)
+            continue;
+        found = 1;
+        ck_assert_int_eq(m.results[i].interrupted, 1);
+        ck_assert_int_eq(m.results[i].as_expected, 0);
+    }
+    ck_assert(found);
+    rl__loaded_free(&m);
+    rl__loaded_free(&l[0]);
+    rl__loaded_free(&l[1]);
+    free(a);
+}
+END_TEST
+
+/* A FIFO is refused at once (no wait for a writer), a device before it
+ * is read, a file past the size cap before it is read. */
+START_TEST(only_regular_files_are_read)
+{
+    rl__loaded l;
+    char path[128];
+    snprintf(path, sizeof path, "%s/fifo.json", tmpdir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    ck_assert_int_eq(rl__results_read(path, &l), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "not a regular file"));
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "pipe"));
+    unlink(path);
+    ck_assert_int_eq(rl__results_read("/dev/zero", &l), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "not a regular file"));
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "device"));
+    /* Sparse: 300 MiB of address, no disk. */
+    snprintf(path, sizeof path, "%s/huge.json", tmpdir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, (off_t)300 << 20), 0);
+    close(fd);
+    ck_assert_int_eq(rl__results_read(path, &l), -EFBIG);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "larger than 256 MiB"));
+    unlink(path);
+    ck_assert_ptr_null(l.results);
+}
+END_TEST
+
 /* Every fragment of a valid file that is cut short is an error. */
 START_TEST(every_truncation_is_an_error)
 {
@@ -783,6 +852,7 @@ static Suite *merge_suite(void)
     tcase_add_test(tc, merge_same_seed_has_no_note_and_one_file_is_itself);
     tcase_add_test(tc, merge_ties_exhaustion_and_expectation);
     tcase_add_test(tc, merge_refuses_mixed_modes);
+    tcase_add_test(tc, interrupted_mark_kept);
     suite_add_tcase(s, tc);
 
     tc = rl_test_tcase("bad_input", 60);
@@ -791,6 +861,7 @@ static Suite *merge_suite(void)
                         (int)(sizeof bad_cases / sizeof bad_cases[0]));
     tcase_add_test(tc, deep_nesting_is_refused);
     tcase_add_test(tc, unreadable_files_are_errno);
+    tcase_add_test(tc, only_regular_files_are_read);
     tcase_add_test(tc, every_truncation_is_an_error);
     tcase_add_test(tc, mutations_never_crash);
     suite_add_tcase(s, tc);

@@ -1,8 +1,10 @@
 /* check_reports.c: the JSON, JUnit, TAP and HTML writers over a results
  * model built by hand, against golden files and the JUnit schema. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,6 +468,65 @@ START_TEST(junit_suites_cases_and_outcomes)
 }
 END_TEST
 
+/* Many families, their scenarios interleaved: one suite per family in
+ * the order families first appear, its cases in the order of the
+ * results, and the counts right (the writer groups by sorting). */
+START_TEST(junit_groups_many_families)
+{
+    enum { FAMILIES = 2000, PER = 4, N = FAMILIES * PER };
+    static rl_scenario scs[N];
+    static char names[N][32];
+    static rl__search_result res[N];
+    memset(res, 0, sizeof res);
+    for (int i = 0; i < N; i++) {
+        /* Family i % FAMILIES, in a scrambled order; a family "fN" and
+         * "fNx" must not merge. */
+        int fam = (int)((i % FAMILIES) * 7919L % FAMILIES);
+        snprintf(names[i], sizeof names[i], "f%d%s.v%d", fam,
+                 fam % 3 ? "" : "x", i / FAMILIES);
+        memset(&scs[i], 0, sizeof scs[i]);
+        scs[i].name = names[i];
+        res[i].sc = &scs[i];
+        res[i].mode = RL_MODE_EXPLORE;
+        res[i].verdict = RL_PASS;
+        res[i].as_expected = i % 5 != 0;
+    }
+    rl__report rep = {res, N, 1, "2026-01-02T03:04:05Z", "racelab run"};
+    char *out = render(rl__report_junit, &rep);
+    int suites = 0, cases = 0;
+    const char *p = out;
+    while ((p = strstr(p, "<testsuite name=\""))) {
+        p += strlen("<testsuite name=\"");
+        size_t fl = strcspn(p, "\"");
+        /* The suite of the suites-th family to appear: results[suites]. */
+        ck_assert_msg(strncmp(p, names[suites], fl) == 0 &&
+                          names[suites][fl] == '.',
+                      "suite %d is %.*s, expected the family of %s", suites,
+                      (int)fl, p, names[suites]);
+        ck_assert_ptr_nonnull(strstr(p, "tests=\"4\""));
+        const char *end = strstr(p, "</testsuite>");
+        ck_assert_ptr_nonnull(end);
+        /* Its cases: results suites, suites + FAMILIES, ... in order. */
+        const char *q = p;
+        for (int k = 0; k < PER; k++) {
+            char want[64];
+            snprintf(want, sizeof want, "name=\"%.31s [explore]\"",
+                     names[suites + k * FAMILIES]);
+            q = strstr(q, want);
+            ck_assert_msg(q && q < end, "%s not in its suite", want);
+            cases++;
+        }
+        suites++;
+        p = end;
+    }
+    ck_assert_int_eq(suites, FAMILIES);
+    ck_assert_int_eq(cases, N);
+    ck_assert_ptr_nonnull(strstr(out, "<testsuites name=\"racelab\" tests=\"8000\" "
+                                      "failures=\"1600\""));
+    free(out);
+}
+END_TEST
+
 START_TEST(junit_has_no_control_characters)
 {
     rl__report rep = build_report();
@@ -643,6 +704,39 @@ START_TEST(html_long_trace_shows_the_last_steps)
 }
 END_TEST
 
+/* A scenario the run was stopped in: marked in every writer, never a
+ * pass nor a failure. */
+START_TEST(interrupted_is_marked_everywhere)
+{
+    rl__report rep = build_report();
+    rl__search_result *r = &results[1]; /* counter.locked, PASS so far */
+    ck_assert_int_eq(r->verdict, RL_PASS);
+    r->interrupted = 1;
+    r->as_expected = 0;
+    char *s = render(rl__report_json, &rep);
+    ck_assert_ptr_nonnull(strstr(s, "\"interrupted\": true"));
+    ck_assert_ptr_nonnull(strstr(s, "\"interrupted\": false"));
+    free(s);
+    s = render(rl__report_junit, &rep);
+    ck_assert_int_eq(xmllint(s, 0), 0);
+    const char *c = strstr(s, "name=\"counter.locked [");
+    ck_assert_ptr_nonnull(c);
+    const char *end = strstr(c, "</testcase>");
+    const char *sk = strstr(c, "<skipped message=\"interrupted after");
+    ck_assert_msg(sk && end && sk < end, "no skipped element: %s", c);
+    ck_assert_ptr_nonnull(strstr(s, "skipped=\"1\""));
+    free(s);
+    s = render(rl__report_tap, &rep);
+    ck_assert_ptr_nonnull(
+        strstr(s, "ok 2 - counter.locked # SKIP interrupted after"));
+    ck_assert_ptr_nonnull(strstr(s, "  interrupted: true\n"));
+    free(s);
+    s = render(rl__report_html, &rep);
+    ck_assert_ptr_nonnull(strstr(s, "interrupted"));
+    free(s);
+}
+END_TEST
+
 START_TEST(writers_report_write_errors)
 {
     rl__report rep = build_report();
@@ -674,6 +768,143 @@ START_TEST(empty_report)
 }
 END_TEST
 
+/* ---- result files written through a temporary ---- */
+
+static char filedir[64];
+
+static void file_setup(void)
+{
+    snprintf(filedir, sizeof filedir, "/tmp/rl-reports-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(filedir));
+}
+
+static void file_teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", filedir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", filedir);
+}
+
+/* The number of entries of filedir whose name holds ".tmp.". */
+static int tmp_files(void)
+{
+    DIR *d = opendir(filedir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strstr(e->d_name, ".tmp.") != NULL;
+    closedir(d);
+    return n;
+}
+
+static char *slurp_file(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    ck_assert_ptr_nonnull(f);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Another user plants a symbolic link under the name the temporary had
+ * (PATH.tmp.PID): it is neither followed nor renamed into place. */
+START_TEST(file_ignores_a_planted_link)
+{
+    rl__report rep = build_report();
+    char path[128], victim[128], planted[160];
+    snprintf(path, sizeof path, "%s/r.json", filedir);
+    snprintf(victim, sizeof victim, "%s/victim", filedir);
+    snprintf(planted, sizeof planted, "%s.tmp.%d", path, (int)getpid());
+    FILE *f = fopen(victim, "we");
+    ck_assert_ptr_nonnull(f);
+    fputs("precious\n", f);
+    fclose(f);
+    ck_assert_int_eq(symlink(victim, planted), 0);
+    ck_assert_int_eq(rl__report_to_file(path, &rep, rl__report_json), 0);
+    ck_assert_str_eq(slurp_file(victim), "precious\n");
+    struct stat st;
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    ck_assert_ptr_nonnull(strstr(slurp_file(path), "racelab-results/1"));
+    /* The planted link is the only ".tmp." entry left. */
+    ck_assert_int_eq(tmp_files(), 1);
+}
+END_TEST
+
+/* A file replaced keeps its mode (and, for root, its owner); a new one
+ * gets 0666 less the umask. */
+START_TEST(file_keeps_mode_and_owner)
+{
+    rl__report rep = build_report();
+    char path[128];
+    snprintf(path, sizeof path, "%s/r.xml", filedir);
+    mode_t mask = umask(022);
+    ck_assert_int_eq(rl__report_to_file(path, &rep, rl__report_junit), 0);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0644);
+    ck_assert_int_eq(chmod(path, 0640), 0);
+    uid_t uid = geteuid() == 0 ? 65534 : geteuid();
+    gid_t gid = geteuid() == 0 ? 65534 : getegid();
+    ck_assert_int_eq(chown(path, uid, gid), 0);
+    ck_assert_int_eq(rl__report_to_file(path, &rep, rl__report_junit), 0);
+    ck_assert_int_eq(stat(path, &st), 0);
+    umask(mask);
+    ck_assert_int_eq(st.st_mode & 0777, 0640);
+    ck_assert_int_eq(st.st_uid, uid);
+    ck_assert_int_eq(st.st_gid, gid);
+    ck_assert_int_eq(tmp_files(), 0);
+}
+END_TEST
+
+/* Writes half a report, then SIGTERM arrives. */
+static int writer_killed(FILE *f, const rl__report *rep)
+{
+    (void)rep;
+    fputs("{\"schema\": ", f);
+    fflush(f);
+    kill(getpid(), SIGTERM);
+    fputs("\"cut\"}\n", f);
+    return 0;
+}
+
+static int writer_failing(FILE *f, const rl__report *rep)
+{
+    (void)rep;
+    fputs("{", f);
+    return -1;
+}
+
+/* A stop signal while a report is written ends the process and leaves no
+ * temporary file; a writer that fails leaves none either, nor a file. */
+START_TEST(file_leaves_no_temporary)
+{
+    rl__report rep = build_report();
+    char path[128];
+    snprintf(path, sizeof path, "%s/r.json", filedir);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        rl__report_to_file(path, &rep, writer_killed);
+        _exit(0);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+    ck_assert_int_eq(tmp_files(), 0);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    ck_assert_int_lt(rl__report_to_file(path, &rep, writer_failing), 0);
+    ck_assert_int_eq(tmp_files(), 0);
+    ck_assert_int_ne(access(path, F_OK), 0);
+}
+END_TEST
+
 /* With RL_HTML_OUT set, writes the hand-built report's HTML there (for
  * tests/test_html_render.sh when the command line cannot). */
 START_TEST(html_written_on_request)
@@ -698,6 +929,7 @@ static Suite *reports_suite(void)
     tcase_add_test(tc, junit_validates_against_schema);
     tcase_add_test(tc, junit_suites_cases_and_outcomes);
     tcase_add_test(tc, junit_has_no_control_characters);
+    tcase_add_test(tc, junit_groups_many_families);
     tcase_add_test(tc, junit_times_use_the_c_locale);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("tap", 30);
@@ -709,8 +941,15 @@ static Suite *reports_suite(void)
     tcase_add_test(tc, html_long_trace_shows_the_last_steps);
     tcase_add_test(tc, html_written_on_request);
     suite_add_tcase(s, tc);
+    tc = rl_test_tcase("files", 30);
+    tcase_add_checked_fixture(tc, file_setup, file_teardown);
+    tcase_add_test(tc, file_ignores_a_planted_link);
+    tcase_add_test(tc, file_keeps_mode_and_owner);
+    tcase_add_test(tc, file_leaves_no_temporary);
+    suite_add_tcase(s, tc);
     tc = rl_test_tcase("errors", 30);
     tcase_add_test(tc, writers_report_write_errors);
+    tcase_add_test(tc, interrupted_is_marked_everywhere);
     tcase_add_test(tc, empty_report);
     suite_add_tcase(s, tc);
     return s;
