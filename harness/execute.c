@@ -346,6 +346,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
             _exit(127);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
         if (rl__cli_ignores_sigpipe)
             signal(SIGPIPE, SIG_DFL);
         rl__sched_root_enter(getpid());
