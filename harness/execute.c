@@ -82,8 +82,7 @@ static unsigned long long start_ticks(pid_t pid)
  * another actor killed it on purpose. */
 static int ended_by_design(rl__actor *a)
 {
-    return __atomic_load_n(&a->state, __ATOMIC_ACQUIRE) ==
-               RL__ACTOR_FINISHED ||
+    return __atomic_load_n(&a->state, __ATOMIC_ACQUIRE) == RL__ACTOR_FINISHED ||
            __atomic_load_n(&a->killed, __ATOMIC_ACQUIRE);
 }
 
@@ -148,10 +147,10 @@ static double stall_deadline(rl__sched *S, stall *st, double now,
         st->steps = steps;
         st->holder = holder;
         st->since = now;
-        st->pid = holder >= 0 && holder < RL__MAX_ACTORS
-                      ? __atomic_load_n(&S->actors[holder].pid,
-                                        __ATOMIC_ACQUIRE)
-                      : 0;
+        st->pid =
+            holder >= 0 && holder < RL__MAX_ACTORS
+                ? __atomic_load_n(&S->actors[holder].pid, __ATOMIC_ACQUIRE)
+                : 0;
         st->waited = st->pid > 0 ? runqueue_wait(st->pid) : 0;
         return now + timeout;
     }
@@ -393,8 +392,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
             /* The kernel's word first, then the record: an actor marks
              * itself finished before its process can end. */
             int id = rl__sched_find_pid(w);
-            if (id >= 0 && !ended_by_design(&S->actors[id]) &&
-                dead_actor < 0) {
+            if (id >= 0 && !ended_by_design(&S->actors[id]) && dead_actor < 0) {
                 dead_actor = id;
                 dead_status = st;
             }

@@ -93,19 +93,21 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o, long want,
             p.prefix = pre[k];
             p.nprefix = len[k];
             int j = -1;
-            uint64_t choices = 0;
+            rl__actorset choices;
+            memset(&choices, 0, sizeof choices);
             if (rl__execute(sc, &p, &e) == 0 && e.verdict == RL_PASS) {
                 long pc = rl__count_preemptions(e.steps, len[k]);
                 for (long i = len[k]; i < e.nsteps && i < MAX_PREFIX - 1; i++) {
-                    uint64_t ok = 0, en = e.steps[i].enabled;
-                    for (int c = 0; c < 64; c++) {
-                        if (!(en >> c & 1))
-                            continue;
+                    rl__actorset ok;
+                    memset(&ok, 0, sizeof ok);
+                    const rl__actorset *en = &e.steps[i].enabled;
+                    for (int c = rl__set_lowest(en); c >= 0;
+                         c = rl__set_next(en, c + 1)) {
                         long cost = pc + rl__is_preemption(e.steps, i, c);
                         if (o->preemptions < 0 || cost <= o->preemptions)
-                            ok |= (uint64_t)1 << c;
+                            rl__set_add(&ok, c);
                     }
-                    if (__builtin_popcountll(ok) > 1) {
+                    if (rl__set_count(&ok) > 1) {
                         j = (int)i;
                         choices = ok;
                         break;
@@ -113,7 +115,7 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o, long want,
                     pc += rl__is_preemption(e.steps, i, e.steps[i].actor);
                 }
             }
-            int nc = __builtin_popcountll(choices);
+            int nc = rl__set_count(&choices);
             if (m + nc + 1 > mcap) {
                 mcap = (m + nc + 1) * 2;
                 uint8_t **a = realloc(npre, sizeof *npre * (size_t)mcap);
@@ -134,9 +136,8 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o, long want,
                 pre[k] = NULL;
             } else {
                 split = 1;
-                for (int c = 0; c < 64; c++) {
-                    if (!(choices >> c & 1))
-                        continue;
+                for (int c = rl__set_lowest(&choices); c >= 0;
+                     c = rl__set_next(&choices, c + 1)) {
                     uint8_t *q = malloc((size_t)j + 1);
                     if (!q) {
                         rl__exec_result_free(&e);
@@ -628,10 +629,8 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
                  * times at most: something may be killing them). */
                 int dead = worker_ended(b, i, w, st);
                 died += dead;
-                if (dead && !b->stop &&
-                    replaced < 2 * nworkers &&
-                    __atomic_load_n(&b->next, __ATOMIC_ACQUIRE) <
-                        b->ntasks) {
+                if (dead && !b->stop && replaced < 2 * nworkers &&
+                    __atomic_load_n(&b->next, __ATOMIC_ACQUIRE) < b->ntasks) {
                     pid_t pid = start_worker(scs, o, jobs, b, i);
                     if (pid > 0) {
                         pids[i] = pid;

@@ -147,8 +147,7 @@ static int token_decode_bounded(const char *token, long limit, char **name,
                                 "decisions, the step bound (max_steps) of "
                                 "its scenario: no execution takes that many "
                                 "steps",
-                                token, strlen(token) > 60 ? "..." : "",
-                                limit);
+                                token, strlen(token) > 60 ? "..." : "", limit);
             }
             if (*p == '.') {
                 p++;
@@ -192,16 +191,17 @@ int rl__token_decode(const char *token, char **name, uint8_t **d, long *n)
 static int default_choice(const rl__step *steps, long i)
 {
     int prev = i > 0 ? steps[i - 1].actor : 0;
-    uint64_t en = steps[i].enabled;
-    if (en >> prev & 1)
+    const rl__actorset *en = &steps[i].enabled;
+    if (rl__set_has(en, prev))
         return prev;
-    return en ? __builtin_ctzll(en) : 0;
+    int low = rl__set_lowest(en);
+    return low >= 0 ? low : 0;
 }
 
 int rl__is_preemption(const rl__step *steps, long i, int c)
 {
     int prev = i > 0 ? steps[i - 1].actor : 0;
-    return c != prev && (steps[i].enabled >> prev & 1);
+    return c != prev && rl__set_has(&steps[i].enabled, prev);
 }
 
 long rl__trace_decisions(const rl__step *steps, long nsteps, uint8_t *out)
@@ -357,7 +357,7 @@ static int account(const rl_scenario *sc, rl__search_result *r,
 
 typedef struct {
     int chosen;
-    uint64_t tried;
+    rl__actorset tried;
 } frame;
 
 static int explore(const rl_scenario *sc, const rl__search_opts *o,
@@ -428,7 +428,8 @@ static int explore(const rl_scenario *sc, const rl__search_opts *o,
         }
         for (long i = depth; i < e.nsteps; i++) {
             fr[i].chosen = e.steps[i].actor;
-            fr[i].tried = (uint64_t)1 << e.steps[i].actor;
+            memset(&fr[i].tried, 0, sizeof fr[i].tried);
+            rl__set_add(&fr[i].tried, e.steps[i].actor);
         }
         depth = e.nsteps;
         free(steps);
@@ -453,11 +454,10 @@ static int explore(const rl_scenario *sc, const rl__search_opts *o,
             long j = depth - 1;
             if (rl__is_preemption(steps, j, fr[j].chosen))
                 pre--;
-            uint64_t left = steps[j].enabled & ~fr[j].tried;
-            while (left) {
-                int c = __builtin_ctzll(left);
-                left &= left - 1;
-                fr[j].tried |= (uint64_t)1 << c;
+            rl__actorset left = rl__set_minus(steps[j].enabled, &fr[j].tried);
+            for (int c = rl__set_lowest(&left); c >= 0;
+                 c = rl__set_next(&left, c + 1)) {
+                rl__set_add(&fr[j].tried, c);
                 long cost = pre + rl__is_preemption(steps, j, c);
                 if (bound >= 0 && cost > bound)
                     continue;
@@ -484,10 +484,10 @@ static int explore(const rl_scenario *sc, const rl__search_opts *o,
     } else if (steps) {
         double share = 0, weight = 1;
         for (long j = nroot; j < depth && j < nsteps_kept; j++) {
-            int n = __builtin_popcountll(steps[j].enabled);
+            int n = rl__set_count(&steps[j].enabled);
             if (n < 1)
                 continue;
-            int before = __builtin_popcountll(fr[j].tried) - 1;
+            int before = rl__set_count(&fr[j].tried) - 1;
             weight /= n;
             share += weight * (before > 0 ? before : 0);
         }

@@ -396,8 +396,8 @@ int rl_check_eq(long actual, long expected, const char *what);
 
 /* Internal parts of the macros below; not for direct use. */
 extern int rl__points_on;
-void rl__access(int kind, const volatile void *addr, const char *what,
-                const char *file, int line, long value);
+void rl__access(int kind, const volatile void *addr, unsigned long size,
+                const char *what, const char *file, int line, long value);
 void rl__access_loaded(const volatile void *addr, const char *what, long value);
 int rl__check(int cond, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -409,34 +409,47 @@ int rl__check_eq(long actual, long expected, const char *what, const char *file,
     rl__check_eq((long)(actual), (long)(expected), (what), __FILE__, __LINE__)
 
 /* Instrumented loads and stores of integer lvalues: each is a schedule
- * point that records the address, the value, whether the memory is shared
- * with the other processes, and file:line. */
-#define RL_LOAD(lv)                                                            \
+ * point that records the address, the size, the value, whether the memory
+ * is shared with the other processes, and file:line. Each argument is
+ * evaluated exactly once, so RL_LOAD(a[RL_LOAD(i)]) makes two schedule
+ * points and reads i once. */
+#define RL__CAT_(a, b) a##b
+#define RL__CAT(a, b) RL__CAT_(a, b)
+#define RL_LOAD(lv) RL__LOAD_(lv, #lv, RL__CAT(rl_p_, __COUNTER__))
+#define RL__LOAD_(lv, what, p_)                                                \
     __extension__({                                                            \
+        __typeof__(lv) *p_ = &(lv);                                            \
         if (rl__points_on)                                                     \
-            rl__access(0, &(lv), #lv, __FILE__, __LINE__, 0);                  \
-        __typeof__(lv) rl_v_ = *(volatile __typeof__(lv) *)&(lv);              \
+            rl__access(0, p_, sizeof *p_, what, __FILE__, __LINE__, 0);        \
+        __typeof__(lv) RL__CAT(p_, v_) = *(volatile __typeof__(lv) *)p_;       \
         if (rl__points_on)                                                     \
-            rl__access_loaded(&(lv), #lv, (long)rl_v_);                        \
-        rl_v_;                                                                 \
+            rl__access_loaded(p_, what, (long)RL__CAT(p_, v_));                \
+        RL__CAT(p_, v_);                                                       \
     })
-#define RL_STORE(lv, v)                                                        \
+#define RL_STORE(lv, v) RL__STORE_(lv, v, #lv, RL__CAT(rl_p_, __COUNTER__))
+#define RL__STORE_(lv, v, what, p_)                                            \
     __extension__({                                                            \
-        __typeof__(lv) rl_v_ = (v);                                            \
+        __typeof__(lv) *p_ = &(lv);                                            \
+        __typeof__(lv) RL__CAT(p_, v_) = (v);                                  \
         if (rl__points_on)                                                     \
-            rl__access(1, &(lv), #lv, __FILE__, __LINE__, (long)rl_v_);        \
-        *(volatile __typeof__(lv) *)&(lv) = rl_v_;                             \
+            rl__access(1, p_, sizeof *p_, what, __FILE__, __LINE__,            \
+                       (long)RL__CAT(p_, v_));                                 \
+        *(volatile __typeof__(lv) *)p_ = RL__CAT(p_, v_);                      \
     })
 #define RL_FETCH_ADD(lv, delta)                                                \
+    RL__FETCH_ADD_(lv, delta, #lv, RL__CAT(rl_p_, __COUNTER__))
+#define RL__FETCH_ADD_(lv, delta, what, p_)                                    \
     __extension__({                                                            \
-        __typeof__(lv) rl_d_ = (delta);                                        \
+        __typeof__(lv) *p_ = &(lv);                                            \
+        __typeof__(lv) RL__CAT(p_, d_) = (delta);                              \
         if (rl__points_on)                                                     \
-            rl__access(2, &(lv), #lv, __FILE__, __LINE__, (long)rl_d_);        \
-        __typeof__(lv) rl_o_ =                                                 \
-            __atomic_fetch_add(&(lv), rl_d_, __ATOMIC_SEQ_CST);                \
+            rl__access(2, p_, sizeof *p_, what, __FILE__, __LINE__,            \
+                       (long)RL__CAT(p_, d_));                                 \
+        __typeof__(lv) RL__CAT(p_, o_) =                                       \
+            __atomic_fetch_add(p_, RL__CAT(p_, d_), __ATOMIC_SEQ_CST);         \
         if (rl__points_on)                                                     \
-            rl__access_loaded(&(lv), #lv, (long)rl_o_);                        \
-        rl_o_;                                                                 \
+            rl__access_loaded(p_, what, (long)RL__CAT(p_, o_));                \
+        RL__CAT(p_, o_);                                                       \
     })
 
 typedef enum { RL_EXPECT_CLEAN = 0, RL_EXPECT_BUG = 1 } rl_expect;

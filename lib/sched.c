@@ -131,9 +131,9 @@ rl__sched *rl__sched_setup(int mode, long max_steps)
         if (rl__arena_fresh() < 0)
             return NULL;
         s = rl_shared_alloc(sizeof *s);
-        rl__step *steps =
-            s && cap > 0 ? rl_shared_alloc(sizeof(rl__step) * (size_t)cap)
-                         : NULL;
+        rl__step *steps = s && cap > 0
+                              ? rl_shared_alloc(sizeof(rl__step) * (size_t)cap)
+                              : NULL;
         if (!s || (cap > 0 && !steps)) {
             rl__arena_fresh();
             return NULL;
@@ -240,8 +240,8 @@ static void wait_turn(void)
         /* Every second without the token, make sure the supervisor still
          * exists: if it was killed outright (SIGKILL), nobody will hand
          * the token over or kill this process any more. */
-        if (rl__futex_wait_for(go, 0, 1) == -ETIMEDOUT &&
-            S->supervisor > 0 && kill(S->supervisor, 0) < 0 && errno == ESRCH)
+        if (rl__futex_wait_for(go, 0, 1) == -ETIMEDOUT && S->supervisor > 0 &&
+            kill(S->supervisor, 0) < 0 && errno == ESRCH)
             _exit(128 + SIGKILL);
     }
     settle();
@@ -457,50 +457,45 @@ _Noreturn void rl__sched_halt(void)
 
 /* ---- the choice ---- */
 
-static uint64_t mask_of(int state, int timed_only)
+static rl__actorset set_of(int state, int timed_only)
 {
-    uint64_t m = 0;
+    rl__actorset m;
+    memset(&m, 0, sizeof m);
     for (int i = 0; i < S->nactors; i++) {
         rl__actor *a = &S->actors[i];
         if (a->state == state && (!timed_only || a->timed))
-            m |= (uint64_t)1 << i;
+            rl__set_add(&m, i);
     }
     return m;
 }
 
-static int lowest(uint64_t m)
+static int pick(const rl__actorset *en)
 {
-    return __builtin_ctzll(m);
-}
-
-static int pick(uint64_t en)
-{
-    int n = __builtin_popcountll(en);
     switch (S->strategy) {
     case RL__STRAT_RANDOM: {
+        int n = rl__set_count(en);
         int k = (int)(next_rand(&S->rng) % (uint64_t)n);
-        for (int i = 0; i < S->nactors; i++)
-            if ((en >> i & 1) && k-- == 0)
+        for (int i = rl__set_lowest(en); i >= 0; i = rl__set_next(en, i + 1))
+            if (k-- == 0)
                 return i;
-        return lowest(en);
+        return rl__set_lowest(en);
     }
     case RL__STRAT_PCT: {
         for (int i = 0; i < S->npct_changes; i++)
             if (S->pct_changes[i] == S->nsteps && me >= 0)
                 S->actors[me].pct_priority = (uint64_t)(i + 1);
-        int best = lowest(en);
-        for (int i = 0; i < S->nactors; i++)
-            if ((en >> i & 1) &&
-                S->actors[i].pct_priority > S->actors[best].pct_priority)
+        int best = rl__set_lowest(en);
+        for (int i = best; i >= 0; i = rl__set_next(en, i + 1))
+            if (S->actors[i].pct_priority > S->actors[best].pct_priority)
                 best = i;
         return best;
     }
     default:
         /* Without a forced choice, keep the running actor: new
          * preemptions come only from the explorer's prefixes. */
-        if (me >= 0 && (en >> me & 1))
+        if (me >= 0 && rl__set_has(en, me))
             return me;
-        return lowest(en);
+        return rl__set_lowest(en);
     }
 }
 
@@ -655,15 +650,16 @@ static void hand_over(int c)
  * the token again (never, if the caller finished). */
 static void schedule(void)
 {
-    uint64_t en = mask_of(RL__ACTOR_RUNNABLE, 0);
+    rl__actorset en = set_of(RL__ACTOR_RUNNABLE, 0);
     int timing_out = 0;
-    if (!en) {
+    if (rl__set_empty(&en)) {
         /* Nothing can run: waits with a timeout expire now. */
-        en = mask_of(RL__ACTOR_BLOCKED, 1);
+        en = set_of(RL__ACTOR_BLOCKED, 1);
         timing_out = 1;
     }
-    if (!en) {
-        if (mask_of(RL__ACTOR_BLOCKED, 0))
+    if (rl__set_empty(&en)) {
+        rl__actorset blocked = set_of(RL__ACTOR_BLOCKED, 0);
+        if (!rl__set_empty(&blocked))
             deadlock();
         /* Every actor finished: the execution is over. */
         __atomic_store_n(&S->done, 1, __ATOMIC_RELEASE);
@@ -676,10 +672,10 @@ static void schedule(void)
     int c;
     if (k < S->nprefix) {
         c = S->prefix[k];
-        if (c >= S->nactors || !(en >> c & 1)) {
+        if (c >= S->nactors || !rl__set_has(&en, c)) {
             char list[160] = "";
             for (int i = 0; i < S->nactors; i++)
-                if (en >> i & 1)
+                if (rl__set_has(&en, i))
                     append(list, sizeof list, "%s%d", *list ? "," : "", i);
             rl__sched_verdict(
                 RL_ERROR,
@@ -690,9 +686,9 @@ static void schedule(void)
             rl__sched_halt();
         }
     } else {
-        c = pick(en);
+        c = pick(&en);
     }
-    if (me >= 0 && c != me && (en >> me & 1) && !timing_out)
+    if (me >= 0 && c != me && rl__set_has(&en, me) && !timing_out)
         S->preemptions++;
     rl__actor *a = &S->actors[c];
     rl__step *st = &S->steps[k];
@@ -824,8 +820,7 @@ void rl__sched_actor_exit(int code)
 {
     if (!is_actor()) {
         /* Stress: each process records its own end in its own slot. */
-        if (S && me >= 0 && S->mode == RL__MODE_STRESS &&
-            rl__pid() == me_pid) {
+        if (S && me >= 0 && S->mode == RL__MODE_STRESS && rl__pid() == me_pid) {
             S->actors[me].exit_code = code;
             for (int i = 0; i < S->nactors; i++)
                 if (S->actors[i].parent == me && S->actors[i].daemon)
@@ -932,8 +927,8 @@ void rl__sched_exit_observed(pid_t pid)
 
 /* ---- instrumented accesses, rl_yield, checks ---- */
 
-void rl__access(int kind, const volatile void *addr, const char *what,
-                const char *file, int line, long value)
+void rl__access(int kind, const volatile void *addr, unsigned long size,
+                const char *what, const char *file, int line, long value)
 {
     int op = kind == 0 ? RL_OP_LOAD : kind == 1 ? RL_OP_STORE : RL_OP_FETCH_ADD;
     if (!is_actor()) {
@@ -945,6 +940,7 @@ void rl__access(int kind, const volatile void *addr, const char *what,
     set_pending(op, (const void *)addr, what, file, line);
     rl__step *p = &S->actors[me].pending;
     p->shared = shared;
+    p->size = (int)size;
     if (op == RL_OP_STORE || op == RL_OP_FETCH_ADD) {
         p->has_value = 1;
         p->value = value;

@@ -8,11 +8,71 @@
 
 #include "internal.h"
 
-#define RL__MAX_ACTORS 64
+#define RL__MAX_ACTORS 256
 #define RL__REASON_LEN 200
 #define RL__MSG_LEN 1024
 #define RL__PRIVATE_STORES 64
 #define RL__MAX_VALUES 64
+
+/* A set of actor ids: a bitset, so an execution can hold RL__MAX_ACTORS
+ * actors (actor ids fit the one byte a decision takes). */
+typedef struct {
+    uint64_t w[RL__MAX_ACTORS / 64];
+} rl__actorset;
+
+static inline void rl__set_add(rl__actorset *s, int i)
+{
+    s->w[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+
+static inline void rl__set_del(rl__actorset *s, int i)
+{
+    s->w[i >> 6] &= ~((uint64_t)1 << (i & 63));
+}
+
+static inline int rl__set_has(const rl__actorset *s, int i)
+{
+    return i >= 0 && i < RL__MAX_ACTORS && (s->w[i >> 6] >> (i & 63) & 1);
+}
+
+static inline int rl__set_count(const rl__actorset *s)
+{
+    int n = 0;
+    for (int k = 0; k < RL__MAX_ACTORS / 64; k++)
+        n += __builtin_popcountll(s->w[k]);
+    return n;
+}
+
+/* The lowest member at or above from, -1 when there is none. */
+static inline int rl__set_next(const rl__actorset *s, int from)
+{
+    for (int k = from >> 6; k < RL__MAX_ACTORS / 64 && from >= 0; k++) {
+        uint64_t m = s->w[k];
+        if (k == from >> 6)
+            m &= ~(uint64_t)0 << (from & 63);
+        if (m)
+            return k * 64 + __builtin_ctzll(m);
+    }
+    return -1;
+}
+
+static inline int rl__set_lowest(const rl__actorset *s)
+{
+    return rl__set_next(s, 0);
+}
+
+static inline int rl__set_empty(const rl__actorset *s)
+{
+    return rl__set_lowest(s) < 0;
+}
+
+/* a minus b */
+static inline rl__actorset rl__set_minus(rl__actorset a, const rl__actorset *b)
+{
+    for (int k = 0; k < RL__MAX_ACTORS / 64; k++)
+        a.w[k] &= ~b->w[k];
+    return a;
+}
 
 typedef enum {
     RL__MODE_FREE = 0,   /* no harness: primitives run for real */
@@ -41,9 +101,10 @@ typedef struct {
     int op;
     const void *obj;
     int shared; /* for loads and stores: 1 shared, 0 private */
+    int size;   /* for loads and stores: the bytes accessed at obj */
     int has_value;
     long value;
-    uint64_t enabled; /* bit i: actor i could have been chosen */
+    rl__actorset enabled; /* the actors that could have been chosen */
     char label[48];
     char file[40];
     int line;

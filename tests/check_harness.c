@@ -89,6 +89,46 @@ RL_SCENARIO(t_unjoined, "t.unjoined",
         rl_yield("main work");
 }
 
+/* The most actors an execution holds: the root and 255 children. */
+static int one_yield(void *arg)
+{
+    (void)arg;
+    rl_yield("child");
+    return 0;
+}
+
+RL_SCENARIO(t_crowd, "t.crowd", .summary = "256 actors, then one too many")
+{
+    static rl_process *kids[RL__MAX_ACTORS];
+    for (int i = 1; i < RL__MAX_ACTORS; i++)
+        rl_check(rl_process_start(&kids[i], one_yield, NULL, NULL) == 0,
+                 "start of child %d: %s", i, rl_last_error());
+    rl_process *extra = NULL;
+    int r = rl_process_start(&extra, one_yield, NULL, NULL);
+    rl_check(r < 0, "child %d started", RL__MAX_ACTORS);
+    for (int i = 1; i < RL__MAX_ACTORS; i++) {
+        rl_check(rl_process_join(kids[i], -1) == 0, "join: %s",
+                 rl_last_error());
+        rl_process_free(kids[i]);
+    }
+}
+
+/* An index read from shared memory selects the element read: two loads,
+ * the index read once. */
+typedef struct {
+    long a[4];
+    long i;
+} indexed;
+
+RL_SCENARIO(t_nested_load, "t.nested_load", .summary = "RL_LOAD(a[RL_LOAD(i)])")
+{
+    indexed *x = rl_shared_alloc(sizeof *x);
+    for (int k = 0; k < 4; k++)
+        x->a[k] = 10 * (k + 1);
+    x->i = 2;
+    rl_check_eq(RL_LOAD(x->a[RL_LOAD(x->i)]), 30, "a[i]");
+}
+
 RL_SCENARIO(t_fail, "t.fail", .summary = "lost update", .expect = RL_EXPECT_BUG,
             .expect_verdict = RL_FAIL)
 {
@@ -849,6 +889,76 @@ START_TEST(bound_zero_allows_no_preemption)
 }
 END_TEST
 
+START_TEST(an_execution_holds_256_actors)
+{
+    rl__search_opts o = explore_opts(0);
+    o.runs = 1;
+    rl__search_result r;
+    search("t.crowd", &o, &r);
+    ck_assert_msg(r.verdict == RL_PASS, "verdict %s: %s",
+                  rl_verdict_name(r.verdict), r.first.message);
+    rl__search_result_free(&r);
+    ck_assert_int_eq(children_left(), 0);
+}
+END_TEST
+
+static int counted;
+
+static long *count_call(long *p)
+{
+    counted++;
+    return p;
+}
+
+typedef struct {
+    long loads;
+    long sizes_ok;
+} load_count;
+
+static void count_loads(const rl__exec_result *e, void *ctx)
+{
+    load_count *c = ctx;
+    for (long i = 0; i < e->nsteps; i++) {
+        if (e->steps[i].op != RL_OP_LOAD)
+            continue;
+        c->loads++;
+        c->sizes_ok += e->steps[i].size == (int)sizeof(long);
+    }
+}
+
+START_TEST(access_macros_evaluate_each_argument_once)
+{
+    /* Outside an execution: the lvalue and the value are evaluated once. */
+    long x = 5;
+    counted = 0;
+    ck_assert_int_eq(RL_LOAD(*count_call(&x)), 5);
+    ck_assert_int_eq(counted, 1);
+    RL_STORE(*count_call(&x), 7);
+    ck_assert_int_eq(counted, 2);
+    ck_assert_int_eq(x, 7);
+    ck_assert_int_eq(RL_FETCH_ADD(*count_call(&x), 3), 7);
+    ck_assert_int_eq(counted, 3);
+    ck_assert_int_eq(x, 10);
+    long a[3] = {0, 11, 22}, i = 1;
+    ck_assert_int_eq(RL_LOAD(a[RL_LOAD(i)]), 11);
+    RL_STORE(a[RL_LOAD(i) + 1], RL_LOAD(a[RL_LOAD(i)]) + 1);
+    ck_assert_int_eq(a[2], 12);
+    /* Under the scheduler: the nested load is two schedule points, each
+     * with the size of what it read. */
+    load_count c = {0, 0};
+    rl__search_opts o = explore_opts(0);
+    o.observe = count_loads;
+    o.observe_ctx = &c;
+    rl__search_result r;
+    search("t.nested_load", &o, &r);
+    ck_assert_msg(r.verdict == RL_PASS, "%s", r.first.message);
+    ck_assert_int_eq(r.executions, 1);
+    ck_assert_int_eq(c.loads, 2);
+    ck_assert_int_eq(c.sizes_ok, 2);
+    rl__search_result_free(&r);
+}
+END_TEST
+
 /* ---- replay, tokens, minimize ---- */
 
 START_TEST(replay_is_identical_every_time)
@@ -873,7 +983,8 @@ START_TEST(replay_is_identical_every_time)
             ck_assert_int_eq(x.first.steps[i].op, first.steps[i].op);
             ck_assert_int_eq(x.first.steps[i].value, first.steps[i].value);
             ck_assert_ptr_eq(x.first.steps[i].obj, first.steps[i].obj);
-            ck_assert_uint_eq(x.first.steps[i].enabled, first.steps[i].enabled);
+            ck_assert(memcmp(&x.first.steps[i].enabled, &first.steps[i].enabled,
+                             sizeof first.steps[i].enabled) == 0);
         }
         /* The message names pids, which differ: compare the start. */
         ck_assert_ptr_nonnull(strstr(x.first.message, "counter is"));
@@ -933,7 +1044,7 @@ static long preemptions_of(const rl__exec_result *e)
     long k = 0;
     for (long i = 1; i < e->nsteps; i++) {
         int prev = e->steps[i - 1].actor;
-        if (e->steps[i].actor != prev && (e->steps[i].enabled >> prev & 1))
+        if (e->steps[i].actor != prev && rl__set_has(&e->steps[i].enabled, prev))
             k++;
     }
     return k;
@@ -1146,6 +1257,8 @@ static Suite *harness_suite(void)
     tc = rl_test_tcase("explore", 240);
     tcase_add_test(tc, unbounded_explore_visits_every_interleaving);
     tcase_add_test(tc, bound_zero_allows_no_preemption);
+    tcase_add_test(tc, an_execution_holds_256_actors);
+    tcase_add_test(tc, access_macros_evaluate_each_argument_once);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("replay", 240);
     tcase_add_test(tc, replay_is_identical_every_time);
