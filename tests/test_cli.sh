@@ -117,7 +117,7 @@ expect 3 "unwritable results file" -- "$RL" run counter.atomic --json /nonexiste
 expect 0 "--max-steps bounds an execution" -- "$RL" run end_flag.private --max-steps 50
 has "$tmp/out" "passed 50 schedule points" "the livelock names the bound"
 expect 0 "--timeout bounds an execution" -- "$RL" run fork_lock.threaded --timeout 0.5
-has "$tmp/out" "0.5 s wall-clock timeout" "the timeout is the one given"
+has "$tmp/out" "(the 0.5 s timeout)" "the timeout is the one given"
 expect 0 "pct with --depth" -- "$RL" run --mode pct --depth 2 --runs 50 --seed 1 counter.unlocked
 has "$tmp/out" "pct" "pct mode reported"
 expect 0 "stress with --noise and a histogram" -- "$RL" run --mode stress --runs 30 --noise 0.3 --seed 1 counter.locked --json "$tmp/n.json"
