@@ -329,6 +329,8 @@ int rl_run(const char *const argv[], const rl_run_opts *opts,
         run_fds_close(&f);
         pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
         ret = (int)pid;
+        if (ret == -EAGAIN)
+            rl__fork_limit_verdict(argv[0]);
         if (o.cwd && (ret == -ENOENT || ret == -ENOTDIR || ret == -EACCES) &&
             access(o.cwd, X_OK) != 0)
             return rl__fail(ret, "rl_run: cannot enter directory %s: %s", o.cwd,
