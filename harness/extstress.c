@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "extstress.h"
@@ -40,6 +42,7 @@ typedef struct {
     int separate_err; /* stderr has a pipe of its own */
     long run;         /* 1-based run number over all shards */
     double start, deadline;
+    unsigned long long start_ticks; /* boot-time clock ticks at its start */
     int timed_out;
     tail_buf tout, terr;
 } slot;
@@ -68,6 +71,9 @@ typedef struct {
     kept keep[RL__KEPT_OUTPUTS];
     int nkept;
     long total; /* runs of this shard */
+    pid_t *groups;      /* shared with the guard: the runs' process groups */
+    pid_t guard;        /* the guard process, 0 without one */
+    unsigned long long began; /* boot-time ticks when the first run began */
 } ctx;
 
 static rl_scenario stress_scenario;
@@ -349,6 +355,9 @@ static int start_run(ctx *c, slot *s, long run)
         return rl__fail(-rc, "cannot run '%s': %s", c->argv[0], strerror(rc));
     }
     s->pid = pid;
+    if (c->groups)
+        __atomic_store_n(&c->groups[s - c->slots], pid, __ATOMIC_RELEASE);
+    s->start_ticks = rl__ticks_now();
     s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     s->out = po[0];
     s->err = pe[0];
@@ -362,6 +371,148 @@ static int start_run(ctx *c, slot *s, long run)
     s->tout.dropped = s->terr.dropped = 0;
     c->inflight++;
     return 0;
+}
+
+/* ---- what outlives racelab ---- */
+
+/* The guard: a small child that waits for this process to end and, if it
+ * ends while runs are in flight (killed outright: SIGKILL leaves no
+ * chance to clean up), kills their process groups, whose members would
+ * otherwise run on under init. groups is shared memory holding the
+ * leaders of the runs in flight (0: a free slot). Never returns. */
+static _Noreturn void guard_main(pid_t *groups, int n, pid_t owner)
+{
+    rl__sys(SYS_setpgid, 0, 0, 0, 0, 0, 0);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGTERM, SIG_DFL);
+    prctl(PR_SET_NAME, (unsigned long)"racelab-guard", 0, 0, 0);
+    int fd = (int)syscall(SYS_pidfd_open, owner, 0);
+    /* Nothing of the owner's is held open (a pipe's reader would wait
+     * for this process too). */
+    for (int i = 0; i < 1024; i++)
+        if (i != fd)
+            close(i);
+    while (getppid() == owner) {
+        if (fd >= 0) {
+            struct pollfd p = {fd, POLLIN, 0};
+            if (poll(&p, 1, -1) > 0)
+                break;
+        } else {
+            struct timespec ts = {0, 100000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < n; i++) {
+            pid_t g = __atomic_load_n(&groups[i], __ATOMIC_ACQUIRE);
+            if (g > 0)
+                kill(-g, SIGKILL);
+        }
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    _exit(0);
+}
+
+/* Starts the guard of this call's runs. Without one (no memory, no
+ * process left) the runs go on unguarded. */
+static void guard_start(ctx *c)
+{
+    size_t size = sizeof *c->groups * (size_t)c->nslots;
+    pid_t *g = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (g == MAP_FAILED)
+        return;
+    pid_t owner = getpid();
+    rl__flush_stdio();
+    pid_t pid = fork();
+    if (pid == 0)
+        guard_main(g, c->nslots, owner);
+    if (pid < 0) {
+        munmap(g, size);
+        return;
+    }
+    c->groups = g;
+    c->guard = pid;
+}
+
+/* Ends the guard once no run is in flight, and reaps it. */
+static void guard_stop(ctx *c)
+{
+    if (c->guard > 0) {
+        kill(c->guard, SIGKILL);
+        while (waitpid(c->guard, NULL, 0) < 0 && errno == EINTR)
+            ;
+        c->guard = 0;
+    }
+    if (c->groups)
+        munmap(c->groups, sizeof *c->groups * (size_t)c->nslots);
+    c->groups = NULL;
+}
+
+/* The start time of a process in boot-time clock ticks (field 22 of
+ * /proc/PID/stat), 0 when it cannot be read. */
+static unsigned long long proc_start(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    for (int field = 2; field < 22 && *p; p++)
+        if (*p == ' ')
+            field++;
+    return strtoull(p, NULL, 10);
+}
+
+/* Kills and reaps the processes that left a finished run's process group
+ * (setsid, setpgid) and came back to this process, their subreaper, as
+ * orphans, so that they do not pile up until the end. An orphan is a
+ * child that is neither a run's leader, nor in our own group, nor the
+ * guard. It belongs to a finished run when it started before every run
+ * still in flight began (and after the first run began); one that might
+ * belong to a run in flight is left for the end of that run. */
+static void reap_orphans(ctx *c)
+{
+    char path[64], buf[8192];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    unsigned long long oldest = ~0ULL;
+    for (int i = 0; i < c->nslots; i++)
+        if (c->slots[i].pid && c->slots[i].start_ticks < oldest)
+            oldest = c->slots[i].start_ticks;
+    pid_t mine = getpgrp();
+    char *p = buf, *end;
+    for (long v; (v = strtol(p, &end, 10)), end != p; p = end) {
+        pid_t pid = (pid_t)v;
+        int known = pid == c->guard;
+        for (int i = 0; i < c->nslots && !known; i++)
+            known = c->slots[i].pid == pid;
+        if (known || getpgid(pid) == mine)
+            continue;
+        unsigned long long t = proc_start(pid);
+        if (t == 0 || t < c->began || t >= oldest)
+            continue;
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+            ;
+    }
 }
 
 /* Adds one exit code (or -signal) to the histogram. */
@@ -500,8 +651,11 @@ static void finish_run(ctx *c, slot *s, int st)
     if (s->pidfd >= 0)
         close(s->pidfd);
     s->out = s->err = s->pidfd = -1;
+    if (c->groups)
+        __atomic_store_n(&c->groups[s - c->slots], 0, __ATOMIC_RELEASE);
     s->pid = 0;
     c->inflight--;
+    reap_orphans(c);
     if (o->progress)
         o->progress(r->executions, c->total, r->failures, o->progress_ctx);
 }
@@ -563,6 +717,8 @@ static void abandon_all(ctx *c)
         if (s->pidfd >= 0)
             close(s->pidfd);
         s->out = s->err = s->pidfd = -1;
+        if (c->groups)
+            __atomic_store_n(&c->groups[i], 0, __ATOMIC_RELEASE);
         s->pid = 0;
         c->inflight--;
     }
@@ -761,6 +917,8 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
     prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
     if (!was_subreaper)
         prctl(PR_SET_CHILD_SUBREAPER, 1);
+    guard_start(&c);
+    c.began = rl__ticks_now();
     rl__flush_stdio();
 
     double t0 = rl__now();
@@ -793,6 +951,7 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
         wait_events(&c, pfd, owner, kind);
     }
     r->duration = rl__now() - t0;
+    guard_stop(&c);
     /* What left a run's group (setsid) and came back to us as an orphan
      * dies now, before this process stops being their subreaper. */
     rl__reap_strays(0);

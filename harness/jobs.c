@@ -437,7 +437,24 @@ static pid_t start_worker(rl_scenario *const *scs, const rl__search_opts *o,
     return pid;
 }
 
-/* Worker index ended with status st. Normally it ran out of work; when it
+/* The state letter of process pid from /proc/PID/stat ('T' stopped), 0
+ * when it cannot be read. */
+static char worker_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' ? rp[2] : 0;
+}
+
+/* Worker index ended with status st (or, WIFSTOPPED, was stopped and
+ * then killed). Normally it ran out of work; when it
  * died instead (killed from outside, out of memory), the task it held
  * ends as an ERROR that says so, and nothing waits for it. Returns 1 when
  * the worker died. */
@@ -456,7 +473,15 @@ static int worker_ended(board *b, int index, pid_t pid, int st)
         t->has_token = 0;
         t->token_overflow = 0;
         t->first_failure_run = t->executions;
-        if (WIFSIGNALED(st))
+        if (WIFSTOPPED(st))
+            snprintf(t->message, sizeof t->message,
+                     "job worker %d (pid %d) was stopped by signal SIG%s "
+                     "while it ran part of this search and did not go on; "
+                     "it was killed and that part is not covered",
+                     index, (int)pid,
+                     sigabbrev_np(WSTOPSIG(st)) ? sigabbrev_np(WSTOPSIG(st))
+                                                : "?");
+        else if (WIFSIGNALED(st))
             snprintf(t->message, sizeof t->message,
                      "job worker %d (pid %d) was killed by signal SIG%s "
                      "while it ran part of this search; that part is "
@@ -566,6 +591,9 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
         return rl__fail(-ENOMEM, "no memory for the job board");
     }
     int alive = 0, replaced = 0, died = 0;
+    /* When each worker was seen stopped (SIGSTOP, SIGTSTP), 0 if not. */
+    double *stopped = calloc((size_t)nworkers + 1, sizeof *stopped);
+    int *stop_st = calloc((size_t)nworkers + 1, sizeof *stop_st);
     /* Should a worker die, its execution's processes come back here. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     unsigned long long started = rl__ticks_now();
@@ -618,11 +646,37 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
             break;
         }
         int st;
-        pid_t w = waitpid(-1, &st, WNOHANG);
+        pid_t w = waitpid(-1, &st, WNOHANG | WUNTRACED);
+        if (w > 0 && WIFSTOPPED(st)) {
+            /* A stopped worker makes no progress and nothing waits for it
+             * to go on: unless it goes on within a second (a stop of the
+             * whole terminal job stops this process too, and a SIGCONT
+             * resumes them together), it counts as dead. */
+            for (int i = 0; i < nworkers && stopped; i++)
+                if (pids[i] == w) {
+                    stopped[i] = rl__now();
+                    stop_st[i] = st;
+                }
+            continue;
+        }
+        for (int i = 0; i < nworkers && stopped && w <= 0; i++) {
+            if (!stopped[i] || pids[i] <= 0 || rl__now() - stopped[i] < 1.0)
+                continue;
+            stopped[i] = 0;
+            if (worker_state(pids[i]) != 'T')
+                continue;
+            kill(pids[i], SIGKILL);
+            while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+                ;
+            w = pids[i];
+            st = stop_st[i];
+        }
         if (w > 0) {
             for (int i = 0; i < nworkers; i++) {
                 if (pids[i] != w)
                     continue;
+                if (stopped)
+                    stopped[i] = 0;
                 pids[i] = 0;
                 alive--;
                 /* A dead worker is replaced while work remains (a few
@@ -654,6 +708,8 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
     if (died > 0)
         rl__reap_strays(started);
     free(pids);
+    free(stopped);
+    free(stop_st);
     munmap(b->tokens, tsize);
     munmap(b, size);
     return err;

@@ -255,4 +255,9 @@ int rl__stack_format(const char *raw, char *out, size_t cap, int fold);
  * counters in coverage builds, and calls _exit(code). */
 _Noreturn void rl__exit(int code);
 
+/* Inside an execution, makes a fork that failed with EAGAIN (what names
+ * the process) an ERROR verdict naming the process limit: the scenario
+ * could not run, it did not fail. Outside, does nothing. */
+void rl__fork_limit_verdict(const char *what);
+
 #endif /* RL_INTERNAL_H */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -1318,8 +1319,15 @@ int rl_process_launch(rl_process *p)
     rl__point(RL_OP_START, NULL, p->name);
     int serr;
     p->actor = rl__sched_actor_new(p->name, p->method, &serr);
-    if (p->actor < 0 && serr < 0)
+    if (p->actor < 0 && serr < 0) {
+        /* A limit of racelab's, not a bug of the scenario's. */
+        if (serr == -EAGAIN)
+            rl__sched_verdict(RL_ERROR,
+                              "an execution holds at most %d processes; "
+                              "process %s is one too many",
+                              RL__MAX_ACTORS, p->name);
         return serr;
+    }
     if (p->daemon)
         rl__sched_actor_daemon(p->actor);
     /* A default name is only a handle name: the child keeps its parent's
@@ -1342,6 +1350,8 @@ int rl_process_launch(rl_process *p)
         break;
     }
     if (r < 0) {
+        if (r == -EAGAIN)
+            rl__fork_limit_verdict(p->name);
         rl__sched_actor_failed(p->actor);
         p->state = ST_NEW;
         p->pid = 0;
@@ -1381,6 +1391,20 @@ static void mark_done(rl_process *p, int code)
     p->pidfd = -1;
     rl_shared_free(p->rec);
     p->rec = NULL;
+}
+
+void rl__fork_limit_verdict(const char *what)
+{
+    struct rlimit rl;
+    char limit[48] = "unlimited";
+    if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        snprintf(limit, sizeof limit, "%llu",
+                 (unsigned long long)rl.rlim_cur);
+    rl__sched_verdict(RL_ERROR,
+                      "cannot fork %s: the process limit (RLIMIT_NPROC %s, "
+                      "ulimit -u; or the system's pid or thread limit) is "
+                      "reached",
+                      what, limit);
 }
 
 /* Common checks of join, kill and friends. */

@@ -1,12 +1,12 @@
-/* run.c: rl_run, running a program with posix_spawn and capturing its
+/* run.c: rl_run, running a program in a child process and capturing its
  * output, with optional input, working directory and timeout. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -158,60 +158,91 @@ static void run_fds_close(run_fds *f)
     close_fd(&f->pidfd);
 }
 
+/* Moves fd to number to in the child (clearing close-on-exec). Raw
+ * system calls only: this runs between fork and exec. */
+static int child_dup(int fd, int to)
+{
+    if (fd == to)
+        return (int)rl__sys(SYS_fcntl, fd, F_SETFD, 0, 0, 0, 0);
+    return (int)rl__sys(SYS_dup2, fd, to, 0, 0, 0, 0);
+}
+
 /* Starts the child. Returns its pid, or a negative errno when it could not
- * start (missing program, not executable, bad directory...). */
+ * start (missing program, not executable, bad directory...).
+ *
+ * A fork, not posix_spawn: the child asks for SIGKILL when the thread
+ * that started it ends (PR_SET_PDEATHSIG, which posix_spawn cannot set),
+ * so a program whose caller is killed outright ends with it instead of
+ * running on under init. The caller waits for the program before it
+ * returns, so the signal only comes when the caller died. A failure
+ * before or at exec comes back through a close-on-exec pipe. */
 static pid_t spawn_child(const char *const argv[], const rl_run_opts *o,
                          run_fds *f, const sigset_t *child_mask)
 {
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    int r = posix_spawn_file_actions_init(&fa);
-    if (r)
-        return -r;
-    r = posix_spawnattr_init(&at);
-    if (r) {
-        posix_spawn_file_actions_destroy(&fa);
-        return -r;
-    }
+    int ep[2];
+    int r = make_pipe(ep);
+    if (r < 0)
+        return r;
     int in_fd = f->in[0] >= 0 ? f->in[0] : f->devnull;
-    /* dup2 onto 0, 1 and 2 clears close-on-exec on the child's copies;
-     * every other descriptor of ours is close-on-exec and goes away. */
-    if (!r)
-        r = posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
-    if (!r)
-        r = posix_spawn_file_actions_adddup2(&fa, f->out[1], 1);
-    if (!r)
-        r = posix_spawn_file_actions_adddup2(&fa, f->err[1], 2);
-    if (!r && o->cwd)
-        r = posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
-    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-    /* With a timeout the child leads its own process group, so that the
-     * whole group (its own children too) can be killed at once. Without
-     * one it stays in ours, where a supervisor's group kill reaches it. */
-    if (o->timeout > 0)
-        flags |= POSIX_SPAWN_SETPGROUP;
-    if (!r)
-        r = posix_spawnattr_setflags(&at, flags);
-    if (!r)
-        r = posix_spawnattr_setpgroup(&at, 0);
-    if (!r)
-        r = posix_spawnattr_setsigmask(&at, child_mask);
-    sigset_t def;
-    sigemptyset(&def);
-    sigaddset(&def, SIGPIPE);
-    sigaddset(&def, SIGXFSZ);
-    if (!r)
-        r = posix_spawnattr_setsigdefault(&at, &def);
-    pid_t pid = -1;
-    if (!r) {
-        /* glibc's posix_spawnp reports a failed exec or file action
-         * (chdir included) as its return value, never as a child that
-         * exits 127. */
-        r = posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv, environ);
+    pid_t parent = getpid();
+    rl__flush_stdio();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(ep[0]);
+        close(ep[1]);
+        return -e;
     }
-    posix_spawnattr_destroy(&at);
-    posix_spawn_file_actions_destroy(&fa);
-    return r ? -r : pid;
+    if (pid == 0) {
+        long e = rl__sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);
+        if (e == 0 && rl__sys(SYS_getppid, 0, 0, 0, 0, 0, 0) != parent)
+            e = -ESRCH;
+        /* With a timeout the child leads its own process group, so that
+         * the whole group (its own children too) can be killed at once.
+         * Without one it stays in ours, where a supervisor's group kill
+         * reaches it. */
+        if (e == 0 && o->timeout > 0)
+            e = rl__sys(SYS_setpgid, 0, 0, 0, 0, 0, 0);
+        /* dup2 onto 0, 1 and 2 clears close-on-exec on the child's
+         * copies; every other descriptor of ours is close-on-exec and
+         * goes away. */
+        if (e == 0)
+            e = child_dup(in_fd, 0);
+        if (e >= 0)
+            e = child_dup(f->out[1], 1);
+        if (e >= 0)
+            e = child_dup(f->err[1], 2);
+        if (e >= 0 && o->cwd)
+            e = rl__sys(SYS_chdir, (long)o->cwd, 0, 0, 0, 0, 0);
+        if (e >= 0) {
+            struct sigaction dfl;
+            memset(&dfl, 0, sizeof dfl);
+            dfl.sa_handler = SIG_DFL;
+            sigaction(SIGPIPE, &dfl, NULL);
+            sigaction(SIGXFSZ, &dfl, NULL);
+            sigprocmask(SIG_SETMASK, child_mask, NULL);
+            execvpe(argv[0], (char *const *)argv, environ);
+            e = -errno;
+        }
+        int code = (int)-e;
+        while (rl__sys(SYS_write, ep[1], (long)&code, sizeof code, 0, 0, 0) ==
+               -EINTR)
+            ;
+        _exit(127);
+    }
+    close(ep[1]);
+    int code = 0;
+    ssize_t n;
+    do
+        n = read(ep[0], &code, sizeof code);
+    while (n < 0 && errno == EINTR);
+    close(ep[0]);
+    if (n == (ssize_t)sizeof code) {
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        return code > 0 ? -code : -ECHILD;
+    }
+    return pid;
 }
 
 void rl_run_result_free(rl_run_result *result)
@@ -298,6 +329,8 @@ int rl_run(const char *const argv[], const rl_run_opts *opts,
         run_fds_close(&f);
         pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
         ret = (int)pid;
+        if (ret == -EAGAIN)
+            rl__fork_limit_verdict(argv[0]);
         if (o.cwd && (ret == -ENOENT || ret == -ENOTDIR || ret == -EACCES) &&
             access(o.cwd, X_OK) != 0)
             return rl__fail(ret, "rl_run: cannot enter directory %s: %s", o.cwd,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -303,6 +304,27 @@ void rl__sched_collect_stacks(void)
  * inherits them with this value. */
 static pid_t handlers_of;
 
+#define PARENT_DEATH_SIGNAL (SIGRTMIN + 5)
+
+/* The kernel sends this when the actor's parent ends (PR_SET_PDEATHSIG).
+ * A parent that ended while the supervisor lives made this actor the
+ * supervisor's child (it is a subreaper): nothing to do. Otherwise the
+ * supervisor is gone, killed outright, and nobody will end the
+ * execution: this actor ends its whole process group, itself included,
+ * and each of its own children gets the same signal in turn. */
+static void on_parent_death(int sig)
+{
+    (void)sig;
+    rl__sched *s = S;
+    if (!s || rl__sys(SYS_getppid, 0, 0, 0, 0, 0, 0) == s->supervisor)
+        return;
+    if (s->actors[0].pid > 0)
+        rl__sys(SYS_kill, -s->actors[0].pid, SIGKILL, 0, 0, 0, 0);
+    rl__sys(SYS_kill, 0, SIGKILL, 0, 0, 0, 0);
+    rl__sys(SYS_kill, rl__sys(SYS_getpid, 0, 0, 0, 0, 0, 0), SIGKILL, 0, 0, 0,
+            0);
+}
+
 static void enter_as(int id, pid_t forked_from)
 {
     me = id;
@@ -316,7 +338,23 @@ static void enter_as(int id, pid_t forked_from)
         sa.sa_handler = on_stack_request;
         sa.sa_flags = SA_RESTART;
         sigaction(STACK_SIGNAL, &sa, NULL);
+        sa.sa_handler = on_parent_death;
+        sigaction(PARENT_DEATH_SIGNAL, &sa, NULL);
         handlers_of = me_pid;
+    }
+    /* Every actor, the root included, hears of its parent's death: a
+     * chain the kernel runs down the tree, so that the actors of a
+     * supervisor killed outright end within moments, whether they wait
+     * for the token, block in the kernel or run freely (stress). The
+     * root's SIGKILL for this becomes the signal that also kills the
+     * group. A parent already gone before this point is handled alike.
+     * A daemon keeps its SIGTERM: it ends with its parent anyway. */
+    if (!S->actors[id].daemon) {
+        rl__sys(SYS_prctl, PR_SET_PDEATHSIG, PARENT_DEATH_SIGNAL, 0, 0, 0, 0);
+        pid_t pp = (pid_t)rl__sys(SYS_getppid, 0, 0, 0, 0, 0, 0);
+        if (pp != S->supervisor && (forked_from == 0 || pp != forked_from) &&
+            kill(S->supervisor, 0) < 0 && errno == ESRCH)
+            on_parent_death(PARENT_DEATH_SIGNAL);
     }
     noise_rng = (uint64_t)me_pid * 0x9e3779b97f4a7c15ULL ^ S->rng;
     rl__points_on = S->mode == RL__MODE_CONTROLLED || S->noise > 0;
