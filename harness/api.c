@@ -13,6 +13,7 @@ static int fill(rl__search_result *r, rl_outcome *out)
     out->exhausted = r->exhausted;
     out->executions = r->executions;
     out->failures = r->failures;
+    out->found_at_bound = r->verdict != RL_PASS ? r->found_cost : 0;
     out->message = strdup(r->verdict != RL_PASS ? r->first.message : "");
     out->token = r->token ? strdup(r->token) : NULL;
     out->minimized_token =
@@ -41,6 +42,10 @@ static void to_internal(const rl_search_opts *o, rl__search_opts *io)
     io->max_steps = o->max_steps;
     io->timeout = o->timeout;
     io->noise = o->noise;
+    io->bound_kind = o->bound_kind == RL_BOUND_DELAYS ? RL__BOUND_DELAYS
+                                                      : RL__BOUND_PREEMPTIONS;
+    io->reduction = o->reduction == RL_REDUCTION_NONE ? RL__REDUCTION_NONE
+                                                      : RL__REDUCTION_DPOR;
 }
 
 int rl_search(const char *name, const rl_search_opts *opts, rl_outcome *out)
@@ -51,6 +56,8 @@ int rl_search(const char *name, const rl_search_opts *opts, rl_outcome *out)
     if (!name)
         return rl__fail(-EINVAL, "rl_search: name is NULL");
     if (opts && (opts->mode < RL_EXPLORE || opts->mode > RL_STRESS ||
+                 (unsigned)opts->bound_kind > RL_BOUND_DELAYS ||
+                 (unsigned)opts->reduction > RL_REDUCTION_NONE ||
                  opts->runs < 0 || opts->depth < 0 || opts->max_steps < 0 ||
                  opts->noise < 0 || opts->noise > 1))
         return rl__fail(-EINVAL, "rl_search: invalid options");

@@ -82,6 +82,10 @@ static void print_help(void)
            "explore: limit\n"
            "  --preemptions K     explore bound (default 2, -1 "
            "unbounded)\n"
+           "  --bound preemptions|delays   what the bound counts "
+           "(default preemptions)\n"
+           "  --reduction dpor|none   explore: skip reorderings of "
+           "independent steps (dpor)\n"
            "  --depth D           pct depth (default 3)\n"
            "  --max-steps N       schedule points per execution "
            "(10000)\n"
@@ -306,17 +310,26 @@ static void print_result(const rl__search_result *r, uint64_t seed)
                               ? "-"
                               : rl_verdict_name(r->verdict);
     printf("%s%-10s%s %-28s %-9s %-8s %6ld executions %8.3fs", color(col), mark,
-           color("\033[0m"), term(sc->name, 0), verdict,
-           rl__mode_name(r->mode),
+           color("\033[0m"), term(sc->name, 0), verdict, rl__mode_name(r->mode),
            r->executions, r->duration);
     if (r->interrupted)
         printf("  interrupted: the counts so far");
     else if (r->mode == RL_MODE_EXPLORE && r->verdict == RL_PASS) {
-        char bound[32] = "no preemption bound";
+        const char *kind =
+            r->bound_kind == RL__BOUND_DELAYS ? "delay" : "preemption";
+        char bound[32];
         if (r->bound >= 0)
-            snprintf(bound, sizeof bound, "preemption bound %d", r->bound);
+            snprintf(bound, sizeof bound, "%s bound %d", kind, r->bound);
+        else
+            snprintf(bound, sizeof bound, "no %s bound", kind);
         printf("  %s, %s, no failure",
                r->exhausted ? "exhausted" : "execution limit reached", bound);
+    } else if (r->mode == RL_MODE_EXPLORE) {
+        /* Cheaper schedules were all tried first: none has fewer. */
+        const char *kind =
+            r->bound_kind == RL__BOUND_DELAYS ? "delay" : "preemption";
+        printf("  found with %ld %s%s", r->found_cost, kind,
+               r->found_cost == 1 ? "" : "s");
     }
     if (r->mode == RL_MODE_STRESS) {
         double lo, hi;
@@ -534,6 +547,8 @@ static int cmd_run(int argc, char **argv)
         {"seed", required_argument, 0, 's'},
         {"runs", required_argument, 0, 'r'},
         {"preemptions", required_argument, 0, 'p'},
+        {"bound", required_argument, 0, 'B'},
+        {"reduction", required_argument, 0, 'R'},
         {"depth", required_argument, 0, 'd'},
         {"max-steps", required_argument, 0, 'M'},
         {"timeout", required_argument, 0, 't'},
@@ -581,6 +596,26 @@ static int cmd_run(int argc, char **argv)
             if (opt_long("preemptions", optarg, -1, 1000, &v))
                 return EXIT_USAGE;
             o.preemptions = (int)v;
+            break;
+        case 'B':
+            if (strcmp(optarg, "preemptions") == 0)
+                o.bound_kind = RL__BOUND_PREEMPTIONS;
+            else if (strcmp(optarg, "delays") == 0)
+                o.bound_kind = RL__BOUND_DELAYS;
+            else
+                return usage_error("--bound must be preemptions or delays, "
+                                   "not '%s'",
+                                   optarg);
+            break;
+        case 'R':
+            if (strcmp(optarg, "dpor") == 0)
+                o.reduction = RL__REDUCTION_DPOR;
+            else if (strcmp(optarg, "none") == 0)
+                o.reduction = RL__REDUCTION_NONE;
+            else
+                return usage_error("--reduction must be dpor or none, not "
+                                   "'%s'",
+                                   optarg);
             break;
         case 'd':
             if (opt_long("depth", optarg, 1, 8, &v))
@@ -712,8 +747,8 @@ static int cmd_run(int argc, char **argv)
      * their own. */
     int ran = 0;
     for (int i = 0; i < nres; i++) {
-        if (!results[i].sc || (interrupted && results[i].executions == 0 &&
-                               !ended[i])) {
+        if (!results[i].sc ||
+            (interrupted && results[i].executions == 0 && !ended[i])) {
             rl__search_result_free(&results[i]);
             continue;
         }
@@ -800,8 +835,7 @@ static int cmd_replay(int argc, char **argv, int minimize)
     }
     setup_color("auto");
     if (minimize) {
-        printf("%s %s\n", rl_verdict_name(r.verdict),
-               term(r.first.message, 1));
+        printf("%s %s\n", rl_verdict_name(r.verdict), term(r.first.message, 1));
         printf("minimized: %s (%ld executions tried)\n", r.minimized_token,
                r.executions);
         printf("replay: %s replay '%s'\n", prog, r.minimized_token);
@@ -820,8 +854,7 @@ static int cmd_replay(int argc, char **argv, int minimize)
         code = EXIT_USAGE;
     else if (!minimize && !rl__as_expected(r.sc, r.verdict, RL_MODE_REPLAY)) {
         code = EXIT_UNEXPECTED;
-        fprintf(stderr, "%s: unexpected: %s expects %s\n", prog,
-                r.sc->name,
+        fprintf(stderr, "%s: unexpected: %s expects %s\n", prog, r.sc->name,
                 r.sc->expect == RL_EXPECT_BUG ? "a bug" : "no failure");
     }
     rl__search_result_free(&r);
@@ -1088,9 +1121,8 @@ static int stdout_failed(void)
     if (!flush_failed && !ferror(stdout))
         return 0;
     struct stat st;
-    if (e == EPIPE ||
-        (!e && fstat(STDOUT_FILENO, &st) == 0 &&
-         (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))))
+    if (e == EPIPE || (!e && fstat(STDOUT_FILENO, &st) == 0 &&
+                       (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))))
         return 0;
     fprintf(stderr, "%s: writing to standard output failed: %s\n", prog,
             e ? strerror(e) : "a write error");

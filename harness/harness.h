@@ -84,6 +84,20 @@ void rl__execute_forget(void);
 int rl__is_preemption(const rl__step *steps, long i, int c);
 long rl__count_preemptions(const rl__step *steps, long n);
 
+/* The kinds of bound explore applies (--bound). */
+enum { RL__BOUND_PREEMPTIONS = 0, RL__BOUND_DELAYS = 1 };
+/* The reductions explore applies (--reduction). */
+enum { RL__REDUCTION_DPOR = 0, RL__REDUCTION_NONE = 1 };
+
+/* What choosing actor c at step i costs against a bound of that kind:
+ * a preemption is 1 when c preempts the actor that just ran; delays
+ * (Emmi, Qadeer and Rakamaric, POPL 2011) count the actors that could
+ * run and are passed over, from the default choice on in the order of
+ * their ids. */
+long rl__decision_cost(const rl__step *steps, long i, int c, int kind);
+/* The cost of the first n decisions of a trace. */
+long rl__trace_cost(const rl__step *steps, long n, int kind);
+
 /* The scenarios linked into this program, in name order. */
 rl_scenario *rl__scenarios(void);
 rl_scenario *rl__scenario_find(const char *name);
@@ -104,6 +118,8 @@ typedef struct {
     uint64_t seed;
     long runs;       /* pct/random/stress executions; explore: limit */
     int preemptions; /* explore bound; negative: unbounded */
+    int bound_kind;  /* RL__BOUND_PREEMPTIONS (0) or RL__BOUND_DELAYS */
+    int reduction;   /* RL__REDUCTION_DPOR (0) or RL__REDUCTION_NONE */
     int depth;       /* pct */
     long max_steps;
     double timeout;
@@ -151,7 +167,11 @@ typedef struct {
     /* the run was stopped (Ctrl-C, SIGTERM, SIGHUP) before this search
      * ended: the counts are those so far, and as_expected is 0 */
     int interrupted;
-    int bound;     /* explore: the preemption bound (-1: none) */
+    int bound;       /* explore: the preemption bound (-1: none) */
+    int bound_kind;  /* explore: RL__BOUND_PREEMPTIONS or RL__BOUND_DELAYS */
+    int reduction;   /* explore: RL__REDUCTION_DPOR or RL__REDUCTION_NONE */
+    long found_cost; /* explore: the preemptions (or delays) of the
+                        failing schedule */
     long executions;
     long failures;
     long first_failure_run; /* runs to first failure (1-based), 0: none */

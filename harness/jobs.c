@@ -96,14 +96,15 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o, long want,
             rl__actorset choices;
             memset(&choices, 0, sizeof choices);
             if (rl__execute(sc, &p, &e) == 0 && e.verdict == RL_PASS) {
-                long pc = rl__count_preemptions(e.steps, len[k]);
+                long pc = rl__trace_cost(e.steps, len[k], o->bound_kind);
                 for (long i = len[k]; i < e.nsteps && i < MAX_PREFIX - 1; i++) {
                     rl__actorset ok;
                     memset(&ok, 0, sizeof ok);
                     const rl__actorset *en = &e.steps[i].enabled;
                     for (int c = rl__set_lowest(en); c >= 0;
                          c = rl__set_next(en, c + 1)) {
-                        long cost = pc + rl__is_preemption(e.steps, i, c);
+                        long cost = pc + rl__decision_cost(e.steps, i, c,
+                                                           o->bound_kind);
                         if (o->preemptions < 0 || cost <= o->preemptions)
                             rl__set_add(&ok, c);
                     }
@@ -112,7 +113,8 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o, long want,
                         choices = ok;
                         break;
                     }
-                    pc += rl__is_preemption(e.steps, i, e.steps[i].actor);
+                    pc += rl__decision_cost(e.steps, i, e.steps[i].actor,
+                                            o->bound_kind);
                 }
             }
             int nc = rl__set_count(&choices);
@@ -319,6 +321,8 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
     r->seed = o->seed;
     r->exhausted = 1;
     r->bound = o->preemptions;
+    r->bound_kind = o->bound_kind;
+    r->reduction = o->reduction;
     r->space_explored = o->mode == RL_MODE_EXPLORE ? 0 : -1;
     long parts = 0;
     const task *best = NULL;
@@ -406,6 +410,8 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
             rl__search_opts ro = *o;
             ro.observe = NULL;
             if (rl__replay(tok, &ro, &x) == 0 && x.verdict == best->verdict) {
+                r->found_cost = rl__trace_cost(x.first.steps, x.first.nsteps,
+                                               o->bound_kind);
                 r->first = x.first;
                 x.first.steps = NULL;
                 x.first.actors = NULL;

@@ -507,6 +507,15 @@ typedef enum {
 #define RL_UNBOUNDED (-1)     /* preemptions: no bound */
 #define RL_NO_PREEMPTION (-2) /* preemptions: a bound of 0 */
 
+/* What the explore bound counts: preemptions (switching away from an
+ * actor that could go on) or delays (passing over actors that could run,
+ * Emmi, Qadeer and Rakamaric, POPL 2011). */
+typedef enum { RL_BOUND_PREEMPTIONS = 0, RL_BOUND_DELAYS } rl_bound_kind;
+
+/* Whether explore skips schedules that only reorder independent steps
+ * (dynamic partial-order reduction, the default) or runs them all. */
+typedef enum { RL_REDUCTION_DPOR = 0, RL_REDUCTION_NONE } rl_reduction;
+
 /* Options; all zero means: explore with a preemption bound of 2, the
  * scenario's own step bound and timeout, seed 0. */
 typedef struct {
@@ -518,6 +527,8 @@ typedef struct {
     long max_steps;  /* 0: the scenario's */
     double timeout;  /* seconds per execution, 0: the scenario's */
     double noise;    /* stress: noise probability at each point */
+    rl_bound_kind bound_kind; /* explore: what the bound counts */
+    rl_reduction reduction;   /* explore: partial-order reduction or not */
 } rl_search_opts;
 
 /* What a search found. Free with rl_outcome_free. */
@@ -527,6 +538,8 @@ typedef struct {
     int exhausted;   /* explore visited the whole bounded space */
     long executions;
     long failures;
+    long found_at_bound;   /* explore: the preemptions (or delays) of the
+                              failure found: no schedule has fewer */
     char *message;         /* the first failure's diagnosis, or "" */
     char *token;           /* its replay token, or NULL */
     char *minimized_token; /* the same failure with fewer preemptions */

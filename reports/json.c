@@ -197,6 +197,19 @@ int rl__report_json(FILE *f, const rl__report *rep)
                 r->interrupted ? "true" : "false",
                 r->exhausted ? "true" : "false", r->executions, r->failures,
                 r->first_failure_run, r->duration);
+        if (r->mode == RL_MODE_EXPLORE) {
+            fprintf(
+                f,
+                "      \"explore\": {\"bound\": %d, \"bound_kind\": \"%s\", "
+                "\"reduction\": \"%s\", \"found_at_bound\": ",
+                r->bound,
+                r->bound_kind == RL__BOUND_DELAYS ? "delays" : "preemptions",
+                r->reduction == RL__REDUCTION_NONE ? "none" : "dpor");
+            if (r->verdict != RL_PASS && !r->interrupted)
+                fprintf(f, "%ld},\n", r->found_cost);
+            else
+                fprintf(f, "null},\n");
+        }
         if (r->verdict != RL_PASS)
             write_failure(f, r);
         else

@@ -740,6 +740,16 @@ static const char *expect_name(int e)
     return e == RL_EXPECT_BUG ? "bug" : "clean";
 }
 
+static const char *bound_kind_name(int k)
+{
+    return k == RL__BOUND_DELAYS ? "delays" : "preemptions";
+}
+
+static const char *reduction_name(int k)
+{
+    return k == RL__REDUCTION_NONE ? "none" : "dpor";
+}
+
 /* As reports/json.c writes them. */
 static const char *state_name(int s)
 {
@@ -969,6 +979,22 @@ static void read_scenario(conv *c, const jval *o, rl__search_result *r,
     r->first_failure_run =
         (long)get_int(c, o, "runs_to_first_failure", 0, COUNT_MAX, 0, NULL);
     r->duration = get_double(c, o, "duration_s");
+    r->bound = 2;
+    /* Older files have no "explore" object. */
+    const jval *ex = typed(c, o, "explore", J_OBJ, NULLABLE | OPT);
+    if (ex) {
+        size_t mark = path_push(c, ".explore");
+        r->bound = (int)get_int(c, ex, "bound", -1, 1000, 0, NULL);
+        r->bound_kind = get_enum(c, ex, "bound_kind", 0, bound_kind_name, 2,
+                                 RL__BOUND_PREEMPTIONS);
+        r->reduction = get_enum(c, ex, "reduction", 0, reduction_name, 2,
+                                RL__REDUCTION_DPOR);
+        int isnull = 0;
+        long fc = (long)get_int(c, ex, "found_at_bound", 0, COUNT_MAX, NULLABLE,
+                                &isnull);
+        r->found_cost = isnull ? 0 : fc;
+        path_pop(c, mark);
+    }
     const jval *ff = typed(c, o, "first_failure", J_OBJ, NULLABLE);
     const jval *st = typed(c, o, "stress", J_OBJ,
                            r->mode == RL_MODE_STRESS ? 0 : NULLABLE | OPT);
@@ -1070,13 +1096,13 @@ static int read_all(const char *path, char **buf, size_t *len)
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);
-        return rl__fail(-EISDIR, "cannot read %s: %s", path,
-                        strerror(EISDIR));
+        return rl__fail(-EISDIR, "cannot read %s: %s", path, strerror(EISDIR));
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return rl__fail(-EINVAL, "%s: not a regular file (a results file "
-                                 "is read from a file, not a %s)",
+        return rl__fail(-EINVAL,
+                        "%s: not a regular file (a results file "
+                        "is read from a file, not a %s)",
                         path,
                         S_ISFIFO(st.st_mode)   ? "pipe"
                         : S_ISSOCK(st.st_mode) ? "socket"
@@ -1084,8 +1110,9 @@ static int read_all(const char *path, char **buf, size_t *len)
     }
     if ((uint64_t)st.st_size > MAX_FILE) {
         close(fd);
-        return rl__fail(-EFBIG, "%s: larger than %zu MiB, the most a "
-                                "results file may be",
+        return rl__fail(-EFBIG,
+                        "%s: larger than %zu MiB, the most a "
+                        "results file may be",
                         path, MAX_FILE >> 20);
     }
     int fl = fcntl(fd, F_GETFL);

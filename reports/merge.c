@@ -119,6 +119,9 @@ static int merge_one(rl__loaded *files, const part *p, int n,
         return -ENOMEM;
     m->mode = f->mode;
     m->seed = f->seed;
+    m->bound = f->bound;
+    m->bound_kind = f->bound_kind;
+    m->reduction = f->reduction;
     m->exhausted = 1;
     m->space_explored = -1;
     const rl__search_result *fail = NULL;
@@ -173,6 +176,7 @@ static int merge_one(rl__loaded *files, const part *p, int n,
          * slices, so it is the runs that shard needed. */
         m->verdict = fail->verdict;
         m->first_failure_run = fail->first_failure_run;
+        m->found_cost = fail->found_cost;
         if (copy_failure(m, fail) < 0)
             return -ENOMEM;
     } else {

@@ -97,20 +97,27 @@ static int one_yield(void *arg)
     return 0;
 }
 
-RL_SCENARIO(t_crowd, "t.crowd", .summary = "256 actors, then one too many")
+static void start_children(int n)
 {
-    static rl_process *kids[RL__MAX_ACTORS];
-    for (int i = 1; i < RL__MAX_ACTORS; i++)
+    static rl_process *kids[RL__MAX_ACTORS + 1];
+    for (int i = 0; i < n; i++)
         rl_check(rl_process_start(&kids[i], one_yield, NULL, NULL) == 0,
-                 "start of child %d: %s", i, rl_last_error());
-    rl_process *extra = NULL;
-    int r = rl_process_start(&extra, one_yield, NULL, NULL);
-    rl_check(r < 0, "child %d started", RL__MAX_ACTORS);
-    for (int i = 1; i < RL__MAX_ACTORS; i++) {
+                 "start of child %d: %s", i + 1, rl_last_error());
+    for (int i = 0; i < n; i++) {
         rl_check(rl_process_join(kids[i], -1) == 0, "join: %s",
                  rl_last_error());
         rl_process_free(kids[i]);
     }
+}
+
+RL_SCENARIO(t_crowd, "t.crowd", .summary = "256 actors")
+{
+    start_children(RL__MAX_ACTORS - 1);
+}
+
+RL_SCENARIO(t_crowd_plus, "t.crowd_plus", .summary = "one actor too many")
+{
+    start_children(RL__MAX_ACTORS);
 }
 
 /* An index read from shared memory selects the element read: two loads,
@@ -889,6 +896,93 @@ START_TEST(bound_zero_allows_no_preemption)
 }
 END_TEST
 
+typedef struct {
+    int kind;
+    long costs[4096];
+    long n;
+} cost_log;
+
+static void log_cost(const rl__exec_result *e, void *ctx)
+{
+    cost_log *c = ctx;
+    if (c->n < 4096)
+        c->costs[c->n++] = rl__trace_cost(e->steps, e->nsteps, c->kind);
+}
+
+/* Every schedule with no preemption first, then one, then two: the first
+ * failure found has the fewest preemptions there are. */
+START_TEST(explore_visits_cheaper_schedules_first)
+{
+    for (int red = 0; red < 2; red++) {
+        cost_log *c = calloc(1, sizeof *c);
+        rl__search_opts o = explore_opts(2);
+        o.reduction = red ? RL__REDUCTION_NONE : RL__REDUCTION_DPOR;
+        o.observe = log_cost;
+        o.observe_ctx = c;
+        rl__search_result r;
+        search("t.fail", &o, &r);
+        ck_assert_int_eq(r.verdict, RL_FAIL);
+        ck_assert_int_eq(r.found_cost, 1);
+        ck_assert_int_eq(c->costs[c->n - 1], 1);
+        for (long i = 1; i < c->n && red; i++)
+            ck_assert_msg(c->costs[i - 1] <= c->costs[i],
+                          "execution %ld costs %ld after one of %ld", i + 1,
+                          c->costs[i], c->costs[i - 1]);
+        rl__search_result_free(&r);
+        /* Without a failure, every schedule is visited once, in order. */
+        c->n = 0;
+        o.reduction = RL__REDUCTION_NONE;
+        search("t.pass", &o, &r);
+        ck_assert_int_eq(r.exhausted, 1);
+        ck_assert_int_eq(r.executions, c->n);
+        for (long i = 1; i < c->n; i++)
+            ck_assert(c->costs[i - 1] <= c->costs[i]);
+        ck_assert_int_eq(c->costs[c->n - 1], 2);
+        rl__search_result_free(&r);
+        free(c);
+    }
+}
+END_TEST
+
+/* --bound delays: a delay passes over an actor that could run; bound 0
+ * is the one default schedule. */
+START_TEST(delay_bound_counts_passed_over_actors)
+{
+    cost_log *c = calloc(1, sizeof *c);
+    c->kind = RL__BOUND_DELAYS;
+    rl__search_opts o = explore_opts(0);
+    o.bound_kind = RL__BOUND_DELAYS;
+    o.reduction = RL__REDUCTION_NONE;
+    o.observe = log_cost;
+    o.observe_ctx = c;
+    rl__search_result r;
+    search("t.pass", &o, &r);
+    ck_assert_int_eq(r.exhausted, 1);
+    ck_assert_int_eq(r.executions, 1);
+    rl__search_result_free(&r);
+    long one = 0;
+    for (int bound = 1; bound <= 2; bound++) {
+        c->n = 0;
+        o.preemptions = bound;
+        search("t.pass", &o, &r);
+        ck_assert_int_eq(r.exhausted, 1);
+        ck_assert_int_gt(r.executions, bound == 1 ? 1 : one);
+        for (long i = 0; i < c->n; i++)
+            ck_assert_int_le(c->costs[i], bound);
+        if (bound == 1)
+            one = r.executions;
+        rl__search_result_free(&r);
+    }
+    /* The lost update needs one delay: found at delay bound 1. */
+    o.preemptions = 2;
+    search("t.fail", &o, &r);
+    ck_assert_int_eq(r.verdict, RL_FAIL);
+    ck_assert_int_eq(r.found_cost, 1);
+    rl__search_result_free(&r);
+    free(c);
+}
+END_TEST
+
 START_TEST(an_execution_holds_256_actors)
 {
     rl__search_opts o = explore_opts(0);
@@ -897,6 +991,11 @@ START_TEST(an_execution_holds_256_actors)
     search("t.crowd", &o, &r);
     ck_assert_msg(r.verdict == RL_PASS, "verdict %s: %s",
                   rl_verdict_name(r.verdict), r.first.message);
+    rl__search_result_free(&r);
+    search("t.crowd_plus", &o, &r);
+    ck_assert_msg(r.verdict == RL_ERROR, "verdict %s: %s",
+                  rl_verdict_name(r.verdict), r.first.message);
+    ck_assert_ptr_nonnull(strstr(r.first.message, "at most 256 processes"));
     rl__search_result_free(&r);
     ck_assert_int_eq(children_left(), 0);
 }
@@ -1008,7 +1107,7 @@ START_TEST(tokens_that_do_not_fit_or_parse)
 
     const char *bad[] = {"t.fail",      "@0x1",         "t.fail@",
                          "t.fail@x",    "t.fail@0x",    "t.fail@0x1.",
-                         "t.fail@0x0",  "t.fail@99x1",  "t.fail@0x1..1x1",
+                         "t.fail@0x0",  "t.fail@256x1", "t.fail@0x1..1x1",
                          "t.fail@-1x2", "t.fail@0x1;rm"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_int_eq(rl__replay(bad[i], &o, &r), -EINVAL);
@@ -1044,7 +1143,8 @@ static long preemptions_of(const rl__exec_result *e)
     long k = 0;
     for (long i = 1; i < e->nsteps; i++) {
         int prev = e->steps[i - 1].actor;
-        if (e->steps[i].actor != prev && rl__set_has(&e->steps[i].enabled, prev))
+        if (e->steps[i].actor != prev &&
+            rl__set_has(&e->steps[i].enabled, prev))
             k++;
     }
     return k;
@@ -1258,6 +1358,8 @@ static Suite *harness_suite(void)
     tcase_add_test(tc, unbounded_explore_visits_every_interleaving);
     tcase_add_test(tc, bound_zero_allows_no_preemption);
     tcase_add_test(tc, an_execution_holds_256_actors);
+    tcase_add_test(tc, explore_visits_cheaper_schedules_first);
+    tcase_add_test(tc, delay_bound_counts_passed_over_actors);
     tcase_add_test(tc, access_macros_evaluate_each_argument_once);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("replay", 240);
