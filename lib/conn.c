@@ -287,9 +287,19 @@ static int check_open(const struct rl_conn *c, const char *what)
     return 0;
 }
 
+/* What the steps of an op on end c touch: the pair, whichever end is
+ * used (the word both ends share), so that a send on one end and a recv on
+ * the other are ordered by the reduction. c itself when it is no end. */
+static const void *pair_key(const struct rl_conn *c)
+{
+    if (!c || !rl__in_arena(c) || c->magic != CONN_MAGIC || !c->word)
+        return c;
+    return c->word;
+}
+
 int rl_conn_close(rl_conn *c)
 {
-    rl__point(RL_OP_CLOSE, c, NULL);
+    rl__point_key(RL_OP_CLOSE, c, pair_key(c), 0, NULL);
     int r = check_open(c, "rl_conn_close");
     if (r < 0)
         return r;
@@ -478,7 +488,7 @@ static int write_message_pipe(struct rl_conn *c, const void *hdr,
 
 int rl_conn_send(rl_conn *c, const void *buf, size_t len)
 {
-    rl__point(RL_OP_SEND, c, NULL);
+    rl__point_key(RL_OP_SEND, c, pair_key(c), 0, NULL);
     int r = check_open(c, "rl_conn_send");
     if (r < 0)
         return r;
@@ -541,7 +551,7 @@ static ssize_t keep_pending(struct rl_conn *c, uint64_t len, size_t cap)
 
 ssize_t rl_conn_recv(rl_conn *c, void *buf, size_t cap, double timeout)
 {
-    rl__point(RL_OP_RECV, c, NULL);
+    rl__point_key(RL_OP_RECV, c, pair_key(c), 0, NULL);
     int r = check_open(c, "rl_conn_recv");
     if (r < 0)
         return r;
@@ -610,7 +620,7 @@ ssize_t rl_conn_recv(rl_conn *c, void *buf, size_t cap, double timeout)
 
 int rl_conn_poll(rl_conn *c, double timeout)
 {
-    rl__point(RL_OP_POLL, c, NULL);
+    rl__point_key(RL_OP_POLL, c, pair_key(c), 0, NULL);
     int r = check_open(c, "rl_conn_poll");
     if (r < 0)
         return r;

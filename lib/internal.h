@@ -196,6 +196,12 @@ const char *rl__op_name(rl__op op);
  * something or may block. In free-running mode it costs one branch. */
 void rl__point(rl__op op, const void *obj, const char *label);
 
+/* A schedule point whose step names the object the op touches (key, see
+ * rl__step) when obj alone does not, and for a join the joined actor
+ * (target: 1 + its id, 0 unknown). */
+void rl__point_key(rl__op op, const void *obj, const void *key, int target,
+                   const char *label);
+
 /* True while a scheduler controls this execution (then only one actor
  * runs at a time and nothing may block in the kernel). Primitives that wait
  * on kernel objects (pipes, child exit) check without blocking in this mode

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "scheduler.h"
 
 /* The room a submitted task has for its result (a map task has the
  * item_out the caller declared). */
@@ -708,7 +709,8 @@ ssize_t rl_future_get(rl_future *f, void *out, size_t cap, double timeout)
     if (!out && cap)
         return rl__fail(-EINVAL, "rl_future_get: NULL buffer of %zu bytes",
                         cap);
-    rl__point(RL_OP_GET, f->t, "future get");
+    /* The wait reads the whole pool (and may replace its workers). */
+    rl__point_key(RL_OP_GET, f->t, f->pool->sh, 0, "future get");
     int r = wait_until(f->pool, future_is_done, f, timeout,
                        "future get waits for the result");
     if (r < 0)
@@ -731,6 +733,7 @@ int rl_future_done(rl_future *f)
 {
     if (!f)
         return 0;
+    rl__sched_step_global(); /* a look without a schedule point */
     maintain(f->pool);
     return __atomic_load_n(&f->t->state, __ATOMIC_ACQUIRE) == T_DONE;
 }

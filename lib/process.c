@@ -1546,7 +1546,8 @@ int rl_process_join(rl_process *p, double timeout)
                         "rl_process_join: only the process that "
                         "started %s (pid %d) may join it",
                         p->name, (int)p->owner);
-    rl__point(RL_OP_JOIN, NULL, p->name);
+    rl__point_key(RL_OP_JOIN, NULL, NULL,
+                  p->rec && p->actor >= 0 ? p->actor + 1 : 0, p->name);
     double deadline = rl__deadline(timeout);
     if (rl__controlled() && p->rec && p->actor >= 0)
         r = join_controlled(p, deadline);
@@ -1634,6 +1635,9 @@ static int send_signal(rl_process *p, int sig, const char *what)
     if (p->method == RL_START_FORKSERVER && p->owner == rl__pid() &&
         poll_once(p) == 1)
         return 0;
+    /* The signal ends or disturbs another actor in the middle of this
+     * step, whatever its op. */
+    rl__sched_step_global();
     if (p->actor >= 0 && rl__controlled())
         mark_killed(p, sig);
     if (kill(p->pid, sig) < 0 && errno != ESRCH)
@@ -1687,6 +1691,7 @@ int rl_process_is_alive(rl_process *p)
 {
     if (!p || p->state == ST_NEW || p->state == ST_DONE)
         return 0;
+    rl__sched_step_global(); /* a look without a schedule point */
     if (p->actor >= 0 && rl__controlled())
         return !rl__sched_actor_finished(p->pid);
     /* A child lost with its server, or one this process did not start,

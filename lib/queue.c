@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "scheduler.h"
 
 #define QUEUE_MAGIC 0x71756575u /* "queu" */
 
@@ -207,6 +208,7 @@ ssize_t rl_queue_size(rl_queue *q)
     int r = check_queue(q, "rl_queue_size");
     if (r < 0)
         return r;
+    rl__sched_step_global(); /* a look without a schedule point */
     rl__mutex_lock(&q->lock);
     ssize_t n = (ssize_t)q->count;
     rl__mutex_unlock(&q->lock);

@@ -761,6 +761,7 @@ static void set_pending(int op, const void *obj, const char *label,
     memset(p, 0, sizeof *p);
     p->op = op;
     p->obj = obj;
+    p->key = obj;
     p->actor = me;
     if (label)
         rl__copy_str(p->label, sizeof p->label, label);
@@ -798,6 +799,20 @@ void rl__point(rl__op op, const void *obj, const char *label)
     schedule();
 }
 
+void rl__point_key(rl__op op, const void *obj, const void *key, int target,
+                   const char *label)
+{
+    if (!is_actor()) {
+        if (S && S->noise > 0 && me >= 0)
+            noise();
+        return;
+    }
+    set_pending(op, obj, label, NULL, 0);
+    S->actors[me].pending.key = key;
+    S->actors[me].pending.target = target;
+    schedule();
+}
+
 int rl__block(const void *obj, uint32_t *word, uint32_t seen, double deadline,
               const char *reason)
 {
@@ -820,6 +835,9 @@ int rl__block(const void *obj, uint32_t *word, uint32_t seen, double deadline,
     a->holder_ino = 0;
     if (a->timed_out) {
         a->timed_out = 0;
+        /* Chosen because nothing else could run: that depends on every
+         * other actor, not on obj alone. */
+        S->steps[S->nsteps - 1].global = 1;
         return -ETIMEDOUT;
     }
     return 0;

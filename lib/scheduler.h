@@ -108,6 +108,16 @@ typedef struct {
     char label[48];
     char file[40];
     int line;
+    /* For partial-order reduction (harness/dpor.c). key: the object whose
+     * state the op reads or changes, the same for every handle of it (both
+     * ends of a pipe, a condition and its lock); obj unless the point says
+     * otherwise. target: for a join, 1 + the joined actor's id (0: not
+     * known). global: the step did more than its op says (its wait timed
+     * out, it signalled a process, it read an object without a schedule
+     * point), so it counts as touching everything. */
+    const void *key;
+    int target;
+    int global;
 } rl__step;
 
 typedef struct {
@@ -273,6 +283,17 @@ void rl__sched_collect_stacks(void);
 /* Records the wait of a pipe reader for the deadlock report: the inode of
  * the object whose holders keep it from seeing EOF. */
 void rl__sched_wait_holder(unsigned long ino, int is_pipe);
+
+/* Marks the calling actor's current step as touching every object: what
+ * it does next (a signal to another process, a look at an object without
+ * a schedule point) is not what its op says. No-op outside a controlled
+ * execution. */
+static inline void rl__sched_step_global(void)
+{
+    rl__sched *s = rl__controlled() ? rl__sched_get() : NULL;
+    if (s && s->nsteps > 0)
+        s->steps[s->nsteps - 1].global = 1;
+}
 
 /* 1 while a scheduler controls this process; the fast check. */
 extern int rl__sched_on;

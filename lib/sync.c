@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "scheduler.h"
 
 /* ------------------------------------------------------------------ */
 /* Locks                                                               */
@@ -425,6 +426,7 @@ int rl_sem_value(rl_sem *s)
 {
     if (!s)
         return rl__fail(-EINVAL, "rl_sem_value: semaphore is NULL");
+    rl__sched_step_global(); /* a look without a schedule point */
     rl__mutex_lock(&s->m);
     unsigned v = s->value;
     rl__mutex_unlock(&s->m);
@@ -504,6 +506,7 @@ int rl_event_is_set(rl_event *e)
 {
     if (!e)
         return rl__fail(-EINVAL, "rl_event_is_set: event is NULL");
+    rl__sched_step_global(); /* a look without a schedule point */
     rl__mutex_lock(&e->m);
     int v = e->flag;
     rl__mutex_unlock(&e->m);
@@ -616,7 +619,9 @@ int rl_cond_wait(rl_cond *c, double timeout)
 {
     if (!c)
         return rl__fail(-EINVAL, "rl_cond_wait: condition is NULL");
-    rl__point(RL_OP_WAIT, c, NULL);
+    /* A wait releases and re-acquires the lock: its steps touch the lock,
+     * and everything of the condition changes under that lock. */
+    rl__point_key(RL_OP_WAIT, c, c->lock, 0, NULL);
     if (!held_by_me(c->lock))
         return rl__fail(-EPERM, "rl_cond_wait: the caller does not hold "
                                 "the condition's lock");
@@ -673,7 +678,7 @@ static int cond_notify(rl_cond *c, unsigned n, const char *what)
 {
     if (!c)
         return rl__fail(-EINVAL, "%s: condition is NULL", what);
-    rl__point(RL_OP_NOTIFY, c, NULL);
+    rl__point_key(RL_OP_NOTIFY, c, c->lock, 0, NULL);
     if (!held_by_me(c->lock))
         return rl__fail(-EPERM,
                         "%s: the caller does not hold the "
@@ -883,6 +888,7 @@ int rl_barrier_broken(rl_barrier *b)
 {
     if (!b)
         return rl__fail(-EINVAL, "rl_barrier_broken: barrier is NULL");
+    rl__sched_step_global(); /* a look without a schedule point */
     rl__mutex_lock(&b->m);
     int v = b->broken;
     rl__mutex_unlock(&b->m);

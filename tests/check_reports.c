@@ -52,7 +52,8 @@ static void step(rl__step *s, int actor, int op, const void *obj, int has_value,
     s->shared = 1;
     s->has_value = has_value;
     s->value = value;
-    s->enabled.w[0] = 7;
+    for (int a = 0; a < 3; a++)
+        rl__set_add(&s->enabled, a);
     snprintf(s->label, sizeof s->label, "%s", label);
     snprintf(s->file, sizeof s->file, "%s", file ? file : "");
     s->line = line;
