@@ -124,7 +124,12 @@ $(BUILD)/libracelab-noise.so: noise/noise.c
 $(BUILD)/tests/%: $(BUILD)/tobj/tests/%.o $(TEST_UTIL_OBJS) $(TSTATIC)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_UTIL_OBJS) $(TSTATIC) $(CHECK_LIBS) $(RL_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(EXTRA_OBJS) $(TEST_UTIL_OBJS) $(TSTATIC) $(CHECK_LIBS) $(RL_LIBS)
+
+# The comparison of reductions runs over the whole catalogue.
+SCEN_TOBJS := $(patsubst %.c,$(BUILD)/tobj/%.o,$(wildcard scenarios/*.c))
+$(BUILD)/tests/check_reduction: EXTRA_OBJS = $(SCEN_TOBJS)
+$(BUILD)/tests/check_reduction: $(SCEN_TOBJS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STATIC)
 	$(call say,LD,$@)

@@ -120,6 +120,8 @@ typedef struct {
     int preemptions; /* explore bound; negative: unbounded */
     int bound_kind;  /* RL__BOUND_PREEMPTIONS (0) or RL__BOUND_DELAYS */
     int reduction;   /* RL__REDUCTION_DPOR (0) or RL__REDUCTION_NONE */
+    int all_outcomes; /* explore: go on past failures (tests compare the
+                         outcomes reached with and without reduction) */
     int depth;       /* pct */
     long max_steps;
     double timeout;

@@ -731,18 +731,19 @@ static int explore(const rl_scenario *sc, const rl__search_opts *o,
             o->observe(&e, o->observe_ctx);
         long np = it.n;
         free(it.prefix);
-        if (e.verdict == RL_PASS) {
+        if (e.verdict == RL_PASS || o->all_outcomes) {
             err = expand(&x, e.steps, e.nsteps, np);
             if (err < 0) {
                 rl__exec_result_free(&e);
                 break;
             }
-        } else {
+        }
+        if (e.verdict != RL_PASS && r->first_failure_run == 0) {
             r->found_cost = level;
             if (e.nsteps > 0 && analyse_prepare(&x, e.steps, e.nsteps) == 0)
                 r->found_cost = x.cost[e.nsteps];
         }
-        if (account(sc, r, &e, r->executions + 1))
+        if (account(sc, r, &e, r->executions + 1) && !o->all_outcomes)
             break;
         if (r->executions >= limit)
             break;

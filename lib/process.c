@@ -1316,7 +1316,9 @@ int rl_process_launch(rl_process *p)
                                 "not start children");
     /* Handles are private memory, whose addresses differ from run to run:
      * traces name the process instead. */
-    rl__point(RL_OP_START, NULL, p->name);
+    /* target -1: the parent's side of a start, which takes the next
+     * actor id (the child's own first step is also a START). */
+    rl__point_key(RL_OP_START, NULL, NULL, -1, p->name);
     int serr;
     p->actor = rl__sched_actor_new(p->name, p->method, &serr);
     if (p->actor < 0 && serr < 0) {

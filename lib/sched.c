@@ -831,6 +831,14 @@ int rl__block(const void *obj, uint32_t *word, uint32_t seen, double deadline,
     a->timed_out = 0;
     a->pending.obj = obj;
     rl__copy_str(a->reason, sizeof a->reason, reason);
+    if (S->nsteps > 0 && S->steps[S->nsteps - 1].actor == me) {
+        int op = S->steps[S->nsteps - 1].op;
+        /* Ops that change nothing before they block (a condition's wait
+         * releases its lock, a barrier's counts an arrival: not these). */
+        if (op == RL_OP_JOIN || op == RL_OP_ACQUIRE || op == RL_OP_GET ||
+            op == RL_OP_PUT || op == RL_OP_RECV || op == RL_OP_POLL)
+            S->steps[S->nsteps - 1].blocked = 1;
+    }
     schedule();
     a->holder_ino = 0;
     if (a->timed_out) {

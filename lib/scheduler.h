@@ -118,6 +118,10 @@ typedef struct {
     const void *key;
     int target;
     int global;
+    /* the step was an attempt that found its object not ready and
+     * blocked, with no effect of its own (join, acquire, get, put, recv,
+     * poll): the step that wakes it later does not race with it */
+    int blocked;
 } rl__step;
 
 typedef struct {

@@ -130,11 +130,17 @@ START_TEST(start_join_and_exit_of_one_actor_conflict)
 {
     rl__step join2 = mk(0, RL_OP_JOIN, 0);
     join2.target = 2 + 1;
-    /* The first step of actor 2, and the start of actor 3 in its parent. */
-    ck_assert(dep(join2, mk(2, RL_OP_START, 0)));
-    ck_assert(!dep(join2, mk(3, RL_OP_START, 0)));
-    /* Every start takes the next actor id. */
-    ck_assert(dep(mk(1, RL_OP_START, 0), mk(3, RL_OP_START, 0)));
+    /* The first step of actor 2 (it comes after its creation anyway; the
+     * join waits for its exit), and the start of actor 3 in its parent. */
+    rl__step fork1 = mk(1, RL_OP_START, 0), fork3 = mk(3, RL_OP_START, 0);
+    fork1.target = -1;
+    fork3.target = -1;
+    ck_assert(!dep(join2, mk(2, RL_OP_START, 0)));
+    ck_assert(!dep(join2, fork3));
+    ck_assert(!dep(mk(2, RL_OP_START, 0), mem(3, RL_OP_STORE, 0x1000, 8, 1)));
+    ck_assert(!dep(fork1, mem(3, RL_OP_STORE, 0x1000, 8, 1)));
+    /* Every start in a parent takes the next actor id. */
+    ck_assert(dep(fork1, fork3));
     ck_assert(dep(join2, mk(2, RL_OP_EXIT, 0)));
     ck_assert(!dep(join2, mk(3, RL_OP_ACQUIRE, 0x1000)));
     ck_assert(!dep(join2, mem(3, RL_OP_STORE, 0x1000, 8, 1)));
@@ -148,7 +154,11 @@ START_TEST(steps_without_an_object_conflict_with_everything)
 {
     rl__step private_load = mem(2, RL_OP_LOAD, 0x1000, 8, 0);
     ck_assert(dep(mk(1, RL_OP_YIELD, 0), private_load));
-    ck_assert(dep(mk(1, RL_OP_EXIT, 0), private_load));
+    /* An exit touches every object but no memory. */
+    ck_assert(!dep(mk(1, RL_OP_EXIT, 0), private_load));
+    ck_assert(!dep(mk(1, RL_OP_EXIT, 0), mem(2, RL_OP_STORE, 0x1000, 8, 1)));
+    ck_assert(dep(mk(1, RL_OP_EXIT, 0), mk(2, RL_OP_RECV, 0x5000)));
+    ck_assert(dep(mk(1, RL_OP_EXIT, 0), mk(2, RL_OP_ACQUIRE, 0x2000)));
     ck_assert(dep(mk(1, RL_OP_ACQUIRE, 0), mk(2, RL_OP_RELEASE, 0x2000)));
     /* A step marked as doing more than its op says. */
     rl__step timed = mk(1, RL_OP_ACQUIRE, 0x3000);
