@@ -52,7 +52,8 @@ static void step(rl__step *s, int actor, int op, const void *obj, int has_value,
     s->shared = 1;
     s->has_value = has_value;
     s->value = value;
-    s->enabled = 7;
+    for (int i = 0; i < 3; i++)
+        rl__set_add(&s->enabled, i);
     snprintf(s->label, sizeof s->label, "%s", label);
     snprintf(s->file, sizeof s->file, "%s", file ? file : "");
     s->line = line;
