@@ -188,7 +188,9 @@ int rl__token_decode(const char *token, char **name, uint8_t **d, long *n)
 }
 
 /* What a replay chooses by itself at step i: the actor that just ran if
- * it can go on, else the lowest enabled one (see pick() in sched.c). */
+ * it can go on, else the lowest enabled one (see pick() in sched.c). A
+ * step's enabled set holds the fair-enabled actors only: an actor that
+ * yielded or spins is not in it until the others have stepped. */
 static int default_choice(const rl__step *steps, long i)
 {
     int prev = i > 0 ? steps[i - 1].actor : 0;
@@ -199,6 +201,9 @@ static int default_choice(const rl__step *steps, long i)
     return low >= 0 ? low : 0;
 }
 
+/* Switching away from the actor that just ran is a preemption when it
+ * could have gone on: switching away from a yielding or spinning actor
+ * costs nothing, since fairness left it out of the enabled set. */
 int rl__is_preemption(const rl__step *steps, long i, int c)
 {
     int prev = i > 0 ? steps[i - 1].actor : 0;

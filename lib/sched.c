@@ -537,6 +537,134 @@ static int pick(const rl__actorset *en)
     }
 }
 
+/* ---- fairness ----
+ *
+ * Fair scheduling after CHESS (Musuvathi and Qadeer, "Fair stateless model
+ * checking", PLDI 2008). An actor that yields says it cannot progress
+ * until another actor runs: from then on every other enabled actor must
+ * take a step before it may be chosen again (CHESS's priority relation),
+ * and an actor that becomes disabled (blocked, finished) drops out of that
+ * requirement. An actor that keeps reading the same value at the same load
+ * with no effect of its own since is spinning, and counts as yielding from
+ * its second identical read on. Only the fair-enabled actors are choices
+ * at a step, so switching away from a yielding actor is no preemption, and
+ * a spin-wait never starves the actor it waits for. */
+
+/* The operations that change what another actor can see or do; loads,
+ * yields and the waits do not. */
+static int is_effect(int op)
+{
+    switch (op) {
+    case RL_OP_YIELD:
+    case RL_OP_LOAD:
+    case RL_OP_JOIN:
+    case RL_OP_WAIT:
+    case RL_OP_POLL:
+    case RL_OP_ACQUIRE:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* The calling actor yields: the actors that can run now go first. */
+static void fair_yield(void)
+{
+    rl__actor *a = &S->actors[me];
+    a->fair_wait = set_of(RL__ACTOR_RUNNABLE, 0);
+    rl__set_del(&a->fair_wait, me);
+}
+
+/* The members of en that no other member of en must precede; all of en
+ * when that leaves none. Actors outside en drop out of every
+ * requirement for good. */
+static rl__actorset fair_enabled(const rl__actorset *en)
+{
+    rl__actorset f = *en;
+    for (int i = 0; i < S->nactors; i++) {
+        rl__actorset *w = &S->actors[i].fair_wait;
+        for (int k = 0; k < RL__MAX_ACTORS / 64; k++)
+            w->w[k] &= en->w[k];
+        if (!rl__set_empty(w))
+            rl__set_del(&f, i);
+    }
+    return rl__set_empty(&f) ? *en : f;
+}
+
+/* 1 when the actor cannot progress by itself: it reads the same value at
+ * the same load over and over, nobody did anything since, and what it
+ * does next is no effect. */
+static int stuck(const rl__actor *a)
+{
+    return a->stuck && a->stuck_effects == S->effects &&
+           !is_effect(a->pending.op);
+}
+
+static int all_stuck(const rl__actorset *en)
+{
+    for (int i = rl__set_lowest(en); i >= 0; i = rl__set_next(en, i + 1))
+        if (!stuck(&S->actors[i]))
+            return 0;
+    return 1;
+}
+
+/* After a load by the calling actor: notes the read and decides whether
+ * the actor is spinning (then it yields) and whether the spin shows it
+ * cannot progress. */
+static void spin_note(const rl__step *st, const char *what, long value)
+{
+    rl__actor *a = &S->actors[me];
+    rl__spin_point *sp = NULL;
+    int n = 0;
+    for (; n < a->nspin; n++) {
+        sp = &a->spin[n];
+        if (sp->obj == st->obj && sp->line == st->line &&
+            strcmp(sp->file, st->file) == 0)
+            break;
+    }
+    if (n == a->nspin) {
+        /* A new point: it takes the place of the oldest when full. */
+        if (a->nspin < RL__SPIN_POINTS) {
+            a->nspin++;
+        } else {
+            memmove(&a->spin[0], &a->spin[1],
+                    sizeof a->spin[0] * (RL__SPIN_POINTS - 1));
+            n = RL__SPIN_POINTS - 1;
+            if (a->stuck)
+                a->stuck--;
+        }
+        sp = &a->spin[n];
+        memset(sp, 0, sizeof *sp);
+        sp->obj = st->obj;
+        sp->shared = st->shared;
+        sp->line = st->line;
+        rl__copy_str(sp->file, sizeof sp->file, st->file);
+        rl__copy_str(sp->what, sizeof sp->what, what);
+        sp->value = value;
+        sp->effects = S->effects;
+        return;
+    }
+    if (sp->value != value) {
+        /* It saw a change: progress. */
+        sp->value = value;
+        sp->effects = S->effects;
+        sp->repeats = 0;
+        if (a->stuck == n + 1)
+            a->stuck = 0;
+        return;
+    }
+    if (sp->effects != S->effects) {
+        sp->effects = S->effects;
+        sp->repeats = 0;
+    }
+    sp->repeats++;
+    fair_yield();
+    if (sp->repeats >= RL__SPIN_PROOF - 1) {
+        a->stuck = n + 1;
+        a->stuck_effects = S->effects;
+    }
+}
+
 static void append(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -653,6 +781,35 @@ static _Noreturn void deadlock(void)
     rl__sched_halt();
 }
 
+/* The private-copy diagnosis of a livelock, appended to msg. */
+static void explain_private(char *msg, size_t cap)
+{
+    if (!S->cross_found)
+        return;
+    rl__private_store *ps = &S->cross_store;
+    append(msg, cap,
+           ". actor %d reads %s at %p (private copy, not shared): "
+           "actor %d's store at step %ld went to its own copy",
+           S->cross_loader, ps->what, ps->addr, ps->actor, ps->step);
+}
+
+/* What the spinning actor keeps reading and what would end it. */
+static void explain_spin(char *msg, size_t cap, int i)
+{
+    rl__actor *a = &S->actors[i];
+    rl__spin_point *sp = &a->spin[a->stuck - 1];
+    append(msg, cap, " actor %d (%s) spins at %s:%d reading %s (value %ld)",
+           i, a->name, sp->file, sp->line, sp->what, sp->value);
+    if (sp->shared)
+        append(msg, cap, ": only a store to %s by another actor would end it",
+               sp->what);
+    else
+        append(msg, cap,
+               ": %s is private to its process, so no other actor's "
+               "store can end it",
+               sp->what);
+}
+
 static _Noreturn void livelock(void)
 {
     rl__actor *a = &S->actors[me];
@@ -660,18 +817,43 @@ static _Noreturn void livelock(void)
     char msg[RL__MSG_LEN] = "";
     append(msg, sizeof msg,
            "actor %d (%s) passed %ld schedule points without the "
-           "execution ending",
+           "execution ending, under a fair schedule",
            me, a->name, S->max_steps);
     if (a->last_load)
         append(msg, sizeof msg, "; it keeps reading %s at %p (value %ld)",
                a->last_load_what, a->last_load, a->last_load_value);
-    if (S->cross_found) {
-        rl__private_store *ps = &S->cross_store;
-        append(msg, sizeof msg,
-               ". actor %d reads %s at %p (private copy, not shared): "
-               "actor %d's store at step %ld went to its own copy",
-               S->cross_loader, ps->what, ps->addr, ps->actor, ps->step);
+    explain_private(msg, sizeof msg);
+    rl__sched_verdict(RL_LIVELOCK, "%s", msg);
+    rl__sched_halt();
+}
+
+/* Every enabled actor spins and no actor made an effect since: no fair
+ * schedule makes progress, so there is no point running to max_steps. */
+static _Noreturn void spin_livelock(void)
+{
+    if (S->actors[me].state != RL__ACTOR_FINISHED)
+        rl__stack_capture(S->actors[me].stack, sizeof S->actors[me].stack, 1);
+    char msg[RL__MSG_LEN] = "";
+    append(msg, sizeof msg,
+           "no actor can progress: nobody stored, sent or released "
+           "anything while");
+    int first = 1;
+    for (int i = 0; i < S->nactors; i++) {
+        rl__actor *a = &S->actors[i];
+        if (a->state == RL__ACTOR_RUNNABLE && a->stuck) {
+            append(msg, sizeof msg, "%s", first ? "" : ";");
+            explain_spin(msg, sizeof msg, i);
+            first = 0;
+        }
     }
+    for (int i = 0; i < S->nactors; i++) {
+        rl__actor *a = &S->actors[i];
+        if (a->state == RL__ACTOR_BLOCKED)
+            append(msg, sizeof msg, "; actor %d (%s) is blocked in %s", i,
+                   a->name,
+                   a->reason[0] ? a->reason : rl__op_name(a->pending.op));
+    }
+    explain_private(msg, sizeof msg);
     rl__sched_verdict(RL_LIVELOCK, "%s", msg);
     rl__sched_halt();
 }
@@ -690,6 +872,14 @@ static void schedule(void)
 {
     rl__actorset en = set_of(RL__ACTOR_RUNNABLE, 0);
     int timing_out = 0;
+    if (!rl__set_empty(&en) && all_stuck(&en)) {
+        /* Only time passes: waits with a timeout expire, else nothing
+         * will ever change. */
+        en = set_of(RL__ACTOR_BLOCKED, 1);
+        if (rl__set_empty(&en))
+            spin_livelock();
+        timing_out = 1;
+    }
     if (rl__set_empty(&en)) {
         /* Nothing can run: waits with a timeout expire now. */
         en = set_of(RL__ACTOR_BLOCKED, 1);
@@ -706,6 +896,8 @@ static void schedule(void)
     }
     if (S->nsteps >= S->max_steps)
         livelock();
+    if (!timing_out)
+        en = fair_enabled(&en);
     long k = S->nsteps;
     int c;
     if (k < S->nprefix) {
@@ -729,6 +921,13 @@ static void schedule(void)
     if (me >= 0 && c != me && rl__set_has(&en, me) && !timing_out)
         S->preemptions++;
     rl__actor *a = &S->actors[c];
+    for (int i = 0; i < S->nactors; i++)
+        rl__set_del(&S->actors[i].fair_wait, c);
+    if (!timing_out && is_effect(a->pending.op)) {
+        S->effects++;
+        a->nspin = 0;
+        a->stuck = 0;
+    }
     rl__step *st = &S->steps[k];
     *st = a->pending;
     st->actor = c;
@@ -1053,6 +1252,8 @@ void rl__access_loaded(const volatile void *addr, const char *what, long value)
     a->last_load = (const void *)addr;
     a->last_load_value = value;
     rl__copy_str(a->last_load_what, sizeof a->last_load_what, what);
+    if (st->op == RL_OP_LOAD)
+        spin_note(st, what, value);
 }
 
 int rl_yield(const char *label)
@@ -1063,6 +1264,7 @@ int rl_yield(const char *label)
         return 0;
     }
     set_pending(RL_OP_YIELD, NULL, label, NULL, 0);
+    fair_yield();
     schedule();
     return 0;
 }

@@ -13,6 +13,11 @@
 #define RL__MSG_LEN 1024
 #define RL__PRIVATE_STORES 64
 #define RL__MAX_VALUES 64
+/* The loads an actor remembers for spin detection, and the identical reads
+ * of one of them, with no effect by any actor between them, that show it
+ * cannot progress (see fairness in sched.c). */
+#define RL__SPIN_POINTS 6
+#define RL__SPIN_PROOF 4
 
 /* A set of actor ids: a bitset, so an execution can hold RL__MAX_ACTORS
  * actors (actor ids fit the one byte a decision takes). */
@@ -124,6 +129,19 @@ typedef struct {
     int blocked;
 } rl__step;
 
+/* A load an actor made since its own last effect: where, what it read,
+ * and how often it read the same value again. */
+typedef struct {
+    const void *obj;
+    long value;
+    long effects; /* the execution's effect count at the first such read */
+    int repeats;  /* identical reads since, with no effect by anyone */
+    int shared;
+    int line;
+    char file[40];
+    char what[48];
+} rl__spin_point;
+
 typedef struct {
     rl__step pending; /* what it does when it is chosen next */
     pid_t pid;
@@ -153,6 +171,13 @@ typedef struct {
     /* its stack when it failed, crashed, or was asked (deadlock, timeout):
      * raw from rl__stack_capture, formatted by the harness afterwards */
     char stack[2048];
+    /* fairness (sched.c): the actors that must take a step before this
+     * one may be chosen again, since it yielded or was seen spinning */
+    rl__actorset fair_wait;
+    rl__spin_point spin[RL__SPIN_POINTS]; /* its loads since its effect */
+    int nspin;
+    int stuck; /* 1 + the spin point that shows it cannot progress */
+    long stuck_effects; /* ... as long as the effect count stays this */
 } rl__actor;
 
 typedef struct {
@@ -183,6 +208,7 @@ typedef struct {
     const uint8_t *prefix; /* forced choices, in the arena */
     rl__step *steps;       /* max_steps + 2 entries or more, in the arena */
     long preemptions;
+    long effects; /* steps that stored, sent, released, ... (fairness) */
     /* the verdict, first one set wins */
     int verdict;
     char message[RL__MSG_LEN];

@@ -67,6 +67,8 @@ expect_bug counter.unlocked FAIL "counter is"
 expect_clean counter.locked
 expect_clean counter.atomic
 expect_bug end_flag.private LIVELOCK "not shared"
+grep -qF "spins at end_flag.c:" <<<"$(block end_flag.private)" ||
+    fail "end_flag.private: the diagnosis does not name the spin"
 expect_clean end_flag.shared
 expect_clean end_flag.event
 expect_bug pipe_eof.open DEADLOCK "holds the write end"
@@ -98,6 +100,9 @@ expect_clean pipe_atomicity.locked
 expect_clean pipe_atomicity.small
 expect_bug cloexec_leak.inherited DEADLOCK "(sleep, not an actor) holds the write end"
 expect_clean cloexec_leak.cloexec
+expect_bug spin_wait.flag_first FAIL "the data the reader sees is 0, expected 42"
+expect_clean spin_wait.data_first
+expect_clean spin_wait.yield
 
 # Every scenario in the output was checked above.
 n=$(grep -cE '^(ok|UNEXPECTED) ' "$out")

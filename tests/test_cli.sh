@@ -114,8 +114,9 @@ has "$tmp/out" "1..3" "TAP plan"
 expect 3 "unwritable results file" -- "$RL" run counter.atomic --json /nonexistent/dir/r.json
 
 # ---- the bounds and modes take effect
-expect 0 "--max-steps bounds an execution" -- "$RL" run end_flag.private --max-steps 50
-has "$tmp/out" "passed 50 schedule points" "the livelock names the bound"
+# Below the steps the producer's spin needs to prove a livelock by itself.
+expect 0 "--max-steps bounds an execution" -- "$RL" run end_flag.private --max-steps 5
+has "$tmp/out" "passed 5 schedule points" "the livelock names the bound"
 expect 0 "--timeout bounds an execution" -- "$RL" run fork_lock.threaded --timeout 0.5
 has "$tmp/out" "(the 0.5 s timeout)" "the timeout is the one given"
 expect 0 "pct with --depth" -- "$RL" run --mode pct --depth 2 --runs 50 --seed 1 counter.unlocked
