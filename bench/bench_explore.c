@@ -80,7 +80,7 @@ static int bench_writers_n(int n, int smoke)
     int ex_d = 0, ex_n = 0;
     long d =
         explore_count("bench.writers", RL_REDUCTION_DPOR, 0, 0, &ex_d, NULL);
-    long limit = smoke ? 50 : 20000;
+    long limit = smoke ? 50 : 5000;
     long none = explore_count("bench.writers", RL_REDUCTION_NONE, 0, limit,
                               &ex_n, NULL);
     if (d < 0 || none < 0)

@@ -331,6 +331,12 @@ static void print_result(const rl__search_result *r, uint64_t seed)
         printf("  found with %ld %s%s", r->found_cost, kind,
                r->found_cost == 1 ? "" : "s");
     }
+    if (r->mode == RL_MODE_PCT && r->pct_depth > 0)
+        printf("  depth %d: each run finds a depth-%d bug with p >= "
+               "1/(%d*%ld^%d) = %.3g; %ld runs for 95%%",
+               r->pct_depth, r->pct_depth, r->pct_actors, r->pct_steps,
+               r->pct_depth - 1, rl__pct_probability(r),
+               rl__pct_runs_for_95(r));
     if (r->mode == RL_MODE_STRESS) {
         double lo, hi;
         rl__wilson(r->failures, r->executions, &lo, &hi);

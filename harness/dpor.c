@@ -344,11 +344,10 @@ static void race(state *st, long i, long j, long *g,
                  void (*want)(void *, long, const rl__actorset *), void *ctx)
 {
     const rl__step *steps = st->steps;
-    /* A step that makes the other actor able to run (it was blocked, or
-     * made to wait its turn, and can run right after) cannot be reversed
-     * with it: the other order is the retry that follows anyway. */
-    if (wakes(st, i, steps[j].actor) ||
-        (steps[i].blocked && wakes(st, j, steps[i].actor)))
+    /* A pure blocked attempt does not race with the step that wakes it:
+     * the other order is the retry that follows anyway. (An actor left
+     * out of an enabled set only by fairness is no such case.) */
+    if (steps[i].blocked && wakes(st, j, steps[i].actor))
         return;
     int ai = st->dense[steps[i].actor], aj = st->dense[steps[j].actor];
     long li = st->lidx[i];

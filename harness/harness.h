@@ -174,6 +174,12 @@ typedef struct {
     int reduction;   /* explore: RL__REDUCTION_DPOR or RL__REDUCTION_NONE */
     long found_cost; /* explore: the preemptions (or delays) of the
                         failing schedule */
+    /* pct: what a run guarantees (Burckhardt et al., ASPLOS 2010): a bug
+     * of depth d is found with probability at least 1/(n k^(d-1)), n the
+     * actors and k the steps of a run without preemptions */
+    int pct_depth;
+    int pct_actors;
+    long pct_steps;
     long executions;
     long failures;
     long first_failure_run; /* runs to first failure (1-based), 0: none */
@@ -222,6 +228,11 @@ void rl__search_minimize(rl__search_result *r, const rl__search_opts *o);
 /* Whether a verdict meets the scenario's expectation (in stress, a
  * TIMEOUT meets an expected DEADLOCK or LIVELOCK). */
 int rl__as_expected(const rl_scenario *sc, int verdict, int mode);
+
+/* The probability PCT's guarantee gives one run, and the runs that find
+ * a bug of the run's depth with 95% confidence at that probability. */
+double rl__pct_probability(const rl__search_result *r);
+long rl__pct_runs_for_95(const rl__search_result *r);
 
 /* Wilson score interval for k failures in n runs, 95%. */
 void rl__wilson(long k, long n, double *lo, double *hi);

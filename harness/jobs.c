@@ -40,6 +40,8 @@ typedef struct {
     long values[RL__HIST_MAX], counts[RL__HIST_MAX];
     long points, labels, pairs;
     double explored;
+    int pct_depth, pct_actors;
+    long pct_steps;
     int has_token;
     int token_overflow;
     char message[RL__MSG_LEN];
@@ -222,6 +224,9 @@ static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
     t->labels = r.labels_reached;
     t->pairs = r.pairs_interleaved;
     t->explored = r.space_explored;
+    t->pct_depth = r.pct_depth;
+    t->pct_actors = r.pct_actors;
+    t->pct_steps = r.pct_steps;
     if (r.token) {
         size_t len = strlen(r.token);
         if (len < TOKEN_MAX) {
@@ -358,6 +363,12 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
             r->labels_reached = t->labels;
         if (t->pairs > r->pairs_interleaved)
             r->pairs_interleaved = t->pairs;
+        /* Every part measures the same run without preemptions. */
+        if (t->pct_depth > 0) {
+            r->pct_depth = t->pct_depth;
+            r->pct_actors = t->pct_actors;
+            r->pct_steps = t->pct_steps;
+        }
         /* Subtrees count as equal parts of the tree. */
         if (t->explored >= 0)
             r->space_explored += t->explored;

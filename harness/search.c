@@ -60,6 +60,25 @@ int rl__as_expected(const rl_scenario *sc, int verdict, int mode)
     return verdict == RL_PASS;
 }
 
+double rl__pct_probability(const rl__search_result *r)
+{
+    if (r->pct_depth < 1 || r->pct_actors < 1 || r->pct_steps < 1)
+        return 0;
+    return 1.0 / ((double)r->pct_actors *
+                  pow((double)r->pct_steps, (double)(r->pct_depth - 1)));
+}
+
+long rl__pct_runs_for_95(const rl__search_result *r)
+{
+    double p = rl__pct_probability(r);
+    if (p <= 0)
+        return 0;
+    if (p >= 1)
+        return 1;
+    double n = ceil(log(0.05) / log1p(-p));
+    return n > 1e15 ? (long)1e15 : (long)n;
+}
+
 void rl__wilson(long k, long n, double *lo, double *hi)
 {
     if (n <= 0) {
@@ -442,8 +461,9 @@ typedef struct {
 
 typedef struct {
     const rl__search_opts *o;
-    int bound; /* negative: none */
-    int kind;  /* RL__BOUND_* */
+    int bound;     /* negative: none */
+    int kind;      /* RL__BOUND_* */
+    int reduction; /* RL__REDUCTION_*: the option, until fairness acts */
     stack *levels;
     int nlevels;
     long pending;
@@ -667,7 +687,7 @@ static int expand(explorer *x, const rl__step *steps, long n, long np)
     if (err < 0)
         return err;
     long from = x->o->root ? x->o->nroot : 0;
-    if (x->o->reduction == RL__REDUCTION_NONE) {
+    if (x->reduction == RL__REDUCTION_NONE) {
         /* Pushed deepest last, so the deepest is served first. */
         for (long i = np > from ? np : from; i < n; i++) {
             const rl__actorset *en = &steps[i].enabled;
@@ -690,6 +710,15 @@ static int expand(explorer *x, const rl__step *steps, long n, long np)
     return x->nomem ? -ENOMEM : 0;
 }
 
+/* 1 when fairness left an actor out somewhere in the trace. */
+static int has_unfair(const rl__step *steps, long n)
+{
+    for (long i = 0; i < n; i++)
+        if (steps[i].unfair)
+            return 1;
+    return 0;
+}
+
 static int explore(const rl_scenario *sc, const rl__search_opts *o,
                    rl__search_result *r, coverage *cov)
 {
@@ -701,6 +730,7 @@ static int explore(const rl_scenario *sc, const rl__search_opts *o,
     x.o = o;
     x.bound = o->preemptions;
     x.kind = o->bound_kind;
+    x.reduction = o->reduction;
     long nroot = o->root ? o->nroot : 0;
     int err = 0;
     /* The first item: the root prefix (empty without a shard). */
@@ -736,7 +766,26 @@ static int explore(const rl_scenario *sc, const rl__search_opts *o,
             o->observe(&e, o->observe_ctx);
         long np = it.n;
         free(it.prefix);
-        if (e.verdict == RL_PASS || o->all_outcomes) {
+        if (x.reduction == RL__REDUCTION_DPOR &&
+            has_unfair(e.steps, e.nsteps)) {
+            /* Fairness makes what may run depend on the order of
+             * independent steps too: the reduction would miss schedules.
+             * Start over without it (what ran already may run again). */
+            free_levels(&x);
+            x.levels = NULL;
+            x.nlevels = 0;
+            x.pending = 0;
+            memset(&x.nodes, 0, sizeof x.nodes);
+            x.reduction = RL__REDUCTION_NONE;
+            if (push(&x, 0, o->root, nroot > 0 ? nroot - 1 : 0,
+                     nroot > 0 ? o->root[nroot - 1] : -1) < 0) {
+                rl__exec_result_free(&e);
+                err = -ENOMEM;
+                break;
+            }
+            if (nroot == 0)
+                x.levels[0].v[0].n = 0;
+        } else if (e.verdict == RL_PASS || o->all_outcomes) {
             err = expand(&x, e.steps, e.nsteps, np);
             if (err < 0) {
                 rl__exec_result_free(&e);
@@ -799,6 +848,9 @@ static int sampled(const rl_scenario *sc, const rl__search_opts *o,
         if (err < 0)
             return err;
         p.pct_length = e.nsteps > 1 ? e.nsteps : 2;
+        r->pct_depth = p.pct_depth;
+        r->pct_actors = e.nactors;
+        r->pct_steps = p.pct_length;
         rl__exec_result_free(&e);
     }
     long runs = o->runs > 0 ? o->runs : 100;

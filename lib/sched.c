@@ -798,8 +798,8 @@ static void explain_spin(char *msg, size_t cap, int i)
 {
     rl__actor *a = &S->actors[i];
     rl__spin_point *sp = &a->spin[a->stuck - 1];
-    append(msg, cap, " actor %d (%s) spins at %s:%d reading %s (value %ld)",
-           i, a->name, sp->file, sp->line, sp->what, sp->value);
+    append(msg, cap, " actor %d (%s) spins at %s:%d reading %s (value %ld)", i,
+           a->name, sp->file, sp->line, sp->what, sp->value);
     if (sp->shared)
         append(msg, cap, ": only a store to %s by another actor would end it",
                sp->what);
@@ -896,8 +896,12 @@ static void schedule(void)
     }
     if (S->nsteps >= S->max_steps)
         livelock();
-    if (!timing_out)
+    int unfair = 0;
+    if (!timing_out) {
+        rl__actorset all = en;
         en = fair_enabled(&en);
+        unfair = memcmp(&all, &en, sizeof en) != 0;
+    }
     long k = S->nsteps;
     int c;
     if (k < S->nprefix) {
@@ -933,6 +937,7 @@ static void schedule(void)
     st->actor = c;
     st->pid = a->pid;
     st->enabled = en;
+    st->unfair = unfair;
     S->nsteps = k + 1;
     if (timing_out) {
         a->timed_out = 1;

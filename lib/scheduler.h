@@ -127,6 +127,10 @@ typedef struct {
      * blocked, with no effect of its own (join, acquire, get, put, recv,
      * poll): the step that wakes it later does not race with it */
     int blocked;
+    /* fairness left out an actor that could have run: the enabled set
+     * depends on the history, which partial-order reduction does not
+     * model (explore then searches without it) */
+    int unfair;
 } rl__step;
 
 /* A load an actor made since its own last effect: where, what it read,

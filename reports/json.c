@@ -210,6 +210,13 @@ int rl__report_json(FILE *f, const rl__report *rep)
             else
                 fprintf(f, "null},\n");
         }
+        if (r->mode == RL_MODE_PCT && r->pct_depth > 0)
+            fprintf(f,
+                    "      \"pct\": {\"depth\": %d, \"actors\": %d, "
+                    "\"steps\": %ld, \"probability\": %.6g, "
+                    "\"runs_for_95\": %ld},\n",
+                    r->pct_depth, r->pct_actors, r->pct_steps,
+                    rl__pct_probability(r), rl__pct_runs_for_95(r));
         if (r->verdict != RL_PASS)
             write_failure(f, r);
         else

@@ -995,6 +995,15 @@ static void read_scenario(conv *c, const jval *o, rl__search_result *r,
         r->found_cost = isnull ? 0 : fc;
         path_pop(c, mark);
     }
+    const jval *pc = typed(c, o, "pct", J_OBJ, NULLABLE | OPT);
+    if (pc) {
+        size_t mark = path_push(c, ".pct");
+        r->pct_depth = (int)get_int(c, pc, "depth", 1, 64, 0, NULL);
+        r->pct_actors =
+            (int)get_int(c, pc, "actors", 1, RL__MAX_ACTORS, 0, NULL);
+        r->pct_steps = (long)get_int(c, pc, "steps", 1, COUNT_MAX, 0, NULL);
+        path_pop(c, mark);
+    }
     const jval *ff = typed(c, o, "first_failure", J_OBJ, NULLABLE);
     const jval *st = typed(c, o, "stress", J_OBJ,
                            r->mode == RL_MODE_STRESS ? 0 : NULLABLE | OPT);

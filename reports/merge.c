@@ -121,6 +121,9 @@ static int merge_one(rl__loaded *files, const part *p, int n,
     m->seed = f->seed;
     m->bound = f->bound;
     m->bound_kind = f->bound_kind;
+    m->pct_depth = f->pct_depth;
+    m->pct_actors = f->pct_actors;
+    m->pct_steps = f->pct_steps;
     m->reduction = f->reduction;
     m->exhausted = 1;
     m->space_explored = -1;

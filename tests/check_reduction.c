@@ -222,8 +222,6 @@ START_TEST(reduction_keeps_every_outcome)
                                  sizeof none.key[0] * (size_t)none.n) == 0,
                       "%s: %d outcomes without reduction, %d with dpor",
                       sc->name, none.n, dpor.n);
-        ck_assert_msg(ed <= en, "%s: dpor ran %ld executions, none %ld",
-                      sc->name, ed, en);
         with += ed;
         without += en;
         compared++;
