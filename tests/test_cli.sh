@@ -173,9 +173,11 @@ assert s[0]==20 and s[1]==20, s
 assert m[\"executions\"]==a[\"executions\"]==40, (m[\"executions\"], a[\"executions\"])
 '" "shards 0/2 and 1/2 add up to the whole run"
 check "xmllint --noout '$tmp/merged.xml'" "merged JUnit is well-formed"
-"$RL" run counter.locked --json "$tmp/e.json" >/dev/null 2>&1
-"$RL" run counter.locked --shard 0/2 --jobs 1 --json "$tmp/e0.json" >/dev/null 2>&1
-"$RL" run counter.locked --shard 1/2 --jobs 3 --json "$tmp/e1.json" >/dev/null 2>&1
+# Without reduction the subtrees partition the very executions of one
+# search; with it, each subtree is reduced on its own.
+"$RL" run counter.locked --reduction none --json "$tmp/e.json" >/dev/null 2>&1
+"$RL" run counter.locked --reduction none --shard 0/2 --jobs 1 --json "$tmp/e0.json" >/dev/null 2>&1
+"$RL" run counter.locked --reduction none --shard 1/2 --jobs 3 --json "$tmp/e1.json" >/dev/null 2>&1
 expect 0 "report merges explore shards" -- "$RL" report "$tmp/e0.json" "$tmp/e1.json" --json "$tmp/em.json"
 check "python3 -c '
 import json
@@ -183,6 +185,14 @@ a=json.load(open(\"$tmp/e.json\"))[\"scenarios\"][0]
 m=json.load(open(\"$tmp/em.json\"))[\"scenarios\"][0]
 assert m[\"executions\"]==a[\"executions\"] and m[\"exhausted\"] and a[\"exhausted\"], (m[\"executions\"], a[\"executions\"])
 '" "explore shards are disjoint subtrees that add up to the whole"
+"$RL" run counter.locked --shard 0/2 --json "$tmp/d0.json" >/dev/null 2>&1
+"$RL" run counter.locked --shard 1/2 --json "$tmp/d1.json" >/dev/null 2>&1
+expect 0 "report merges reduced explore shards" -- "$RL" report "$tmp/d0.json" "$tmp/d1.json" --json "$tmp/dm.json"
+check "python3 -c '
+import json
+m=json.load(open(\"$tmp/dm.json\"))[\"scenarios\"][0]
+assert m[\"exhausted\"] and m[\"verdict\"]==\"PASS\" and m[\"explore\"][\"reduction\"]==\"dpor\", m
+'" "reduced explore shards together exhaust the space"
 printf '{"schema": "racelab-results/1", "scenarios": [' >"$tmp/corrupt.json"
 expect 2 "corrupt results JSON" -- "$RL" report "$tmp/corrupt.json"
 has "$tmp/err" "corrupt.json" "the corrupt file is named"
