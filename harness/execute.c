@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -324,6 +325,18 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         int e = errno;
         rl__sched_detach();
         rl__arena_use_own();
+        if (e == EAGAIN) {
+            struct rlimit lim;
+            long n = getrlimit(RLIMIT_NPROC, &lim) == 0 &&
+                             lim.rlim_cur != RLIM_INFINITY
+                         ? (long)lim.rlim_cur
+                         : -1;
+            return rl__fail(-e,
+                            "cannot fork the root actor: the process limit "
+                            "(RLIMIT_NPROC %ld, ulimit -u; or the system's "
+                            "pid or thread limit) is reached",
+                            n);
+        }
         return rl__fail(-e, "fork of the root actor: %s", strerror(e));
     }
     if (root == 0) {

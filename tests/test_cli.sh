@@ -334,6 +334,18 @@ assert [s[\"interrupted\"] for s in d]==[False, True], d
     has "$tmp/out" "# SKIP interrupted after" "report marks it in TAP"
 fi
 
+# ---- the process limit: named, not a bare EAGAIN
+if [ "$(id -u)" = 0 ] && command -v su >/dev/null && id nobody >/dev/null 2>&1; then
+    cp "$RL" "$tmp/rl-nproc" && chmod 755 "$tmp" "$tmp/rl-nproc"
+    su nobody -s /bin/bash -c "ulimit -u 1 && exec '$tmp/rl-nproc' run counter.locked --jobs 1" >"$tmp/out" 2>&1
+    st=$?
+    [ "$st" -eq 3 ] && echo "ok: a fork past ulimit -u (exit 3)" ||
+        { echo "FAIL: a fork past ulimit -u exited $st"; fails=$((fails + 1)); }
+    has "$tmp/out" "the process limit (RLIMIT_NPROC 1, ulimit -u" "the process limit is named"
+else
+    echo "skip: the process-limit check needs root, su and the user nobody"
+fi
+
 if [ "$fails" -gt 0 ]; then
     echo "test_cli: $fails check(s) failed"
     exit 1
