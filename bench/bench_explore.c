@@ -105,7 +105,7 @@ static int bench_counter_locked(void)
                            &ex, NULL);
     int exn = 0;
     long none = explore_count("counter.locked", RL_REDUCTION_NONE, RL_UNBOUNDED,
-                              200000, &exn, NULL);
+                              5000, &exn, NULL);
     if (d < 0 || none < 0)
         return -1;
     /* Two processes with two critical sections each: C(4, 2) orders. */
