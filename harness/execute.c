@@ -19,7 +19,7 @@
 
 /* The process state letter from /proc/PID/stat and, for a zombie, its
  * wait status. Returns 0 when the process does not exist. */
-static char proc_state(pid_t pid, int *status)
+char rl__proc_state(pid_t pid, int *status)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -58,7 +58,7 @@ static int status_code(int status)
 
 /* The start time of a process in clock ticks since boot (field 22 of
  * /proc/PID/stat), 0 when it cannot be read. */
-static unsigned long long start_ticks(pid_t pid)
+unsigned long long rl__proc_start_ticks(pid_t pid)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -101,7 +101,7 @@ static int find_dead_actor(rl__sched *S, int *status)
         if (pid <= 0 || ended_by_design(a))
             continue;
         int st = 0;
-        char c = proc_state(pid, &st);
+        char c = rl__proc_state(pid, &st);
         if ((c == 0 || c == 'Z' || c == 'X') && !ended_by_design(a)) {
             *status = st;
             return i;
@@ -206,7 +206,7 @@ void rl__reap_strays(unsigned long long root_start)
         int found = 0, pid;
         while (fscanf(f, "%d", &pid) == 1) {
             pid_t g = getpgid(pid);
-            if (g < 0 || g == mine || start_ticks(pid) < root_start)
+            if (g < 0 || g == mine || rl__proc_start_ticks(pid) < root_start)
                 continue;
             found = 1;
             kill(pid, SIGKILL);

@@ -70,9 +70,9 @@ typedef struct {
     size_t cap;
     kept keep[RL__KEPT_OUTPUTS];
     int nkept;
-    long total; /* runs of this shard */
-    pid_t *groups;      /* shared with the guard: the runs' process groups */
-    pid_t guard;        /* the guard process, 0 without one */
+    long total;    /* runs of this shard */
+    pid_t *groups; /* shared with the guard: the runs' process groups */
+    pid_t guard;   /* the guard process, 0 without one */
     unsigned long long began; /* boot-time ticks when the first run began */
 } ctx;
 
@@ -451,29 +451,6 @@ static void guard_stop(ctx *c)
     c->groups = NULL;
 }
 
-/* The start time of a process in boot-time clock ticks (field 22 of
- * /proc/PID/stat), 0 when it cannot be read. */
-static unsigned long long proc_start(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return 0;
-    for (int field = 2; field < 22 && *p; p++)
-        if (*p == ' ')
-            field++;
-    return strtoull(p, NULL, 10);
-}
-
 /* Kills and reaps the processes that left a finished run's process group
  * (setsid, setpgid) and came back to this process, their subreaper, as
  * orphans, so that they do not pile up until the end. An orphan is a
@@ -506,7 +483,7 @@ static void reap_orphans(ctx *c)
             known = c->slots[i].pid == pid;
         if (known || getpgid(pid) == mine)
             continue;
-        unsigned long long t = proc_start(pid);
+        unsigned long long t = rl__proc_start_ticks(pid);
         if (t == 0 || t < c->began || t >= oldest)
             continue;
         kill(pid, SIGKILL);

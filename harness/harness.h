@@ -62,6 +62,13 @@ void rl__exec_result_free(rl__exec_result *r);
  * came back to the subreaper as orphans. */
 void rl__reap_strays(unsigned long long root_start);
 
+/* From /proc/PID/stat: the state letter of a process ('Z' a zombie, 'T'
+ * stopped; 0 when it does not exist) and, for a zombie, its wait status
+ * in *status (when not NULL); its start time in boot-time clock ticks (0
+ * when it cannot be read). */
+char rl__proc_state(pid_t pid, int *status);
+unsigned long long rl__proc_start_ticks(pid_t pid);
+
 /* Now in the unit of rl__reap_strays' root_start (clock ticks since boot):
  * a process started from here on has a start time of at least this. */
 unsigned long long rl__ticks_now(void);
@@ -116,13 +123,13 @@ long rl__trace_decisions(const rl__step *steps, long nsteps, uint8_t *out);
 typedef struct {
     int mode; /* rl__run_mode */
     uint64_t seed;
-    long runs;       /* pct/random/stress executions; explore: limit */
-    int preemptions; /* explore bound; negative: unbounded */
-    int bound_kind;  /* RL__BOUND_PREEMPTIONS (0) or RL__BOUND_DELAYS */
-    int reduction;   /* RL__REDUCTION_DPOR (0) or RL__REDUCTION_NONE */
+    long runs;        /* pct/random/stress executions; explore: limit */
+    int preemptions;  /* explore bound; negative: unbounded */
+    int bound_kind;   /* RL__BOUND_PREEMPTIONS (0) or RL__BOUND_DELAYS */
+    int reduction;    /* RL__REDUCTION_DPOR (0) or RL__REDUCTION_NONE */
     int all_outcomes; /* explore: go on past failures (tests compare the
                          outcomes reached with and without reduction) */
-    int depth;       /* pct */
+    int depth;        /* pct */
     long max_steps;
     double timeout;
     double noise;

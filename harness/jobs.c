@@ -454,22 +454,6 @@ static pid_t start_worker(rl_scenario *const *scs, const rl__search_opts *o,
     return pid;
 }
 
-/* The state letter of process pid from /proc/PID/stat ('T' stopped), 0
- * when it cannot be read. */
-static char worker_state(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' ? rp[2] : 0;
-}
-
 /* Worker index ended with status st (or, WIFSTOPPED, was stopped and
  * then killed). Normally it ran out of work; when it
  * died instead (killed from outside, out of memory), the task it held
@@ -680,7 +664,7 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
             if (!stopped[i] || pids[i] <= 0 || rl__now() - stopped[i] < 1.0)
                 continue;
             stopped[i] = 0;
-            if (worker_state(pids[i]) != 'T')
+            if (rl__proc_state(pids[i], NULL) != 'T')
                 continue;
             kill(pids[i], SIGKILL);
             while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
