@@ -136,15 +136,6 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STATIC)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,-z,now -o $@ $< $(STATIC) $(RL_LIBS)
 
-$(BUILD)/racelab.pc: Makefile
-	@mkdir -p $(dir $@)
-	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
-	  'libdir=$${prefix}/lib' '' 'Name: racelab' \
-	  'Description: find, reproduce and explain races between processes' \
-	  'Version: $(shell sed -n 's/^#define RL_VERSION "\(.*\)"/\1/p' lib/racelab.h)' \
-	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lracelab' \
-	  'Libs.private: $(RL_LIBS)' > $@
-
 # ---------------------------------------------------------------- test
 test: all $(TEST_BINS) $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) COVERAGE=$(COVERAGE) tests/run-tests.sh $(TEST_BINS) $(TEST_SCRIPTS)
@@ -190,21 +181,70 @@ bench: all $(BENCH_BINS)
 	else for b in $(BENCH_BINS); do $$b || exit 1; done; fi
 
 # ------------------------------------------------------------- install
-install: all $(BUILD)/racelab.pc
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	    $(DESTDIR)$(PREFIX)/bin
-	install -m 644 lib/racelab.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libracelab.so.0
-	ln -sf libracelab.so.0 $(DESTDIR)$(PREFIX)/lib/libracelab.so
-	install -m 644 $(BUILD)/racelab.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-	$(if $(CLI),install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/)
+# GNU-style directories; DESTDIR stages the whole tree elsewhere.
+LIBDIR       ?= $(PREFIX)/lib
+BINDIR       ?= $(PREFIX)/bin
+INCLUDEDIR   ?= $(PREFIX)/include
+MANDIR       ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# Runtime libraries installed beside libracelab (found there by racelab).
+RUNTIME_LIBS := $(NOISE)
+MAN          := $(if $(CLI),$(BUILD)/racelab.1)
 
+# Every file install makes, so that uninstall removes exactly those.
+INSTALLED := $(INCLUDEDIR)/racelab.h $(LIBDIR)/libracelab.a \
+    $(LIBDIR)/libracelab.so.0 $(LIBDIR)/libracelab.so \
+    $(PKGCONFIGDIR)/racelab.pc $(addprefix $(LIBDIR)/,$(notdir $(RUNTIME_LIBS))) \
+    $(if $(CLI),$(BINDIR)/racelab $(MANDIR)/man1/racelab.1)
+
+# Writes $@ from $@.tmp only when the content differs, so that what
+# depends on a generated file is rebuilt only when its value changes.
+define update_if_changed
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+endef
+# Generated for the PREFIX, LIBDIR and INCLUDEDIR of this make, never
+# left from an earlier one. libunwind comes through its own pkg-config
+# modules (they know what its static libraries need), the rest of
+# RL_LIBS as they are.
+$(BUILD)/racelab.pc: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' \
+	  'libdir=$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))' \
+	  'includedir=$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))' '' \
+	  'Name: racelab' \
+	  'Description: find, reproduce and explain races between processes' \
+	  'Version: $(shell sed -n 's/^#define RL_VERSION "\(.*\)"/\1/p' lib/racelab.h)' \
+	  'Requires.private: libunwind-ptrace libunwind-generic libunwind' \
+	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lracelab' \
+	  'Libs.private: $(filter-out -lunwind%,$(RL_LIBS))' >$@.tmp
+	$(update_if_changed)
+
+# racelab(1) from the program's own --help and COMMAND --help.
+$(BUILD)/racelab.1: $(CLI) tools/mkman.sh
+	$(call say,GEN,$@)
+	$(Q)sh tools/mkman.sh $(CLI) >$@.tmp && mv -f $@.tmp $@
+
+man: $(MAN)
+
+install: all $(BUILD)/racelab.pc $(MAN)
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(if $(CLI),$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1)
+	install -m 644 lib/racelab.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libracelab.so.0
+	ln -sf libracelab.so.0 $(DESTDIR)$(LIBDIR)/libracelab.so
+	$(if $(RUNTIME_LIBS),install -m 755 $(RUNTIME_LIBS) $(DESTDIR)$(LIBDIR)/)
+	install -m 644 $(BUILD)/racelab.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	$(if $(CLI),install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/)
+	$(if $(CLI),install -m 644 $(MAN) $(DESTDIR)$(MANDIR)/man1/)
+
+# Directories are left: they may hold other packages' files.
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/include/racelab.h \
-	    $(DESTDIR)$(PREFIX)/lib/libracelab.a $(DESTDIR)$(PREFIX)/lib/libracelab.so \
-	    $(DESTDIR)$(PREFIX)/lib/libracelab.so.0 \
-	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/racelab.pc $(DESTDIR)$(PREFIX)/bin/racelab
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+
+.PHONY: FORCE man
+FORCE:
 
 # ---------------------------------------------------------------- misc
 format:
@@ -224,7 +264,8 @@ help:
 	@echo 'make coverage   line and branch coverage into build/coverage'
 	@echo 'make bench      the benchmarks'
 	@echo 'make soak       the catalogue 50 times under CPU contention (SOAK_ROUNDS=N)'
-	@echo 'make install    PREFIX=/usr/local DESTDIR='
+	@echo 'make install    PREFIX=/usr/local DESTDIR= (also LIBDIR, BINDIR,'
+	@echo '                INCLUDEDIR, MANDIR, PKGCONFIGDIR); make uninstall'
 	@echo 'make format     clang-format every source file'
 	@echo 'make deps       apt-get install $(DEB_PACKAGES)'
 	@echo 'V=1             show full command lines'
