@@ -183,7 +183,19 @@ static int find_program(const char *name, char *out, size_t size)
                     name);
 }
 
-/* Finds libracelab-noise.so next to this program or in ../lib of it.
+#ifndef RL_TESTING
+/* The LIBDIR make install puts libracelab-noise.so in, and the same
+ * relative to BINDIR ("" when not both under PREFIX), from the file the
+ * Makefile generates from them. */
+extern const char rl__libdir[], rl__libdir_rel[];
+#else
+static const char rl__libdir[] = "", rl__libdir_rel[] = "";
+#endif
+
+/* Finds libracelab-noise.so next to this program (the build tree), where
+ * LIBDIR is relative to BINDIR or in ../lib of it (a relocated or DESTDIR
+ * installation), else in the configured LIBDIR (a copy of the program
+ * elsewhere, a user's program built with libracelab).
  * Returns 0 with the absolute path in out (PATH_MAX bytes), or -ENOENT. */
 static int find_noise_lib(const char *given, char *out)
 {
@@ -201,18 +213,23 @@ static int find_noise_lib(const char *given, char *out)
     char *slash = strrchr(exe, '/');
     if (slash)
         *slash = '\0';
-    const char *tries[] = {"%s/libracelab-noise.so",
-                           "%s/../lib/libracelab-noise.so"};
-    for (int i = 0; i < 2; i++) {
-        char cand[PATH_MAX + 32];
-        snprintf(cand, sizeof cand, tries[i], exe);
+    const char *tries[][2] = {{exe, "."},
+                              {exe, rl__libdir_rel},
+                              {exe, "../lib"},
+                              {rl__libdir, "."}};
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+        char cand[2 * PATH_MAX + 32];
+        if (!*tries[i][0] || !*tries[i][1])
+            continue;
+        snprintf(cand, sizeof cand, "%s/%s/libracelab-noise.so", tries[i][0],
+                 tries[i][1]);
         if (access(cand, R_OK) == 0 && realpath(cand, out))
             return 0;
     }
     return rl__fail(-ENOENT,
                     "noise library libracelab-noise.so not found "
-                    "in %s or %s/../lib",
-                    exe, exe);
+                    "in %s, %s/../lib%s%s",
+                    exe, exe, *rl__libdir ? " or " : "", rl__libdir);
 }
 
 /* True when an environment entry is one of the variables set per run. */
