@@ -155,9 +155,19 @@ int rl__dpor_dependent(const rl__step *a, const rl__step *b)
     classify(b, &tb);
     if (ta.cls == C_GLOBAL || tb.cls == C_GLOBAL)
         return 1;
-    if (ta.cls == C_EXIT || tb.cls == C_EXIT)
-        return ta.cls != C_MEM && tb.cls != C_MEM && ta.cls != C_NONE &&
-               tb.cls != C_NONE;
+    if (ta.cls == C_EXIT && tb.cls == C_EXIT)
+        return 0; /* what each closes and wakes is its own */
+    if (ta.cls == C_EXIT || tb.cls == C_EXIT) {
+        const rl__step *e = ta.cls == C_EXIT ? a : b;
+        const touch *o = ta.cls == C_EXIT ? &tb : &ta;
+        if (o->cls == C_MEM || o->cls == C_NONE)
+            return 0;
+        /* A join waits for its own actor's exit only. (A lock op depends
+         * on an exit that holds the lock, which a pair does not tell.) */
+        if (o->n == 1 && o->acc[0].kind == K_ACTOR)
+            return o->acc[0].v == (uintptr_t)e->actor;
+        return 1;
+    }
     if (ta.cls != tb.cls || ta.cls == C_NONE)
         return 0;
     if (ta.cls == C_MEM)
@@ -179,7 +189,9 @@ int rl__dpor_dependent(const rl__step *a, const rl__step *b)
 typedef struct {
     int actor; /* dense index */
     long lw, lr;
-    long next; /* -1 ends the list */
+    long held;  /* acquires less releases: the actor may hold the lock */
+    long taken; /* the acquire that took it (held 0 to 1), or -1 */
+    long next;  /* -1 ends the list */
 } rec;
 
 typedef struct {
@@ -202,8 +214,9 @@ typedef struct {
     int *clock;      /* n * na */
     long *last_step; /* by dense actor */
     long *last_global;
-    long *last_obj;   /* by dense actor: last step on an object (or global) */
     long *last_gexit; /* by dense actor: last global or exit step */
+    long *last_other; /* by dense actor: last global step or step on an
+                         object that is not a lock op or join */
     long *cand;
     int *best2; /* by dense actor, while a step's clock is made */
     long *who;
@@ -286,9 +299,11 @@ static void conflicts(state *st, int a, int kind, uintptr_t v, int write)
     }
 }
 
-/* Records that step j of dense actor a read or changed (kind, v).
+/* Records that step j of dense actor a read or changed (kind, v), and
+ * for a lock op what it did to the actor's hold (held: +1, -1 or 0).
  * Returns 0, or -1 out of memory. */
-static int record(state *st, int a, long j, int kind, uintptr_t v, int write)
+static int record(state *st, int a, long j, int kind, uintptr_t v, int write,
+                  int held)
 {
     int oom = 0;
     slot *s = lookup(st, kind, v, 1, &oom);
@@ -307,14 +322,88 @@ static int record(state *st, int a, long j, int kind, uintptr_t v, int write)
             st->recs_cap = cap;
         }
         r = st->nrecs++;
-        st->recs[r] = (rec){a, -1, -1, s->head};
+        st->recs[r] = (rec){a, -1, -1, 0, -1, s->head};
         s->head = r;
     }
+    if (held > 0 && st->recs[r].held == 0)
+        st->recs[r].taken = j;
+    st->recs[r].held += held;
     if (write)
         st->recs[r].lw = j;
     else
         st->recs[r].lr = j;
     return 0;
+}
+
+/* Steps an exit touches only in part. An exit changes a lock only when
+ * the actor ends holding it (the robust lock passes to the next owner);
+ * other acquires and releases (a semaphore's) look held when an actor
+ * took more than it gave back, which keeps the exit dependent on them.
+ * An exit ends the joins of its own actor and no other. */
+static int is_lock_op(const rl__step *s, const touch *t)
+{
+    return t->cls == C_OBJ && t->n == 1 && t->acc[0].kind == K_OBJ &&
+           (s->op == RL_OP_ACQUIRE || s->op == RL_OP_RELEASE);
+}
+
+static int is_narrow(const rl__step *s, const touch *t)
+{
+    return is_lock_op(s, t) ||
+           (t->cls == C_OBJ && t->n == 1 && t->acc[0].kind == K_ACTOR);
+}
+
+/* The table slots of the objects dense actor a may hold (acquired more
+ * often than released), in a malloc'd array. Returns 0, or -1 out of
+ * memory. */
+static int held_locks(const state *st, int a, long **out, long *n)
+{
+    *out = NULL;
+    *n = 0;
+    long cap = 0;
+    for (long i = 0; i < st->tab_cap; i++) {
+        if (st->tab[i].kind != K_OBJ)
+            continue;
+        for (long r = st->tab[i].head; r >= 0; r = st->recs[r].next) {
+            if (st->recs[r].actor != a || st->recs[r].held <= 0)
+                continue;
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 8;
+                long *t = realloc(*out, (size_t)cap * sizeof *t);
+                if (!t) {
+                    free(*out);
+                    *out = NULL;
+                    return -1;
+                }
+                *out = t;
+            }
+            (*out)[(*n)++] = i;
+        }
+    }
+    return 0;
+}
+
+/* Where the race of step j with step i is reversed. An acquire of an
+ * exclusive lock after another actor's release of it can come only
+ * before that actor's acquire: the race is with the acquire that took
+ * the lock (as Nidhugg orders lock acquisitions). Returns i otherwise. */
+static long exclusive_race(state *st, long i, long j)
+{
+    const rl__step *si = &st->steps[i], *sj = &st->steps[j];
+    if (si->op != RL_OP_RELEASE || sj->op != RL_OP_ACQUIRE ||
+        si->target != RL__TARGET_EXCLUSIVE ||
+        sj->target != RL__TARGET_EXCLUSIVE || si->global || sj->global ||
+        si->key != sj->key)
+        return i;
+    int oom = 0;
+    slot *s = lookup(st, K_OBJ, (uintptr_t)si->key, 0, &oom);
+    if (!s)
+        return i;
+    int a = st->dense[si->actor];
+    for (long r = s->head; r >= 0; r = st->recs[r].next)
+        if (st->recs[r].actor == a && st->recs[r].taken >= 0 &&
+            st->recs[r].taken < i)
+            return st->recs[r].taken;
+    return i;
 }
 
 /* The first step of dense actor q after position i, or -1. */
@@ -423,8 +512,8 @@ static void free_state(state *st)
     free(st->clock);
     free(st->last_step);
     free(st->last_global);
-    free(st->last_obj);
     free(st->last_gexit);
+    free(st->last_other);
     free(st->cand);
     free(st->best2);
     free(st->who);
@@ -470,15 +559,15 @@ static int analyse(state *st, long from,
     st->clock = calloc((size_t)n * (size_t)na, sizeof *st->clock);
     st->last_step = malloc(sizeof *st->last_step * (size_t)na);
     st->last_global = malloc(sizeof *st->last_global * (size_t)na);
-    st->last_obj = malloc(sizeof *st->last_obj * (size_t)na);
     st->last_gexit = malloc(sizeof *st->last_gexit * (size_t)na);
+    st->last_other = malloc(sizeof *st->last_other * (size_t)na);
     st->cand = malloc(sizeof *st->cand * (size_t)na);
     st->best2 = malloc(sizeof *st->best2 * (size_t)na);
     st->who = malloc(sizeof *st->who * (size_t)na);
     long *g = malloc(sizeof *g * (size_t)na);
     if (!st->lidx || !st->order || !st->start || !st->cre || !st->clock ||
-        !st->last_step || !st->last_global || !st->last_obj ||
-        !st->last_gexit || !st->cand || !st->best2 || !st->who || !g) {
+        !st->last_step || !st->last_global ||
+        !st->last_gexit || !st->last_other || !st->cand || !st->best2 || !st->who || !g) {
         free(g);
         return -1;
     }
@@ -487,7 +576,7 @@ static int analyse(state *st, long from,
     for (int q = 0; q < na; q++) {
         st->start[q + 1] += st->start[q];
         st->last_step[q] = st->last_global[q] = -1;
-        st->last_obj[q] = st->last_gexit[q] = -1;
+        st->last_gexit[q] = st->last_other[q] = -1;
         st->cre[q] = -1;
     }
     for (long k = 0; k < n; k++) {
@@ -515,17 +604,31 @@ static int analyse(state *st, long from,
         touch t;
         classify(s, &t);
         /* Per actor, its latest step this one depends on: any for a
-         * global step; one on an object (or global) for an exit; a global
-         * or exit one for a step on an object (plus the object's own,
-         * below); a global one for memory. */
+         * global step; a global or other object one for an exit (locks
+         * it holds and its own joins: below; exits commute); a global or exit
+         * one for a step on an object (plus the object's own, below);
+         * a global one for memory, lock ops and joins (exits that touch
+         * them are in the object's own). */
+        int lockop = is_lock_op(s, &t), narrow = is_narrow(s, &t);
         for (int r = 0; r < na; r++)
             st->cand[r] = t.cls == C_GLOBAL ? st->last_step[r]
-                          : t.cls == C_EXIT ? st->last_obj[r]
+                          : t.cls == C_EXIT ? st->last_other[r]
+                          : narrow          ? st->last_global[r]
                           : t.cls == C_OBJ  ? st->last_gexit[r]
                                             : st->last_global[r];
+        long *held = NULL;
+        long nheld = 0;
+        if (t.cls == C_EXIT && held_locks(st, a, &held, &nheld) < 0) {
+            free(g);
+            return -1;
+        }
         if (t.cls == C_OBJ) {
             for (int x = 0; x < t.n; x++)
                 conflicts(st, a, t.acc[x].kind, t.acc[x].v, t.acc[x].write);
+        } else if (t.cls == C_EXIT) {
+            for (long x = 0; x < nheld; x++)
+                conflicts(st, a, K_OBJ, st->tab[held[x]].v, 1);
+            conflicts(st, a, K_ACTOR, (uintptr_t)s->actor, 1);
         } else if (t.cls == C_MEM) {
             for (long b = 0; b < t.size; b++)
                 conflicts(st, a, K_BYTE, t.addr + (uintptr_t)b, t.write);
@@ -552,7 +655,16 @@ static int analyse(state *st, long from,
             if (i < from || i == cr)
                 continue;
             int other = st->who[r] == i ? st->best2[r] : cj[r];
-            if (other < st->lidx[i])
+            if (other >= st->lidx[i])
+                continue;
+            /* The step that wakes an actor (a release, a post, a send)
+             * makes no race with what that actor does next: it could
+             * not run before i. Its blocked attempt raced with what
+             * blocked it (an acquire), and that race reverses the two. */
+            if (wakes(st, i, s->actor) && !steps[i].unfair)
+                continue;
+            i = exclusive_race(st, i, j);
+            if (i >= from)
                 race(st, i, j, g, want, ctx);
         }
         st->last_step[a] = j;
@@ -560,16 +672,27 @@ static int analyse(state *st, long from,
             st->last_global[a] = j;
         if (t.cls == C_GLOBAL || t.cls == C_EXIT)
             st->last_gexit[a] = j;
-        if (t.cls == C_GLOBAL || t.cls == C_EXIT || t.cls == C_OBJ)
-            st->last_obj[a] = j;
+        if (t.cls == C_GLOBAL || (t.cls == C_OBJ && !narrow))
+            st->last_other[a] = j;
         int bad = 0;
         if (t.cls == C_OBJ) {
+            int h = !lockop                   ? 0
+                    : s->op == RL_OP_RELEASE ? -1
+                    : s->blocked              ? 0
+                                              : 1;
             for (int x = 0; x < t.n; x++)
-                bad |=
-                    record(st, a, j, t.acc[x].kind, t.acc[x].v, t.acc[x].write);
+                bad |= record(st, a, j, t.acc[x].kind, t.acc[x].v,
+                              t.acc[x].write, h);
+        } else if (t.cls == C_EXIT) {
+            /* The slots and records exist: nothing moves meanwhile. */
+            for (long x = 0; x < nheld; x++)
+                bad |= record(st, a, j, K_OBJ, st->tab[held[x]].v, 1, 0);
+            bad |= record(st, a, j, K_ACTOR, (uintptr_t)s->actor, 1, 0);
+            free(held);
         } else if (t.cls == C_MEM) {
             for (long b = 0; b < t.size; b++)
-                bad |= record(st, a, j, K_BYTE, t.addr + (uintptr_t)b, t.write);
+                bad |= record(st, a, j, K_BYTE, t.addr + (uintptr_t)b, t.write,
+                              0);
         }
         if (bad) {
             free(g);

@@ -202,6 +202,11 @@ void rl__point(rl__op op, const void *obj, const char *label);
 void rl__point_key(rl__op op, const void *obj, const void *key, int target,
                    const char *label);
 
+/* The target of the acquire and release of a lock that one actor holds at
+ * a time (rl_lock, rl_rlock; not a semaphore): no other actor's acquire
+ * comes between them. */
+#define RL__TARGET_EXCLUSIVE (-2)
+
 /* True while a scheduler controls this execution (then only one actor
  * runs at a time and nothing may block in the kernel). Primitives that wait
  * on kernel objects (pipes, child exit) check without blocking in this mode

@@ -121,7 +121,7 @@ typedef struct {
      * out, it signalled a process, it read an object without a schedule
      * point), so it counts as touching everything. */
     const void *key;
-    int target;
+    int target; /* or RL__TARGET_EXCLUSIVE (internal.h) */
     int global;
     /* the step was an attempt that found its object not ready and
      * blocked, with no effect of its own (join, acquire, get, put, recv,

@@ -270,7 +270,7 @@ int rl_lock_acquire(rl_lock *l, double timeout)
 {
     if (!l)
         return rl__fail(-EINVAL, "rl_lock_acquire: lock is NULL");
-    rl__point(RL_OP_ACQUIRE, l, NULL);
+    rl__point_key(RL_OP_ACQUIRE, l, l, RL__TARGET_EXCLUSIVE, NULL);
     return lock_acquire(l, timeout, "rl_lock_acquire");
 }
 
@@ -281,7 +281,7 @@ int rl_lock_release(rl_lock *l)
 {
     if (!l)
         return rl__fail(-EINVAL, "rl_lock_release: lock is NULL");
-    rl__point(RL_OP_RELEASE, l, NULL);
+    rl__point_key(RL_OP_RELEASE, l, l, RL__TARGET_EXCLUSIVE, NULL);
     return lock_release(l, "rl_lock_release");
 }
 
@@ -305,7 +305,7 @@ int rl_rlock_acquire(rl_rlock *l, double timeout)
 {
     if (!l)
         return rl__fail(-EINVAL, "rl_rlock_acquire: lock is NULL");
-    rl__point(RL_OP_ACQUIRE, l, NULL);
+    rl__point_key(RL_OP_ACQUIRE, l, l, RL__TARGET_EXCLUSIVE, NULL);
     return lock_acquire(&l->base, timeout, "rl_rlock_acquire");
 }
 
@@ -314,7 +314,7 @@ int rl_rlock_release(rl_rlock *l)
 {
     if (!l)
         return rl__fail(-EINVAL, "rl_rlock_release: lock is NULL");
-    rl__point(RL_OP_RELEASE, l, NULL);
+    rl__point_key(RL_OP_RELEASE, l, l, RL__TARGET_EXCLUSIVE, NULL);
     return lock_release(&l->base, "rl_rlock_release");
 }
 

@@ -142,6 +142,9 @@ START_TEST(start_join_and_exit_of_one_actor_conflict)
     /* Every start in a parent takes the next actor id. */
     ck_assert(dep(fork1, fork3));
     ck_assert(dep(join2, mk(2, RL_OP_EXIT, 0)));
+    /* An exit ends its own joins, and exits commute. */
+    ck_assert(!dep(join2, mk(3, RL_OP_EXIT, 0)));
+    ck_assert(!dep(mk(1, RL_OP_EXIT, 0), mk(2, RL_OP_EXIT, 0)));
     ck_assert(!dep(join2, mk(3, RL_OP_ACQUIRE, 0x1000)));
     ck_assert(!dep(join2, mem(3, RL_OP_STORE, 0x1000, 8, 1)));
     ck_assert(!dep(mk(1, RL_OP_START, 0), mem(3, RL_OP_STORE, 0x1000, 8, 1)));
@@ -319,6 +322,82 @@ START_TEST(a_blocked_actor_falls_back_to_every_enabled_actor)
     ck_assert_int_eq(c.n, 1);
     ck_assert_int_eq(c.i[0], 1);
     ck_assert(same(&c.set[0], set_of(0, 2, -1)));
+}
+END_TEST
+
+static rl__step lockop(int actor, int op, uintptr_t lock, int exclusive)
+{
+    rl__step s = mk(actor, op, lock);
+    s.key = (const void *)lock;
+    s.target = exclusive ? RL__TARGET_EXCLUSIVE : 0;
+    return s;
+}
+
+START_TEST(a_lock_taken_after_a_release_races_with_its_acquire)
+{
+    /* Actor 0 holds lock y around its store of x; actor 1 takes y after
+     * it. The other order is actor 1 taking y first, at step 0: not
+     * between actor 0's acquire and release, where it would block. */
+    rl__step t[4] = {lockop(0, RL_OP_ACQUIRE, Y, 1), mem(0, RL_OP_STORE, X, 8, 1),
+                     lockop(0, RL_OP_RELEASE, Y, 1),
+                     lockop(1, RL_OP_ACQUIRE, Y, 1)};
+    for (int k = 0; k < 4; k++)
+        t[k].enabled = set_of(0, 1, -1);
+    calls c = races(t, 4, 0);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.i[0], 0);
+    ck_assert(same(&c.set[0], set_of(1, -1, -1)));
+    /* A semaphore two actors may hold at once: the acquire can come
+     * between, so the race stays with the release. */
+    for (int k = 0; k < 4; k++)
+        if (k != 1)
+            t[k].target = 0;
+    c = races(t, 4, 0);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.i[0], 2);
+}
+END_TEST
+
+START_TEST(the_step_that_wakes_an_actor_makes_no_race_with_it)
+{
+    /* Actor 1 tries y while actor 0 holds it and blocks; actor 0's
+     * release wakes it and it takes y. Only the attempt races (with the
+     * acquire, step 0); the release at step 2 could not come after the
+     * retry. */
+    rl__step t[4] = {lockop(0, RL_OP_ACQUIRE, Y, 1),
+                     lockop(1, RL_OP_ACQUIRE, Y, 1),
+                     lockop(0, RL_OP_RELEASE, Y, 1),
+                     lockop(1, RL_OP_ACQUIRE, Y, 1)};
+    t[1].blocked = 1;
+    t[0].enabled = set_of(0, 1, -1);
+    t[1].enabled = set_of(0, 1, -1);
+    t[2].enabled = set_of(0, -1, -1);
+    t[3].enabled = set_of(0, 1, -1);
+    calls c = races(t, 4, 0);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.i[0], 0);
+    ck_assert(same(&c.set[0], set_of(1, -1, -1)));
+}
+END_TEST
+
+START_TEST(an_exit_races_only_with_the_locks_it_holds)
+{
+    /* Actor 0 takes and gives back y, then exits; actor 1 takes y. The
+     * exit changed nothing of y: the race is with actor 0's acquire. */
+    rl__step t[4] = {lockop(0, RL_OP_ACQUIRE, Y, 1),
+                     lockop(0, RL_OP_RELEASE, Y, 1), mk(0, RL_OP_EXIT, 0),
+                     lockop(1, RL_OP_ACQUIRE, Y, 1)};
+    for (int k = 0; k < 4; k++)
+        t[k].enabled = set_of(0, 1, -1);
+    calls c = races(t, 4, 0);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.i[0], 0);
+    /* Ending with y held, the exit hands it over: it races too. */
+    t[1] = mem(0, RL_OP_STORE, X, 8, 1);
+    t[1].enabled = set_of(0, 1, -1);
+    c = races(t, 4, 0);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_int_eq(c.i[0], 2);
 }
 END_TEST
 
@@ -550,6 +629,9 @@ static Suite *dpor_suite(void)
     tcase_add_test(tc, initials_come_from_the_steps_between);
     tcase_add_test(tc, a_blocked_actor_falls_back_to_every_enabled_actor);
     tcase_add_test(tc, an_actor_started_after_the_step_makes_no_call);
+    tcase_add_test(tc, a_lock_taken_after_a_release_races_with_its_acquire);
+    tcase_add_test(tc, the_step_that_wakes_an_actor_makes_no_race_with_it);
+    tcase_add_test(tc, an_exit_races_only_with_the_locks_it_holds);
     tcase_add_test(tc, long_traces_and_many_actors);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("executions", 120);
