@@ -148,6 +148,13 @@ typedef struct {
     long minimize_budget;
     /* set asynchronously (SIGINT): stop as soon as possible */
     volatile sig_atomic_t *stop;
+    /* explore: when not NULL, the executions it may run, lowered by other
+     * processes while it runs (--jobs: see jobs.c); it stops once it ran
+     * that many (the result is then neither exhausted nor failing) */
+    volatile long *budget;
+    /* explore with --jobs: executions per round of a subtree, which
+     * decide which failure comes first (0: 100; see jobs.c) */
+    long round;
     /* called with every execution of explore, pct and random */
     void (*observe)(const rl__exec_result *e, void *ctx);
     void *observe_ctx;

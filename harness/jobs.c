@@ -1,8 +1,18 @@
 /* jobs.c: searches over several worker processes (--jobs): explore split
  * into disjoint subtrees of the decision tree, the sampled modes into
  * slices of their runs. The outcome does not depend on timing: the first
- * failure reported is the one of the lowest subtree, or of the lowest run. */
+ * failure reported is the one of the lowest run, or for explore the one
+ * that comes first in rounds of ROUND executions per subtree (the lowest
+ * subtree among those that fail within the fewest rounds).
+ *
+ * Explore reports early: once a subtree fails in round r, the subtrees
+ * after it stop after r - 1 rounds (they could only win in an earlier
+ * round) and those before it after r rounds, so a failure ends the run
+ * within r rounds of every subtree instead of waiting for the subtrees
+ * before it to finish. Which subtree wins is fixed by the rounds, not
+ * by which worker got there first. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +29,8 @@
 /* Room for one task's token in the board's token area; a longer token is
  * recomputed by the parent (see token_of_task). */
 #define TOKEN_MAX 65536
+/* Explore: executions per round of a subtree (see the top). */
+#define ROUND 100
 
 enum { T_PENDING, T_RUNNING, T_DONE, T_SKIPPED };
 
@@ -28,6 +40,9 @@ typedef struct {
     long nprefix;
     uint8_t prefix[MAX_PREFIX];
     long offset; /* sampled slice */
+    /* explore: the executions it may still run up to (LONG_MAX: all),
+     * lowered by the workers as failures are found */
+    volatile long budget;
     /* results */
     int state;
     int worker; /* the index of the worker that runs or ran it */
@@ -208,6 +223,8 @@ static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
 {
     rl__search_opts to = task_opts(o, jobs, t);
     to.stop = &b->stop;
+    if (o->mode == RL_MODE_EXPLORE && !o->all_outcomes)
+        to.budget = &t->budget;
     t->started = rl__now();
     rl__search_result r;
     t->err = rl__search(scs[t->scenario], &to, &r);
@@ -240,9 +257,44 @@ static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
     rl__search_result_free(&r);
 }
 
-/* The worker loop: takes tasks in order; an explore task of a scenario
- * whose lower-numbered task failed is skipped, it cannot change the
- * result. */
+/* The executions of a round. */
+static long round_len(const rl__search_opts *o)
+{
+    return o->round > 0 ? o->round : ROUND;
+}
+
+/* The round of an explore task's first failure (1-based). */
+static long round_of(const task *t, long len)
+{
+    return (t->first_failure_run + len - 1) / len;
+}
+
+/* Lowers *budget to at most v. */
+static void lower_budget(volatile long *budget, long v)
+{
+    long cur = __atomic_load_n(budget, __ATOMIC_ACQUIRE);
+    while (v < cur && !__atomic_compare_exchange_n(budget, &cur, v, 0,
+                                                   __ATOMIC_ACQ_REL,
+                                                   __ATOMIC_ACQUIRE))
+        ;
+}
+
+/* Explore task k failed: the other subtrees of its scenario need to run
+ * only as far as they could still come first (see the top). */
+static void limit_others(board *b, long k, long len)
+{
+    const task *t = &b->tasks[k];
+    long r = round_of(t, len);
+    for (long i = 0; i < b->ntasks; i++) {
+        task *u = &b->tasks[i];
+        if (i == k || u->scenario != t->scenario)
+            continue;
+        lower_budget(&u->budget, (i < k ? r : r - 1) * len);
+    }
+}
+
+/* The worker loop: takes tasks in order; an explore task that may run
+ * no execution any more (a failure elsewhere came first) is skipped. */
 static _Noreturn void worker(rl_scenario *const *scs, const rl__search_opts *in,
                              int jobs, board *b, int index)
 {
@@ -261,21 +313,17 @@ static _Noreturn void worker(rl_scenario *const *scs, const rl__search_opts *in,
         if (k >= b->ntasks)
             break;
         task *t = &b->tasks[k];
-        int skip = 0;
-        for (long i = 0; i < k && o->mode == RL_MODE_EXPLORE; i++) {
-            task *u = &b->tasks[i];
-            if (u->scenario == t->scenario &&
-                __atomic_load_n(&u->state, __ATOMIC_ACQUIRE) == T_DONE &&
-                u->verdict != RL_PASS)
-                skip = 1;
-        }
-        if (skip) {
+        if (o->mode == RL_MODE_EXPLORE &&
+            __atomic_load_n(&t->budget, __ATOMIC_ACQUIRE) == 0) {
             __atomic_store_n(&t->state, T_SKIPPED, __ATOMIC_RELEASE);
             continue;
         }
         t->worker = index;
         __atomic_store_n(&t->state, T_RUNNING, __ATOMIC_RELEASE);
         run_task(scs, o, jobs, b, t);
+        if (o->mode == RL_MODE_EXPLORE && !o->all_outcomes && t->err == 0 &&
+            t->verdict != RL_PASS && t->first_failure_run > 0)
+            limit_others(b, k, round_len(o));
         __atomic_store_n(&t->state, T_DONE, __ATOMIC_RELEASE);
     }
     rl__flush_stdio();
@@ -375,23 +423,32 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
         parts++;
         if (t->verdict == RL_PASS)
             continue;
-        if (!best || (o->mode != RL_MODE_EXPLORE &&
-                      t->first_failure_run < best->first_failure_run))
+        if (!best ||
+            (o->mode != RL_MODE_EXPLORE &&
+             t->first_failure_run < best->first_failure_run) ||
+            (o->mode == RL_MODE_EXPLORE &&
+             round_of(t, round_len(o)) < round_of(best, round_len(o))))
             best = t;
     }
     if (o->mode != RL_MODE_EXPLORE || best)
         r->exhausted = o->mode == RL_MODE_EXPLORE ? 0 : r->exhausted;
     r->duration = any ? t1 - t0 : 0;
-    /* Explore that found a bug counts the subtrees up to the failing one
-     * only: how far the others got depends on timing. */
+    /* Explore that found a bug counts the rounds up to the failing one
+     * in the subtrees up to the failing one only: how far the others got
+     * depends on timing. */
+    long cap = best ? round_of(best, round_len(o)) * round_len(o) : 0;
     if (o->mode == RL_MODE_EXPLORE && best) {
         r->executions = 0;
         r->failures = 0;
         for (const task *t = b->tasks; t <= best; t++) {
             if (t->scenario != s || t->state != T_DONE)
                 continue;
-            r->executions += t->executions;
-            r->failures += t->failures;
+            if (t == best) {
+                r->executions += t->executions;
+                r->failures += t->failures;
+            } else {
+                r->executions += t->executions < cap ? t->executions : cap;
+            }
         }
     }
     if (r->space_explored >= 0) {
@@ -411,7 +468,8 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
         if (o->mode == RL_MODE_EXPLORE)
             for (const task *t = b->tasks; t < best; t++)
                 if (t->scenario == s && t->state == T_DONE)
-                    r->first_failure_run += t->executions;
+                    r->first_failure_run +=
+                        t->executions < cap ? t->executions : cap;
         snprintf(r->first.message, sizeof r->first.message, "%s",
                  best->message);
         char *tok = token_of_task(sc, o, jobs, b, best);
@@ -550,6 +608,7 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
             t->scenario = s;
             t->nparts = (parts + shards - 1) / shards;
             t->offset = k;
+            t->budget = LONG_MAX;
             if (pre) {
                 t->nprefix = len[k];
                 memcpy(t->prefix, pre[k], (size_t)len[k]);

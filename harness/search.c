@@ -743,7 +743,9 @@ static int explore(const rl_scenario *sc, const rl__search_opts *o,
     int level = 0;
     int have = 1;
     while (have) {
-        if (o->stop && *o->stop) {
+        if ((o->stop && *o->stop) ||
+            (o->budget && r->executions >=
+                              __atomic_load_n(o->budget, __ATOMIC_ACQUIRE))) {
             free(it.prefix);
             break;
         }

@@ -583,6 +583,44 @@ RL_SCENARIO(t_kill_worker, "t.kill_worker", .timeout = 20.0)
     rl_yield("after");
 }
 
+/* A failure that only schedules running actor b before the root's store
+ * of flag reach, under a large space of passing schedules (the stores of
+ * a and b to w in every order). */
+typedef struct {
+    long w, flag;
+} late_state;
+
+static int late_a(void *arg)
+{
+    late_state *s = arg;
+    for (long k = 1; k <= 4; k++)
+        RL_STORE(s->w, k);
+    return 0;
+}
+
+static int late_b(void *arg)
+{
+    late_state *s = arg;
+    long f = RL_LOAD(s->flag);
+    for (long k = 1; k <= 4; k++)
+        RL_STORE(s->w, -k);
+    rl_check(f == 1, "b ran before the root stored flag");
+    return 0;
+}
+
+RL_SCENARIO(t_late, "t.late", .expect = RL_EXPECT_BUG)
+{
+    late_state *s = rl_shared_alloc(sizeof *s);
+    rl_process *a = NULL, *b = NULL;
+    rl_check(rl_process_start(&a, late_a, s, NULL) == 0, "start a");
+    rl_check(rl_process_start(&b, late_b, s, NULL) == 0, "start b");
+    RL_STORE(s->flag, 1);
+    rl_process_join(a, -1);
+    rl_process_join(b, -1);
+    rl_process_free(a);
+    rl_process_free(b);
+}
+
 /* ---- helpers ---- */
 
 static int child_of_mine(const rl_test_proc *p, void *ctx)
@@ -816,6 +854,40 @@ START_TEST(a_dead_job_worker_fails_its_part_and_the_rest_goes_on)
     ck_assert_int_eq(rl_test_zombie_children(), 0);
     munmap(kill_worker, sizeof *kill_worker);
     kill_worker = NULL;
+}
+END_TEST
+
+/* Explores t.late over two job workers with rounds of len executions. */
+static void explore_late(long len, rl__search_result *r)
+{
+    rl_scenario *sc = rl__scenario_find("t.late");
+    ck_assert_ptr_nonnull(sc);
+    rl__search_opts o = explore_opts(-1);
+    o.round = len;
+    memset(r, 0, sizeof *r);
+    ck_assert_int_eq(rl__search_many(&sc, 1, &o, 2, r, NULL, NULL), 0);
+    ck_assert_int_eq(r->verdict, RL_FAIL);
+    ck_assert_ptr_nonnull(r->token);
+}
+
+START_TEST(jobs_report_a_later_subtree_failure_early_and_alike)
+{
+    /* Rounds of one execution: a subtree that fails in its first run
+     * wins over the subtrees before it, which stop after one run each. */
+    rl__search_result r1, r2;
+    explore_late(1, &r1);
+    ck_assert_int_le(r1.first_failure_run, 4L * 2);
+    /* Whichever worker got there first, the same failure. */
+    explore_late(1, &r2);
+    ck_assert_str_eq(r1.token, r2.token);
+    ck_assert_int_eq(r1.first_failure_run, r2.first_failure_run);
+    ck_assert_int_eq(r1.executions, r2.executions);
+    /* (Searched whole, the subtrees before the failing one hold some 600
+     * passing schedules: rounds of a million executions report it at
+     * run 633.) */
+    rl__search_result_free(&r1);
+    rl__search_result_free(&r2);
+    ck_assert_int_eq(children_left(), 0);
 }
 END_TEST
 
@@ -1414,6 +1486,7 @@ static Suite *harness_suite(void)
     tcase_add_test(tc, c_api_runs_a_scenario);
     tcase_add_test(tc, a_process_that_left_the_group_is_ended);
     tcase_add_test(tc, a_dead_job_worker_fails_its_part_and_the_rest_goes_on);
+    tcase_add_test(tc, jobs_report_a_later_subtree_failure_early_and_alike);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("timed waits", 240);
     tcase_add_test(tc, timed_waits_time_out_only_when_the_scheduler_says);
