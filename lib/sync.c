@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "procfs.h"
 #include "scheduler.h"
 
 /* ------------------------------------------------------------------ */
@@ -82,33 +83,6 @@ static void clear_owner(struct rl_lock *l)
 {
     __atomic_store_n(&l->owner_pid, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&l->owner_tid, 0, __ATOMIC_RELAXED);
-}
-
-/* True when process pid is gone, a zombie, or inside exit (PF_EXITING):
- * a lock it holds will be handed over by the kernel without a release. */
-static int process_exiting(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT;
-    ssize_t n;
-    do
-        n = read(fd, buf, sizeof buf - 1);
-    while (n < 0 && errno == EINTR);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    /* Fields after the command: state ppid pgrp session tty tpgid flags. */
-    const char *rp = strrchr(buf, ')');
-    char state;
-    unsigned long flags;
-    if (!rp ||
-        sscanf(rp + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
-        return 0;
-    return state == 'Z' || state == 'X' || (flags & 0x4) != 0;
 }
 
 /* Allocates and initialises a lock of size bytes in the arena. Returns
@@ -206,7 +180,7 @@ static int lock_acquire(struct rl_lock *l, double timeout, const char *what)
             continue; /* re-read the word after announcing ourselves */
         }
         pid_t owner = __atomic_load_n(&l->owner_pid, __ATOMIC_RELAXED);
-        if (owner > 0 && process_exiting(owner)) {
+        if (owner > 0 && rl__proc_exiting(owner)) {
             /* Nobody publishes a holder's death: the kernel hands the
              * mutex over as soon as it has walked the dying process's
              * robust list, which needs no schedule point, so a short
