@@ -244,6 +244,20 @@ typedef struct {
     rl__private_store pstores[RL__PRIVATE_STORES];
 } rl__sched;
 
+/* The actors of s in the given state (RL__ACTOR_*); with timed_only, only
+ * those whose wait has a deadline. */
+static inline rl__actorset rl__actors_in(const rl__sched *s, int state,
+                                         int timed_only)
+{
+    rl__actorset m = {{0}};
+    for (int i = 0; i < s->nactors; i++) {
+        const rl__actor *a = &s->actors[i];
+        if (a->state == state && (!timed_only || a->timed))
+            rl__set_add(&m, i);
+    }
+    return m;
+}
+
 /* Called by the harness in the supervisor before forking the root actor:
  * makes a fresh control block in the arena. Returns it, or NULL. */
 rl__sched *rl__sched_setup(int mode, long max_steps);
@@ -296,6 +310,10 @@ int rl__sched_actor_finished(pid_t pid);
 /* Sets the verdict if none is set yet and wakes the supervisor. */
 void rl__sched_verdict(int verdict, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Records the value a check compared (rl_check_eq) for the stress
+ * histograms, when the caller is an actor of an execution. */
+void rl__sched_checked_value(long actual, long expected);
 
 /* Stops the calling actor for good after a verdict: the supervisor ends
  * the execution. */
