@@ -238,6 +238,17 @@ int rl__block(const void *obj, uint32_t *word, uint32_t seen, double deadline,
  * blocked on it through rl__block. */
 void rl__publish(uint32_t *word);
 
+/* True when a timed wait of a primitive has run out. Under the scheduler
+ * only the scheduler decides (told: rl__block returned -ETIMEDOUT), so a
+ * replay gives the same verdict on any machine; free-running, the
+ * deadline decides. */
+static inline int rl__wait_over(double deadline, int told)
+{
+    if (rl__controlled())
+        return told;
+    return told || rl__expired(deadline);
+}
+
 /* How many rl_lock and rl_rlock objects the calling process holds (sync.c
  * counts them). An actor that ends holding none has nothing the kernel
  * still has to hand over, so nobody needs to wait for its last instant. */
