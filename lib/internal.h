@@ -208,7 +208,7 @@ typedef enum {
     RL_OP_COUNT
 } rl__op;
 
-/* The name of an operation, for traces. */
+/* The name of an operation, for traces (explain.c). */
 const char *rl__op_name(rl__op op);
 
 /* A schedule point: called by every primitive before it publishes
@@ -249,7 +249,7 @@ static inline int rl__wait_over(double deadline, int told)
     return told || rl__expired(deadline);
 }
 
-/* How many rl_lock and rl_rlock objects the calling process holds (sync.c
+/* How many rl_lock and rl_rlock objects the calling process holds (lock.c
  * counts them). An actor that ends holding none has nothing the kernel
  * still has to hand over, so nobody needs to wait for its last instant. */
 extern int rl__locks_held;
@@ -285,7 +285,7 @@ int rl__stack_capture_remote(pid_t pid, char *buf, size_t cap);
  * async-signal-safe: runs in the harness, after the fact. */
 int rl__stack_format(const char *raw, char *out, size_t cap, int fold);
 
-/* ---- processes (process.c) ---- */
+/* ---- processes (boot.c, process.c) ---- */
 
 /* The one way a child process of racelab ends: flushes stdio, dumps gcov
  * counters in coverage builds, and calls _exit(code). */

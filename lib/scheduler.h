@@ -15,7 +15,7 @@
 #define RL__MAX_VALUES 64
 /* The loads an actor remembers for spin detection, and the identical reads
  * of one of them, with no effect by any actor between them, that show it
- * cannot progress (see fairness in sched.c). */
+ * cannot progress (see fair.c). */
 #define RL__SPIN_POINTS 6
 #define RL__SPIN_PROOF 4
 
@@ -175,7 +175,7 @@ typedef struct {
     /* its stack when it failed, crashed, or was asked (deadlock, timeout):
      * raw from rl__stack_capture, formatted by the harness afterwards */
     char stack[2048];
-    /* fairness (sched.c): the actors that must take a step before this
+    /* fairness (fair.c): the actors that must take a step before this
      * one may be chosen again, since it yielded or was seen spinning */
     rl__actorset fair_wait;
     rl__spin_point spin[RL__SPIN_POINTS]; /* its loads since its effect */
