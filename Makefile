@@ -65,6 +65,9 @@ LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 # The library again with -DRL_TESTING: small queues, pipe buffers and pools
 # so that rare paths run in every test.
 TLIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/tobj/%.o)
+# Only the public API (RL_API in lib/racelab.h) is exported from
+# libracelab.so; everything else in the library objects is hidden.
+$(LIB_OBJS) $(TLIB_OBJS): ALL_CFLAGS += -fvisibility=hidden
 TEST_SRCS  := $(wildcard tests/check_*.c)
 TEST_BINS  := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 TEST_SCRIPTS := $(wildcard tests/test_*.sh)

@@ -823,10 +823,7 @@ static int explore(const rl_scenario *sc, const rl__search_opts *o,
 
 static uint64_t run_seed(uint64_t seed, long run)
 {
-    uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(run + 1);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return rl__mix64(seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(run + 1));
 }
 
 static int sampled(const rl_scenario *sc, const rl__search_opts *o,

@@ -43,6 +43,25 @@ static inline long rl__sys(long n, long a, long b, long c, long d, long e,
 #endif
 }
 
+/* ---- the seeded PRNG ---- */
+
+/* The finaliser of splitmix64 (Steele, Lea and Flood, OOPSLA 2014): mixes
+ * z into a well-distributed value. */
+static inline uint64_t rl__mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* splitmix64: advances *state and returns its next number. Small, fast
+ * and good enough to pick among actors and to derive seeds; all of
+ * racelab's randomness comes from it, seeded explicitly. */
+static inline uint64_t rl__splitmix64(uint64_t *state)
+{
+    return rl__mix64(*state += 0x9e3779b97f4a7c15ULL);
+}
+
 /* ---- time and deadlines (util.c) ---- */
 
 /* Monotonic clock in seconds. */
@@ -189,7 +208,7 @@ typedef enum {
     RL_OP_COUNT
 } rl__op;
 
-/* The name of an operation, for traces. */
+/* The name of an operation, for traces (explain.c). */
 const char *rl__op_name(rl__op op);
 
 /* A schedule point: called by every primitive before it publishes
@@ -224,7 +243,18 @@ int rl__block(const void *obj, uint32_t *word, uint32_t seen, double deadline,
  * blocked on it through rl__block. */
 void rl__publish(uint32_t *word);
 
-/* How many rl_lock and rl_rlock objects the calling process holds (sync.c
+/* True when a timed wait of a primitive has run out. Under the scheduler
+ * only the scheduler decides (told: rl__block returned -ETIMEDOUT), so a
+ * replay gives the same verdict on any machine; free-running, the
+ * deadline decides. */
+static inline int rl__wait_over(double deadline, int told)
+{
+    if (rl__controlled())
+        return told;
+    return told || rl__expired(deadline);
+}
+
+/* How many rl_lock and rl_rlock objects the calling process holds (lock.c
  * counts them). An actor that ends holding none has nothing the kernel
  * still has to hand over, so nobody needs to wait for its last instant. */
 extern int rl__locks_held;
@@ -260,7 +290,7 @@ int rl__stack_capture_remote(pid_t pid, char *buf, size_t cap);
  * async-signal-safe: runs in the harness, after the fact. */
 int rl__stack_format(const char *raw, char *out, size_t cap, int fold);
 
-/* ---- processes (process.c) ---- */
+/* ---- processes (boot.c, process.c) ---- */
 
 /* The one way a child process of racelab ends: flushes stdio, dumps gcov
  * counters in coverage builds, and calls _exit(code). */

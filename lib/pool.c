@@ -1,7 +1,6 @@
 /* pool.c: a pool of worker processes running byte tasks: map, submit and
  * futures, with dead workers detected, their task failed and replaced. */
 #include <errno.h>
-#include <link.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fnref.h"
 #include "internal.h"
 #include "scheduler.h"
 
@@ -22,22 +22,13 @@
 
 #define WORKER_NAME "rl-pool-worker"
 
-/* A function named so that a fresh exec of the same binary finds it: the
- * loaded object's name and the offset inside it. addr is the address in
- * the process that made the reference, valid as is in forked children. */
-typedef struct {
-    uintptr_t addr;
-    uintptr_t off;
-    char obj[232];
-} fn_ref;
-
 enum { T_QUEUED, T_RUNNING, T_DONE };
 enum { K_MAP, K_FUTURE };
 
 /* One task record in the arena: a chunk of a map, or one submitted task. */
 typedef struct task {
     struct task *next;
-    fn_ref fn;
+    rl__fnref fn;
     int kind;
     int state;
     int result;     /* the first failing item's error, or 0 */
@@ -76,7 +67,7 @@ struct pool_shared {
     int fork_method;
     int max_tasks;
     int has_init;
-    fn_ref init;
+    rl__fnref init;
     void *initarg;
     task *head, *tail;
     size_t queued;
@@ -97,88 +88,6 @@ struct rl_future {
     rl_pool *pool;
     task *t;
 };
-
-/* ---------------------------------------------------------------- */
-/* Function identity across exec                                     */
-/* ---------------------------------------------------------------- */
-
-typedef struct {
-    fn_ref *ref;
-    int found;
-} find_ctx;
-
-static int find_cb(struct dl_phdr_info *info, size_t size, void *data)
-{
-    (void)size;
-    find_ctx *c = data;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (c->ref->addr >= lo && c->ref->addr < lo + ph->p_memsz) {
-            c->ref->off = c->ref->addr - info->dlpi_addr;
-            const char *name = info->dlpi_name ? info->dlpi_name : "";
-            if (strlen(name) >= sizeof c->ref->obj)
-                return 0;
-            strcpy(c->ref->obj, name);
-            c->found = 1;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Names fn by its loaded object and offset. Returns 0, or -EINVAL when
- * fn lies in no loaded object (a JIT or a mangled pointer). */
-static int fn_ref_make(fn_ref *ref, uintptr_t fn)
-{
-    memset(ref, 0, sizeof *ref);
-    ref->addr = fn;
-    find_ctx c = {ref, 0};
-    dl_iterate_phdr(find_cb, &c);
-    if (!c.found)
-        return rl__fail(-EINVAL,
-                        "pool: function %p lies in no loaded "
-                        "object",
-                        (void *)fn);
-    return 0;
-}
-
-typedef struct {
-    const fn_ref *ref;
-    uintptr_t addr;
-} resolve_ctx;
-
-static int resolve_cb(struct dl_phdr_info *info, size_t size, void *data)
-{
-    (void)size;
-    resolve_ctx *c = data;
-    const char *name = info->dlpi_name ? info->dlpi_name : "";
-    if (strcmp(name, c->ref->obj) != 0)
-        return 0;
-    c->addr = info->dlpi_addr + c->ref->off;
-    return 1;
-}
-
-/* The address of ref's function in this process, or 0 when its object is
- * not loaded here. Forked workers use the address as is. */
-static uintptr_t fn_ref_resolve(const pool_shared *sh, const fn_ref *ref)
-{
-    if (sh->fork_method)
-        return ref->addr;
-    static fn_ref last;
-    static uintptr_t last_addr;
-    if (last_addr && last.off == ref->off && strcmp(last.obj, ref->obj) == 0)
-        return last_addr;
-    resolve_ctx c = {ref, 0};
-    dl_iterate_phdr(resolve_cb, &c);
-    if (c.addr) {
-        last = *ref;
-        last_addr = c.addr;
-    }
-    return c.addr;
-}
 
 /* ---------------------------------------------------------------- */
 /* Task records                                                      */
@@ -242,7 +151,7 @@ static task *dequeue_locked(pool_shared *sh)
 static int run_task(pool_shared *sh, task *t, char *scratch, char *msg,
                     size_t msg_cap)
 {
-    rl_task fn = (rl_task)fn_ref_resolve(sh, &t->fn);
+    rl_task fn = (rl_task)rl__fnref_resolve(sh->fork_method, &t->fn);
     if (!fn) {
         snprintf(msg, msg_cap,
                  "the task function (%.120s+%#lx) is not loaded "
@@ -301,7 +210,8 @@ static int worker_main(void *arg)
     slot *s = arg;
     pool_shared *sh = s->sh;
     if (sh->has_init) {
-        rl_pool_init init = (rl_pool_init)fn_ref_resolve(sh, &sh->init);
+        rl_pool_init init =
+            (rl_pool_init)rl__fnref_resolve(sh->fork_method, &sh->init);
         if (!init || init(sh->initarg) != 0)
             return 3;
     }
@@ -525,7 +435,7 @@ int rl_pool_new(rl_pool **pool, const rl_pool_opts *opts)
     pool_shared *sh = p->sh;
     int r = rl__mutex_init(&sh->lock, 0);
     if (r == 0 && o.initializer) {
-        r = fn_ref_make(&sh->init, (uintptr_t)o.initializer);
+        r = rl__fnref_make(&sh->init, (uintptr_t)o.initializer);
         sh->has_init = 1;
     }
     if (r < 0) {
@@ -594,8 +504,8 @@ int rl_pool_map(rl_pool *pool, rl_task fn, const void *in, size_t item_in,
     if (pool->closed)
         return rl__fail(-EPIPE, "rl_pool_map: the pool is closed");
     rl__point(RL_OP_SUBMIT, pool->sh, "pool map");
-    fn_ref ref;
-    int r = fn_ref_make(&ref, (uintptr_t)fn);
+    rl__fnref ref;
+    int r = rl__fnref_make(&ref, (uintptr_t)fn);
     if (r < 0)
         return r;
     size_t chunk = chunk_for(pool, n);
@@ -669,7 +579,7 @@ int rl_pool_submit(rl_pool *pool, rl_task fn, const void *in, size_t len,
         rl_shared_free(t);
         return rl__fail(-ENOMEM, "rl_pool_submit: no room for the task");
     }
-    int r = fn_ref_make(&t->fn, (uintptr_t)fn);
+    int r = rl__fnref_make(&t->fn, (uintptr_t)fn);
     if (r < 0) {
         free(fu);
         rl_shared_free(t);

@@ -12,6 +12,11 @@ extern "C" {
 
 #define RL_VERSION "0.1.0"
 
+/* Marks what libracelab.so exports: the library is built with
+ * -fvisibility=hidden, so the declarations of this header are all that a
+ * program linking it sees. */
+#define RL_API __attribute__((visibility("default")))
+
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
 /* ------------------------------------------------------------------ */
@@ -24,12 +29,12 @@ extern "C" {
 
 /* Returns a static, human-readable name for a return code of this API
  * (a negative errno value or RL_EOF). Never returns NULL. */
-const char *rl_strerror(int err);
+RL_API const char *rl_strerror(int err);
 
 /* Returns the detailed message of the calling thread's last failed racelab
  * call, or "" when there was none. The text stays valid until the next
  * failing racelab call from the same thread. */
-const char *rl_last_error(void);
+RL_API const char *rl_last_error(void);
 
 /* ------------------------------------------------------------------ */
 /* Shared memory                                                       */
@@ -40,17 +45,17 @@ const char *rl_last_error(void);
  * whatever their start method. The arena is made on first use. Safe from
  * any process and any thread. Returns NULL when the arena is full or size
  * is 0 (rl_last_error says which). */
-void *rl_shared_alloc(size_t size);
+RL_API void *rl_shared_alloc(size_t size);
 
 /* Releases memory from rl_shared_alloc. NULL is ignored; a pointer that was
  * not allocated from the arena, or that was already freed, is ignored and
  * recorded in rl_last_error, never a crash. */
-void rl_shared_free(void *p);
+RL_API void rl_shared_free(void *p);
 
 /* Returns 1 when addr lies in memory shared with other processes (the arena
  * or any other MAP_SHARED mapping), 0 for private memory (stack, heap,
  * globals, MAP_PRIVATE) and for unmapped addresses. */
-int rl_is_shared(const void *addr);
+RL_API int rl_is_shared(const void *addr);
 
 /* ------------------------------------------------------------------ */
 /* Processes                                                           */
@@ -79,48 +84,48 @@ typedef struct {
  * NULL. With spawn and forkserver, arg must be NULL or point into shared
  * memory (-EINVAL otherwise). Returns 0 and sets *p, or a negative errno;
  * *p is left untouched on failure. */
-int rl_process_new(rl_process **p, rl_entry fn, void *arg,
-                   const rl_process_opts *opts);
+RL_API int rl_process_new(rl_process **p, rl_entry fn, void *arg,
+                          const rl_process_opts *opts);
 
 /* Starts a handle made by rl_process_new. -EINVAL if it was started
  * already; -EPERM if the caller is a daemon process (daemons may not have
  * children). */
-int rl_process_launch(rl_process *p);
+RL_API int rl_process_launch(rl_process *p);
 
 /* rl_process_new followed by rl_process_launch. On failure nothing is left
  * to free and *p is untouched. */
-int rl_process_start(rl_process **p, rl_entry fn, void *arg,
-                     const rl_process_opts *opts);
+RL_API int rl_process_start(rl_process **p, rl_entry fn, void *arg,
+                            const rl_process_opts *opts);
 
 /* Waits for the process to end and reaps it. timeout in seconds, negative
  * waits forever, 0 checks once. Returns 0 once it ended (again 0 on later
  * calls), -ETIMEDOUT if it is still running (it is left running), -EINVAL
  * if it was never started. Only the process that started it may join. */
-int rl_process_join(rl_process *p, double timeout);
+RL_API int rl_process_join(rl_process *p, double timeout);
 
 /* Send SIGTERM / SIGKILL. 0 also when it already ended; -EINVAL if it was
  * never started. */
-int rl_process_terminate(rl_process *p);
-int rl_process_kill(rl_process *p);
+RL_API int rl_process_terminate(rl_process *p);
+RL_API int rl_process_kill(rl_process *p);
 
 /* Returns 1 while the process runs, 0 once it ended or before launch. */
-int rl_process_is_alive(rl_process *p);
+RL_API int rl_process_is_alive(rl_process *p);
 
 /* Sets *code to the exit status, or -signum when a signal ended it.
  * Returns 0, or -EAGAIN while it runs (or has not been joined) and -EINVAL
  * when it was never started. */
-int rl_process_exitcode(const rl_process *p, int *code);
+RL_API int rl_process_exitcode(const rl_process *p, int *code);
 
 /* The pid, or 0 before launch. */
-pid_t rl_process_pid(const rl_process *p);
+RL_API pid_t rl_process_pid(const rl_process *p);
 
 /* The name given in the options, or "process-N". Never NULL. */
-const char *rl_process_name(const rl_process *p);
+RL_API const char *rl_process_name(const rl_process *p);
 
 /* Releases the handle. Returns 0, or -EBUSY (and keeps the handle valid)
  * while the process still runs or has not been reaped by a join. NULL is
  * ignored. */
-int rl_process_free(rl_process *p);
+RL_API int rl_process_free(rl_process *p);
 
 /* ------------------------------------------------------------------ */
 /* Synchronisation objects (they live in the arena)                    */
@@ -141,58 +146,58 @@ typedef struct rl_barrier rl_barrier;
  * returns -EOWNERDEAD and holds the lock: the caller repairs the protected
  * state and releases it. Releasing a lock the caller does not hold is
  * -EPERM. */
-rl_lock *rl_lock_new(void);
-int rl_lock_acquire(rl_lock *l, double timeout);
-int rl_lock_release(rl_lock *l);
-void rl_lock_free(rl_lock *l);
+RL_API rl_lock *rl_lock_new(void);
+RL_API int rl_lock_acquire(rl_lock *l, double timeout);
+RL_API int rl_lock_release(rl_lock *l);
+RL_API void rl_lock_free(rl_lock *l);
 
 /* A re-entrant lock: its owner (a thread of some process) may acquire it
  * again; it is free after as many releases. Release by another thread or
  * process is -EPERM. Robust like rl_lock. */
-rl_rlock *rl_rlock_new(void);
-int rl_rlock_acquire(rl_rlock *l, double timeout);
-int rl_rlock_release(rl_rlock *l);
-void rl_rlock_free(rl_rlock *l);
+RL_API rl_rlock *rl_rlock_new(void);
+RL_API int rl_rlock_acquire(rl_rlock *l, double timeout);
+RL_API int rl_rlock_release(rl_rlock *l);
+RL_API void rl_rlock_free(rl_rlock *l);
 
 /* A counting semaphore. A bounded one refuses to be released above its
  * initial value: -EOVERFLOW. */
-rl_sem *rl_sem_new(unsigned value, int bounded);
-int rl_sem_acquire(rl_sem *s, double timeout);
-int rl_sem_release(rl_sem *s);
-int rl_sem_value(rl_sem *s);
-void rl_sem_free(rl_sem *s);
+RL_API rl_sem *rl_sem_new(unsigned value, int bounded);
+RL_API int rl_sem_acquire(rl_sem *s, double timeout);
+RL_API int rl_sem_release(rl_sem *s);
+RL_API int rl_sem_value(rl_sem *s);
+RL_API void rl_sem_free(rl_sem *s);
 
 /* An event flag. rl_event_wait returns 1 once the flag is set, 0 when the
  * timeout passed first (0 also for a try-once that found it clear). */
-rl_event *rl_event_new(void);
-int rl_event_set(rl_event *e);
-int rl_event_clear(rl_event *e);
-int rl_event_is_set(rl_event *e);
-int rl_event_wait(rl_event *e, double timeout);
-void rl_event_free(rl_event *e);
+RL_API rl_event *rl_event_new(void);
+RL_API int rl_event_set(rl_event *e);
+RL_API int rl_event_clear(rl_event *e);
+RL_API int rl_event_is_set(rl_event *e);
+RL_API int rl_event_wait(rl_event *e, double timeout);
+RL_API void rl_event_free(rl_event *e);
 
 /* A condition variable bound to a lock. wait releases the lock, waits for a
  * notify and takes the lock again before it returns (also on timeout):
  * 1 when notified, 0 when the timeout passed. wait, notify and notify_all
  * without holding the lock are -EPERM. notify wakes at most n waiters, in
  * the order they started waiting. */
-rl_cond *rl_cond_new(rl_lock *lock);
-int rl_cond_wait(rl_cond *c, double timeout);
-int rl_cond_notify(rl_cond *c, unsigned n);
-int rl_cond_notify_all(rl_cond *c);
-void rl_cond_free(rl_cond *c);
+RL_API rl_cond *rl_cond_new(rl_lock *lock);
+RL_API int rl_cond_wait(rl_cond *c, double timeout);
+RL_API int rl_cond_notify(rl_cond *c, unsigned n);
+RL_API int rl_cond_notify_all(rl_cond *c);
+RL_API void rl_cond_free(rl_cond *c);
 
 /* A barrier for a fixed number of parties. wait returns the arrival index
  * 0..parties-1 once all have arrived. A wait that times out, or an abort,
  * breaks the barrier: every current and later waiter gets -EPIPE until
  * reset. reset breaks the current round for its waiters and makes the
  * barrier usable again. */
-rl_barrier *rl_barrier_new(unsigned parties);
-int rl_barrier_wait(rl_barrier *b, double timeout);
-int rl_barrier_abort(rl_barrier *b);
-int rl_barrier_reset(rl_barrier *b);
-int rl_barrier_broken(rl_barrier *b);
-void rl_barrier_free(rl_barrier *b);
+RL_API rl_barrier *rl_barrier_new(unsigned parties);
+RL_API int rl_barrier_wait(rl_barrier *b, double timeout);
+RL_API int rl_barrier_abort(rl_barrier *b);
+RL_API int rl_barrier_reset(rl_barrier *b);
+RL_API int rl_barrier_broken(rl_barrier *b);
+RL_API void rl_barrier_free(rl_barrier *b);
 
 /* ------------------------------------------------------------------ */
 /* Connections                                                         */
@@ -204,12 +209,12 @@ typedef struct rl_conn rl_conn;
  * pair). One-way: *a receives and *b sends (a pipe); the wrong direction is
  * -EBADF. Both ends live in the arena, so they can be handed to a child of
  * any start method; each process closes its own copies. */
-int rl_pipe(rl_conn **a, rl_conn **b, int duplex);
+RL_API int rl_pipe(rl_conn **a, rl_conn **b, int duplex);
 
 /* Sends one framed message of len bytes (len 0 is a message too). Returns
  * 0, -EPIPE when no process holds a receiving end any more, -EBADF when
  * this end is closed in this process or cannot send. */
-int rl_conn_send(rl_conn *c, const void *buf, size_t len);
+RL_API int rl_conn_send(rl_conn *c, const void *buf, size_t len);
 
 /* Receives one message into buf. Returns its length; RL_EOF once every
  * sending end in every process is closed and nothing is left; -EMSGSIZE
@@ -217,15 +222,15 @@ int rl_conn_send(rl_conn *c, const void *buf, size_t len);
  * larger buffer, and rl_last_error gives its size); -ETIMEDOUT or, with a
  * zero timeout, -EAGAIN; -EPROTO when the sender vanished in the middle of
  * a message. */
-ssize_t rl_conn_recv(rl_conn *c, void *buf, size_t cap, double timeout);
+RL_API ssize_t rl_conn_recv(rl_conn *c, void *buf, size_t cap, double timeout);
 
 /* Returns 1 when a recv would not block (a message or EOF is there), 0
  * when the timeout passed. Never consumes anything. */
-int rl_conn_poll(rl_conn *c, double timeout);
+RL_API int rl_conn_poll(rl_conn *c, double timeout);
 
 /* Closes this process's copy of the end. Closing twice is -EBADF. The
  * object itself stays valid for other processes. */
-int rl_conn_close(rl_conn *c);
+RL_API int rl_conn_close(rl_conn *c);
 
 /* ------------------------------------------------------------------ */
 /* Queues                                                              */
@@ -237,33 +242,34 @@ typedef struct rl_queue rl_queue;
  * maxsize 0 means unbounded, within the queue's memory cap (a put that
  * would pass it waits like a put to a full queue). joinable enables
  * task_done and join. NULL when the arena is full. */
-rl_queue *rl_queue_new(size_t maxsize, int joinable);
+RL_API rl_queue *rl_queue_new(size_t maxsize, int joinable);
 
 /* Appends a copy of the len bytes. Returns 0; -EAGAIN (timeout 0) or
  * -ETIMEDOUT when it stayed full; -EPIPE once the queue is closed;
  * -EMSGSIZE when one message is larger than the queue's memory cap. */
-int rl_queue_put(rl_queue *q, const void *buf, size_t len, double timeout);
+RL_API int rl_queue_put(rl_queue *q, const void *buf, size_t len,
+                        double timeout);
 
 /* Removes the oldest message into buf and returns its length. -EMSGSIZE
  * keeps it when cap is too small; -EAGAIN / -ETIMEDOUT when it stayed
  * empty; -EPIPE when the queue is closed and empty. */
-ssize_t rl_queue_get(rl_queue *q, void *buf, size_t cap, double timeout);
+RL_API ssize_t rl_queue_get(rl_queue *q, void *buf, size_t cap, double timeout);
 
 /* The number of messages in the queue right now. */
-ssize_t rl_queue_size(rl_queue *q);
+RL_API ssize_t rl_queue_size(rl_queue *q);
 
 /* Joinable queues: every get is matched by one task_done (-EINVAL for an
  * extra one, or on a queue that is not joinable); join waits until every
  * message put has been marked done. */
-int rl_queue_task_done(rl_queue *q);
-int rl_queue_join(rl_queue *q, double timeout);
+RL_API int rl_queue_task_done(rl_queue *q);
+RL_API int rl_queue_join(rl_queue *q, double timeout);
 
 /* Closes the queue for every process: later puts are -EPIPE; gets drain
  * what is left and then return -EPIPE; blocked callers wake up. */
-int rl_queue_close(rl_queue *q);
+RL_API int rl_queue_close(rl_queue *q);
 
 /* Releases the queue and its messages. Only once no process uses it. */
-void rl_queue_free(rl_queue *q);
+RL_API void rl_queue_free(rl_queue *q);
 
 /* ------------------------------------------------------------------ */
 /* Process pool                                                        */
@@ -296,40 +302,41 @@ typedef struct {
 
 /* Starts a pool of worker processes. opts may be NULL. -EINVAL for negative
  * counts. */
-int rl_pool_new(rl_pool **pool, const rl_pool_opts *opts);
+RL_API int rl_pool_new(rl_pool **pool, const rl_pool_opts *opts);
 
 /* Applies fn to n items of item_in bytes each, writing results of at most
  * item_out bytes each to out, in input order. Returns 0 once every item is
  * done, or the first failing item's error after the whole map finished
  * (rl_last_error names the item). n = 0 returns at once. */
-int rl_pool_map(rl_pool *pool, rl_task fn, const void *in, size_t item_in,
-                size_t n, void *out, size_t item_out);
+RL_API int rl_pool_map(rl_pool *pool, rl_task fn, const void *in,
+                       size_t item_in, size_t n, void *out, size_t item_out);
 
 /* Queues one task; *f receives a future to wait on. -EPIPE after close or
  * terminate. */
-int rl_pool_submit(rl_pool *pool, rl_task fn, const void *in, size_t len,
-                   rl_future **f);
+RL_API int rl_pool_submit(rl_pool *pool, rl_task fn, const void *in, size_t len,
+                          rl_future **f);
 
 /* Waits for the task's result and copies it into out. Returns its length,
  * the task's negative error, -EMSGSIZE when cap is too small, -ECHILD when
  * the worker died running it, -ECANCELED when the pool was terminated, or
  * -ETIMEDOUT with the future still usable. */
-ssize_t rl_future_get(rl_future *f, void *out, size_t cap, double timeout);
+RL_API ssize_t rl_future_get(rl_future *f, void *out, size_t cap,
+                             double timeout);
 
 /* 1 once the result is there, 0 before. */
-int rl_future_done(rl_future *f);
+RL_API int rl_future_done(rl_future *f);
 
 /* Releases a future (also one that is still pending). */
-void rl_future_free(rl_future *f);
+RL_API void rl_future_free(rl_future *f);
 
 /* close: no new tasks; workers exit once the queued ones are done.
  * terminate: workers are killed now; pending futures fail with -ECANCELED.
  * join waits for the workers after close or terminate (-EINVAL before).
  * free terminates if needed, joins and releases everything. */
-int rl_pool_close(rl_pool *pool);
-int rl_pool_terminate(rl_pool *pool);
-int rl_pool_join(rl_pool *pool, double timeout);
-void rl_pool_free(rl_pool *pool);
+RL_API int rl_pool_close(rl_pool *pool);
+RL_API int rl_pool_terminate(rl_pool *pool);
+RL_API int rl_pool_join(rl_pool *pool, double timeout);
+RL_API void rl_pool_free(rl_pool *pool);
 
 /* ------------------------------------------------------------------ */
 /* Subprocess                                                          */
@@ -356,9 +363,9 @@ typedef struct {
  * after killing and reaping it and its process group (what it printed is
  * kept in result); -ENOENT, -EACCES, ... when it could not start. opts may
  * be NULL. result is always initialised; free it with rl_run_result_free. */
-int rl_run(const char *const argv[], const rl_run_opts *opts,
-           rl_run_result *result);
-void rl_run_result_free(rl_run_result *result);
+RL_API int rl_run(const char *const argv[], const rl_run_opts *opts,
+                  rl_run_result *result);
+RL_API void rl_run_result_free(rl_run_result *result);
 
 /* ------------------------------------------------------------------ */
 /* Scenarios, schedule points and checks                               */
@@ -376,33 +383,35 @@ typedef enum {
 } rl_verdict;
 
 /* The name of a verdict ("PASS", "FAIL", ...). */
-const char *rl_verdict_name(int verdict);
+RL_API const char *rl_verdict_name(int verdict);
 
 /* A schedule point: in a controlled execution the scheduler may let
  * another process run here. label names the point in traces. Returns 0.
  * Outside an execution it costs a branch (or injects noise in stress). */
-int rl_yield(const char *label);
+RL_API int rl_yield(const char *label);
 
 /* Records a failed check when cond is false: in an execution the verdict
  * becomes FAIL with the message, the file and line, and the execution
  * ends there. Returns 1 when cond holds, 0 otherwise (outside an
  * execution, the message goes to rl_last_error). */
-int rl_check(int cond, const char *fmt, ...)
+RL_API int rl_check(int cond, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* rl_check(actual == expected) that also records actual, for the
  * histograms of stress runs. */
-int rl_check_eq(long actual, long expected, const char *what);
+RL_API int rl_check_eq(long actual, long expected, const char *what);
 
 /* Internal parts of the macros below; not for direct use. */
-extern int rl__points_on;
-void rl__access(int kind, const volatile void *addr, unsigned long size,
-                const char *what, const char *file, int line, long value);
-void rl__access_loaded(const volatile void *addr, const char *what, long value);
-int rl__check(int cond, const char *file, int line, const char *fmt, ...)
+RL_API extern int rl__points_on;
+RL_API void rl__access(int kind, const volatile void *addr, unsigned long size,
+                       const char *what, const char *file, int line,
+                       long value);
+RL_API void rl__access_loaded(const volatile void *addr, const char *what,
+                              long value);
+RL_API int rl__check(int cond, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-int rl__check_eq(long actual, long expected, const char *what, const char *file,
-                 int line);
+RL_API int rl__check_eq(long actual, long expected, const char *what,
+                        const char *file, int line);
 
 #define rl_check(cond, ...) rl__check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define rl_check_eq(actual, expected, what)                                    \
@@ -471,14 +480,14 @@ typedef struct rl_scenario {
 
 /* Adds a scenario to the list rl_main runs; RL_SCENARIO calls it at load
  * time. */
-void rl_register(rl_scenario *s);
+RL_API void rl_register(rl_scenario *s);
 
 /* The racelab command line (list, run, replay, minimize) over the
  * scenarios linked into the calling program: a user's main can be just
  * `return rl_main(argc, argv);`. Returns the exit status: 0 every scenario
  * behaved as expected, 1 some did not, 2 bad usage or input, 3 internal
  * error. */
-int rl_main(int argc, char **argv);
+RL_API int rl_main(int argc, char **argv);
 
 /* Defines and registers a scenario; the block after it is its body:
  *   RL_SCENARIO(counter_unlocked, "counter.unlocked",
@@ -550,14 +559,15 @@ typedef struct {
  * their own and leave no process behind. opts may be NULL. Returns 0 and
  * fills out; -ENOENT for an unknown name, other negative errno values when
  * the search could not run. */
-int rl_search(const char *name, const rl_search_opts *opts, rl_outcome *out);
+RL_API int rl_search(const char *name, const rl_search_opts *opts,
+                     rl_outcome *out);
 
 /* Runs the one interleaving a token names. Returns 0 and fills out (an
  * unfitting token gives verdict RL_ERROR); -EINVAL for a malformed token,
  * -ENOENT for an unknown scenario. */
-int rl_replay(const char *token, rl_outcome *out);
+RL_API int rl_replay(const char *token, rl_outcome *out);
 
-void rl_outcome_free(rl_outcome *out);
+RL_API void rl_outcome_free(rl_outcome *out);
 
 #ifdef __cplusplus
 }

@@ -267,6 +267,194 @@ static void capture_give(capture *c, char **out, size_t *len)
     c->buf = NULL;
 }
 
+/* Makes the pipes of the child's output and error and its stdin: a pipe
+ * with input, /dev/null without. Returns 0, or a negative errno (with
+ * rl_last_error) after closing what it made. */
+static int open_stdio(run_fds *f, int with_input)
+{
+    int ret;
+    if ((ret = make_pipe(f->out)) < 0 || (ret = make_pipe(f->err)) < 0) {
+        run_fds_close(f);
+        return rl__fail(ret, "rl_run: pipe: %s", strerror(-ret));
+    }
+    if (with_input) {
+        ret = make_pipe(f->in);
+    } else {
+        f->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        ret = f->devnull < 0 ? -errno : 0;
+        if (ret == 0)
+            ret = f->devnull = above_std(f->devnull);
+        ret = ret < 0 ? ret : 0;
+    }
+    if (ret < 0) {
+        run_fds_close(f);
+        return rl__fail(ret, "rl_run: stdin: %s", strerror(-ret));
+    }
+    return 0;
+}
+
+/* The error of a child that could not start (ret, a negative errno), with
+ * the message naming the program or the directory it could not enter. */
+static int start_failed(const char *const argv[], const rl_run_opts *o, int ret)
+{
+    if (ret == -EAGAIN)
+        rl__fork_limit_verdict(argv[0]);
+    if (o->cwd && (ret == -ENOENT || ret == -ENOTDIR || ret == -EACCES) &&
+        access(o->cwd, X_OK) != 0)
+        return rl__fail(ret, "rl_run: cannot enter directory %s: %s", o->cwd,
+                        strerror(-ret));
+    return rl__fail(ret, "rl_run: cannot start %s: %s", argv[0],
+                    strerror(-ret));
+}
+
+/* The parent's ends once the child runs: its own ends of the child's
+ * descriptors closed, a pidfd for the child, the rest non-blocking, and
+ * stdin closed at once when there is no input to write. */
+static void parent_ends(run_fds *f, pid_t pid, size_t input_len)
+{
+    close_fd(&f->out[1]);
+    close_fd(&f->err[1]);
+    close_fd(&f->in[0]);
+    close_fd(&f->devnull);
+    f->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (f->pidfd >= 0)
+        fcntl(f->pidfd, F_SETFD, FD_CLOEXEC);
+    else
+        f->pidfd = -1;
+    set_nonblock(f->out[0]);
+    set_nonblock(f->err[0]);
+    if (f->in[1] >= 0) {
+        set_nonblock(f->in[1]);
+        if (input_len == 0)
+            close_fd(&f->in[1]);
+    }
+}
+
+/* What one rl_run moves between the child and the caller. */
+typedef struct {
+    const rl_run_opts *o;
+    size_t written; /* bytes of the input written */
+    int got_epipe;  /* the program did not read all its input */
+    int timed_out;
+    capture out, err;
+} run_io;
+
+/* Writes what the child's stdin takes of the rest of the input, closing
+ * stdin once all is written or the child stopped reading. */
+static void feed_input(run_fds *f, run_io *io)
+{
+    ssize_t w = write(f->in[1], io->o->input + io->written,
+                      io->o->input_len - io->written);
+    if (w > 0)
+        io->written += (size_t)w;
+    else if (w < 0 && errno != EINTR && errno != EAGAIN) {
+        /* EPIPE: the program does not read its input. */
+        io->got_epipe |= errno == EPIPE;
+        close_fd(&f->in[1]);
+    }
+    if (io->written == io->o->input_len)
+        close_fd(&f->in[1]);
+}
+
+/* Feeds the input and captures the output until the child has closed its
+ * ends or the deadline passes (io->timed_out). Returns 0, or a negative
+ * errno (with rl_last_error) when polling or memory failed. */
+static int pump(run_fds *f, run_io *io, double deadline)
+{
+    int ret = 0;
+    while (f->out[0] >= 0 || f->err[0] >= 0 || f->in[1] >= 0) {
+        struct pollfd p[3];
+        int *which[3];
+        int n = 0;
+        if (f->out[0] >= 0) {
+            p[n] = (struct pollfd){.fd = f->out[0], .events = POLLIN};
+            which[n++] = &f->out[0];
+        }
+        if (f->err[0] >= 0) {
+            p[n] = (struct pollfd){.fd = f->err[0], .events = POLLIN};
+            which[n++] = &f->err[0];
+        }
+        if (f->in[1] >= 0) {
+            p[n] = (struct pollfd){.fd = f->in[1], .events = POLLOUT};
+            which[n++] = &f->in[1];
+        }
+        int r = poll(p, (nfds_t)n, rl__remaining_ms(deadline));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return rl__fail(-errno, "rl_run: poll: %s", strerror(errno));
+        if (r == 0 && rl__expired(deadline)) {
+            io->timed_out = 1;
+            return 0;
+        }
+        for (int i = 0; i < n; i++) {
+            if (!p[i].revents)
+                continue;
+            if (which[i] == &f->in[1]) {
+                feed_input(f, io);
+                continue;
+            }
+            capture *c = which[i] == &f->out[0] ? &io->out : &io->err;
+            int cr = capture_read(c, *which[i]);
+            if (cr == 1 || (cr < 0 && cr != -ENOMEM))
+                close_fd(which[i]);
+            else if (cr == -ENOMEM) {
+                ret = rl__fail(-ENOMEM,
+                               "rl_run: out of memory after %zu "
+                               "bytes of output",
+                               io->out.len + io->err.len);
+                break;
+            }
+        }
+        if (ret < 0)
+            break;
+    }
+    return ret;
+}
+
+/* Reaps the child and returns its wait status: killed with its process
+ * group first after a timeout or a failure (ret), keeping what it wrote
+ * before it died; waited for until the deadline otherwise, and killed
+ * then (io->timed_out). */
+static int end_child(pid_t pid, run_fds *f, run_io *io, int ret,
+                     double deadline)
+{
+    int status = 0;
+    if (io->timed_out || ret < 0) {
+        kill(io->o->timeout > 0 ? -pid : pid, SIGKILL);
+        reap(pid, -1, -1, &status);
+        /* What the group wrote before it died is still in the pipes. */
+        if (ret == 0) {
+            if (f->out[0] >= 0)
+                capture_read(&io->out, f->out[0]);
+            if (f->err[0] >= 0)
+                capture_read(&io->err, f->err[0]);
+        }
+    } else if (reap(pid, f->pidfd, deadline, &status) == -ETIMEDOUT) {
+        /* It closed its output but kept running past the timeout. */
+        kill(-pid, SIGKILL);
+        reap(pid, -1, -1, &status);
+        io->timed_out = 1;
+    }
+    return status;
+}
+
+/* Takes back a SIGPIPE that writing the input raised while it was
+ * blocked, unless one was pending before: the caller never sees it. */
+static void drop_sigpipe(const sigset_t *pipe_set, int got_epipe,
+                         int was_pending)
+{
+    if (!got_epipe || was_pending)
+        return;
+    sigset_t pending;
+    sigpending(&pending);
+    if (sigismember(&pending, SIGPIPE)) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(pipe_set, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    }
+}
+
 /* Runs argv with posix_spawnp semantics (PATH search) and captures its
  * standard output and error. Returns 0 when the program ran to its end,
  * whatever its exit (result->exit_code is the status or -signum);
@@ -292,25 +480,9 @@ int rl_run(const char *const argv[], const rl_run_opts *opts,
         o.input_len = 0;
 
     run_fds f = {{-1, -1}, {-1, -1}, {-1, -1}, -1, -1};
-    capture out = {0}, err = {0};
-    int ret = 0;
-    if ((ret = make_pipe(f.out)) < 0 || (ret = make_pipe(f.err)) < 0) {
-        run_fds_close(&f);
-        return rl__fail(ret, "rl_run: pipe: %s", strerror(-ret));
-    }
-    if (with_input) {
-        ret = make_pipe(f.in);
-    } else {
-        f.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        ret = f.devnull < 0 ? -errno : 0;
-        if (ret == 0)
-            ret = f.devnull = above_std(f.devnull);
-        ret = ret < 0 ? ret : 0;
-    }
-    if (ret < 0) {
-        run_fds_close(&f);
-        return rl__fail(ret, "rl_run: stdin: %s", strerror(-ret));
-    }
+    int ret = open_stdio(&f, with_input);
+    if (ret < 0)
+        return ret;
 
     /* SIGPIPE stays blocked in this thread while we write input, so a
      * program that exits without reading gives EPIPE, not our death. The
@@ -321,138 +493,29 @@ int rl_run(const char *const argv[], const rl_run_opts *opts,
     pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
     sigpending(&pending);
     int pipe_was_pending = sigismember(&pending, SIGPIPE);
-    int got_epipe = 0;
 
     double deadline = o.timeout > 0 ? rl__deadline(o.timeout) : -1;
     pid_t pid = spawn_child(argv, &o, &f, &old_mask);
     if (pid < 0) {
         run_fds_close(&f);
         pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-        ret = (int)pid;
-        if (ret == -EAGAIN)
-            rl__fork_limit_verdict(argv[0]);
-        if (o.cwd && (ret == -ENOENT || ret == -ENOTDIR || ret == -EACCES) &&
-            access(o.cwd, X_OK) != 0)
-            return rl__fail(ret, "rl_run: cannot enter directory %s: %s", o.cwd,
-                            strerror(-ret));
-        return rl__fail(ret, "rl_run: cannot start %s: %s", argv[0],
-                        strerror(-ret));
+        return start_failed(argv, &o, (int)pid);
     }
-    close_fd(&f.out[1]);
-    close_fd(&f.err[1]);
-    close_fd(&f.in[0]);
-    close_fd(&f.devnull);
-    f.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (f.pidfd >= 0)
-        fcntl(f.pidfd, F_SETFD, FD_CLOEXEC);
-    else
-        f.pidfd = -1;
-    set_nonblock(f.out[0]);
-    set_nonblock(f.err[0]);
-    size_t written = 0;
-    if (f.in[1] >= 0) {
-        set_nonblock(f.in[1]);
-        if (o.input_len == 0)
-            close_fd(&f.in[1]);
-    }
-
-    int timed_out = 0;
-    while (f.out[0] >= 0 || f.err[0] >= 0 || f.in[1] >= 0) {
-        struct pollfd p[3];
-        int *which[3];
-        int n = 0;
-        if (f.out[0] >= 0) {
-            p[n] = (struct pollfd){.fd = f.out[0], .events = POLLIN};
-            which[n++] = &f.out[0];
-        }
-        if (f.err[0] >= 0) {
-            p[n] = (struct pollfd){.fd = f.err[0], .events = POLLIN};
-            which[n++] = &f.err[0];
-        }
-        if (f.in[1] >= 0) {
-            p[n] = (struct pollfd){.fd = f.in[1], .events = POLLOUT};
-            which[n++] = &f.in[1];
-        }
-        int r = poll(p, (nfds_t)n, rl__remaining_ms(deadline));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            ret = rl__fail(-errno, "rl_run: poll: %s", strerror(errno));
-            break;
-        }
-        if (r == 0 && rl__expired(deadline)) {
-            timed_out = 1;
-            break;
-        }
-        for (int i = 0; i < n; i++) {
-            if (!p[i].revents)
-                continue;
-            if (which[i] == &f.in[1]) {
-                ssize_t w =
-                    write(f.in[1], o.input + written, o.input_len - written);
-                if (w > 0)
-                    written += (size_t)w;
-                else if (w < 0 && errno != EINTR && errno != EAGAIN) {
-                    /* EPIPE: the program does not read its input. */
-                    got_epipe |= errno == EPIPE;
-                    close_fd(&f.in[1]);
-                }
-                if (written == o.input_len)
-                    close_fd(&f.in[1]);
-                continue;
-            }
-            capture *c = which[i] == &f.out[0] ? &out : &err;
-            int cr = capture_read(c, *which[i]);
-            if (cr == 1 || (cr < 0 && cr != -ENOMEM))
-                close_fd(which[i]);
-            else if (cr == -ENOMEM) {
-                ret = rl__fail(-ENOMEM,
-                               "rl_run: out of memory after %zu "
-                               "bytes of output",
-                               out.len + err.len);
-                break;
-            }
-        }
-        if (ret < 0)
-            break;
-    }
-
-    int status = 0;
-    if (timed_out || ret < 0) {
-        kill(o.timeout > 0 ? -pid : pid, SIGKILL);
-        reap(pid, -1, -1, &status);
-        /* What the group wrote before it died is still in the pipes. */
-        if (ret == 0) {
-            if (f.out[0] >= 0)
-                capture_read(&out, f.out[0]);
-            if (f.err[0] >= 0)
-                capture_read(&err, f.err[0]);
-        }
-    } else if (reap(pid, f.pidfd, deadline, &status) == -ETIMEDOUT) {
-        /* It closed its output but kept running past the timeout. */
-        kill(-pid, SIGKILL);
-        reap(pid, -1, -1, &status);
-        timed_out = 1;
-    }
+    parent_ends(&f, pid, o.input_len);
+    run_io io = {.o = &o};
+    ret = pump(&f, &io, deadline);
+    int status = end_child(pid, &f, &io, ret, deadline);
     run_fds_close(&f);
-
-    if (got_epipe && !pipe_was_pending) {
-        sigpending(&pending);
-        if (sigismember(&pending, SIGPIPE)) {
-            struct timespec zero = {0, 0};
-            while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
-                ;
-        }
-    }
+    drop_sigpipe(&pipe_set, io.got_epipe, pipe_was_pending);
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 
     result->exit_code =
         WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
-    capture_give(&out, &result->out, &result->out_len);
-    capture_give(&err, &result->err, &result->err_len);
+    capture_give(&io.out, &result->out, &result->out_len);
+    capture_give(&io.err, &result->err, &result->err_len);
     if (ret < 0)
         return ret;
-    if (timed_out)
+    if (io.timed_out)
         return rl__fail(-ETIMEDOUT,
                         "rl_run: %s ran longer than %.3f s and "
                         "was killed with its process group",

@@ -15,7 +15,7 @@
 #define RL__MAX_VALUES 64
 /* The loads an actor remembers for spin detection, and the identical reads
  * of one of them, with no effect by any actor between them, that show it
- * cannot progress (see fairness in sched.c). */
+ * cannot progress (see fair.c). */
 #define RL__SPIN_POINTS 6
 #define RL__SPIN_PROOF 4
 
@@ -175,7 +175,7 @@ typedef struct {
     /* its stack when it failed, crashed, or was asked (deadlock, timeout):
      * raw from rl__stack_capture, formatted by the harness afterwards */
     char stack[2048];
-    /* fairness (sched.c): the actors that must take a step before this
+    /* fairness (fair.c): the actors that must take a step before this
      * one may be chosen again, since it yielded or was seen spinning */
     rl__actorset fair_wait;
     rl__spin_point spin[RL__SPIN_POINTS]; /* its loads since its effect */
@@ -244,6 +244,20 @@ typedef struct {
     rl__private_store pstores[RL__PRIVATE_STORES];
 } rl__sched;
 
+/* The actors of s in the given state (RL__ACTOR_*); with timed_only, only
+ * those whose wait has a deadline. */
+static inline rl__actorset rl__actors_in(const rl__sched *s, int state,
+                                         int timed_only)
+{
+    rl__actorset m = {{0}};
+    for (int i = 0; i < s->nactors; i++) {
+        const rl__actor *a = &s->actors[i];
+        if (a->state == state && (!timed_only || a->timed))
+            rl__set_add(&m, i);
+    }
+    return m;
+}
+
 /* Called by the harness in the supervisor before forking the root actor:
  * makes a fresh control block in the arena. Returns it, or NULL. */
 rl__sched *rl__sched_setup(int mode, long max_steps);
@@ -296,6 +310,10 @@ int rl__sched_actor_finished(pid_t pid);
 /* Sets the verdict if none is set yet and wakes the supervisor. */
 void rl__sched_verdict(int verdict, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Records the value a check compared (rl_check_eq) for the stress
+ * histograms, when the caller is an actor of an execution. */
+void rl__sched_checked_value(long actual, long expected);
 
 /* Stops the calling actor for good after a verdict: the supervisor ends
  * the execution. */
