@@ -570,6 +570,7 @@ RL_SCENARIO(t_escape, "t.escape", .timeout = 20.0)
 typedef struct {
     int once;
     pid_t test;
+    int sig; /* 0: SIGKILL */
 } kill_order;
 static kill_order *kill_worker;
 
@@ -579,7 +580,7 @@ RL_SCENARIO(t_kill_worker, "t.kill_worker", .timeout = 20.0)
 {
     if (kill_worker && getppid() != kill_worker->test &&
         __atomic_exchange_n(&kill_worker->once, 0, __ATOMIC_ACQ_REL))
-        kill(getppid(), SIGKILL);
+        kill(getppid(), kill_worker->sig ? kill_worker->sig : SIGKILL);
     rl_yield("after");
 }
 
@@ -860,6 +861,42 @@ START_TEST(a_process_that_left_the_group_is_ended)
     ck_assert_int_eq(rl_test_zombie_children(), 0);
     munmap((void *)escaped_pid, sizeof *escaped_pid);
     escaped_pid = NULL;
+}
+END_TEST
+
+START_TEST(a_stopped_job_worker_fails_its_part_and_the_rest_goes_on)
+{
+    kill_worker = mmap(NULL, sizeof *kill_worker, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert(kill_worker != MAP_FAILED);
+    kill_worker->once = 1;
+    kill_worker->test = getpid();
+    kill_worker->sig = SIGSTOP;
+    rl_scenario *scs[2] = {rl__scenario_find("t.kill_worker"),
+                           rl__scenario_find("t.pass")};
+    ck_assert(scs[0] && scs[1]);
+    rl__search_opts o;
+    memset(&o, 0, sizeof o);
+    o.mode = RL_MODE_RANDOM;
+    o.runs = 20;
+    o.seed = 1;
+    rl__search_result res[2];
+    memset(res, 0, sizeof res);
+    /* A stopped worker never ends by itself: the run must not wait for
+     * it, but kill it and go on. */
+    ck_assert_int_eq(rl__search_many(scs, 2, &o, 2, res, NULL, NULL), 0);
+    ck_assert_int_eq(kill_worker->once, 0);
+    ck_assert_int_eq(res[0].verdict, RL_ERROR);
+    ck_assert_msg(strstr(res[0].first.message, "stopped by signal SIGSTOP"),
+                  "message: %s", res[0].first.message);
+    ck_assert_int_eq(res[1].verdict, RL_PASS);
+    ck_assert_int_eq(res[1].executions, 20);
+    rl__search_result_free(&res[0]);
+    rl__search_result_free(&res[1]);
+    ck_assert_int_eq(children_left(), 0);
+    ck_assert_int_eq(rl_test_zombie_children(), 0);
+    munmap(kill_worker, sizeof *kill_worker);
+    kill_worker = NULL;
 }
 END_TEST
 
@@ -1542,6 +1579,7 @@ static Suite *harness_suite(void)
     tcase_add_test(tc, c_api_runs_a_scenario);
     tcase_add_test(tc, a_process_that_left_the_group_is_ended);
     tcase_add_test(tc, a_dead_job_worker_fails_its_part_and_the_rest_goes_on);
+    tcase_add_test(tc, a_stopped_job_worker_fails_its_part_and_the_rest_goes_on);
     tcase_add_test(tc, jobs_report_a_later_subtree_failure_early_and_alike);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("timed waits", 240);
