@@ -227,7 +227,7 @@ $(BUILD)/gen/installdirs.c: FORCE
 $(INSTDIRS): $(BUILD)/gen/installdirs.c
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -std=c11 -fPIC $(RL_WARN) $(if $(filter 1,$(WERROR)),-Werror) \
+	$(Q)$(CC) -std=c11 -fPIC -fvisibility=hidden $(RL_WARN) $(if $(filter 1,$(WERROR)),-Werror) \
 	    $(CFLAGS) -c $< -o $@
 
 $(STATIC) $(SHARED): $(INSTDIRS)
