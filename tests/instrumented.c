@@ -164,12 +164,13 @@ long FN(inst_outside)(long *p)
     return c->value;
 }
 
-/* The sum of n longs with instrumented loads, for the benchmark. */
-long FN(inst_sum)(const long *a, long n);
-long FN(inst_sum)(const long *a, long n)
+/* n loads of a chain of indices, each depending on the one before (no
+ * compiler merges or vectorizes them): for the benchmark. */
+long FN(inst_chase)(const long *a, long n);
+long FN(inst_chase)(const long *a, long n)
 {
-    long s = 0;
+    long j = 0;
     for (long i = 0; i < n; i++)
-        s += a[i];
-    return s;
+        j = a[j];
+    return j;
 }
