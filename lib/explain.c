@@ -220,8 +220,7 @@ static void explain_spin(const rl__sched *s, char *msg, size_t cap, int i)
         append(msg, cap, " actor %d (%s) spins at %s:%d reading %s (value %ld)",
                i, a->name, sp->file, sp->line, sp->what, sp->value);
     else /* instrumented code: its place is in the trace */
-        append(msg, cap,
-               " actor %d (%s) spins reading %p (%s, value %ld)", i,
+        append(msg, cap, " actor %d (%s) spins reading %p (%s, value %ld)", i,
                a->name, sp->obj, sp->what, sp->value);
     if (sp->shared)
         append(msg, cap, ": only a store to %s by another actor would end it",

@@ -8,8 +8,8 @@
  * This file must not itself be built with -fsanitize=thread, and nothing it
  * calls on the way to the scheduler may be instrumented code: a hook would
  * enter itself. */
-#include <link.h>
 #include <limits.h>
+#include <link.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,9 +130,8 @@ static uintptr_t place(uintptr_t ra, uint32_t *obj)
 
 #define RA() ((uintptr_t)__builtin_return_address(0))
 
-static __attribute__((noinline)) void shared_load(const void *a, long size,
-                                                  uintptr_t ra,
-                                                  const char *label)
+static __attribute__((noinline)) void
+shared_load(const void *a, long size, uintptr_t ra, const char *label)
 {
     uint32_t obj;
     uintptr_t pc = place(ra, &obj);
@@ -141,14 +140,14 @@ static __attribute__((noinline)) void shared_load(const void *a, long size,
         rl__access_loaded(a, label, rl__tsan_value(a, size));
 }
 
-static __attribute__((noinline)) void
-shared_store(const void *a, long size, uintptr_t ra, const char *label,
-             int has_value, long value)
+static __attribute__((noinline)) void shared_store(const void *a, long size,
+                                                   uintptr_t ra,
+                                                   const char *label,
+                                                   int has_value, long value)
 {
     uint32_t obj;
     uintptr_t pc = place(ra, &obj);
-    rl__tsan_step(RL_OP_STORE, a, size, label, pc, obj, has_value, value, 0,
-                  0);
+    rl__tsan_step(RL_OP_STORE, a, size, label, pc, obj, has_value, value, 0, 0);
 }
 
 /* An atomic read-modify-write: one step; returns 1 when it was one (the
@@ -396,9 +395,9 @@ RL_API void __tsan_atomic_signal_fence(int mo)
     {                                                                          \
         (void)mo;                                                              \
         (void)fmo;                                                             \
-        int step = WATCHED(a) && shared_rmw((const void *)a, n / 8, RA(),      \
-                                            "atomic compare_exchange",         \
-                                            (long)v, 1, (long)c);              \
+        int step = WATCHED(a) &&                                               \
+                   shared_rmw((const void *)a, n / 8, RA(),                    \
+                              "atomic compare_exchange", (long)v, 1, (long)c); \
         __atomic_compare_exchange_n(a, &c, v, 0, SC, SC);                      \
         if (step)                                                              \
             rl__access_loaded(a, "atomic compare_exchange", (long)c);          \
@@ -501,7 +500,7 @@ RMW128(fetch_sub, old - v)
 RMW128(fetch_and, old &v)
 RMW128(fetch_or, old | v)
 RMW128(fetch_xor, old ^ v)
-RMW128(fetch_nand, ~(old & v))
+RMW128(fetch_nand, ~(old &v))
 
 RL_API a128 __tsan_atomic128_compare_exchange_val(volatile a128 *a, a128 c,
                                                   a128 v, int mo, int fmo);

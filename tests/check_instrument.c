@@ -290,8 +290,7 @@ START_TEST(a_private_access_makes_no_step)
 }
 END_TEST
 
-static int range_steps(const rl__step *st, long n, int k, char *why,
-                       size_t cap)
+static int range_steps(const rl__step *st, long n, int k, char *why, size_t cap)
 {
     int memset16 = 0, copy_in = 0, copy_out = 0, block = 0;
     for (long i = 0; i < n; i++) {

@@ -115,32 +115,32 @@ static void run_two(rl_entry fn, int with_lock, long expected)
 }
 
 SCENARIO(FN(unlocked), "inst." INST ".counter.unlocked",
-            .summary = "counter.unlocked in plain C, instrumented",
-            .expect = RL_EXPECT_BUG, .expect_verdict = RL_FAIL)
+         .summary = "counter.unlocked in plain C, instrumented",
+         .expect = RL_EXPECT_BUG, .expect_verdict = RL_FAIL)
 {
     run_two(add_unlocked, 0, 2 * INCREMENTS);
 }
 
 SCENARIO(FN(locked), "inst." INST ".counter.locked",
-            .summary = "counter.locked in plain C, instrumented")
+         .summary = "counter.locked in plain C, instrumented")
 {
     run_two(add_locked, 1, 2 * INCREMENTS);
 }
 
 SCENARIO(FN(atomic), "inst." INST ".counter.atomic",
-            .summary = "counter.atomic in plain C, instrumented")
+         .summary = "counter.atomic in plain C, instrumented")
 {
     run_two(add_atomic, 0, 2 * INCREMENTS);
 }
 
 SCENARIO(FN(private), "inst." INST ".private",
-            .summary = "private accesses make no step")
+         .summary = "private accesses make no step")
 {
     run_two(add_private, 0, 1);
 }
 
 SCENARIO(FN(ranges), "inst." INST ".ranges",
-            .summary = "copies into shared memory are one step each")
+         .summary = "copies into shared memory are one step each")
 {
     counter *c = rl_shared_alloc(sizeof *c);
     rl_process *a = NULL;
