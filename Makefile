@@ -272,8 +272,6 @@ $(INSTDIRS): $(BUILD)/gen/installdirs.c
 	    $(CFLAGS) -c $< -o $@
 
 $(STATIC) $(SHARED): $(INSTDIRS)
-# Internal to the library like the rest of it.
-$(INSTDIRS): CFLAGS += -fvisibility=hidden
 
 # Generated for the PREFIX, LIBDIR and INCLUDEDIR of this make, never
 # left from an earlier one. libunwind comes through its own pkg-config
