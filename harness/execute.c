@@ -326,16 +326,21 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         rl__sched_detach();
         rl__arena_use_own();
         if (e == EAGAIN) {
+            /* The scenario cannot run here: its verdict, not an internal
+             * error, so that the other scenarios go on and the reports
+             * say which one. */
             struct rlimit lim;
             long n = getrlimit(RLIMIT_NPROC, &lim) == 0 &&
                              lim.rlim_cur != RLIM_INFINITY
                          ? (long)lim.rlim_cur
                          : -1;
-            return rl__fail(-e,
-                            "cannot fork the root actor: the process limit "
-                            "(RLIMIT_NPROC %ld, ulimit -u; or the system's "
-                            "pid or thread limit) is reached",
-                            n);
+            r->verdict = RL_ERROR;
+            snprintf(r->message, sizeof r->message,
+                     "cannot fork the root actor: the process limit "
+                     "(RLIMIT_NPROC %ld, ulimit -u; or the system's pid or "
+                     "thread limit) is reached",
+                     n);
+            return 0;
         }
         return rl__fail(-e, "fork of the root actor: %s", strerror(e));
     }

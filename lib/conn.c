@@ -424,6 +424,11 @@ static int read_full(struct rl_conn *c, void *buf, size_t len)
         if (n == 0)
             return got ? -EPROTO : RL_EOF;
         got += (size_t)n;
+        /* Under a scheduler a sender may wait for this room in the middle
+         * of a message (a header fills a one-page pipe): tell it at once,
+         * or both wait for good. */
+        if (rl__controlled())
+            rl__publish(c->word);
     }
     return 0;
 }
@@ -457,6 +462,10 @@ static int write_full(struct rl_conn *c, const void *buf, size_t len)
         if (n < 0)
             return -errno;
         done += (size_t)n;
+        /* Likewise a receiver may wait for these bytes before the rest
+         * fits. */
+        if (controlled)
+            rl__publish(c->word);
     }
     return 0;
 }

@@ -570,6 +570,7 @@ RL_SCENARIO(t_escape, "t.escape", .timeout = 20.0)
 typedef struct {
     int once;
     pid_t test;
+    int sig; /* 0: SIGKILL */
 } kill_order;
 static kill_order *kill_worker;
 
@@ -579,7 +580,7 @@ RL_SCENARIO(t_kill_worker, "t.kill_worker", .timeout = 20.0)
 {
     if (kill_worker && getppid() != kill_worker->test &&
         __atomic_exchange_n(&kill_worker->once, 0, __ATOMIC_ACQ_REL))
-        kill(getppid(), SIGKILL);
+        kill(getppid(), kill_worker->sig ? kill_worker->sig : SIGKILL);
     rl_yield("after");
 }
 
@@ -619,6 +620,40 @@ RL_SCENARIO(t_late, "t.late", .expect = RL_EXPECT_BUG)
     rl_process_join(b, -1);
     rl_process_free(a);
     rl_process_free(b);
+}
+
+/* A message several times the size of a pipe's buffer (one page in the
+ * testing build) over a one-way pipe: the sender fills the pipe, the
+ * receiver empties it, each waits for the other in the middle of one
+ * message. */
+#define BIG_MSG 20000
+
+static int big_sender(void *arg)
+{
+    rl_conn *w = arg;
+    static unsigned char m[BIG_MSG];
+    for (int i = 0; i < BIG_MSG; i++)
+        m[i] = (unsigned char)(i * 7);
+    rl_check(rl_conn_send(w, m, sizeof m) == 0, "send");
+    return 0;
+}
+
+RL_SCENARIO(t_pipe_big, "t.pipe_big", .max_steps = 2000)
+{
+    rl_conn *r = NULL, *w = NULL;
+    rl_check(rl_pipe(&r, &w, 0) == 0, "pipe");
+    rl_process *p = NULL;
+    rl_check(rl_process_start(&p, big_sender, w, NULL) == 0, "start");
+    rl_conn_close(w);
+    static unsigned char got[BIG_MSG];
+    rl_check(rl_conn_recv(r, got, sizeof got, -1) == BIG_MSG, "recv");
+    int same = 1;
+    for (int i = 0; i < BIG_MSG; i++)
+        same &= got[i] == (unsigned char)(i * 7);
+    rl_check(same, "the message arrived whole");
+    rl_process_join(p, -1);
+    rl_process_free(p);
+    rl_conn_close(r);
 }
 
 /* ---- helpers ---- */
@@ -675,8 +710,16 @@ START_TEST(pass_exhausts_the_bounded_space)
     search("t.pass", &o, &r);
     ck_assert_int_eq(r.verdict, RL_PASS);
     ck_assert_int_eq(r.exhausted, 1);
-    ck_assert_int_gt(r.executions, 10);
+    /* Both orders of the critical sections at least. */
+    ck_assert_int_ge(r.executions, 2);
     ck_assert_int_eq(r.as_expected, 1);
+    rl__search_result_free(&r);
+    /* Without reduction, every schedule under the bound. */
+    o.reduction = RL__REDUCTION_NONE;
+    search("t.pass", &o, &r);
+    ck_assert_int_eq(r.verdict, RL_PASS);
+    ck_assert_int_eq(r.exhausted, 1);
+    ck_assert_int_gt(r.executions, 10);
     rl__search_result_free(&r);
     ck_assert_int_eq(children_left(), 0);
 }
@@ -821,6 +864,42 @@ START_TEST(a_process_that_left_the_group_is_ended)
 }
 END_TEST
 
+START_TEST(a_stopped_job_worker_fails_its_part_and_the_rest_goes_on)
+{
+    kill_worker = mmap(NULL, sizeof *kill_worker, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert(kill_worker != MAP_FAILED);
+    kill_worker->once = 1;
+    kill_worker->test = getpid();
+    kill_worker->sig = SIGSTOP;
+    rl_scenario *scs[2] = {rl__scenario_find("t.kill_worker"),
+                           rl__scenario_find("t.pass")};
+    ck_assert(scs[0] && scs[1]);
+    rl__search_opts o;
+    memset(&o, 0, sizeof o);
+    o.mode = RL_MODE_RANDOM;
+    o.runs = 20;
+    o.seed = 1;
+    rl__search_result res[2];
+    memset(res, 0, sizeof res);
+    /* A stopped worker never ends by itself: the run must not wait for
+     * it, but kill it and go on. */
+    ck_assert_int_eq(rl__search_many(scs, 2, &o, 2, res, NULL, NULL), 0);
+    ck_assert_int_eq(kill_worker->once, 0);
+    ck_assert_int_eq(res[0].verdict, RL_ERROR);
+    ck_assert_msg(strstr(res[0].first.message, "stopped by signal SIGSTOP"),
+                  "message: %s", res[0].first.message);
+    ck_assert_int_eq(res[1].verdict, RL_PASS);
+    ck_assert_int_eq(res[1].executions, 20);
+    rl__search_result_free(&res[0]);
+    rl__search_result_free(&res[1]);
+    ck_assert_int_eq(children_left(), 0);
+    ck_assert_int_eq(rl_test_zombie_children(), 0);
+    munmap(kill_worker, sizeof *kill_worker);
+    kill_worker = NULL;
+}
+END_TEST
+
 START_TEST(a_dead_job_worker_fails_its_part_and_the_rest_goes_on)
 {
     kill_worker = mmap(NULL, sizeof *kill_worker, PROT_READ | PROT_WRITE,
@@ -887,6 +966,19 @@ START_TEST(jobs_report_a_later_subtree_failure_early_and_alike)
      * run 633.) */
     rl__search_result_free(&r1);
     rl__search_result_free(&r2);
+    ck_assert_int_eq(children_left(), 0);
+}
+END_TEST
+
+START_TEST(a_message_larger_than_the_pipe_crosses_under_the_scheduler)
+{
+    rl__search_opts o = explore_opts(1);
+    rl__search_result r;
+    search("t.pipe_big", &o, &r);
+    ck_assert_msg(r.verdict == RL_PASS, "%s: %s", rl_verdict_name(r.verdict),
+                  r.first.message);
+    ck_assert_int_eq(r.exhausted, 1);
+    rl__search_result_free(&r);
     ck_assert_int_eq(children_left(), 0);
 }
 END_TEST
@@ -1463,6 +1555,7 @@ static Suite *harness_suite(void)
     tcase_add_test(tc, crash_names_the_signal);
     tcase_add_test(tc, timeout_kills_everything_in_time);
     tcase_add_test(tc, daemon_ends_with_its_parent);
+    tcase_add_test(tc, a_message_larger_than_the_pipe_crosses_under_the_scheduler);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("explore", 240);
     tcase_add_test(tc, unbounded_explore_visits_every_interleaving);
@@ -1486,6 +1579,7 @@ static Suite *harness_suite(void)
     tcase_add_test(tc, c_api_runs_a_scenario);
     tcase_add_test(tc, a_process_that_left_the_group_is_ended);
     tcase_add_test(tc, a_dead_job_worker_fails_its_part_and_the_rest_goes_on);
+    tcase_add_test(tc, a_stopped_job_worker_fails_its_part_and_the_rest_goes_on);
     tcase_add_test(tc, jobs_report_a_later_subtree_failure_early_and_alike);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("timed waits", 240);

@@ -371,9 +371,10 @@ if [ "$(id -u)" = 0 ] && command -v su >/dev/null && id nobody >/dev/null 2>&1; 
     cp "$RL" "$tmp/rl-nproc" && chmod 755 "$tmp" "$tmp/rl-nproc"
     su nobody -s /bin/bash -c "ulimit -u 1 && exec '$tmp/rl-nproc' run counter.locked --jobs 1" >"$tmp/out" 2>&1
     st=$?
-    [ "$st" -eq 3 ] && echo "ok: a fork past ulimit -u (exit 3)" ||
+    [ "$st" -eq 1 ] && echo "ok: a fork past ulimit -u (exit 1)" ||
         { echo "FAIL: a fork past ulimit -u exited $st"; fails=$((fails + 1)); }
     has "$tmp/out" "the process limit (RLIMIT_NPROC 1, ulimit -u" "the process limit is named"
+    check "grep -q '^UNEXPECTED counter.locked *ERROR' '$tmp/out'" "the scenario's verdict is ERROR"
 else
     echo "skip: the process-limit check needs root, su and the user nobody"
 fi
