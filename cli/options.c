@@ -262,7 +262,9 @@ int rl__cli_parse(int cmd, int argc, char **argv, rl__cli_args *a)
     defaults(a);
     /* stress: the options end at the command, which keeps its own. */
     const char *shorts = cmd == RL__CMD_STRESS ? "+" : "";
-    optind = 1;
+    /* 0, not 1: glibc then starts afresh, with this command's "+", also
+     * when rl_main runs more than once in a process. */
+    optind = 0;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
