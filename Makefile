@@ -140,7 +140,47 @@ $(BUILD)/tests/check_reduction: $(SCEN_TOBJS)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STATIC)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,-z,now -o $@ $< $(STATIC) $(RL_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,-z,now -o $@ $< $(EXTRA_OBJS) $(STATIC) $(RL_LIBS)
+
+# ---------------------------------------------------- instrumentation
+# What racelab-instrument.pc gives: the compilers' ThreadSanitizer
+# instrumentation, at compile time only (libracelab is its runtime; a link
+# with -fsanitize=thread would pull in the sanitizer's own). clang drops
+# the load of a read-modify-write without its option, which gcc refuses:
+# racelab-instrument-clang.pc adds it.
+INSTRUMENT_CFLAGS       := -fsanitize=thread
+INSTRUMENT_CLANG_CFLAGS := -mllvm -tsan-instrument-read-before-write=1
+# The compilers the instrumented tests and benchmark are built with: each
+# of gcc and clang that is installed.
+INST_CCS := $(foreach c,gcc clang,$(if $(shell command -v $(c) 2>/dev/null),$(c)))
+INST_WARN = $(RL_WARN) $(if $(filter 1,$(WERROR)),-Werror)
+
+# name, the compiler, source: one object of plain C accesses built with
+# the instrumentation of that compiler. INST and INST_ID name the compiler
+# in the scenarios and symbols, so that both builds link into one program.
+$(BUILD)/inst/%-gcc.o: %.c
+	$(call say,CC,$<+tsan/gcc)
+	@mkdir -p $(dir $@)
+	$(Q)gcc -std=c11 -D_GNU_SOURCE -g -O2 $(INST_WARN) -MMD -MP -Ilib \
+	    -DINST='"gcc"' -DINST_ID=gcc $(INSTRUMENT_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/inst/%-clang.o: %.c
+	$(call say,CC,$<+tsan/clang)
+	@mkdir -p $(dir $@)
+	$(Q)clang -std=c11 -D_GNU_SOURCE -g -O2 $(INST_WARN) -MMD -MP -Ilib \
+	    -DINST='"clang"' -DINST_ID=clang $(INSTRUMENT_CFLAGS) \
+	    $(INSTRUMENT_CLANG_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# The instrumented counters beside the annotated ones of the catalogue,
+# for the tests and the benchmark.
+INST_TEST_OBJS := $(INST_CCS:%=$(BUILD)/inst/tests/instrumented-%.o)
+$(BUILD)/tests/check_instrument: EXTRA_OBJS = $(INST_TEST_OBJS) \
+    $(BUILD)/tobj/scenarios/counter.o
+$(BUILD)/tests/check_instrument: $(INST_TEST_OBJS) $(BUILD)/tobj/scenarios/counter.o
+INST_BENCH_OBJS := $(INST_TEST_OBJS)
+$(BUILD)/bench/bench_instrument: EXTRA_OBJS = $(INST_BENCH_OBJS) \
+    $(BUILD)/obj/scenarios/counter.o
+$(BUILD)/bench/bench_instrument: $(INST_BENCH_OBJS) $(BUILD)/obj/scenarios/counter.o
 
 # ---------------------------------------------------------------- test
 test: all $(TEST_BINS) $(BENCH_BINS)
@@ -201,7 +241,8 @@ MAN          := $(if $(CLI),$(BUILD)/racelab.1)
 # Every file install makes, so that uninstall removes exactly those.
 INSTALLED := $(INCLUDEDIR)/racelab.h $(LIBDIR)/libracelab.a \
     $(LIBDIR)/libracelab.so.0 $(LIBDIR)/libracelab.so \
-    $(PKGCONFIGDIR)/racelab.pc $(addprefix $(LIBDIR)/,$(notdir $(RUNTIME_LIBS))) \
+    $(PKGCONFIGDIR)/racelab.pc $(PKGCONFIGDIR)/racelab-instrument.pc \
+    $(PKGCONFIGDIR)/racelab-instrument-clang.pc $(addprefix $(LIBDIR)/,$(notdir $(RUNTIME_LIBS))) \
     $(if $(CLI),$(BINDIR)/racelab $(MANDIR)/man1/racelab.1)
 
 # Writes $@ from $@.tmp only when the content differs, so that what
@@ -231,10 +272,12 @@ $(BUILD)/gen/installdirs.c: FORCE
 $(INSTDIRS): $(BUILD)/gen/installdirs.c
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -std=c11 -fPIC $(RL_WARN) $(if $(filter 1,$(WERROR)),-Werror) \
+	$(Q)$(CC) -std=c11 -fPIC -fvisibility=hidden $(RL_WARN) $(if $(filter 1,$(WERROR)),-Werror) \
 	    $(CFLAGS) -c $< -o $@
 
 $(STATIC) $(SHARED): $(INSTDIRS)
+# Internal to the library like the rest of it.
+$(INSTDIRS): CFLAGS += -fvisibility=hidden
 
 # Generated for the PREFIX, LIBDIR and INCLUDEDIR of this make, never
 # left from an earlier one. libunwind comes through its own pkg-config
@@ -253,6 +296,30 @@ $(BUILD)/racelab.pc: FORCE
 	  'Libs.private: $(filter-out -lunwind%,$(RL_LIBS))' >$@.tmp
 	$(update_if_changed)
 
+# Compile flags for plain C accesses to shared memory as schedule points;
+# the link is racelab's own. clang needs one more option, which gcc
+# refuses: a module of its own.
+$(BUILD)/racelab-instrument.pc: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' \
+	  'libdir=$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))' '' \
+	  'Name: racelab-instrument' \
+	  'Description: plain C accesses to shared memory as racelab schedule points (link without -fsanitize=thread)' \
+	  'Version: $(shell sed -n 's/^#define RL_VERSION "\(.*\)"/\1/p' lib/racelab.h)' \
+	  'Requires: racelab' \
+	  'Cflags: $(INSTRUMENT_CFLAGS)' 'Libs:' >$@.tmp
+	$(update_if_changed)
+
+$(BUILD)/racelab-instrument-clang.pc: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' '' \
+	  'Name: racelab-instrument-clang' \
+	  'Description: racelab-instrument for clang, which needs the loads of read-modify-writes asked for' \
+	  'Version: $(shell sed -n 's/^#define RL_VERSION "\(.*\)"/\1/p' lib/racelab.h)' \
+	  'Requires: racelab-instrument' \
+	  'Cflags: $(INSTRUMENT_CLANG_CFLAGS)' 'Libs:' >$@.tmp
+	$(update_if_changed)
+
 # racelab(1) from the program's own --help and COMMAND --help.
 $(BUILD)/racelab.1: $(CLI) tools/mkman.sh
 	$(call say,GEN,$@)
@@ -260,7 +327,8 @@ $(BUILD)/racelab.1: $(CLI) tools/mkman.sh
 
 man: $(MAN)
 
-install: all $(BUILD)/racelab.pc $(MAN)
+install: all $(BUILD)/racelab.pc $(BUILD)/racelab-instrument.pc \
+    $(BUILD)/racelab-instrument-clang.pc $(MAN)
 	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) \
 	    $(DESTDIR)$(PKGCONFIGDIR) \
 	    $(if $(CLI),$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1)
@@ -269,7 +337,8 @@ install: all $(BUILD)/racelab.pc $(MAN)
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libracelab.so.0
 	ln -sf libracelab.so.0 $(DESTDIR)$(LIBDIR)/libracelab.so
 	$(if $(RUNTIME_LIBS),install -m 755 $(RUNTIME_LIBS) $(DESTDIR)$(LIBDIR)/)
-	install -m 644 $(BUILD)/racelab.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 644 $(BUILD)/racelab.pc $(BUILD)/racelab-instrument.pc \
+	    $(BUILD)/racelab-instrument-clang.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	$(if $(CLI),install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/)
 	$(if $(CLI),install -m 644 $(MAN) $(DESTDIR)$(MANDIR)/man1/)
 
@@ -305,4 +374,5 @@ help:
 	@echo 'V=1             show full command lines'
 
 -include $(LIB_OBJS:.o=.d) $(TLIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) \
-    $(TEST_SRCS:%.c=$(BUILD)/tobj/%.d) $(BENCH_SRCS:%.c=$(BUILD)/obj/%.d)
+    $(TEST_SRCS:%.c=$(BUILD)/tobj/%.d) $(BENCH_SRCS:%.c=$(BUILD)/obj/%.d) \
+    $(INST_TEST_OBJS:.o=.d)

@@ -538,6 +538,8 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
 void rl__exec_format_stacks(rl__exec_result *r)
 {
     int fold = !getenv("RACELAB_FULL_STACKS");
+    /* The steps of instrumented code know their place by address only. */
+    rl__tsan_symbolize(r->steps, r->nsteps);
     for (int i = 0; i < r->nactors; i++) {
         rl__actor *a = &r->actors[i];
         if (!a->stack[0] || a->stack[0] == '#')

@@ -79,8 +79,9 @@ unsigned long long rl__ticks_now(void);
 extern int rl__cli_ignores_sigpipe;
 
 /* Turns the raw stacks of the actors into readable ones (file:line from
- * addr2line, racelab's frames folded unless RACELAB_FULL_STACKS is set).
- * Called for the failures that are reported, not for every execution. */
+ * addr2line, racelab's frames folded unless RACELAB_FULL_STACKS is set),
+ * and gives the steps of instrumented code their file:line. Called for the
+ * failures that are reported, not for every execution. */
 void rl__exec_format_stacks(rl__exec_result *r);
 
 /* In a process forked from one that ran executions: start afresh (own

@@ -314,6 +314,8 @@ static uint64_t point_id(const rl__step *s)
     uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)s->op;
     h = hash_str(h * 0x100000001b3ULL, s->label);
     h = hash_str(h, s->file);
+    /* instrumented code: the place, by address until symbolized */
+    h = (h ^ (uint64_t)s->pc) * 0x100000001b3ULL;
     return (h ^ (uint64_t)s->line) | 1;
 }
 

@@ -216,8 +216,12 @@ static void explain_spin(const rl__sched *s, char *msg, size_t cap, int i)
 {
     const rl__actor *a = &s->actors[i];
     const rl__spin_point *sp = &a->spin[a->stuck - 1];
-    append(msg, cap, " actor %d (%s) spins at %s:%d reading %s (value %ld)", i,
-           a->name, sp->file, sp->line, sp->what, sp->value);
+    if (sp->file[0])
+        append(msg, cap, " actor %d (%s) spins at %s:%d reading %s (value %ld)",
+               i, a->name, sp->file, sp->line, sp->what, sp->value);
+    else /* instrumented code: its place is in the trace */
+        append(msg, cap, " actor %d (%s) spins reading %p (%s, value %ld)", i,
+               a->name, sp->obj, sp->what, sp->value);
     if (sp->shared)
         append(msg, cap, ": only a store to %s by another actor would end it",
                sp->what);

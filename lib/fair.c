@@ -76,7 +76,7 @@ void rl__fair_spin_note(rl__sched *s, int me, const rl__step *st,
     int n = 0;
     for (; n < a->nspin; n++) {
         sp = &a->spin[n];
-        if (sp->obj == st->obj && sp->line == st->line &&
+        if (sp->obj == st->obj && sp->line == st->line && sp->pc == st->pc &&
             strcmp(sp->file, st->file) == 0)
             break;
     }
@@ -96,6 +96,7 @@ void rl__fair_spin_note(rl__sched *s, int me, const rl__step *st,
         sp->obj = st->obj;
         sp->shared = st->shared;
         sp->line = st->line;
+        sp->pc = st->pc;
         rl__copy_str(sp->file, sizeof sp->file, st->file);
         rl__copy_str(sp->what, sizeof sp->what, what);
         sp->value = value;

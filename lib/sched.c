@@ -25,6 +25,11 @@ static rl__sched *S; /* the control block, in the arena */
 static int me = -1;  /* this process's actor id */
 static pid_t me_pid; /* to tell a raw fork() child from the actor */
 static uint64_t noise_rng;
+/* An instrumented plain store, whose value the ABI does not pass: its step
+ * gets the value at the actor's next schedule point (-1: none pending). */
+static long fill_step = -1;
+static const void *fill_addr;
+static long fill_size;
 
 rl__sched *rl__sched_setup(int mode, long max_steps)
 {
@@ -43,6 +48,8 @@ void rl__sched_detach(void)
     me = -1;
     rl__sched_on = 0;
     rl__points_on = 0;
+    fill_step = -1;
+    rl__tsan_watch(0);
 }
 
 rl__sched *rl__sched_get(void)
@@ -231,6 +238,8 @@ static void enter_as(int id, pid_t forked_from)
     }
     noise_rng = (uint64_t)me_pid * 0x9e3779b97f4a7c15ULL ^ S->rng;
     rl__points_on = S->mode == RL__MODE_CONTROLLED || S->noise > 0;
+    fill_step = -1;
+    rl__tsan_watch(rl__points_on);
     if (S->mode == RL__MODE_CONTROLLED) {
         rl__sched_on = 1;
         wait_turn();
@@ -333,8 +342,11 @@ static void spin_unlock(uint32_t *l)
     __atomic_store_n(l, 0, __ATOMIC_RELEASE);
 }
 
+static void fill_store(void);
+
 static void set_verdict_v(int verdict, const char *fmt, va_list ap)
 {
+    fill_store();
     spin_lock(&S->lock);
     if (S->verdict == RL_PASS) {
         vsnprintf(S->message, sizeof S->message, fmt, ap);
@@ -478,6 +490,13 @@ static void schedule(void)
     rl__actor *a = &S->actors[c];
     for (int i = 0; i < S->nactors; i++)
         rl__set_del(&S->actors[i].fair_wait, c);
+    if (a->cas_size) {
+        /* Nothing runs between this choice and the compare-exchange: one
+         * that will find another value only reads. */
+        if (rl__tsan_value(a->cas_addr, a->cas_size) != a->cas_expect)
+            a->pending.op = RL_OP_LOAD;
+        a->cas_size = 0;
+    }
     if (!timing_out && rl__fair_is_effect(a->pending.op)) {
         S->effects++;
         a->nspin = 0;
@@ -509,9 +528,25 @@ static int is_actor(void)
     return rl__sched_on && rl__pid() == me_pid;
 }
 
+/* Gives the pending instrumented store its value: the actor has held the
+ * token since, so the memory holds what it stored. */
+static void fill_store(void)
+{
+    if (fill_step < 0 || !is_actor())
+        return;
+    if (fill_step < S->nsteps && S->steps[fill_step].actor == me &&
+        S->steps[fill_step].obj == fill_addr) {
+        rl__step *st = &S->steps[fill_step];
+        st->has_value = fill_size <= 8;
+        st->value = rl__tsan_value(fill_addr, fill_size);
+    }
+    fill_step = -1;
+}
+
 static void set_pending(int op, const void *obj, const char *label,
                         const char *file, int line)
 {
+    fill_store();
     rl__step *p = &S->actors[me].pending;
     memset(p, 0, sizeof *p);
     p->op = op;
@@ -578,6 +613,7 @@ int rl__block(const void *obj, uint32_t *word, uint32_t seen, double deadline,
     }
     if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != seen)
         return 0;
+    fill_store();
     rl__actor *a = &S->actors[me];
     a->state = RL__ACTOR_BLOCKED;
     a->blocked_word = word;
@@ -681,6 +717,7 @@ void rl__sched_actor_exit(int code)
     schedule();
     rl__sched_on = 0;
     rl__points_on = 0;
+    rl__tsan_watch(0);
 }
 
 void rl__sched_actor_killed(pid_t pid, int sig)
@@ -783,6 +820,36 @@ void rl__access_loaded(const volatile void *addr, const char *what, long value)
     rl__copy_str(a->last_load_what, sizeof a->last_load_what, what);
     if (st->op == RL_OP_LOAD)
         rl__fair_spin_note(S, me, st, what, value);
+}
+
+int rl__tsan_step(int op, const void *addr, long size, const char *label,
+                  uintptr_t pc, uint32_t pc_obj, int has_value, long value,
+                  int cas_size, long cas_expect)
+{
+    if (!is_actor()) {
+        if (S && S->noise > 0 && me >= 0)
+            noise();
+        return 0;
+    }
+    set_pending(op, addr, label, NULL, 0);
+    rl__actor *a = &S->actors[me];
+    rl__step *p = &a->pending;
+    p->shared = 1;
+    p->size = size > INT32_MAX ? INT32_MAX : (int)size;
+    p->pc = pc;
+    p->pc_obj = pc_obj;
+    p->has_value = has_value;
+    p->value = value;
+    a->cas_addr = addr;
+    a->cas_size = cas_size;
+    a->cas_expect = cas_expect;
+    schedule();
+    if (op == RL_OP_STORE && !has_value) {
+        fill_step = S->nsteps - 1;
+        fill_addr = addr;
+        fill_size = size;
+    }
+    return 1;
 }
 
 int rl_yield(const char *label)

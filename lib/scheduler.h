@@ -113,6 +113,13 @@ typedef struct {
     char label[48];
     char file[40];
     int line;
+    /* For an access of instrumented code (tsan.c): where it was made, as
+     * the offset of the return address in its object and a hash of the
+     * object's name (0: the main program). file and line stay empty until
+     * rl__tsan_symbolize fills them for a reported trace; pc is 0 for
+     * every other step. */
+    uintptr_t pc;
+    uint32_t pc_obj;
     /* For partial-order reduction (harness/dpor.c). key: the object whose
      * state the op reads or changes, the same for every handle of it (both
      * ends of a pipe, a condition and its lock); obj unless the point says
@@ -142,6 +149,7 @@ typedef struct {
     int repeats;  /* identical reads since, with no effect by anyone */
     int shared;
     int line;
+    uintptr_t pc; /* an instrumented load's place (see rl__step) */
     char file[40];
     char what[48];
 } rl__spin_point;
@@ -180,6 +188,12 @@ typedef struct {
     rl__actorset fair_wait;
     rl__spin_point spin[RL__SPIN_POINTS]; /* its loads since its effect */
     int nspin;
+    /* a pending compare-exchange of instrumented code (tsan.c): its
+     * address, size (0: none) and expected value. The scheduler reads the
+     * memory when it chooses the actor: one that will fail is a load */
+    const void *cas_addr;
+    int cas_size;
+    long cas_expect;
     int stuck; /* 1 + the spin point that shows it cannot progress */
     long stuck_effects; /* ... as long as the effect count stays this */
 } rl__actor;
@@ -346,6 +360,34 @@ static inline void rl__sched_step_global(void)
     if (s && s->nsteps > 0)
         s->steps[s->nsteps - 1].global = 1;
 }
+
+/* ---- compiler instrumentation (tsan.c) ---- */
+
+/* Makes the pending step of the calling actor an access of instrumented
+ * code to shared memory and runs it as a schedule point: op RL_OP_LOAD,
+ * RL_OP_STORE or RL_OP_FETCH_ADD (every atomic read-modify-write), size
+ * bytes at addr, pc and pc_obj as in rl__step, the value when known
+ * before the access. A store without a value gets the value found at addr
+ * at the actor's next schedule point. cas_size > 0 makes it a
+ * compare-exchange expecting cas_expect. Returns 1 when the caller is an
+ * actor of a controlled execution (it then holds the token and reports
+ * what it read with rl__access_loaded), 0 otherwise (noise in stress). */
+int rl__tsan_step(int op, const void *addr, long size, const char *label,
+                  uintptr_t pc, uint32_t pc_obj, int has_value, long value,
+                  int cas_size, long cas_expect);
+
+/* The value of the size bytes at addr (1, 2, 4 or 8; narrower ones sign
+ * extended); 0 for other sizes. */
+long rl__tsan_value(const void *addr, long size);
+
+/* Switches the hooks of instrumented code on (the arena's range is
+ * watched) or off (nothing is). */
+void rl__tsan_watch(int on);
+
+/* Fills file and line of the steps made by instrumented code from their
+ * pc, with addr2line over the objects of the calling process (the same
+ * program as the actors'). For reported traces only: it runs a program. */
+void rl__tsan_symbolize(rl__step *steps, long n);
 
 /* 1 while a scheduler controls this process; the fast check. */
 extern int rl__sched_on;

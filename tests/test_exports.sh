@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_exports.sh: libracelab.so exports exactly the names lib/racelab.h
-# declares (RL_API), nothing of lib/, harness/ or reports/ internals; a
+# declares (RL_API) and the compilers' __tsan_* entry points, nothing of
+# lib/, harness/ or reports/ internals; a
 # program using the public API links against it and runs (fork, spawn and
 # forkserver children included), and one naming an internal symbol does
 # not link.
@@ -33,7 +34,17 @@ awk '/^RL_API/ { decl = "" ; on = 1 }
 # and the runtimes of make coverage and make asan) is not ours.
 nm -D --defined-only "$so" | awk '{ print $NF }' |
     grep -Ev '^(_init|_fini|_edata|_end|__bss_start|__gcov.*|__asan.*|__ubsan.*|__sanitizer.*|__llvm.*)$' |
-    sort -u >"$stage/exported"
+    sort -u >"$stage/all-exported"
+# The entry points of the compilers' ThreadSanitizer instrumentation
+# (lib/tsan.c) are an ABI of the compilers, declared by no header: they
+# are exported besides the header's names, and must be.
+grep -v '^__tsan_' "$stage/all-exported" >"$stage/exported" || true
+for name in __tsan_init __tsan_func_entry __tsan_read8 __tsan_write8 \
+    __tsan_read_range __tsan_write_range __tsan_atomic64_fetch_add \
+    __tsan_atomic32_compare_exchange_strong __tsan_memcpy; do
+    grep -qx "$name" "$stage/all-exported" ||
+        { echo "FAIL: libracelab.so does not export $name"; exit 1; }
+done
 extra=$(comm -23 "$stage/exported" "$stage/public")
 if [ -n "$extra" ]; then
     echo "FAIL: libracelab.so exports $(echo "$extra" | wc -l) names that lib/racelab.h does not declare:"
@@ -123,4 +134,4 @@ if cc $san "$stage/internal.c" -o "$stage/internal" -L"$stage" -lracelab \
     echo "FAIL: a program naming the internal rl__pid links against libracelab.so"
     exit 1
 fi
-echo "exports: libracelab.so exports the $(wc -l <"$stage/public") names of lib/racelab.h and nothing else"
+echo "exports: libracelab.so exports the $(wc -l <"$stage/public") names of lib/racelab.h, $(grep -c '^__tsan_' "$stage/all-exported") __tsan_* entry points and nothing else"

@@ -2,7 +2,8 @@
 # test_install.sh: make install into two prefixes in a row, a DESTDIR
 # staging of /usr and a real prefix with a multiarch LIBDIR; for each, a
 # user's program built with pkg-config against the shared and the static
-# library, the installed racelab's stress --noise and the man page; then
+# library, a scenario in plain C built with racelab-instrument.pc, the
+# installed racelab's stress --noise and the man page; then
 # make uninstall with the same variables leaves no file behind.
 set -u
 BUILD=${BUILD:-build}
@@ -78,6 +79,72 @@ noise_ok() {
         >"$tmp/noise.out" 2>"$tmp/noise.err"
 }
 
+cat >"$tmp/work/inst.c" <<'EOC'
+#include <racelab.h>
+static int add(void *arg)
+{
+    long *n = arg;
+    (*n)++;
+    return 0;
+}
+RL_SCENARIO(inst_counter, "inst.counter", .expect = RL_EXPECT_BUG,
+            .expect_verdict = RL_FAIL)
+{
+    long *n = rl_shared_alloc(sizeof *n);
+    rl_process *a, *b;
+    rl_process_start(&a, add, n, NULL);
+    rl_process_start(&b, add, n, NULL);
+    rl_process_join(a, -1);
+    rl_process_join(b, -1);
+    rl_check_eq(*n, 2, "counter");
+}
+int main(int argc, char **argv) { return rl_main(argc, argv); }
+EOC
+
+# check_instrument NAME ROOT LIBDIR WORK: a scenario in plain C built with
+# racelab-instrument(-clang).pc for each compiler there is: compiled with
+# -fsanitize=thread, linked without it (and without libtsan), and its
+# lost update found.
+check_instrument() {
+    local name=$1 root=$2 libdir=$3 w=$4 cc mod
+    local pcenv=(PKG_CONFIG_PATH="$root$libdir/pkgconfig")
+    [ -n "$root" ] && pcenv+=(PKG_CONFIG_SYSROOT_DIR="$root")
+    local cflags libs
+    if ! libs=$(env "${pcenv[@]}" pkg-config --libs racelab-instrument) ||
+        [[ $libs == *sanitize* ]] || [[ $libs != *-lracelab* ]]; then
+        fail "$name: pkg-config --libs racelab-instrument: '$libs'"
+        return
+    fi
+    for cc in gcc clang; do
+        command -v $cc >/dev/null || { echo "skip: $name: no $cc"; continue; }
+        mod=racelab-instrument
+        [ $cc = clang ] && mod=racelab-instrument-clang
+        if ! cflags=$(env "${pcenv[@]}" pkg-config --cflags $mod) ||
+            [[ $cflags != *-fsanitize=thread* ]]; then
+            fail "$name: pkg-config --cflags $mod: '$cflags'"
+            continue
+        fi
+        # shellcheck disable=SC2086
+        if $cc $san -g -c "$tmp/work/inst.c" -o "$w/inst-$cc.o" $cflags \
+                2>"$w/inst.err" &&
+            $cc $san "$w/inst-$cc.o" -o "$w/inst-$cc" $libs 2>"$w/inst.err"; then
+            if ldd "$w/inst-$cc" | grep -q tsan; then
+                fail "$name: the $cc program built with $mod needs libtsan"
+            elif LD_LIBRARY_PATH="$root$libdir" "$w/inst-$cc" run \
+                    inst.counter >"$w/inst.out" 2>&1 &&
+                grep -q 'FAIL' "$w/inst.out"; then
+                ok "$name: plain C built by $cc with $mod: lost update found"
+            else
+                fail "$name: plain C built by $cc with $mod: lost update not found"
+                head -5 "$w/inst.out"
+            fi
+        else
+            fail "$name: building plain C with $cc and $mod"
+            head -3 "$w/inst.err"
+        fi
+    done
+}
+
 # check NAME ROOT PREFIX LIBDIR INCLUDEDIR MANDIR: the files of one
 # installation under ROOT (its DESTDIR), a user's program against it, the
 # installed racelab and the man page.
@@ -87,6 +154,8 @@ check() {
     for f in "$incdir/racelab.h" "$libdir/libracelab.a" \
              "$libdir/libracelab.so" "$libdir/libracelab.so.0" \
              "$libdir/libracelab-noise.so" "$libdir/pkgconfig/racelab.pc" \
+             "$libdir/pkgconfig/racelab-instrument.pc" \
+             "$libdir/pkgconfig/racelab-instrument-clang.pc" \
              "$prefix/bin/racelab" "$mandir/man1/racelab.1"; do
         [ -e "$root$f" ] || { fail "$name: install did not create $f"; missing=1; }
     done
@@ -148,6 +217,8 @@ check() {
             head -3 "$w/cc.err"
         fi
     fi
+
+    check_instrument "$name" "$root" "$libdir" "$w"
 
     if noise_ok "$(cd "$root$libdir" 2>/dev/null && pwd -P)" \
             "$root$prefix/bin/racelab"; then
