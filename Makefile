@@ -59,8 +59,11 @@ ALL_CFLAGS  = $(RL_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(RL_LDFLAGS) $(LDFLAGS)
 
 # ------------------------------------------------------------- sources
-LIB_SRCS   := $(wildcard lib/*.c) $(filter-out harness/main.c,$(wildcard harness/*.c)) \
-              $(wildcard reports/*.c)
+# The command line (cli/) is in the library too, for rl_main; only
+# cli/main.c, the racelab program's main, is not.
+LIB_SRCS   := $(wildcard lib/*.c) $(wildcard harness/*.c) \
+              $(wildcard reports/*.c) \
+              $(filter-out cli/main.c,$(wildcard cli/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 # The library again with -DRL_TESTING: small queues, pipe buffers and pools
 # so that rare paths run in every test.
@@ -75,13 +78,13 @@ TEST_UTIL  := $(wildcard tests/testutil.c)
 TEST_UTIL_OBJS := $(TEST_UTIL:%.c=$(BUILD)/tobj/%.o)
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
-CLI_SRCS   := $(wildcard harness/main.c) $(wildcard scenarios/*.c)
+CLI_SRCS   := $(wildcard cli/main.c) $(wildcard scenarios/*.c)
 CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
 STATIC := $(BUILD)/libracelab.a
 SHARED := $(BUILD)/libracelab.so
 TSTATIC := $(BUILD)/libracelab-testing.a
-CLI    := $(if $(wildcard harness/main.c),$(BUILD)/racelab)
+CLI    := $(if $(wildcard cli/main.c),$(BUILD)/racelab)
 # The interposer `racelab stress --noise` preloads into the programs it
 # runs; not part of libracelab.
 NOISE  := $(if $(wildcard noise/noise.c),$(BUILD)/libracelab-noise.so)
@@ -192,7 +195,7 @@ run: all
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 test
 
-# Line and branch coverage of lib/, harness/ and reports/: the tests and
+# Line and branch coverage of lib/, harness/, reports/ and cli/: the tests and
 # the catalogue run with --coverage (forked, spawned and forkserver
 # children dump their counts on every exit path), then lcov and genhtml.
 # The report is written even when a test fails, and then the target fails.
@@ -205,7 +208,8 @@ coverage:
 	      grep -A2 '^UNEXPECTED' build/cov/catalogue.txt; }; \
 	lcov --quiet --capture --directory build/cov --rc lcov_branch_coverage=1 \
 	    --output-file build/cov/all.info && \
-	lcov --quiet --extract build/cov/all.info '*/lib/*' '*/harness/*' '*/reports/*' \
+	lcov --quiet --extract build/cov/all.info '*/lib/*' '*/harness/*' \
+	    '*/reports/*' '*/cli/*' \
 	    --rc lcov_branch_coverage=1 --output-file build/cov/project.info && \
 	genhtml --quiet --branch-coverage --output-directory build/coverage \
 	    build/cov/project.info && \
@@ -346,7 +350,7 @@ FORCE:
 # ---------------------------------------------------------------- misc
 format:
 	clang-format -i $(wildcard lib/*.[ch] harness/*.[ch] reports/*.[ch] \
-	    scenarios/*.[ch] tests/*.[ch] bench/*.[ch])
+	    cli/*.[ch] scenarios/*.[ch] tests/*.[ch] bench/*.[ch])
 
 deps:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)

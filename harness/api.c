@@ -25,7 +25,7 @@ static int fill(rl__search_result *r, rl_outcome *out)
 static void to_internal(const rl_search_opts *o, rl__search_opts *io)
 {
     memset(io, 0, sizeof *io);
-    io->preemptions = 2;
+    io->preemptions = (int)rl__default.preemptions;
     if (!o)
         return;
     io->mode = o->mode == RL_PCT      ? RL_MODE_PCT
@@ -34,7 +34,7 @@ static void to_internal(const rl_search_opts *o, rl__search_opts *io)
                                       : RL_MODE_EXPLORE;
     io->seed = o->seed;
     io->runs = o->runs;
-    io->preemptions = o->preemptions == 0                  ? 2
+    io->preemptions = o->preemptions == 0 ? (int)rl__default.preemptions
                       : o->preemptions == RL_NO_PREEMPTION ? 0
                       : o->preemptions < 0                 ? -1
                                                            : o->preemptions;

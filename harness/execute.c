@@ -303,7 +303,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     if (p->strategy == RL__STRAT_PCT) {
         uint64_t rng = S->rng ^ 0x5851f42d4c957f2dULL;
         S->actors[0].pct_priority = 1000 + (rng >> 11) % 1000000;
-        int d = p->pct_depth > 0 ? p->pct_depth : 3;
+        int d = p->pct_depth > 0 ? p->pct_depth : (int)rl__default.depth;
         long k = p->pct_length > 1 ? p->pct_length : 2;
         S->npct_changes = d - 1 < 8 ? d - 1 : 8;
         for (int i = 0; i < S->npct_changes; i++) {
@@ -312,7 +312,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         }
         S->rng = rng;
     }
-    double timeout = p->timeout > 0 ? p->timeout : 10.0;
+    double timeout = p->timeout > 0 ? p->timeout : rl__default.timeout;
     double t0 = rl__now();
     double deadline = t0 + timeout;
     int cpu = p->cpu > 0 ? p->cpu - 1 : p->cpu == 0 ? sched_getcpu() : -1;

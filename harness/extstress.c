@@ -839,7 +839,7 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
     r->seed = o->seed;
     if (!argv || !argv[0])
         return rl__fail(-EINVAL, "stress: no command given");
-    long runs = o->runs > 0 ? o->runs : 100;
+    long runs = o->runs > 0 ? o->runs : rl__default.runs;
     long nshard = o->shard_count > 1 ? o->shard_count : 1;
     long ishard = nshard > 1 ? o->shard_index : 0;
     if (ishard < 0 || ishard >= nshard)
@@ -848,7 +848,7 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
                         "the count",
                         ishard, nshard);
     ctx c = {.o = o, .r = r, .argv = argv, .devnull = -1};
-    c.timeout = o->timeout == 0 ? 10.0 : o->timeout;
+    c.timeout = o->timeout == 0 ? rl__default.timeout : o->timeout;
     int err = name_scenario(argv, r, c.timeout);
     if (err < 0)
         return err;

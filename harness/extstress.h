@@ -10,9 +10,10 @@
 
 /* Options of an external-command stress. Zero fields mean defaults. */
 typedef struct {
-    long runs;                     /* total runs over all shards; 0: 100 */
+    long runs;                     /* total runs over all shards; 0: default */
     int jobs;                      /* runs in flight; 0: online CPUs */
-    double timeout;                /* per run, seconds; 0: 10; negative: none */
+    double timeout;                /* per run, seconds; 0: default; negative:
+                                      none */
     int expect_exit;               /* the exit status of a good run */
     const char *expect_stdout;     /* NULL: not checked; compared with trailing
                                       newlines of both sides ignored */

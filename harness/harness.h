@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "defaults.h"
 #include "scheduler.h"
 
 typedef enum {
@@ -145,7 +146,7 @@ typedef struct {
     /* controlled executions: 1 + the CPU to run on, 0: the supervisor's,
      * -1: any (see rl__exec_params.cpu) */
     int cpu;
-    /* minimize: executions it may try (0: 500) */
+    /* minimize: executions it may try (0: the default) */
     long minimize_budget;
     /* set asynchronously (SIGINT): stop as soon as possible */
     volatile sig_atomic_t *stop;

@@ -91,10 +91,10 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o, long want,
     p.strategy = RL__STRAT_DFS;
     p.max_steps = o->max_steps > 0    ? o->max_steps
                   : sc->max_steps > 0 ? sc->max_steps
-                                      : 10000;
+                                      : rl__default.max_steps;
     p.timeout = o->timeout > 0    ? o->timeout
                 : sc->timeout > 0 ? sc->timeout
-                                  : 10.0;
+                                  : rl__default.timeout;
     p.stop = o->stop;
     p.cpu = o->cpu;
     for (int round = 0; round < 8 && n < want; round++) {

@@ -364,10 +364,10 @@ static void base_params(const rl_scenario *sc, const rl__search_opts *o,
     p->strategy = RL__STRAT_DFS;
     p->max_steps = o->max_steps > 0    ? o->max_steps
                    : sc->max_steps > 0 ? sc->max_steps
-                                       : 10000;
+                                       : rl__default.max_steps;
     p->timeout = o->timeout > 0    ? o->timeout
                  : sc->timeout > 0 ? sc->timeout
-                                   : 10.0;
+                                   : rl__default.timeout;
     p->noise = o->noise;
     p->stop = o->stop;
     p->cpu = o->cpu;
@@ -726,7 +726,7 @@ static int explore(const rl_scenario *sc, const rl__search_opts *o,
 {
     rl__exec_params p;
     base_params(sc, o, &p);
-    long limit = o->runs > 0 ? o->runs : 1000000;
+    long limit = o->runs > 0 ? o->runs : rl__default.explore_limit;
     explorer x;
     memset(&x, 0, sizeof x);
     x.o = o;
@@ -837,7 +837,7 @@ static int sampled(const rl_scenario *sc, const rl__search_opts *o,
         p.mode = RL__MODE_STRESS;
     } else {
         p.strategy = o->mode == RL_MODE_PCT ? RL__STRAT_PCT : RL__STRAT_RANDOM;
-        p.pct_depth = o->depth > 0 ? o->depth : 3;
+        p.pct_depth = o->depth > 0 ? o->depth : (int)rl__default.depth;
     }
     if (p.strategy == RL__STRAT_PCT) {
         /* PCT spreads its change points over the length of a run: take
@@ -854,7 +854,7 @@ static int sampled(const rl_scenario *sc, const rl__search_opts *o,
         r->pct_steps = p.pct_length;
         rl__exec_result_free(&e);
     }
-    long runs = o->runs > 0 ? o->runs : 100;
+    long runs = o->runs > 0 ? o->runs : rl__default.runs;
     long shards = o->shard_count > 1 ? o->shard_count : 1;
     long stride = o->stride > 1 ? o->stride : 1;
     int stopped = 0;
@@ -1045,7 +1045,8 @@ int rl__minimize(const char *token, const rl__search_opts *o,
     rl__exec_result *best = &r->first;
     long attempts = 0;
     int improved = 1;
-    long budget = o->minimize_budget > 0 ? o->minimize_budget : 500;
+    long budget = o->minimize_budget > 0 ? o->minimize_budget
+                                         : rl__default.minimize_budget;
     while (improved && attempts < budget) {
         improved = 0;
         long n = best->nsteps;

@@ -50,9 +50,41 @@ expect 0 "--version" -- "$RL" --version
 has "$tmp/out" "racelab " "version printed"
 expect 0 "--help" -- "$RL" --help
 has "$tmp/out" "replay TOKEN" "help lists the commands"
+cp "$tmp/out" "$tmp/global-help"
+has "$tmp/global-help" "COMMAND --help" "help points to each command's help"
+# Every command's own help: its usage, each option it takes on a line of
+# its own, and not the global help.
+declare -A takes=(
+    [list]="json help"
+    [run]="mode seed runs preemptions bound reduction depth max-steps timeout
+           noise shard jobs json junit html tap color help"
+    [replay]="trace help"
+    [minimize]="help"
+    [stress]="runs jobs timeout expect-exit expect-stdout noise seed shard
+              json junit html tap help"
+    [report]="json junit html tap help")
 for c in list run replay minimize stress report; do
     expect 0 "$c --help" -- "$RL" "$c" --help
+    has "$tmp/out" "usage: racelab $c" "$c --help gives the usage of $c"
+    check "! cmp -s '$tmp/out' '$tmp/global-help'" \
+        "$c --help is not the global help"
+    missing=
+    for o in ${takes[$c]}; do
+        grep -qE -- "^  --$o( |\$)" "$tmp/out" || missing="$missing --$o"
+        grep -qF -- "[--$o" "$tmp/out" || [ "$o" = help ] ||
+            missing="$missing [--$o]"
+    done
+    check "[ -z '$missing' ]" "$c --help lists its options${missing:+ (lacks$missing)}"
+    listed=$(grep -cE '^  --' "$tmp/out")
+    check "[ $listed -eq $(echo ${takes[$c]} | wc -w) ]" \
+        "$c --help lists only its options ($listed)"
+    cp "$tmp/out" "$tmp/help-$c"
+    expect 0 "help $c" -- "$RL" help "$c"
+    check "cmp -s '$tmp/out' '$tmp/help-$c'" "help $c prints $c --help"
 done
+has "$tmp/help-stress" "--expect-exit C" "stress --help explains --expect-exit"
+has "$tmp/help-run" "(default 10000)" "run --help shows the step bound's default"
+expect 2 "help of an unknown command" -- "$RL" help frobnicate
 expect 2 "no command" -- "$RL"
 expect 2 "unknown command" -- "$RL" frobnicate
 has "$tmp/err" "unknown command 'frobnicate'" "unknown command named"

@@ -19,8 +19,10 @@ cmds=$(printf '%s\n' "$help" |
 # roff [inner]: turns help text into man(7) markup. "usage:" lines and
 # their indented continuations are left out (they go into SYNOPSIS); a
 # line ending in a colon at the margin is a subsection (a bold heading
-# inside a command's own subsection: inner=1); indented lines keep their
-# layout; other lines are filled text.
+# inside a command's own subsection: inner=1); an option ("  --NAME ARG"
+# then its text after two or more spaces, continued on lines indented
+# further) becomes a tagged paragraph, filled to the reader's width;
+# other indented lines keep their layout; other lines are filled text.
 roff() {
     awk -v inner="${1:-0}" '
     function esc(s) {
@@ -40,6 +42,19 @@ roff() {
         if (inner) print ".PP\n.B " t; else print ".SS " t
         para = 0; next
     }
+    /^  -/ {
+        endnf(); opt = 1
+        head = substr($0, 3); text = ""
+        if (match(head, /  +/)) {
+            text = substr(head, RSTART + RLENGTH)
+            head = substr(head, 1, RSTART - 1)
+        }
+        print ".TP\n\\fB" esc(head) "\\fR"
+        if (text != "") print esc(text)
+        next
+    }
+    opt && /^    / { sub(/^ +/, ""); print esc($0); next }
+    { opt = 0 }
     /^ / {
         if (!nf) { print ".nf"; nf = 1 }
         print esc($0); next

@@ -1,0 +1,173 @@
+/* help.c: the program's help and every command's help, made from the
+ * command and option tables, so that what the help says and what the
+ * parser takes cannot differ. tools/mkman.sh makes the man page from
+ * them. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define WIDTH 79  /* the last column a help line may use */
+#define COLUMN 22 /* where the options' and commands' texts start */
+
+/* Prints text word by word from column col on, breaking lines before
+ * WIDTH and starting each new line at column indent; ends with a
+ * newline. */
+static void wrap(const char *text, int col, int indent)
+{
+    const char *p = text;
+    while (*p) {
+        size_t len = strcspn(p, " ");
+        if (col > indent && col + 1 + (int)len > WIDTH) {
+            printf("\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            putchar(' ');
+            col++;
+        }
+        printf("%.*s", (int)len, p);
+        col += (int)len;
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    putchar('\n');
+}
+
+/* Whether option o is one a command shows in its help and usage. */
+static int shown(const rl__cli_option *o, int cmd)
+{
+    return (o->commands & cmd) && strcmp(o->name, "help") != 0;
+}
+
+/* "[--name ARG]" for the usage line, into buf. */
+static void bracketed(const rl__cli_option *o, char *buf, size_t size)
+{
+    snprintf(buf, size, "[--%s%s%s]", o->name, o->arg ? " " : "",
+             o->arg ? o->arg : "");
+}
+
+/* The operands of a command come after its options when they begin with
+ * "--" (stress: the options end there), else before. */
+static int operands_last(const rl__cli_command *c)
+{
+    return strncmp(c->operands, "--", 2) == 0;
+}
+
+/* A command as the list of commands shows it: its name, the operands and
+ * its one option or [OPTIONS]; into buf. */
+static void brief(const rl__cli_command *c, char *buf, size_t size)
+{
+    const rl__cli_option *one = NULL;
+    int n = 0;
+    for (const rl__cli_option *o = rl__cli_options; o->name; o++)
+        if (shown(o, c->id)) {
+            one = o;
+            n++;
+        }
+    char opts[64] = "";
+    if (n == 1)
+        bracketed(one, opts, sizeof opts);
+    else if (n > 1)
+        snprintf(opts, sizeof opts, "[OPTIONS]");
+    const char *first = operands_last(c) ? opts : c->operands;
+    const char *second = operands_last(c) ? c->operands : opts;
+    snprintf(buf, size, "%s%s%s%s%s", c->name, first[0] ? " " : "", first,
+             second[0] ? " " : "", second);
+}
+
+/* The usage lines of command c: every option it takes in brackets. */
+static void usage(const rl__cli_command *c)
+{
+    int col = printf("usage: %s %s", rl__cli_prog, c->name);
+    char word[96];
+    if (!operands_last(c) && c->operands[0])
+        col += printf(" %s", c->operands);
+    for (const rl__cli_option *o = rl__cli_options; o->name; o++) {
+        if (!shown(o, c->id))
+            continue;
+        bracketed(o, word, sizeof word);
+        if (col + 1 + (int)strlen(word) > WIDTH)
+            col = printf("\n      ") - 1;
+        col += printf(" %s", word);
+    }
+    if (operands_last(c)) {
+        if (col + 1 + (int)strlen(c->operands) > WIDTH)
+            col = printf("\n      ") - 1;
+        printf(" %s", c->operands);
+    }
+    putchar('\n');
+}
+
+/* One option's lines in a command's help: its name and argument, its
+ * text, and its default. */
+static void option_help(const rl__cli_option *o)
+{
+    char head[64], text[320], def[48] = "";
+    snprintf(head, sizeof head, "  --%s%s%s", o->name, o->arg ? " " : "",
+             o->arg ? o->arg : "");
+    if (o->def && o->type == RL__ARG_DOUBLE)
+        snprintf(def, sizeof def, " (default %g)", *(const double *)o->def);
+    else if (o->def)
+        snprintf(def, sizeof def, " (default %ld)", *(const long *)o->def);
+    else if (o->def_text)
+        snprintf(def, sizeof def, " (default %s)", o->def_text);
+    snprintf(text, sizeof text, "%s%s", o->help, def);
+    int col = printf("%s", head);
+    if (col + 2 > COLUMN) {
+        printf("\n");
+        col = 0;
+    }
+    printf("%*s", COLUMN - col, "");
+    wrap(text, COLUMN, COLUMN);
+}
+
+static const char exit_status[] =
+    "exit status: 0 as expected, 1 some scenario was not, 2 bad usage or "
+    "input, 3 internal error.";
+
+/* The help of the program: the commands and what each does. */
+static void program_help(void)
+{
+    printf("usage: %s COMMAND [OPTIONS]\n\n"
+           "Find, reproduce and explain races between processes.\n\n"
+           "commands:\n",
+           rl__cli_prog);
+    for (const rl__cli_command *c = rl__cli_commands; c->name; c++) {
+        char b[96];
+        brief(c, b, sizeof b);
+        int col = printf("  %s", b);
+        if (col + 2 > COLUMN + 10) {
+            printf("\n");
+            col = 0;
+        }
+        printf("%*s%s\n", COLUMN + 10 - col, "", c->summary);
+    }
+    printf("\n");
+    char more[96];
+    snprintf(more, sizeof more,
+             "%s COMMAND --help prints the options of "
+             "a command.",
+             rl__cli_prog);
+    wrap(more, 0, 0);
+    printf("\n");
+    wrap(exit_status, 0, 0);
+}
+
+void rl__cli_help(int cmd)
+{
+    const rl__cli_command *c = rl__cli_commands;
+    while (c->name && c->id != cmd)
+        c++;
+    if (!c->name) {
+        program_help();
+        return;
+    }
+    usage(c);
+    printf("\n");
+    wrap(c->description, 0, 0);
+    printf("\noptions:\n");
+    for (const rl__cli_option *o = rl__cli_options; o->name; o++)
+        if (o->commands & cmd)
+            option_help(o);
+}

@@ -1,0 +1,105 @@
+/* stress.c: racelab stress -- COMMAND...: any program run many times,
+ * every run classified, the failure rate with its interval. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../harness/extstress.h"
+#include "cli.h"
+
+/* What the progress of the runs is written with. */
+typedef struct {
+    rl__term term;
+    double t0;
+} stress_progress;
+
+static void on_progress(long done, long total, long failures, void *ctx)
+{
+    stress_progress *pg = ctx;
+    /* Once every 5% is enough for a plain log. */
+    long step = total / 20 > 0 ? total / 20 : 1;
+    if (done == total || done % step == 0 || isatty(STDERR_FILENO))
+        rl__term_progress(&pg->term, done, total, failures, "failing", pg->t0);
+}
+
+/* The options of the external stress from those of the command line. */
+static void stress_options(const rl__cli_args *a, rl__stress_opts *so)
+{
+    memset(so, 0, sizeof *so);
+    so->runs = a->runs > 0 ? a->runs : rl__default.runs;
+    so->jobs = (int)a->jobs;
+    so->timeout = a->timeout;
+    so->expect_exit = (int)a->expect_exit;
+    so->expect_stdout = a->expect_stdout;
+    so->noise = a->noise;
+    so->seed = a->seed;
+    so->shard_index = a->shard[0];
+    so->shard_count = a->shard[1];
+}
+
+/* "reproduce with" on stderr when the seed came from the clock. */
+static void reproduce_hint(const rl__cli_args *a, int argc, char **argv)
+{
+    if (a->seed_given)
+        return;
+    /* The seed goes before "--": after it, it would be the command's. */
+    char *rest = rl__cli_join_args(argc - 1, argv + 1);
+    fprintf(stderr, "%s: reproduce with: %s stress --seed %" PRIu64 " %s\n",
+            rl__cli_prog, rl__cli_prog, a->seed, rest ? rest : "");
+    free(rest);
+}
+
+int rl__cli_stress(int argc, char **argv)
+{
+    rl__cli_args a;
+    int err = rl__cli_parse(RL__CMD_STRESS, argc, argv, &a);
+    if (err)
+        return err == 1 ? EXIT_OK : err;
+    int next = a.next;
+    if (next < argc && strcmp(argv[next], "--") == 0)
+        next++;
+    if (next >= argc)
+        return rl__cli_usage_error("stress needs a command: %s stress "
+                                   "[OPTIONS] -- COMMAND [ARG...]",
+                                   rl__cli_prog);
+    rl__stress_opts so;
+    stress_options(&a, &so);
+    stress_progress pg = {rl__term_open(RL__COLOR_AUTO, rl__cli_prog),
+                          rl__now()};
+    so.progress = on_progress;
+    so.progress_ctx = &pg;
+    struct sigaction old_int[3];
+    rl__cli_catch_interrupts(old_int);
+    so.stop = &rl__cli_interrupted;
+    fprintf(stderr, "%s: stress, seed %" PRIu64 ", %ld runs\n", rl__cli_prog,
+            so.seed, so.runs);
+    char started[32];
+    rl__cli_started_at(started);
+    rl__search_result r;
+    err = rl__stress_command(argv + next, &so, &r);
+    rl__cli_release_interrupts(old_int);
+    if (err < 0) {
+        fprintf(stderr, "%s: %s\n", rl__cli_prog, rl_last_error());
+        rl__search_result_free(&r);
+        return err == -ENOENT || err == -EACCES || err == -EINVAL
+                   ? EXIT_USAGE
+                   : EXIT_INTERNAL;
+    }
+    if (!a.out.tap)
+        rl__term_stress(&pg.term, &r);
+    r.as_expected = r.failures == 0 && !rl__cli_interrupted;
+    r.interrupted = rl__cli_interrupted != 0;
+    rl__report rep = {&r, 1, so.seed, started, rl__cli_argv_line};
+    int bad = rl__cli_write_outputs(&a.out, &rep);
+    reproduce_hint(&a, argc, argv);
+    int failed = r.failures > 0;
+    rl__search_result_free(&r);
+    if (rl__cli_interrupted)
+        return 128 + rl__cli_interrupted;
+    if (bad)
+        return EXIT_INTERNAL;
+    return failed ? EXIT_UNEXPECTED : EXIT_OK;
+}
