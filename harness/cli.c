@@ -238,21 +238,16 @@ static int cmd_list(int argc, char **argv)
     for (rl_scenario *s = rl__scenarios(); s; s = s->next) {
         const char *exp = s->expect == RL_EXPECT_BUG ? "bug" : "clean";
         if (json) {
-            printf("%s\n  {\"name\": \"%s\", \"expect\": \"%s\", "
-                   "\"expect_verdict\": \"%s\", \"summary\": \"",
-                   first ? "" : ",", s->name, exp,
+            printf("%s\n  {\"name\": ", first ? "" : ",");
+            rl__json_string(stdout, s->name);
+            printf(", \"expect\": \"%s\", \"expect_verdict\": \"%s\", "
+                   "\"summary\": ",
+                   exp,
                    s->expect == RL_EXPECT_BUG && s->expect_verdict
                        ? rl_verdict_name(s->expect_verdict)
                        : "");
-            for (const char *c = s->summary ? s->summary : ""; *c; c++) {
-                if (*c == '"' || *c == '\\')
-                    printf("\\%c", *c);
-                else if ((unsigned char)*c < 0x20)
-                    printf("\\u%04x", *c);
-                else
-                    putchar(*c);
-            }
-            printf("\"}");
+            rl__json_string(stdout, s->summary);
+            printf("}");
         } else {
             char e[32];
             snprintf(e, sizeof e, "%s%s%s", exp,
@@ -296,21 +291,21 @@ static void print_trace(const rl__exec_result *e)
     }
 }
 
-static void print_result(const rl__search_result *r, uint64_t seed)
+static void print_result(const rl__result *r, uint64_t seed)
 {
-    const rl_scenario *sc = r->sc;
-    const char *mark = r->interrupted   ? "INTERRUPTED"
-                       : r->as_expected ? "ok"
-                                        : "UNEXPECTED";
-    const char *col = r->interrupted   ? "\033[33m"
-                      : r->as_expected ? "\033[32m"
-                                       : "\033[31m";
+    int ok = rl__result_as_expected(r);
+    const char *mark = r->interrupted ? "INTERRUPTED"
+                       : ok           ? "ok"
+                                      : "UNEXPECTED";
+    const char *col = r->interrupted ? "\033[33m"
+                      : ok           ? "\033[32m"
+                                     : "\033[31m";
     /* Stopped before the search ended: no PASS, the counts so far. */
     const char *verdict = r->interrupted && r->verdict == RL_PASS
                               ? "-"
                               : rl_verdict_name(r->verdict);
     printf("%s%-10s%s %-28s %-9s %-8s %6ld executions %8.3fs", color(col), mark,
-           color("\033[0m"), term(sc->name, 0), verdict, rl__mode_name(r->mode),
+           color("\033[0m"), term(r->name, 0), verdict, rl__mode_name(r->mode),
            r->executions, r->duration);
     if (r->interrupted)
         printf("  interrupted: the counts so far");
@@ -335,8 +330,9 @@ static void print_result(const rl__search_result *r, uint64_t seed)
         printf("  depth %d: each run finds a depth-%d bug with p >= "
                "1/(%d*%ld^%d) = %.3g; %ld runs for 95%%",
                r->pct_depth, r->pct_depth, r->pct_actors, r->pct_steps,
-               r->pct_depth - 1, rl__pct_probability(r),
-               rl__pct_runs_for_95(r));
+               r->pct_depth - 1,
+               rl__pct_probability(r->pct_depth, r->pct_actors, r->pct_steps),
+               rl__pct_runs_for_95(r->pct_depth, r->pct_actors, r->pct_steps));
     if (r->mode == RL_MODE_STRESS) {
         double lo, hi;
         rl__wilson(r->failures, r->executions, &lo, &hi);
@@ -369,13 +365,14 @@ static void print_result(const rl__search_result *r, uint64_t seed)
         printf("%s\n", r->nvalues > 12 ? " ..." : "");
     }
     if (r->verdict != RL_PASS) {
-        printf("    %s\n", term(r->first.message, 1));
-        if (r->token)
-            printf("    replay: %s replay '%s'\n", prog, term(r->token, 0));
-        if (r->minimized_token && r->token &&
-            strcmp(r->minimized_token, r->token) != 0)
+        const rl__result_failure *f = &r->failure;
+        printf("    %s\n", term(f->message, 1));
+        if (f->token)
+            printf("    replay: %s replay '%s'\n", prog, term(f->token, 0));
+        if (f->minimized_token && f->token &&
+            strcmp(f->minimized_token, f->token) != 0)
             printf("    minimized: %s replay '%s'\n", prog,
-                   term(r->minimized_token, 0));
+                   term(f->minimized_token, 0));
     }
     (void)seed;
 }
@@ -489,8 +486,10 @@ typedef struct {
     double t0;
     int quiet; /* TAP owns stdout: no result lines there */
     const rl__search_opts *opts;
-    /* the results, and which of them ended before a stop signal */
+    /* the results, their results model, and which of them ended before
+     * a stop signal */
     const rl__search_result *results;
+    rl__result *model;
     char *ended;
 } run_progress;
 
@@ -525,13 +524,16 @@ static void print_done(rl__search_result *r, void *ctx)
     if (interrupted)
         return;
     rl__search_minimize(r, pg->opts);
+    rl__result *m = &pg->model[r - pg->results];
+    if (rl__result_from_search(r, m) < 0)
+        return; /* no name: left out, an internal error */
     if (!pg->quiet)
-        print_result(r, r->seed);
+        print_result(m, m->seed);
     flush_stdout();
     pg->done++;
     pg->ended[r - pg->results] = 1;
     /* A catalogue bug found is a success: count what was not expected. */
-    pg->failing += !r->as_expected;
+    pg->failing += !rl__result_as_expected(m);
     progress(pg->done, pg->total, pg->failing, "unexpected", pg->t0);
 }
 
@@ -698,8 +700,9 @@ static int cmd_run(int argc, char **argv)
             rl__mode_name(o.mode), o.seed, selected, selected == 1 ? "" : "s");
     int unexpected = 0, internal = 0, nres = 0, bad_input = 0;
     rl__search_result *results = calloc((size_t)selected, sizeof *results);
+    rl__result *model = calloc((size_t)selected, sizeof *model);
     rl_scenario **list = calloc((size_t)selected, sizeof *list);
-    if (!results || !list)
+    if (!results || !model || !list)
         return EXIT_INTERNAL;
     char started[32];
     time_t now = time(NULL);
@@ -718,7 +721,8 @@ static int cmd_run(int argc, char **argv)
     char *ended = calloc((size_t)nres + 1, 1);
     if (!ended)
         return EXIT_INTERNAL;
-    run_progress pg = {0, nres, 0, rl__now(), out.tap, &o, results, ended};
+    run_progress pg = {0,  nres,    0,     rl__now(), out.tap,
+                       &o, results, model, ended};
     /* Explore shards by subtrees, which the job machinery plans. */
     if (jobs > 1 || (o.mode == RL_MODE_EXPLORE && o.shard_count > 1)) {
         int err = rl__search_many(list, nres, &o, (int)jobs, results,
@@ -760,27 +764,32 @@ static int cmd_run(int argc, char **argv)
         }
         if (interrupted && !ended[i]) {
             results[i].interrupted = 1;
-            results[i].as_expected = 0;
-            if (!out.tap)
-                print_result(&results[i], results[i].seed);
+            if (rl__result_from_search(&results[i], &model[i]) == 0 && !out.tap)
+                print_result(&model[i], model[i].seed);
+        }
+        rl__search_result_free(&results[i]);
+        if (!model[i].name) {
+            internal = 1; /* out of memory */
+            continue;
         }
         if (ran != i) {
-            results[ran] = results[i];
-            memset(&results[i], 0, sizeof results[i]);
+            model[ran] = model[i];
+            memset(&model[i], 0, sizeof model[i]);
         }
         ran++;
     }
     nres = ran;
     free(ended);
     for (int i = 0; i < nres; i++)
-        unexpected |= !results[i].as_expected;
+        unexpected |= !rl__result_as_expected(&model[i]);
     free(list);
     {
-        rl__report rep = {results, nres, o.seed, started, full_argv_line};
+        rl__report rep = {model, nres, o.seed, started, full_argv_line};
         internal |= write_outputs(&out, &rep);
     }
     for (int i = 0; i < nres; i++)
-        rl__search_result_free(&results[i]);
+        rl__result_free(&model[i]);
+    free(model);
     free(results);
     if (seed_given)
         fprintf(stderr, "%s: reproduce with: %s\n", prog, full_argv_line);
@@ -858,7 +867,9 @@ static int cmd_replay(int argc, char **argv, int minimize)
     int code = EXIT_OK;
     if (r.verdict == RL_ERROR)
         code = EXIT_USAGE;
-    else if (!minimize && !rl__as_expected(r.sc, r.verdict, RL_MODE_REPLAY)) {
+    else if (!minimize &&
+             !rl__expectation_met(r.sc->expect, r.sc->expect_verdict, r.verdict,
+                                  RL_MODE_REPLAY)) {
         code = EXIT_UNEXPECTED;
         fprintf(stderr, "%s: unexpected: %s expects %s\n", prog, r.sc->name,
                 r.sc->expect == RL_EXPECT_BUG ? "a bug" : "no failure");
@@ -982,12 +993,12 @@ static int cmd_stress(int argc, char **argv)
     char started[32];
     time_t now = time(NULL);
     strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    rl__search_result r;
+    rl__result r;
     int err = rl__stress_command(argv + optind, &so, &r);
     release_interrupts(old_int);
     if (err < 0) {
         fprintf(stderr, "%s: %s\n", prog, rl_last_error());
-        rl__search_result_free(&r);
+        rl__result_free(&r);
         return err == -ENOENT || err == -EACCES || err == -EINVAL
                    ? EXIT_USAGE
                    : EXIT_INTERNAL;
@@ -998,7 +1009,7 @@ static int cmd_stress(int argc, char **argv)
     rl__wilson(r.failures, r.executions, &lo, &hi);
     if (!out.tap) {
         printf("%s: %ld runs, %ld failed, rate %.3f (95%% CI %.3f-%.3f)",
-               term(r.sc->name, 0), r.executions, r.failures,
+               term(r.name, 0), r.executions, r.failures,
                r.executions ? (double)r.failures / (double)r.executions : 0.0,
                lo, hi);
         if (r.first_failure_run)
@@ -1008,7 +1019,7 @@ static int cmd_stress(int argc, char **argv)
             printf("%s%s: %ld", k ? ", " : "", class_names[k], r.classes[k]);
         printf("\n");
         if (r.failures)
-            printf("  first failure: %s\n", term(r.first.message, 1));
+            printf("  first failure: %s\n", term(r.failure.message, 1));
         for (int k = 0; k < RL__KEPT_OUTPUTS && r.kept_output[k]; k++) {
             size_t len = strlen(r.kept_output[k]);
             while (len && r.kept_output[k][len - 1] == '\n')
@@ -1018,7 +1029,6 @@ static int cmd_stress(int argc, char **argv)
             free(cut);
         }
     }
-    r.as_expected = r.failures == 0 && !interrupted;
     r.interrupted = interrupted != 0;
     rl__report rep = {&r, 1, so.seed, started, full_argv_line};
     int bad = write_outputs(&out, &rep);
@@ -1029,8 +1039,8 @@ static int cmd_stress(int argc, char **argv)
                 prog, prog, so.seed, rest ? rest : "");
         free(rest);
     }
-    int failed = r.failures > 0;
-    rl__search_result_free(&r);
+    int failed = !rl__result_as_expected(&r);
+    rl__result_free(&r);
     if (interrupted)
         return 128 + interrupted;
     if (bad)
@@ -1104,7 +1114,7 @@ static int cmd_report(int argc, char **argv)
     for (int i = 0; i < merged.n; i++) {
         if (!out.tap)
             print_result(&merged.results[i], merged.seed);
-        unexpected |= !merged.results[i].as_expected;
+        unexpected |= !rl__result_as_expected(&merged.results[i]);
     }
     rl__report rep = rl__loaded_report(&merged);
     if (write_outputs(&out, &rep))
