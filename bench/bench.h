@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../reports/text.h"
+
 /* The monotonic clock in seconds. */
 static inline double bench_now(void)
 {
@@ -63,16 +65,7 @@ static inline void bench_json_str(const char *s)
         fputs("null", stdout);
         return;
     }
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
+    rl__json_string(stdout, s);
 }
 
 /* Prints a number as JSON: NAN and infinities (not measured) as null. */

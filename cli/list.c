@@ -2,20 +2,8 @@
  * they expect, as text or JSON. */
 #include <stdio.h>
 
+#include "../reports/text.h"
 #include "cli.h"
-
-/* s as the inside of a JSON string. */
-static void json_text(const char *s)
-{
-    for (const char *c = s ? s : ""; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            printf("\\%c", *c);
-        else if ((unsigned char)*c < 0x20)
-            printf("\\u%04x", *c);
-        else
-            putchar(*c);
-    }
-}
 
 /* The verdict a bug shows, or "" (a clean scenario, or a bug with any
  * failing verdict). */
@@ -41,11 +29,13 @@ int rl__cli_list(int argc, char **argv)
         const char *exp = s->expect == RL_EXPECT_BUG ? "bug" : "clean";
         const char *verdict = expected_verdict(s);
         if (a.json_list) {
-            printf("%s\n  {\"name\": \"%s\", \"expect\": \"%s\", "
-                   "\"expect_verdict\": \"%s\", \"summary\": \"",
-                   first ? "" : ",", s->name, exp, verdict);
-            json_text(s->summary);
-            printf("\"}");
+            printf("%s\n  {\"name\": ", first ? "" : ",");
+            rl__json_string(stdout, s->name);
+            printf(", \"expect\": \"%s\", \"expect_verdict\": \"%s\", "
+                   "\"summary\": ",
+                   exp, verdict);
+            rl__json_string(stdout, s->summary);
+            printf("}");
         } else {
             char e[32];
             snprintf(e, sizeof e, "%s%s%s", exp, verdict[0] ? ":" : "",

@@ -14,7 +14,9 @@ static int replay_status(const rl__search_result *r, int minimize)
 {
     if (r->verdict == RL_ERROR)
         return EXIT_USAGE;
-    if (!minimize && !rl__as_expected(r->sc, r->verdict, RL_MODE_REPLAY)) {
+    if (!minimize &&
+        !rl__expectation_met(r->sc->expect, r->sc->expect_verdict, r->verdict,
+                             RL_MODE_REPLAY)) {
         fprintf(stderr, "%s: unexpected: %s expects %s\n", rl__cli_prog,
                 r->sc->name,
                 r->sc->expect == RL_EXPECT_BUG ? "a bug" : "no failure");

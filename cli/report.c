@@ -56,7 +56,7 @@ int rl__cli_report(int argc, char **argv)
     for (int i = 0; i < merged.n; i++) {
         if (!a.out.tap)
             rl__term_result(&t, &merged.results[i]);
-        unexpected |= !merged.results[i].as_expected;
+        unexpected |= !rl__result_as_expected(&merged.results[i]);
     }
     rl__report rep = rl__loaded_report(&merged);
     if (rl__cli_write_outputs(&a.out, &rep))

@@ -18,8 +18,10 @@ typedef struct {
     double t0;
     int quiet; /* TAP owns stdout: no result lines there */
     const rl__search_opts *opts;
-    /* the results, and which of them ended before a stop signal */
+    /* the results, their results model, and which of them ended before
+     * a stop signal */
     const rl__search_result *results;
+    rl__result *model;
     char *ended;
     int bad_input, internal; /* a search could not run: usage, other */
 } run_state;
@@ -101,13 +103,16 @@ static void on_done(rl__search_result *r, void *ctx)
     if (rl__cli_interrupted)
         return;
     rl__search_minimize(r, st->opts);
+    rl__result *m = &st->model[r - st->results];
+    if (rl__result_from_search(r, m) < 0)
+        return; /* no name: left out, an internal error */
     if (!st->quiet)
-        rl__term_result(&st->term, r);
+        rl__term_result(&st->term, m);
     rl__cli_flush_stdout();
     st->done++;
     st->ended[r - st->results] = 1;
     /* A catalogue bug found is a success: count what was not expected. */
-    st->failing += !r->as_expected;
+    st->failing += !rl__result_as_expected(m);
     rl__term_progress(&st->term, st->done, st->total, st->failing, "unexpected",
                       st->t0);
 }
@@ -150,26 +155,33 @@ static void search_all(rl_scenario **list, int n, const rl__search_opts *o,
 
 /* After Ctrl-C, the scenarios that never ran are not results; those that
  * ran but did not end are marked (counts so far, no verdict of their own)
- * and printed. Moves the results to keep to the front; returns their
- * number. */
+ * and printed. Frees the engine's results and moves the models to keep to
+ * the front; returns their number. */
 static int keep_results(rl__search_result *results, int n, run_state *st)
 {
+    rl__result *model = st->model;
     int kept = 0;
     for (int i = 0; i < n; i++) {
         if (!results[i].sc || (rl__cli_interrupted &&
                                results[i].executions == 0 && !st->ended[i])) {
             rl__search_result_free(&results[i]);
+            rl__result_free(&model[i]);
             continue;
         }
         if (rl__cli_interrupted && !st->ended[i]) {
             results[i].interrupted = 1;
-            results[i].as_expected = 0;
-            if (!st->quiet)
-                rl__term_result(&st->term, &results[i]);
+            if (rl__result_from_search(&results[i], &model[i]) == 0 &&
+                !st->quiet)
+                rl__term_result(&st->term, &model[i]);
+        }
+        rl__search_result_free(&results[i]);
+        if (!model[i].name) {
+            st->internal = 1; /* out of memory */
+            continue;
         }
         if (kept != i) {
-            results[kept] = results[i];
-            memset(&results[i], 0, sizeof results[i]);
+            model[kept] = model[i];
+            memset(&model[i], 0, sizeof model[i]);
         }
         kept++;
     }
@@ -178,17 +190,17 @@ static int keep_results(rl__search_result *results, int n, run_state *st)
 
 /* Writes the reports, says how to reproduce the run and gives its exit
  * status; frees the results. */
-static int finish(const rl__cli_args *a, rl__search_result *results, int n,
+static int finish(const rl__cli_args *a, rl__result *model, int n,
                   const char *started, run_state *st)
 {
     int unexpected = 0;
     for (int i = 0; i < n; i++)
-        unexpected |= !results[i].as_expected;
-    rl__report rep = {results, n, a->seed, started, rl__cli_argv_line};
+        unexpected |= !rl__result_as_expected(&model[i]);
+    rl__report rep = {model, n, a->seed, started, rl__cli_argv_line};
     st->internal |= rl__cli_write_outputs(&a->out, &rep);
     for (int i = 0; i < n; i++)
-        rl__search_result_free(&results[i]);
-    free(results);
+        rl__result_free(&model[i]);
+    free(model);
     if (a->seed_given)
         fprintf(stderr, "%s: reproduce with: %s\n", rl__cli_prog,
                 rl__cli_argv_line);
@@ -225,10 +237,12 @@ int rl__cli_run(int argc, char **argv)
     fprintf(stderr, "%s: mode %s, seed %" PRIu64 ", %d scenario%s\n",
             rl__cli_prog, rl__mode_name(o.mode), o.seed, n, n == 1 ? "" : "s");
     rl__search_result *results = calloc((size_t)n, sizeof *results);
+    rl__result *model = calloc((size_t)n + 1, sizeof *model);
     char *ended = calloc((size_t)n + 1, 1);
-    if (!results || !ended) {
+    if (!results || !model || !ended) {
         free(list);
         free(results);
+        free(model);
         free(ended);
         return EXIT_INTERNAL;
     }
@@ -237,12 +251,13 @@ int rl__cli_run(int argc, char **argv)
     struct sigaction old_int[3];
     rl__cli_catch_interrupts(old_int);
     o.stop = &rl__cli_interrupted;
-    run_state st = {term, 0,       n,     0, rl__now(), a.out.tap,
-                    &o,   results, ended, 0, 0};
+    run_state st = {term,    0,     n,     0, rl__now(), a.out.tap, &o,
+                    results, model, ended, 0, 0};
     search_all(list, n, &o, jobs, results, &st);
     rl__cli_release_interrupts(old_int);
     free(list);
     n = keep_results(results, n, &st);
+    free(results);
     free(ended);
-    return finish(&a, results, n, started, &st);
+    return finish(&a, model, n, started, &st);
 }

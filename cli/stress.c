@@ -78,25 +78,24 @@ int rl__cli_stress(int argc, char **argv)
             so.seed, so.runs);
     char started[32];
     rl__cli_started_at(started);
-    rl__search_result r;
+    rl__result r;
     err = rl__stress_command(argv + next, &so, &r);
     rl__cli_release_interrupts(old_int);
     if (err < 0) {
         fprintf(stderr, "%s: %s\n", rl__cli_prog, rl_last_error());
-        rl__search_result_free(&r);
+        rl__result_free(&r);
         return err == -ENOENT || err == -EACCES || err == -EINVAL
                    ? EXIT_USAGE
                    : EXIT_INTERNAL;
     }
     if (!a.out.tap)
         rl__term_stress(&pg.term, &r);
-    r.as_expected = r.failures == 0 && !rl__cli_interrupted;
     r.interrupted = rl__cli_interrupted != 0;
     rl__report rep = {&r, 1, so.seed, started, rl__cli_argv_line};
     int bad = rl__cli_write_outputs(&a.out, &rep);
     reproduce_hint(&a, argc, argv);
-    int failed = r.failures > 0;
-    rl__search_result_free(&r);
+    int failed = !rl__result_as_expected(&r);
+    rl__result_free(&r);
     if (rl__cli_interrupted)
         return 128 + rl__cli_interrupted;
     if (bad)

@@ -9,7 +9,10 @@
 static int fill(rl__search_result *r, rl_outcome *out)
 {
     out->verdict = r->verdict;
-    out->as_expected = r->sc ? rl__as_expected(r->sc, r->verdict, r->mode) : 0;
+    out->as_expected =
+        r->sc ? rl__expectation_met(r->sc->expect, r->sc->expect_verdict,
+                                    r->verdict, r->mode)
+              : 0;
     out->exhausted = r->exhausted;
     out->executions = r->executions;
     out->failures = r->failures;

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "extstress.h"
-#include "internal.h"
+#include "harness.h"
 
 extern char **environ;
 
@@ -56,7 +56,7 @@ typedef struct {
 /* Everything one call works with. */
 typedef struct {
     const rl__stress_opts *o;
-    rl__search_result *r;
+    rl__result *r;
     char *const *argv;
     char path[PATH_MAX];
     int devnull;
@@ -75,9 +75,6 @@ typedef struct {
     pid_t guard;   /* the guard process, 0 without one */
     unsigned long long began; /* boot-time ticks when the first run began */
 } ctx;
-
-static rl_scenario stress_scenario;
-static char *stress_name;
 
 /* ---- small helpers ---- */
 
@@ -510,7 +507,7 @@ static void reap_orphans(ctx *c)
 }
 
 /* Adds one exit code (or -signal) to the histogram. */
-static void hist_add(rl__search_result *r, long v)
+static void hist_add(rl__result *r, long v)
 {
     for (int i = 0; i < r->nvalues; i++)
         if (r->values[i] == v) {
@@ -572,10 +569,9 @@ static char *kept_text(const slot *s, const char *header)
 static void finish_run(ctx *c, slot *s, int st)
 {
     const rl__stress_opts *o = c->o;
-    rl__search_result *r = c->r;
-    double dur = rl__now() - s->start;
+    rl__result *r = c->r;
     int cls;
-    char header[160], msg[RL__MSG_LEN], sname[32];
+    char header[160], msg[RL__RESULT_MSG_LEN], sname[32];
     if (s->timed_out) {
         cls = RL__RUN_TIMEOUT;
         snprintf(header, sizeof header, "timeout after %.3g s", c->timeout);
@@ -628,9 +624,7 @@ static void finish_run(ctx *c, slot *s, int st)
             r->verdict = cls == RL__RUN_SIGNAL    ? RL_CRASH
                          : cls == RL__RUN_TIMEOUT ? RL_TIMEOUT
                                                   : RL_FAIL;
-            r->first.verdict = r->verdict;
-            r->first.duration = dur;
-            snprintf(r->first.message, sizeof r->first.message, "%s", msg);
+            snprintf(r->failure.message, sizeof r->failure.message, "%s", msg);
         }
         if (s->captured) {
             char *t = kept_text(s, header);
@@ -787,7 +781,7 @@ static void wait_events(ctx *c, struct pollfd *pfd, int *owner, int *kind)
 /* Sorts the histogram by value and the kept outputs by run. */
 static void finish_result(ctx *c)
 {
-    rl__search_result *r = c->r;
+    rl__result *r = c->r;
     for (int i = 1; i < r->nvalues; i++)
         for (int j = i; j > 0 && r->values[j - 1] > r->values[j]; j--) {
             long v = r->values[j], k = r->counts[j];
@@ -807,9 +801,8 @@ static void finish_result(ctx *c)
     c->nkept = 0;
 }
 
-/* Names the scenario "stress:ARGV..." (kept until the next call). */
-static int name_scenario(char *const argv[], rl__search_result *r,
-                         double timeout)
+/* Describes the command as a clean scenario named "stress:ARGV...". */
+static int name_scenario(char *const argv[], rl__result *r)
 {
     size_t len = 8;
     for (int i = 0; argv[i]; i++)
@@ -820,20 +813,19 @@ static int name_scenario(char *const argv[], rl__search_result *r,
     size_t n = (size_t)snprintf(name, len, "stress:");
     for (int i = 0; argv[i]; i++)
         n += (size_t)snprintf(name + n, len - n, "%s%s", i ? " " : "", argv[i]);
-    free(stress_name);
-    stress_name = name;
-    stress_scenario = (rl_scenario){.name = name,
-                                    .summary = "external command",
-                                    .expect = RL_EXPECT_CLEAN,
-                                    .timeout = timeout};
-    r->sc = &stress_scenario;
+    r->name = name;
+    r->summary = strdup("external command");
+    if (!r->summary)
+        return rl__fail(-ENOMEM, "out of memory");
+    r->expect = RL_EXPECT_CLEAN;
     return 0;
 }
 
 int rl__stress_command(char *const argv[], const rl__stress_opts *o,
-                       rl__search_result *r)
+                       rl__result *r)
 {
     memset(r, 0, sizeof *r);
+    r->space_explored = -1;
     r->external = 1;
     r->mode = RL_MODE_STRESS;
     r->seed = o->seed;
@@ -849,7 +841,7 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
                         ishard, nshard);
     ctx c = {.o = o, .r = r, .argv = argv, .devnull = -1};
     c.timeout = o->timeout == 0 ? rl__default.timeout : o->timeout;
-    int err = name_scenario(argv, r, c.timeout);
+    int err = name_scenario(argv, r);
     if (err < 0)
         return err;
     if ((err = find_program(argv[0], c.path, sizeof c.path)) < 0)
@@ -944,7 +936,7 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
             break;
         wait_events(&c, pfd, owner, kind);
     }
-    r->duration = rl__now() - t0;
+    r->duration = rl__result_duration(rl__now() - t0);
     guard_stop(&c);
     /* What left a run's group (setsid) and came back to us as an orphan
      * dies now, before this process stops being their subreaper. */
@@ -956,7 +948,6 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
     free(owner);
     free(kind);
     finish_result(&c);
-    r->as_expected = r->verdict == RL_PASS;
 out:
     for (int i = 0; c.slots && i < c.nslots; i++) {
         free(c.slots[i].tout.buf);

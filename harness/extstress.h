@@ -6,7 +6,7 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "harness.h"
+#include "results.h"
 
 /* Options of an external-command stress. Zero fields mean defaults. */
 typedef struct {
@@ -41,18 +41,19 @@ typedef struct {
  * running groups are killed and reaped, and the finished runs are
  * reported (killed runs are not counted).
  *
- * Fills r (free with rl__search_result_free): external = 1, mode stress, a
- * scenario valid until the next call ("stress:CMD ARG..."), executions,
- * failures, first_failure_run (the lowest failing run number), classes,
- * up to RL__KEPT_OUTPUTS outputs of the first failing runs, verdict of the
- * first failure, first.message, the histogram of exit codes (-signal for
- * deaths by a signal; timeouts are not in it), duration and seed.
+ * Fills the result r (free with rl__result_free; also after an error):
+ * external = 1, mode stress, a clean scenario named "stress:CMD ARG...",
+ * executions, failures, first_failure_run (the lowest failing run
+ * number), classes, up to RL__KEPT_OUTPUTS outputs of the first failing
+ * runs, verdict and message of the first failure, the histogram of exit
+ * codes (-signal for deaths by a signal; timeouts are not in it),
+ * duration and seed.
  *
  * Returns 0, or a negative errno with rl_last_error set when the command
  * cannot be started (-ENOENT, -EACCES, ...), the noise library is missing
  * or the options are invalid. Runs in the calling thread; not
  * thread-safe. */
 int rl__stress_command(char *const argv[], const rl__stress_opts *o,
-                       rl__search_result *r);
+                       rl__result *r);
 
 #endif /* RL_EXTSTRESS_H */

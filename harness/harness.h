@@ -7,15 +7,8 @@
 #include <stdint.h>
 
 #include "defaults.h"
+#include "results.h"
 #include "scheduler.h"
-
-typedef enum {
-    RL_MODE_EXPLORE = 0,
-    RL_MODE_PCT,
-    RL_MODE_RANDOM,
-    RL_MODE_STRESS,
-    RL_MODE_REPLAY
-} rl__run_mode;
 
 /* How to run one execution. */
 typedef struct {
@@ -93,11 +86,6 @@ void rl__execute_forget(void);
 int rl__is_preemption(const rl__step *steps, long i, int c);
 long rl__count_preemptions(const rl__step *steps, long n);
 
-/* The kinds of bound explore applies (--bound). */
-enum { RL__BOUND_PREEMPTIONS = 0, RL__BOUND_DELAYS = 1 };
-/* The reductions explore applies (--reduction). */
-enum { RL__REDUCTION_DPOR = 0, RL__REDUCTION_NONE = 1 };
-
 /* What choosing actor c at step i costs against a bound of that kind:
  * a preemption is 1 when c preempts the actor that just ran; delays
  * (Emmi, Qadeer and Rakamaric, POPL 2011) count the actors that could
@@ -162,28 +150,15 @@ typedef struct {
     void *observe_ctx;
 } rl__search_opts;
 
-#define RL__HIST_MAX 64
-#define RL__KEPT_OUTPUTS 3
-
-/* How one run of an external command ended (racelab stress -- CMD). */
-typedef enum {
-    RL__RUN_OK = 0, /* as expected */
-    RL__RUN_WRONG_EXIT,
-    RL__RUN_WRONG_OUTPUT,
-    RL__RUN_SIGNAL,
-    RL__RUN_TIMEOUT,
-    RL__RUN_CLASSES
-} rl__run_class;
-
-/* The outcome of a search over one scenario. */
+/* The outcome of a search over one scenario, as the engine keeps it:
+ * rl__result_from_search turns it into the results model. */
 typedef struct {
     const rl_scenario *sc;
     int mode;
-    int verdict; /* of the first failure, or PASS */
-    int as_expected;
+    int verdict;   /* of the first failure, or PASS */
     int exhausted; /* explore: the bounded space is done */
     /* the run was stopped (Ctrl-C, SIGTERM, SIGHUP) before this search
-     * ended: the counts are those so far, and as_expected is 0 */
+     * ended: the counts are those so far */
     int interrupted;
     int bound;       /* explore: the preemption bound (-1: none) */
     int bound_kind;  /* explore: RL__BOUND_PREEMPTIONS or RL__BOUND_DELAYS */
@@ -207,11 +182,6 @@ typedef struct {
     int nvalues;
     long values[RL__HIST_MAX];
     long counts[RL__HIST_MAX];
-    /* external-command stress: runs per rl__run_class, and what the first
-     * failing runs printed (malloc'd, NULL when fewer failed) */
-    int external;
-    long classes[RL__RUN_CLASSES];
-    char *kept_output[RL__KEPT_OUTPUTS];
     /* the scenario's seed, for reports (the run's seed) */
     uint64_t seed;
     /* interleaving coverage */
@@ -241,17 +211,14 @@ int rl__minimize(const char *token, const rl__search_opts *o,
  * most 100 executions). Nothing for stress or when nothing failed. */
 void rl__search_minimize(rl__search_result *r, const rl__search_opts *o);
 
-/* Whether a verdict meets the scenario's expectation (in stress, a
- * TIMEOUT meets an expected DEADLOCK or LIVELOCK). */
-int rl__as_expected(const rl_scenario *sc, int verdict, int mode);
-
-/* The probability PCT's guarantee gives one run, and the runs that find
- * a bug of the run's depth with 95% confidence at that probability. */
-double rl__pct_probability(const rl__search_result *r);
-long rl__pct_runs_for_95(const rl__search_result *r);
-
-/* Wilson score interval for k failures in n runs, 95%. */
-void rl__wilson(long k, long n, double *lo, double *hi);
+/* The results model of a search's outcome (convert.c, the one place
+ * where the engine's records become the model's): the scenario's
+ * description copied in, the first failure's steps and actors as result
+ * records, stacks as the results file keeps them, the duration to the
+ * millisecond and space_explored to 4 decimals, as the results file
+ * writes them, so that a report of the file shows what the run showed.
+ * Returns 0, or -ENOMEM with out emptied. */
+int rl__result_from_search(const rl__search_result *s, rl__result *out);
 
 /* Runs searches of several scenarios over up to jobs worker processes:
  * explore split into subtrees, the other modes into slices of their runs.

@@ -491,7 +491,6 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
             r->token = tok;
         }
     }
-    r->as_expected = rl__as_expected(sc, r->verdict, r->mode);
     return err;
 }
 

@@ -44,57 +44,6 @@ rl_scenario *rl__scenario_find(const char *name)
     return NULL;
 }
 
-int rl__as_expected(const rl_scenario *sc, int verdict, int mode)
-{
-    if (sc->expect == RL_EXPECT_BUG) {
-        if (verdict == RL_PASS || verdict == RL_ERROR)
-            return 0;
-        /* Running for real, nothing tells a deadlock or a livelock from a
-         * hang: stress shows them as TIMEOUT. */
-        if (mode == RL_MODE_STRESS && verdict == RL_TIMEOUT &&
-            (sc->expect_verdict == RL_DEADLOCK ||
-             sc->expect_verdict == RL_LIVELOCK))
-            return 1;
-        return sc->expect_verdict == 0 || sc->expect_verdict == verdict;
-    }
-    return verdict == RL_PASS;
-}
-
-double rl__pct_probability(const rl__search_result *r)
-{
-    if (r->pct_depth < 1 || r->pct_actors < 1 || r->pct_steps < 1)
-        return 0;
-    return 1.0 / ((double)r->pct_actors *
-                  pow((double)r->pct_steps, (double)(r->pct_depth - 1)));
-}
-
-long rl__pct_runs_for_95(const rl__search_result *r)
-{
-    double p = rl__pct_probability(r);
-    if (p <= 0)
-        return 0;
-    if (p >= 1)
-        return 1;
-    double n = ceil(log(0.05) / log1p(-p));
-    return n > 1e15 ? (long)1e15 : (long)n;
-}
-
-void rl__wilson(long k, long n, double *lo, double *hi)
-{
-    if (n <= 0) {
-        *lo = 0;
-        *hi = 1;
-        return;
-    }
-    const double z = 1.959963984540054;
-    double p = (double)k / (double)n, nn = (double)n;
-    double denom = 1 + z * z / nn;
-    double centre = (p + z * z / (2 * nn)) / denom;
-    double half = z * sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
-    *lo = centre - half < 0 ? 0 : centre - half;
-    *hi = centre + half > 1 ? 1 : centre + half;
-}
-
 /* ---- tokens ---- */
 
 char *rl__token_encode(const char *name, const uint8_t *d, long n)
@@ -892,8 +841,8 @@ static int sampled(const rl_scenario *sc, const rl__search_opts *o,
 static void finish(const rl_scenario *sc, rl__search_result *r, coverage *cov,
                    double t0)
 {
+    (void)sc;
     r->duration = rl__now() - t0;
-    r->as_expected = rl__as_expected(sc, r->verdict, r->mode);
     r->schedule_points = cov->npoints;
     r->pairs_interleaved = cov->npairs;
     r->labels_reached = cov->nlabels;
@@ -924,10 +873,6 @@ int rl__search(const rl_scenario *sc, const rl__search_opts *o,
 void rl__search_result_free(rl__search_result *r)
 {
     rl__exec_result_free(&r->first);
-    for (int i = 0; i < RL__KEPT_OUTPUTS; i++) {
-        free(r->kept_output[i]);
-        r->kept_output[i] = NULL;
-    }
     free(r->token);
     free(r->minimized_token);
     r->token = NULL;
@@ -1079,7 +1024,7 @@ int rl__minimize(const char *token, const rl__search_opts *o,
 
 void rl__search_minimize(rl__search_result *r, const rl__search_opts *o)
 {
-    if (!r->token || r->external || r->mode == RL_MODE_STRESS ||
+    if (!r->token || r->mode == RL_MODE_STRESS ||
         r->verdict == RL_PASS || r->verdict == RL_ERROR)
         return;
     rl__search_opts mo = *o;

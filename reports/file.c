@@ -12,14 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "internal.h" /* rl__fail */
 #include "report.h"
-
-const char *rl__mode_name(int m)
-{
-    static const char *const names[] = {"explore", "pct", "random", "stress",
-                                        "replay"};
-    return m >= 0 && m <= RL_MODE_REPLAY ? names[m] : "?";
-}
 
 /* The temporary file being written, for the signal handler: a stop signal
  * that would end the process removes it first. */

@@ -1,6 +1,7 @@
 /* html.c: the results model as one self-contained HTML page: a summary
  * table, per found bug a swimlane timeline of the failing interleaving,
  * per stress run a histogram, and the interleaving coverage. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,16 +81,6 @@ static void h(FILE *f, const char *s)
     rl__report_xml_text(f, s, 0);
 }
 
-static int is_access(int op)
-{
-    return op == RL_OP_LOAD || op == RL_OP_STORE || op == RL_OP_FETCH_ADD;
-}
-
-static int is_write(int op)
-{
-    return op == RL_OP_STORE || op == RL_OP_FETCH_ADD;
-}
-
 static const char *verdict_class(int v)
 {
     return v == RL_PASS                                        ? "pass"
@@ -97,30 +88,30 @@ static const char *verdict_class(int v)
                                                                : "found";
 }
 
-static void expectation(FILE *f, const rl_scenario *sc)
+static void expectation(FILE *f, const rl__result *r)
 {
-    if (sc->expect != RL_EXPECT_BUG)
+    if (r->expect != RL_EXPECT_BUG)
         fputs("clean", f);
-    else if (sc->expect_verdict)
-        fprintf(f, "bug (%s)", rl_verdict_name(sc->expect_verdict));
+    else if (r->expect_verdict)
+        fprintf(f, "bug (%s)", rl_verdict_name(r->expect_verdict));
     else
         fputs("bug", f);
 }
 
-static void outcome_badge(FILE *f, const rl__search_result *r)
+static void outcome_badge(FILE *f, const rl__result *r)
 {
     if (r->interrupted)
         fputs("<span class=\"badge bad\">&#8856; interrupted</span>", f);
-    else if (r->as_expected)
+    else if (rl__result_as_expected(r))
         fputs("<span class=\"badge ok\">&#10003; as expected</span>", f);
     else
         fputs("<span class=\"badge bad\">&#10007; UNEXPECTED</span>", f);
 }
 
 /* Whether a result gets a section of its own. */
-static int has_section(const rl__search_result *r)
+static int has_section(const rl__result *r)
 {
-    return r->verdict != RL_PASS || !r->as_expected ||
+    return r->verdict != RL_PASS || !rl__result_as_expected(r) ||
            r->mode == RL_MODE_STRESS;
 }
 
@@ -132,20 +123,21 @@ static void write_summary(FILE *f, const rl__report *rep)
           "</tr></thead>\n<tbody>\n",
           f);
     for (int i = 0; i < rep->n; i++) {
-        const rl__search_result *r = &rep->results[i];
-        fprintf(f, "<tr class=\"%s\"><td>", r->as_expected ? "ok" : "bad");
+        const rl__result *r = &rep->results[i];
+        fprintf(f, "<tr class=\"%s\"><td>",
+                rl__result_as_expected(r) ? "ok" : "bad");
         if (has_section(r))
             fprintf(f, "<a href=\"#s%d\">", i + 1);
-        h(f, r->sc->name);
+        h(f, r->name);
         if (has_section(r))
             fputs("</a>", f);
-        if (r->sc->summary && r->sc->summary[0]) {
+        if (r->summary && r->summary[0]) {
             fputs("<div class=\"sum\">", f);
-            h(f, r->sc->summary);
+            h(f, r->summary);
             fputs("</div>", f);
         }
         fputs("</td><td>", f);
-        expectation(f, r->sc);
+        expectation(f, r);
         fputs("</td><td>", f);
         outcome_badge(f, r);
         fprintf(f,
@@ -161,7 +153,7 @@ static void write_summary(FILE *f, const rl__report *rep)
 
 /* The actor a diagnosis blames: the first "actor N" in the message, or
  * the actor of the last step. -1 when there is none. */
-static int failing_actor(const rl__exec_result *e, int nlanes)
+static int failing_actor(const rl__result_failure *e, int nlanes)
 {
     const char *m = strstr(e->message, "actor ");
     if (m) {
@@ -175,15 +167,15 @@ static int failing_actor(const rl__exec_result *e, int nlanes)
 
 /* Whether step i accesses an address another actor also accesses in the
  * trace, one of the two accesses being a write. */
-static int conflicting(const rl__exec_result *e, long i)
+static int conflicting(const rl__result_failure *e, long i)
 {
-    const rl__step *s = &e->steps[i];
-    if (!is_access(s->op) || !s->obj)
+    const rl__result_step *s = &e->steps[i];
+    if (!s->access || !s->at)
         return 0;
     for (long j = 0; j < e->nsteps; j++) {
-        const rl__step *t = &e->steps[j];
-        if (j != i && t->actor != s->actor && is_access(t->op) &&
-            t->obj == s->obj && (is_write(s->op) || is_write(t->op)))
+        const rl__result_step *t = &e->steps[j];
+        if (j != i && t->actor != s->actor && t->access && t->at == s->at &&
+            (s->write || t->write))
             return 1;
     }
     return 0;
@@ -214,11 +206,12 @@ static void h_cut(FILE *f, const char *s, int max)
     fputs("&#8230;", f);
 }
 
-static void write_timeline(FILE *f, const rl__exec_result *e)
+static void write_timeline(FILE *f, const rl__result_failure *e)
 {
     int nlanes = e->nactors;
     for (long i = 0; i < e->nsteps; i++)
-        if (e->steps[i].actor >= nlanes && e->steps[i].actor < RL__MAX_ACTORS)
+        if (e->steps[i].actor >= nlanes &&
+            e->steps[i].actor < RL__RESULT_MAX_ACTORS)
             nlanes = e->steps[i].actor + 1;
     if (nlanes == 0 || e->nsteps == 0)
         return;
@@ -255,7 +248,7 @@ static void write_timeline(FILE *f, const rl__exec_result *e)
             width, height, width, height);
     for (int a = 0; a < nlanes; a++) {
         int x = LEFT + a * LANE_W;
-        const rl__actor *ac = a < e->nactors ? &e->actors[a] : NULL;
+        const rl__result_actor *ac = a < e->nactors ? &e->actors[a] : NULL;
         fprintf(f,
                 "<g class=\"lane\" data-actor=\"%d\"><rect class=\"%s\" "
                 "x=\"%d\" y=\"0\" width=\"%d\" height=\"%ld\"/>"
@@ -271,14 +264,14 @@ static void write_timeline(FILE *f, const rl__exec_result *e)
         fprintf(f, "</text><text class=\"lane-sub\" x=\"%d\" y=\"36\">",
                 x + 10);
         if (ac)
-            fprintf(f, "pid %d", (int)ac->pid);
+            fprintf(f, "pid %d", ac->pid);
         fprintf(f,
                 "</text><line class=\"lane-line\" x1=\"%d\" y1=\"%d\" "
                 "x2=\"%d\" y2=\"%ld\"/></g>\n",
                 x + LANE_W / 2, TOP - 6, x + LANE_W / 2, height);
     }
     for (long i = first; i < e->nsteps; i++) {
-        const rl__step *s = &e->steps[i];
+        const rl__result_step *s = &e->steps[i];
         long y = TOP + (i - first) * ROW_H;
         int a = s->actor >= 0 && s->actor < nlanes ? s->actor : 0;
         int x = LEFT + a * LANE_W + 6;
@@ -291,12 +284,12 @@ static void write_timeline(FILE *f, const rl__exec_result *e)
         fprintf(f,
                 "<g class=\"step\"><title>step %ld, actor %d, pid %d: "
                 "%s",
-                i, s->actor, (int)s->pid, rl__op_name((rl__op)s->op));
+                i, s->actor, s->pid, s->op);
         if (s->has_value)
             fprintf(f, " = %ld", s->value);
-        if (s->obj)
-            fprintf(f, " at %p%s", s->obj,
-                    is_access(s->op) && !s->shared ? " (private)" : "");
+        if (s->at)
+            fprintf(f, " at 0x%" PRIxPTR "%s", s->at,
+                    s->access && !s->shared ? " (private)" : "");
         if (s->label[0]) {
             fputs(", ", f);
             h(f, s->label);
@@ -313,15 +306,14 @@ static void write_timeline(FILE *f, const rl__exec_result *e)
         fprintf(f,
                 "</title><rect class=\"box%s%s%s\" x=\"%d\" y=\"%ld\" "
                 "width=\"%d\" height=\"%d\" rx=\"4\"/>",
-                is_access(s->op) ? " access" : "", conflict ? " conflict" : "",
+                s->access ? " access" : "", conflict ? " conflict" : "",
                 failing ? " failing" : "", x, y + 2, LANE_W - 12, ROW_H - 5);
         fprintf(f, "<text x=\"%d\" y=\"%ld\">%s%s", x + 6, y + 18,
                 failing    ? "&#10007; "
                 : conflict ? "&#9888; "
                            : "",
-                rl__op_name((rl__op)s->op));
-        int used = (int)strlen(rl__op_name((rl__op)s->op)) +
-                   (failing || conflict ? 2 : 0);
+                s->op);
+        int used = (int)strlen(s->op) + (failing || conflict ? 2 : 0);
         if (s->has_value) {
             char v[32];
             used += snprintf(v, sizeof v, " = %ld", s->value);
@@ -337,21 +329,7 @@ static void write_timeline(FILE *f, const rl__exec_result *e)
     fputs("</svg></div>\n", f);
 }
 
-static const char *state_name(int s)
-{
-    switch (s) {
-    case RL__ACTOR_RUNNABLE:
-        return "runnable";
-    case RL__ACTOR_BLOCKED:
-        return "blocked";
-    case RL__ACTOR_FINISHED:
-        return "finished";
-    default:
-        return "unused";
-    }
-}
-
-static void write_actors(FILE *f, const rl__exec_result *e)
+static void write_actors(FILE *f, const rl__result_failure *e)
 {
     if (!e->nactors)
         return;
@@ -360,40 +338,36 @@ static void write_actors(FILE *f, const rl__exec_result *e)
           "<th>State</th><th>Waiting for / exit</th></tr></thead><tbody>\n",
           f);
     for (int i = 0; i < e->nactors; i++) {
-        const rl__actor *a = &e->actors[i];
+        const rl__result_actor *a = &e->actors[i];
         fprintf(f, "<tr><td class=\"num\">%d</td><td>", i);
         h(f, a->name);
         fprintf(f,
                 "</td><td class=\"num\">%d</td><td>%s</td><td>%s</td>"
                 "<td>",
-                (int)a->pid,
-                i == 0                             ? "root"
-                : a->method == RL_START_SPAWN      ? "spawn"
-                : a->method == RL_START_FORKSERVER ? "forkserver"
-                                                   : "fork",
-                state_name(a->state));
-        if (a->state == RL__ACTOR_BLOCKED)
-            h(f, a->reason);
-        else if (a->state == RL__ACTOR_FINISHED && a->exit_code < 0)
+                a->pid, rl__started_name(a->started_by),
+                rl__state_name(a->state));
+        if (a->state == RL__STATE_BLOCKED)
+            h(f, a->wait_reason);
+        else if (a->state == RL__STATE_FINISHED && a->exit_code < 0)
             fprintf(f, "killed by signal %d", -a->exit_code);
-        else if (a->state == RL__ACTOR_FINISHED)
+        else if (a->state == RL__STATE_FINISHED)
             fprintf(f, "exit %d", a->exit_code);
         fputs("</td></tr>\n", f);
     }
     fputs("</tbody></table>\n", f);
     for (int i = 0; i < e->nactors; i++) {
-        const rl__actor *a = &e->actors[i];
+        const rl__result_actor *a = &e->actors[i];
         if (!a->stack[0])
             continue;
         fprintf(f, "<p><strong>Stack of actor %d</strong> (", i);
         h(f, a->name);
-        fprintf(f, ", pid %d)</p>\n<pre class=\"stack\">", (int)a->pid);
+        fprintf(f, ", pid %d)</p>\n<pre class=\"stack\">", a->pid);
         h(f, a->stack);
         fputs("</pre>\n", f);
     }
 }
 
-static void write_trace_table(FILE *f, const rl__exec_result *e)
+static void write_trace_table(FILE *f, const rl__result_failure *e)
 {
     if (!e->nsteps)
         return;
@@ -404,14 +378,14 @@ static void write_trace_table(FILE *f, const rl__exec_result *e)
             "<th>Label</th><th>Where</th></tr></thead><tbody>\n",
             e->nsteps);
     for (long i = 0; i < e->nsteps; i++) {
-        const rl__step *s = &e->steps[i];
+        const rl__result_step *s = &e->steps[i];
         fprintf(f,
                 "<tr><td class=\"num\">%ld</td><td class=\"num\">%d</td>"
                 "<td class=\"num\">%d</td><td>%s</td><td><code>",
-                i, s->actor, (int)s->pid, rl__op_name((rl__op)s->op));
-        if (s->obj)
-            fprintf(f, "%p%s", s->obj,
-                    is_access(s->op) && !s->shared ? " priv" : "");
+                i, s->actor, s->pid, s->op);
+        if (s->at)
+            fprintf(f, "0x%" PRIxPTR "%s", s->at,
+                    s->access && !s->shared ? " priv" : "");
         fputs("</code></td><td class=\"num\">", f);
         if (s->has_value)
             fprintf(f, "%ld", s->value);
@@ -427,7 +401,7 @@ static void write_trace_table(FILE *f, const rl__exec_result *e)
     fputs("</tbody></table></details>\n", f);
 }
 
-static int write_commands(FILE *f, const rl__search_result *r)
+static int write_commands(FILE *f, const rl__result_failure *r)
 {
     if (!r->token)
         return 0;
@@ -452,7 +426,7 @@ static int write_commands(FILE *f, const rl__search_result *r)
     return 0;
 }
 
-static void write_histogram(FILE *f, const rl__search_result *r)
+static void write_histogram(FILE *f, const rl__result *r)
 {
     int n = r->nvalues;
     if (n <= 0 || n > RL__HIST_MAX)
@@ -517,7 +491,7 @@ static void write_histogram(FILE *f, const rl__search_result *r)
             left - 6, top + ch + 40, left - 10, top + ch / 2);
 }
 
-static void write_stress(FILE *f, const rl__search_result *r)
+static void write_stress(FILE *f, const rl__result *r)
 {
     double lo, hi;
     rl__wilson(r->failures, r->executions, &lo, &hi);
@@ -566,22 +540,22 @@ static void write_stress(FILE *f, const rl__search_result *r)
     }
 }
 
-static int write_section(FILE *f, int i, const rl__search_result *r)
+static int write_section(FILE *f, int i, const rl__result *r)
 {
-    const rl_scenario *sc = r->sc;
+    int ok = rl__result_as_expected(r);
     fprintf(f, "<section class=\"scenario %s\" id=\"s%d\">\n<h2>",
-            r->as_expected ? "ok" : "bad", i + 1);
-    h(f, sc->name);
+            ok ? "ok" : "bad", i + 1);
+    h(f, r->name);
     fputs(" ", f);
     outcome_badge(f, r);
     fputs("</h2>\n", f);
-    if (sc->summary && sc->summary[0]) {
+    if (r->summary && r->summary[0]) {
         fputs("<p class=\"sum\">", f);
-        h(f, sc->summary);
+        h(f, r->summary);
         fputs("</p>\n", f);
     }
     fputs("<p>Expected: ", f);
-    expectation(f, sc);
+    expectation(f, r);
     fprintf(f, ". Mode %s, %ld execution%s, %.3f s.</p>\n",
             rl__mode_name(r->mode), r->executions,
             r->executions == 1 ? "" : "s", r->duration > 0 ? r->duration : 0.0);
@@ -590,7 +564,7 @@ static int write_section(FILE *f, int i, const rl__search_result *r)
                 "<div class=\"diagnosis\"><strong>Interrupted</strong>: "
                 "the run was stopped before this search ended; the "
                 "counts are those so far.</div>\n");
-    else if (r->verdict == RL_PASS && !r->as_expected)
+    else if (r->verdict == RL_PASS && !ok)
         fprintf(f,
                 "<div class=\"diagnosis\"><strong>No bug found</strong>: "
                 "a bug was expected, none found in %ld executions%s."
@@ -600,16 +574,16 @@ static int write_section(FILE *f, int i, const rl__search_result *r)
     if (r->verdict != RL_PASS) {
         fprintf(f, "<div class=\"diagnosis\"><strong>%s</strong>: ",
                 rl_verdict_name(r->verdict));
-        h(f, r->first.message);
+        h(f, r->failure.message);
         fputs("</div>\n", f);
         if (r->first_failure_run)
             fprintf(f, "<p>First failure at run %ld.</p>\n",
                     r->first_failure_run);
-        if (write_commands(f, r) < 0)
+        if (write_commands(f, &r->failure) < 0)
             return -1;
-        write_timeline(f, &r->first);
-        write_actors(f, &r->first);
-        write_trace_table(f, &r->first);
+        write_timeline(f, &r->failure);
+        write_actors(f, &r->failure);
+        write_trace_table(f, &r->failure);
     }
     if (r->mode == RL_MODE_STRESS)
         write_stress(f, r);
@@ -626,9 +600,9 @@ static void write_coverage(FILE *f, const rl__report *rep)
           "<tbody>\n",
           f);
     for (int i = 0; i < rep->n; i++) {
-        const rl__search_result *r = &rep->results[i];
+        const rl__result *r = &rep->results[i];
         fputs("<tr><td>", f);
-        h(f, r->sc->name);
+        h(f, r->name);
         fprintf(f,
                 "</td><td class=\"num\">%ld</td><td class=\"num\">%ld"
                 "</td><td class=\"num\">%ld</td>",
@@ -647,7 +621,7 @@ static int write_page(FILE *f, const rl__report *rep)
 {
     int bad = 0;
     for (int i = 0; i < rep->n; i++)
-        bad += !rep->results[i].as_expected;
+        bad += !rl__result_as_expected(&rep->results[i]);
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
           "charset=\"utf-8\">\n<meta name=\"viewport\" "
           "content=\"width=device-width, initial-scale=1\">\n"

@@ -1,4 +1,5 @@
 /* json.c: the results model written as JSON, schema racelab-results/1. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -6,95 +7,52 @@
 
 #include "report.h"
 
+/* Shorthand: s as a JSON string. */
 static void jstr(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;
-         p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", f);
-            break;
-        case '\\':
-            fputs("\\\\", f);
-            break;
-        case '\n':
-            fputs("\\n", f);
-            break;
-        case '\t':
-            fputs("\\t", f);
-            break;
-        case '\r':
-            fputs("\\r", f);
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                fprintf(f, "\\u%04x", *p);
-            else
-                fputc(*p, f);
-        }
-    }
-    fputc('"', f);
+    rl__json_string(f, s);
 }
 
-static const char *state_name(int s)
+/* An address as "%p" writes it. */
+static void jaddr(FILE *f, uintptr_t a)
 {
-    switch (s) {
-    case RL__ACTOR_RUNNABLE:
-        return "runnable";
-    case RL__ACTOR_BLOCKED:
-        return "blocked";
-    case RL__ACTOR_FINISHED:
-        return "finished";
-    default:
-        return "unused";
-    }
+    fprintf(f, "\"0x%" PRIxPTR "\"", a);
 }
 
-static const char *method_name(int m)
+static void write_failure(FILE *f, const rl__result *r)
 {
-    return m == RL_START_SPAWN        ? "spawn"
-           : m == RL_START_FORKSERVER ? "forkserver"
-                                      : "fork";
-}
-
-static void write_failure(FILE *f, const rl__search_result *r)
-{
-    const rl__exec_result *e = &r->first;
+    const rl__result_failure *e = &r->failure;
     fprintf(f, "      \"first_failure\": {\n        \"verdict\": ");
     jstr(f, rl_verdict_name(r->verdict));
     fprintf(f, ",\n        \"message\": ");
     jstr(f, e->message);
     fprintf(f, ",\n        \"token\": ");
-    if (r->token)
-        jstr(f, r->token);
+    if (e->token)
+        jstr(f, e->token);
     else
         fputs("null", f);
     fprintf(f, ",\n        \"minimized_token\": ");
-    if (r->minimized_token)
-        jstr(f, r->minimized_token);
+    if (e->minimized_token)
+        jstr(f, e->minimized_token);
     else
         fputs("null", f);
     fprintf(f, ",\n        \"steps\": [");
     for (long i = 0; i < e->nsteps; i++) {
-        const rl__step *s = &e->steps[i];
-        int access = s->op == RL_OP_LOAD || s->op == RL_OP_STORE ||
-                     s->op == RL_OP_FETCH_ADD;
+        const rl__result_step *s = &e->steps[i];
+        int access = s->access;
         fprintf(f,
                 "%s\n          {\"step\": %ld, \"actor\": %d, "
                 "\"pid\": %d, \"op\": ",
-                i ? "," : "", i, s->actor, (int)s->pid);
-        jstr(f, rl__op_name((rl__op)s->op));
-        char obj[32];
-        snprintf(obj, sizeof obj, "%p", s->obj);
+                i ? "," : "", i, s->actor, s->pid);
+        jstr(f, s->op);
         fprintf(f, ", \"object\": ");
-        if (s->obj && !access)
-            jstr(f, obj);
+        if (s->at && !access)
+            jaddr(f, s->at);
         else
             fputs("null", f);
         fprintf(f, ", \"address\": ");
-        if (s->obj && access)
-            jstr(f, obj);
+        if (s->at && access)
+            jaddr(f, s->at);
         else
             fputs("null", f);
         fprintf(f, ", \"shared\": %s, \"value\": ",
@@ -114,20 +72,20 @@ static void write_failure(FILE *f, const rl__search_result *r)
     }
     fprintf(f, "%s],\n        \"actors\": [", e->nsteps ? "\n        " : "");
     for (int i = 0; i < e->nactors; i++) {
-        const rl__actor *a = &e->actors[i];
+        const rl__result_actor *a = &e->actors[i];
         fprintf(f, "%s\n          {\"id\": %d, \"name\": ", i ? "," : "", i);
         jstr(f, a->name);
-        fprintf(f, ", \"pid\": %d, \"start_method\": ", (int)a->pid);
-        jstr(f, i == 0 ? "root" : method_name(a->method));
+        fprintf(f, ", \"pid\": %d, \"start_method\": ", a->pid);
+        jstr(f, rl__started_name(a->started_by));
         fprintf(f, ", \"state\": ");
-        jstr(f, state_name(a->state));
+        jstr(f, rl__state_name(a->state));
         fprintf(f, ", \"wait_reason\": ");
-        if (a->state == RL__ACTOR_BLOCKED)
-            jstr(f, a->reason);
+        if (a->state == RL__STATE_BLOCKED)
+            jstr(f, a->wait_reason);
         else
             fputs("null", f);
         fprintf(f, ", \"exit\": ");
-        if (a->state == RL__ACTOR_FINISHED)
+        if (a->state == RL__STATE_FINISHED)
             fprintf(f, "%d", a->exit_code);
         else
             fputs("null", f);
@@ -153,6 +111,26 @@ static void write_failure(FILE *f, const rl__search_result *r)
     fprintf(f, "%s]\n      },\n", e->nactors ? "\n        " : "");
 }
 
+/* An external command's runs by how they ended, and the outputs kept of
+ * the first failing ones; null for a scenario. */
+static void write_command(FILE *f, const rl__result *r)
+{
+    if (!r->external) {
+        fputs("null", f);
+        return;
+    }
+    fputs("{\"classes\": {", f);
+    for (int k = 0; k < RL__RUN_CLASSES; k++)
+        fprintf(f, "%s\"%s\": %ld", k ? ", " : "", rl__run_class_key(k),
+                r->classes[k]);
+    fputs("}, \"kept_outputs\": [", f);
+    for (int k = 0; k < RL__KEPT_OUTPUTS && r->kept_output[k]; k++) {
+        fputs(k ? ", " : "", f);
+        jstr(f, r->kept_output[k]);
+    }
+    fputs("]}", f);
+}
+
 int rl__report_json(FILE *f, const rl__report *rep)
 {
     struct utsname u;
@@ -170,17 +148,16 @@ int rl__report_json(FILE *f, const rl__report *rep)
     fprintf(f, ",\n  \"seed\": %llu,\n  \"scenarios\": [",
             (unsigned long long)rep->seed);
     for (int i = 0; i < rep->n; i++) {
-        const rl__search_result *r = &rep->results[i];
-        const rl_scenario *sc = r->sc;
+        const rl__result *r = &rep->results[i];
         fprintf(f, "%s\n    {\n      \"name\": ", i ? "," : "");
-        jstr(f, sc->name);
+        jstr(f, r->name);
         fprintf(f, ",\n      \"summary\": ");
-        jstr(f, sc->summary);
+        jstr(f, r->summary);
         fprintf(f, ",\n      \"expect\": ");
-        jstr(f, sc->expect == RL_EXPECT_BUG ? "bug" : "clean");
+        jstr(f, rl__expect_name(r->expect == RL_EXPECT_BUG));
         fprintf(f, ",\n      \"expect_verdict\": ");
-        if (sc->expect == RL_EXPECT_BUG && sc->expect_verdict)
-            jstr(f, rl_verdict_name(sc->expect_verdict));
+        if (r->expect == RL_EXPECT_BUG && r->expect_verdict)
+            jstr(f, rl_verdict_name(r->expect_verdict));
         else
             fputs("null", f);
         fprintf(f, ",\n      \"mode\": ");
@@ -193,30 +170,30 @@ int rl__report_json(FILE *f, const rl__report *rep)
                 "\n      \"executions\": %ld,\n      \"failures\": %ld,"
                 "\n      \"runs_to_first_failure\": %ld,"
                 "\n      \"duration_s\": %.3f,\n",
-                r->as_expected ? "true" : "false",
+                rl__result_as_expected(r) ? "true" : "false",
                 r->interrupted ? "true" : "false",
                 r->exhausted ? "true" : "false", r->executions, r->failures,
                 r->first_failure_run, r->duration);
         if (r->mode == RL_MODE_EXPLORE) {
-            fprintf(
-                f,
-                "      \"explore\": {\"bound\": %d, \"bound_kind\": \"%s\", "
-                "\"reduction\": \"%s\", \"found_at_bound\": ",
-                r->bound,
-                r->bound_kind == RL__BOUND_DELAYS ? "delays" : "preemptions",
-                r->reduction == RL__REDUCTION_NONE ? "none" : "dpor");
+            fprintf(f,
+                    "      \"explore\": {\"bound\": %d, \"bound_kind\": "
+                    "\"%s\", \"reduction\": \"%s\", \"found_at_bound\": ",
+                    r->bound, rl__bound_kind_name(r->bound_kind),
+                    rl__reduction_name(r->reduction));
             if (r->verdict != RL_PASS && !r->interrupted)
                 fprintf(f, "%ld},\n", r->found_cost);
             else
                 fprintf(f, "null},\n");
         }
         if (r->mode == RL_MODE_PCT && r->pct_depth > 0)
-            fprintf(f,
-                    "      \"pct\": {\"depth\": %d, \"actors\": %d, "
-                    "\"steps\": %ld, \"probability\": %.6g, "
-                    "\"runs_for_95\": %ld},\n",
-                    r->pct_depth, r->pct_actors, r->pct_steps,
-                    rl__pct_probability(r), rl__pct_runs_for_95(r));
+            fprintf(
+                f,
+                "      \"pct\": {\"depth\": %d, \"actors\": %d, "
+                "\"steps\": %ld, \"probability\": %.6g, "
+                "\"runs_for_95\": %ld},\n",
+                r->pct_depth, r->pct_actors, r->pct_steps,
+                rl__pct_probability(r->pct_depth, r->pct_actors, r->pct_steps),
+                rl__pct_runs_for_95(r->pct_depth, r->pct_actors, r->pct_steps));
         if (r->verdict != RL_PASS)
             write_failure(f, r);
         else
@@ -235,7 +212,9 @@ int rl__report_json(FILE *f, const rl__report *rep)
             for (int k = 0; k < r->nvalues; k++)
                 fprintf(f, "%s{\"value\": %ld, \"count\": %ld}", k ? ", " : "",
                         r->values[k], r->counts[k]);
-            fprintf(f, "]},\n");
+            fprintf(f, "], \"command\": ");
+            write_command(f, r);
+            fprintf(f, "},\n");
         } else {
             fprintf(f, "      \"stress\": null,\n");
         }

@@ -1,197 +1,14 @@
 /* junit.c: the results model as JUnit XML (one testsuite per scenario
- * family), and the text cleaning every text report shares. */
-#include <locale.h>
+ * family). */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
 
-/* Skips the ANSI escape sequence that starts at p (an ESC byte): CSI
- * (ESC [ ... final), string commands (OSC, DCS, PM, APC: up to BEL or
- * ESC \) and two-byte escapes. Returns the first byte after it. */
-static const unsigned char *skip_escape(const unsigned char *p)
+int rl__report_unexpected_kind(const rl__result *r)
 {
-    p++;
-    if (*p == '[') {
-        p++;
-        while (*p >= 0x20 && *p <= 0x3f)
-            p++;
-        if (*p >= 0x40 && *p <= 0x7e)
-            p++;
-    } else if (*p == ']' || *p == 'P' || *p == '^' || *p == '_') {
-        p++;
-        while (*p && *p != 0x07 && !(p[0] == 0x1b && p[1] == '\\'))
-            p++;
-        if (*p == 0x07)
-            p++;
-        else if (*p == 0x1b)
-            p += 2;
-    } else {
-        while (*p >= 0x20 && *p <= 0x2f)
-            p++;
-        if (*p >= 0x30 && *p <= 0x7e)
-            p++;
-    }
-    return p;
-}
-
-uint32_t rl__report_next_char(const char **sp)
-{
-    const unsigned char *p = (const unsigned char *)*sp;
-    for (;;) {
-        if (!*p)
-            break;
-        if (*p == 0x1b) {
-            p = skip_escape(p);
-            continue;
-        }
-        if (*p < 0x80) {
-            uint32_t c = *p++;
-            if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-                continue;
-            *sp = (const char *)p;
-            return c;
-        }
-        int n;
-        uint32_t c, min;
-        if ((*p & 0xe0) == 0xc0) {
-            n = 1, c = *p & 0x1f, min = 0x80;
-        } else if ((*p & 0xf0) == 0xe0) {
-            n = 2, c = *p & 0x0f, min = 0x800;
-        } else if ((*p & 0xf8) == 0xf0) {
-            n = 3, c = *p & 0x07, min = 0x10000;
-        } else {
-            *sp = (const char *)(p + 1);
-            return 0xfffd;
-        }
-        int i;
-        for (i = 1; i <= n && (p[i] & 0xc0) == 0x80; i++)
-            c = c << 6 | (p[i] & 0x3f);
-        if (i <= n) {
-            *sp = (const char *)(p + 1);
-            return 0xfffd;
-        }
-        p += n + 1;
-        if (c >= 0x80 && c <= 0x9f)
-            continue; /* C1 controls */
-        *sp = (const char *)p;
-        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ||
-            c == 0xfffe || c == 0xffff)
-            return 0xfffd;
-        return c;
-    }
-    *sp = (const char *)p;
-    return 0;
-}
-
-void rl__report_put_char(FILE *f, uint32_t c)
-{
-    if (c < 0x80) {
-        fputc((int)c, f);
-    } else if (c < 0x800) {
-        fputc((int)(0xc0 | c >> 6), f);
-        fputc((int)(0x80 | (c & 0x3f)), f);
-    } else if (c < 0x10000) {
-        fputc((int)(0xe0 | c >> 12), f);
-        fputc((int)(0x80 | (c >> 6 & 0x3f)), f);
-        fputc((int)(0x80 | (c & 0x3f)), f);
-    } else {
-        fputc((int)(0xf0 | c >> 18), f);
-        fputc((int)(0x80 | (c >> 12 & 0x3f)), f);
-        fputc((int)(0x80 | (c >> 6 & 0x3f)), f);
-        fputc((int)(0x80 | (c & 0x3f)), f);
-    }
-}
-
-void rl__report_xml_text(FILE *f, const char *s, int attr)
-{
-    if (!s)
-        return;
-    uint32_t c;
-    while ((c = rl__report_next_char(&s))) {
-        switch (c) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        case '\n':
-            fputs(attr ? "&#10;" : "\n", f);
-            break;
-        case '\t':
-            fputs(attr ? "&#9;" : "\t", f);
-            break;
-        default:
-            rl__report_put_char(f, c);
-        }
-    }
-}
-
-char *rl__report_shell_quote(const char *s)
-{
-    size_t n = 3;
-    for (const char *p = s; *p; p++)
-        n += *p == '\'' ? 4 : 1;
-    char *out = malloc(n);
-    if (!out)
-        return NULL;
-    char *o = out;
-    *o++ = '\'';
-    for (const char *p = s; *p; p++) {
-        if (*p == '\'') {
-            memcpy(o, "'\\''", 4);
-            o += 4;
-        } else {
-            *o++ = *p;
-        }
-    }
-    *o++ = '\'';
-    *o = '\0';
-    return out;
-}
-
-void *rl__report_c_locale(void)
-{
-    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    if (c == (locale_t)0)
-        return NULL;
-    locale_t old = uselocale(c);
-    /* Both are returned through one pointer: the caller gives it back to
-     * rl__report_restore_locale. */
-    locale_t *pair = malloc(2 * sizeof *pair);
-    if (!pair) {
-        uselocale(old);
-        freelocale(c);
-        return NULL;
-    }
-    pair[0] = old;
-    pair[1] = c;
-    return pair;
-}
-
-void rl__report_restore_locale(void *saved)
-{
-    locale_t *pair = saved;
-    if (!pair)
-        return;
-    uselocale(pair[0]);
-    freelocale(pair[1]);
-    free(pair);
-}
-
-int rl__report_unexpected_kind(const rl__search_result *r)
-{
-    if (r->as_expected)
+    if (rl__result_as_expected(r))
         return 0;
     if (r->verdict == RL_CRASH || r->verdict == RL_TIMEOUT ||
         r->verdict == RL_ERROR)
@@ -214,18 +31,16 @@ static double xml_time(double t)
 }
 
 /* The trace of a failing execution as a fixed-width table. */
-static void write_trace(FILE *f, const rl__exec_result *e)
+static void write_trace(FILE *f, const rl__result_failure *e)
 {
     fprintf(f, "%5s %5s %7s  %-10s %-18s %-12s %s\n", "step", "actor", "pid",
             "op", "object", "value", "label file:line");
     for (long i = 0; i < e->nsteps; i++) {
-        const rl__step *s = &e->steps[i];
+        const rl__result_step *s = &e->steps[i];
         char obj[32] = "", val[24] = "", where[128];
-        int access = s->op == RL_OP_LOAD || s->op == RL_OP_STORE ||
-                     s->op == RL_OP_FETCH_ADD;
-        if (s->obj)
-            snprintf(obj, sizeof obj, "%p%s", s->obj,
-                     access && !s->shared ? " priv" : "");
+        if (s->at)
+            snprintf(obj, sizeof obj, "0x%" PRIxPTR "%s", s->at,
+                     s->access && !s->shared ? " priv" : "");
         if (s->has_value)
             snprintf(val, sizeof val, "%ld", s->value);
         if (s->file[0])
@@ -237,8 +52,7 @@ static void write_trace(FILE *f, const rl__exec_result *e)
         int n = snprintf(line, sizeof line,
                          "%5ld %5d %7d  %-10s %-18s %-12s "
                          "%s",
-                         i, s->actor, (int)s->pid, rl__op_name((rl__op)s->op),
-                         obj, val, where);
+                         i, s->actor, s->pid, s->op, obj, val, where);
         if (n >= (int)sizeof line)
             n = (int)sizeof line - 1;
         while (n > 0 && line[n - 1] == ' ')
@@ -249,7 +63,7 @@ static void write_trace(FILE *f, const rl__exec_result *e)
 }
 
 /* The commands that reproduce a failure, as text lines. */
-static int write_commands(FILE *f, const rl__search_result *r)
+static int write_commands(FILE *f, const rl__result_failure *r)
 {
     if (r->token) {
         char *q = rl__report_shell_quote(r->token);
@@ -276,30 +90,29 @@ static int write_commands(FILE *f, const rl__search_result *r)
 
 /* The body of a failure or error element, or of a passing case's
  * system-out: what was found and how to see it again. */
-static int write_details(FILE *f, const rl__search_result *r)
+static int write_details(FILE *f, const rl__result *r)
 {
-    const rl_scenario *sc = r->sc;
-    if (sc->expect == RL_EXPECT_BUG && sc->expect_verdict &&
-        r->verdict != RL_PASS && r->verdict != sc->expect_verdict)
+    if (r->expect == RL_EXPECT_BUG && r->expect_verdict &&
+        r->verdict != RL_PASS && r->verdict != r->expect_verdict)
         fprintf(f, "expected %s, found %s\n",
-                rl_verdict_name(sc->expect_verdict),
+                rl_verdict_name(r->expect_verdict),
                 rl_verdict_name(r->verdict));
     fprintf(f, "%s after %ld execution%s (first failure at run %ld)\n",
             rl_verdict_name(r->verdict), r->executions,
             r->executions == 1 ? "" : "s", r->first_failure_run);
-    if (write_commands(f, r) < 0)
+    if (write_commands(f, &r->failure) < 0)
         return -1;
-    if (r->first.nsteps) {
+    if (r->failure.nsteps) {
         fputs("\n", f);
-        write_trace(f, &r->first);
+        write_trace(f, &r->failure);
     }
-    for (int i = 0; i < r->first.nactors; i++) {
-        const rl__actor *a = &r->first.actors[i];
+    for (int i = 0; i < r->failure.nactors; i++) {
+        const rl__result_actor *a = &r->failure.actors[i];
         if (!a->stack[0])
             continue;
         fprintf(f, "\nstack of actor %d (", i);
         rl__report_xml_text(f, a->name, 0);
-        fprintf(f, ", pid %d):\n", (int)a->pid);
+        fprintf(f, ", pid %d):\n", a->pid);
         rl__report_xml_text(f, a->stack, 0);
         if (a->stack[strlen(a->stack) - 1] != '\n')
             fputs("\n", f);
@@ -308,7 +121,7 @@ static int write_details(FILE *f, const rl__search_result *r)
 }
 
 /* Stress numbers and an external command's outcome, for system-out. */
-static void write_stress(FILE *f, const rl__search_result *r)
+static void write_stress(FILE *f, const rl__result *r)
 {
     double lo, hi;
     rl__wilson(r->failures, r->executions, &lo, &hi);
@@ -341,18 +154,17 @@ static void write_stress(FILE *f, const rl__search_result *r)
     }
 }
 
-static int write_case(FILE *f, const rl__search_result *r)
+static int write_case(FILE *f, const rl__result *r)
 {
-    const rl_scenario *sc = r->sc;
-    size_t fl = family_len(sc->name);
+    size_t fl = family_len(r->name);
     fputs("    <testcase classname=\"", f);
-    char *fam = strndup(sc->name, fl);
+    char *fam = strndup(r->name, fl);
     if (!fam)
         return -1;
     rl__report_xml_text(f, fam, 1);
     free(fam);
     fputs("\" name=\"", f);
-    rl__report_xml_text(f, sc->name, 1);
+    rl__report_xml_text(f, r->name, 1);
     fprintf(f, " [%s]\" time=\"%.3f\"", rl__mode_name(r->mode),
             xml_time(r->duration));
     if (r->interrupted) {
@@ -382,9 +194,9 @@ static int write_case(FILE *f, const rl__search_result *r)
         fprintf(f,
                 "expected a bug%s%s%s, none found in %ld executions "
                 "(mode %s%s)\n",
-                sc->expect_verdict ? " (" : "",
-                sc->expect_verdict ? rl_verdict_name(sc->expect_verdict) : "",
-                sc->expect_verdict ? ")" : "", r->executions,
+                r->expect_verdict ? " (" : "",
+                r->expect_verdict ? rl_verdict_name(r->expect_verdict) : "",
+                r->expect_verdict ? ")" : "", r->executions,
                 rl__mode_name(r->mode),
                 r->exhausted ? ", the bounded space exhausted" : "");
         fputs("</failure>\n", f);
@@ -392,9 +204,9 @@ static int write_case(FILE *f, const rl__search_result *r)
         const char *el = kind == 2 ? "error" : "failure";
         fprintf(f, "      <%s type=\"%s\" message=\"", el,
                 rl_verdict_name(r->verdict));
-        rl__report_xml_text(f, r->first.message, 1);
+        rl__report_xml_text(f, r->failure.message, 1);
         fputs("\">", f);
-        rl__report_xml_text(f, r->first.message, 0);
+        rl__report_xml_text(f, r->failure.message, 0);
         fputs("\n", f);
         if (write_details(f, r) < 0)
             return -1;
@@ -404,7 +216,7 @@ static int write_case(FILE *f, const rl__search_result *r)
         fputs("      <system-out>", f);
         if (!kind && r->verdict != RL_PASS) {
             fputs("expected bug found: ", f);
-            rl__report_xml_text(f, r->first.message, 0);
+            rl__report_xml_text(f, r->failure.message, 0);
             fputs("\n", f);
             if (write_details(f, r) < 0)
                 return -1;
@@ -424,7 +236,7 @@ typedef struct {
     long skipped;
 } counts;
 
-static void count(counts *c, const rl__search_result *r)
+static void count(counts *c, const rl__result *r)
 {
     int kind = r->interrupted ? 0 : rl__report_unexpected_kind(r);
     c->tests++;
@@ -539,7 +351,7 @@ static int write_suites(FILE *f, const rl__report *rep)
     if (!order)
         return -1;
     for (int i = 0; i < rep->n; i++) {
-        order[i].name = rep->results[i].sc->name;
+        order[i].name = rep->results[i].name;
         order[i].flen = family_len(order[i].name);
         order[i].index = i;
     }

@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h" /* rl__fail */
 #include "report.h"
 
 /* One result of one file, for sorting by name. */
 typedef struct {
-    const rl__search_result *r;
+    const rl__result *r;
     int file;
     int index;
 } part;
@@ -18,7 +19,7 @@ typedef struct {
 static int part_cmp(const void *a, const void *b)
 {
     const part *x = a, *y = b;
-    int c = strcmp(x->r->sc->name, y->r->sc->name);
+    int c = strcmp(x->r->name, y->r->name);
     if (c)
         return c;
     if (x->file != y->file)
@@ -34,43 +35,9 @@ static const char *file_name(const rl__loaded *f, int i, char *buf, size_t n)
     return buf;
 }
 
-/* Copies the failing execution, token and minimized token of src into dst
- * (whose pointers are empty). Returns 0 or -ENOMEM. */
-static int copy_failure(rl__search_result *dst, const rl__search_result *src)
-{
-    const rl__exec_result *e = &src->first;
-    dst->first = *e;
-    dst->first.steps = NULL;
-    dst->first.actors = NULL;
-    dst->first.nsteps = 0;
-    dst->first.nactors = 0;
-    if (e->nsteps) {
-        dst->first.steps = malloc(sizeof *e->steps * (size_t)e->nsteps);
-        if (!dst->first.steps)
-            return -ENOMEM;
-        memcpy(dst->first.steps, e->steps,
-               sizeof *e->steps * (size_t)e->nsteps);
-        dst->first.nsteps = e->nsteps;
-    }
-    if (e->nactors) {
-        dst->first.actors = malloc(sizeof *e->actors * (size_t)e->nactors);
-        if (!dst->first.actors)
-            return -ENOMEM;
-        memcpy(dst->first.actors, e->actors,
-               sizeof *e->actors * (size_t)e->nactors);
-        dst->first.nactors = e->nactors;
-    }
-    if (src->token && !(dst->token = strdup(src->token)))
-        return -ENOMEM;
-    if (src->minimized_token &&
-        !(dst->minimized_token = strdup(src->minimized_token)))
-        return -ENOMEM;
-    return 0;
-}
-
 /* Adds a stress histogram into another: values beyond RL__HIST_MAX
  * distinct ones are dropped, as the search itself drops them. */
-static int add_hist(rl__search_result *m, const rl__search_result *p)
+static int add_hist(rl__result *m, const rl__result *p)
 {
     for (int i = 0; i < p->nvalues; i++) {
         int k = 0;
@@ -91,7 +58,7 @@ static int add_hist(rl__search_result *m, const rl__search_result *p)
 
 /* Whether part b's failure came before part a's. A failure whose run
  * count is unknown (0) ranks after every known one. */
-static int earlier(const rl__search_result *b, const rl__search_result *a)
+static int earlier(const rl__result *b, const rl__result *a)
 {
     if (!a)
         return 1;
@@ -102,21 +69,16 @@ static int earlier(const rl__search_result *b, const rl__search_result *a)
 
 /* Merges the parts p[0..n) (one scenario, in file order) into m. Returns
  * 0, -EINVAL or -ENOMEM (message in rl_last_error). */
-static int merge_one(rl__loaded *files, const part *p, int n,
-                     rl__search_result *m)
+static int merge_one(rl__loaded *files, const part *p, int n, rl__result *m)
 {
-    const rl__search_result *f = p[0].r;
+    const rl__result *f = p[0].r;
     char b1[32], b2[32];
-    rl_scenario *sc = calloc(1, sizeof *sc);
-    if (!sc)
+    m->name = strdup(f->name);
+    m->summary = f->summary ? strdup(f->summary) : NULL;
+    if (!m->name || (f->summary && !m->summary))
         return -ENOMEM;
-    m->sc = sc;
-    *sc = *f->sc;
-    sc->next = NULL;
-    sc->name = strdup(f->sc->name);
-    sc->summary = f->sc->summary ? strdup(f->sc->summary) : NULL;
-    if (!sc->name || (f->sc->summary && !sc->summary))
-        return -ENOMEM;
+    m->expect = f->expect;
+    m->expect_verdict = f->expect_verdict;
     m->mode = f->mode;
     m->seed = f->seed;
     m->bound = f->bound;
@@ -127,14 +89,14 @@ static int merge_one(rl__loaded *files, const part *p, int n,
     m->reduction = f->reduction;
     m->exhausted = 1;
     m->space_explored = -1;
-    const rl__search_result *fail = NULL;
+    const rl__result *fail = NULL;
     int nkept = 0;
     for (int i = 0; i < n; i++) {
-        const rl__search_result *r = p[i].r;
+        const rl__result *r = p[i].r;
         if (r->mode != m->mode)
             return rl__fail(
                 -EINVAL, "cannot merge scenario %s: mode %s in %s but %s in %s",
-                sc->name, rl__mode_name(m->mode),
+                m->name, rl__mode_name(m->mode),
                 file_name(&files[p[0].file], p[0].file, b1, sizeof b1),
                 rl__mode_name(r->mode),
                 file_name(&files[p[i].file], p[i].file, b2, sizeof b2));
@@ -148,7 +110,7 @@ static int merge_one(rl__loaded *files, const part *p, int n,
             return rl__fail(-EINVAL,
                             "cannot merge scenario %s: the counts "
                             "overflow",
-                            sc->name);
+                            m->name);
         m->duration += r->duration;
         m->exhausted &= !!r->exhausted;
         m->interrupted |= !!r->interrupted;
@@ -180,15 +142,13 @@ static int merge_one(rl__loaded *files, const part *p, int n,
         m->verdict = fail->verdict;
         m->first_failure_run = fail->first_failure_run;
         m->found_cost = fail->found_cost;
-        if (copy_failure(m, fail) < 0)
+        if (rl__result_failure_copy(&m->failure, &fail->failure) < 0)
             return -ENOMEM;
     } else {
         m->verdict = RL_PASS;
     }
-    /* An interrupted part leaves the whole unfinished: not as expected,
-     * whatever the counts so far say. */
-    m->as_expected =
-        !m->interrupted && rl__as_expected(sc, m->verdict, m->mode);
+    /* An interrupted part leaves the whole unfinished: not as expected
+     * (rl__result_as_expected), whatever the counts so far say. */
     return 0;
 }
 
@@ -216,8 +176,7 @@ int rl__results_merge(rl__loaded *files, int nfiles, rl__loaded *out)
     }
     for (long i = 0; i < np && !err;) {
         long j = i + 1;
-        while (j < np &&
-               strcmp(parts[j].r->sc->name, parts[i].r->sc->name) == 0)
+        while (j < np && strcmp(parts[j].r->name, parts[i].r->name) == 0)
             j++;
         err =
             merge_one(files, &parts[i], (int)(j - i), &out->results[out->n++]);

@@ -1,16 +1,19 @@
-/* report.h: the writers over the results model (terminal, JSON); internal
- * to racelab. */
+/* report.h: the writers over the results model (JSON, JUnit, TAP, HTML),
+ * the reader of results files and their merge; internal to racelab. The
+ * writers know the results model (harness/results.h) and nothing else of
+ * racelab. */
 #ifndef RL_REPORT_H
 #define RL_REPORT_H
 
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../harness/harness.h"
+#include "../harness/results.h"
+#include "text.h"
 
 /* One run of the command line: its results and what describes it. */
 typedef struct {
-    const rl__search_result *results;
+    const rl__result *results;
     int n;
     uint64_t seed;
     const char *started_at; /* ISO 8601, UTC */
@@ -33,16 +36,12 @@ int rl__report_json(FILE *f, const rl__report *rep);
 int rl__report_to_file(const char *path, const rl__report *rep,
                        int (*writer)(FILE *, const rl__report *));
 
-/* The name of a search mode ("explore", "pct", ...). */
-const char *rl__mode_name(int mode);
-
 /* ---- results files read back and merged (jsonread.c, merge.c) ---- */
 
 /* A results model read from a file or merged from several: owns every
- * result, its scenario (a malloc'd copy with malloc'd strings) and its
- * first failure. */
+ * result and every string. */
 typedef struct {
-    rl__search_result *results;
+    rl__result *results;
     int n;
     uint64_t seed;
     char *started_at;
@@ -90,35 +89,9 @@ int rl__report_tap(FILE *f, const rl__report *rep);
  * no script, no network). Returns 0, or -1 when writing failed. */
 int rl__report_html(FILE *f, const rl__report *rep);
 
-/* Helpers the text writers share (junit.c). */
-
-/* The next character of *s for a text report, as a code point; 0 at the
- * end. ANSI escape sequences and control characters other than newline
- * and tab are skipped; a byte that is not UTF-8 becomes U+FFFD. Advances
- * *s past what it consumed. */
-uint32_t rl__report_next_char(const char **s);
-
-/* Writes code point c as UTF-8. */
-void rl__report_put_char(FILE *f, uint32_t c);
-
-/* Writes s cleaned (rl__report_next_char) and escaped for XML and HTML
- * (& < > " '). attr: for an attribute value, newline and tab as character
- * references. NULL writes nothing. */
-void rl__report_xml_text(FILE *f, const char *s, int attr);
-
-/* s quoted for a POSIX shell ('...'), malloc'd; NULL when out of
- * memory. */
-char *rl__report_shell_quote(const char *s);
-
-/* Switches this thread to the C locale for numbers; returns what
- * rl__report_restore_locale needs to switch back (NULL: nothing was
- * changed). */
-void *rl__report_c_locale(void);
-void rl__report_restore_locale(void *saved);
-
 /* How a result goes wrong for a test report: 0 as expected, 2 an error
  * (unexpected CRASH, TIMEOUT or ERROR), 1 any other unexpected outcome
  * (a failure). */
-int rl__report_unexpected_kind(const rl__search_result *r);
+int rl__report_unexpected_kind(const rl__result *r);
 
 #endif

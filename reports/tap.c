@@ -38,13 +38,11 @@ static void description(FILE *f, const char *s)
     }
 }
 
-static void write_point(FILE *f, int i, const rl__search_result *r,
-                        uint64_t seed)
+static void write_point(FILE *f, int i, const rl__result *r, uint64_t seed)
 {
-    const rl_scenario *sc = r->sc;
-    fprintf(f, "%s %d - ", r->as_expected || r->interrupted ? "ok" : "not ok",
-            i);
-    description(f, sc->name);
+    fprintf(f, "%s %d - ",
+            rl__result_as_expected(r) || r->interrupted ? "ok" : "not ok", i);
+    description(f, r->name);
     /* Stopped before it ended: neither a pass nor a failure. */
     if (r->interrupted)
         fprintf(f, " # SKIP interrupted after %ld execution%s", r->executions,
@@ -53,10 +51,10 @@ static void write_point(FILE *f, int i, const rl__search_result *r,
     fprintf(f, "  seed: %llu\n",
             (unsigned long long)(r->seed ? r->seed : seed));
     fprintf(f, "  expect: %s%s%s\n",
-            sc->expect == RL_EXPECT_BUG ? "bug" : "clean",
-            sc->expect == RL_EXPECT_BUG && sc->expect_verdict ? " " : "",
-            sc->expect == RL_EXPECT_BUG && sc->expect_verdict
-                ? rl_verdict_name(sc->expect_verdict)
+            r->expect == RL_EXPECT_BUG ? "bug" : "clean",
+            r->expect == RL_EXPECT_BUG && r->expect_verdict ? " " : "",
+            r->expect == RL_EXPECT_BUG && r->expect_verdict
+                ? rl_verdict_name(r->expect_verdict)
                 : "");
     fprintf(f, "  verdict: %s\n", rl_verdict_name(r->verdict));
     if (r->interrupted)
@@ -73,21 +71,21 @@ static void write_point(FILE *f, int i, const rl__search_result *r,
                               : 0.0,
                 lo, hi);
     }
-    if (r->token) {
+    if (r->failure.token) {
         fputs("  token: ", f);
-        yaml_str(f, r->token);
+        yaml_str(f, r->failure.token);
         fputs("\n", f);
     }
-    if (r->minimized_token) {
+    if (r->failure.minimized_token) {
         fputs("  minimized_token: ", f);
-        yaml_str(f, r->minimized_token);
+        yaml_str(f, r->failure.minimized_token);
         fputs("\n", f);
     }
     if (r->verdict != RL_PASS) {
         fputs("  message: ", f);
-        yaml_str(f, r->first.message);
+        yaml_str(f, r->failure.message);
         fputs("\n", f);
-    } else if (!r->as_expected) {
+    } else if (!rl__result_as_expected(r)) {
         fprintf(f,
                 "  message: \"expected a bug, none found in %ld "
                 "executions\"\n",

@@ -78,7 +78,7 @@ void rl__term_trace(const rl__term *t, const rl__exec_result *e)
 
 /* What explore adds to a result line: how the search ended, or what the
  * failing schedule cost. */
-static void explore_tail(const rl__term *t, const rl__search_result *r)
+static void explore_tail(const rl__term *t, const rl__result *r)
 {
     const char *kind =
         r->bound_kind == RL__BOUND_DELAYS ? "delay" : "preemption";
@@ -99,15 +99,17 @@ static void explore_tail(const rl__term *t, const rl__search_result *r)
 
 /* What pct and stress add to a result line: pct's guarantee, the failure
  * rate with its interval. */
-static void sampled_tail(const rl__term *t, const rl__search_result *r)
+static void sampled_tail(const rl__term *t, const rl__result *r)
 {
     if (r->mode == RL_MODE_PCT && r->pct_depth > 0)
         fprintf(t->out,
                 "  depth %d: each run finds a depth-%d bug with p >= "
                 "1/(%d*%ld^%d) = %.3g; %ld runs for 95%%",
                 r->pct_depth, r->pct_depth, r->pct_actors, r->pct_steps,
-                r->pct_depth - 1, rl__pct_probability(r),
-                rl__pct_runs_for_95(r));
+                r->pct_depth - 1,
+                rl__pct_probability(r->pct_depth, r->pct_actors, r->pct_steps),
+                rl__pct_runs_for_95(r->pct_depth, r->pct_actors,
+                                    r->pct_steps));
     if (r->mode == RL_MODE_STRESS) {
         double lo, hi;
         rl__wilson(r->failures, r->executions, &lo, &hi);
@@ -123,7 +125,7 @@ static void sampled_tail(const rl__term *t, const rl__search_result *r)
 
 /* The histogram of the values rl_check_eq saw in stress, most frequent
  * first. */
-static void histogram(const rl__term *t, const rl__search_result *r)
+static void histogram(const rl__term *t, const rl__result *r)
 {
     int order[RL__HIST_MAX];
     for (int i = 0; i < r->nvalues; i++)
@@ -143,21 +145,22 @@ static void histogram(const rl__term *t, const rl__search_result *r)
     fprintf(t->out, "%s\n", r->nvalues > 12 ? " ..." : "");
 }
 
-void rl__term_result(const rl__term *t, const rl__search_result *r)
+void rl__term_result(const rl__term *t, const rl__result *r)
 {
-    const char *mark = r->interrupted   ? "INTERRUPTED"
-                       : r->as_expected ? "ok"
-                                        : "UNEXPECTED";
-    const char *col = r->interrupted   ? "\033[33m"
-                      : r->as_expected ? "\033[32m"
-                                       : "\033[31m";
+    int ok = rl__result_as_expected(r);
+    const char *mark = r->interrupted ? "INTERRUPTED"
+                       : ok           ? "ok"
+                                      : "UNEXPECTED";
+    const char *col = r->interrupted ? "\033[33m"
+                      : ok           ? "\033[32m"
+                                     : "\033[31m";
     /* Stopped before the search ended: no PASS, the counts so far. */
     const char *verdict = r->interrupted && r->verdict == RL_PASS
                               ? "-"
                               : rl_verdict_name(r->verdict);
     fprintf(t->out, "%s%-10s%s %-28s %-9s %-8s %6ld executions %8.3fs",
             color(t, col), mark, color(t, "\033[0m"),
-            rl__term_text(r->sc->name, 0), verdict, rl__mode_name(r->mode),
+            rl__term_text(r->name, 0), verdict, rl__mode_name(r->mode),
             r->executions, r->duration);
     if (r->interrupted)
         fprintf(t->out, "  interrupted: the counts so far");
@@ -168,14 +171,15 @@ void rl__term_result(const rl__term *t, const rl__search_result *r)
     if (r->mode == RL_MODE_STRESS && r->nvalues > 0)
         histogram(t, r);
     if (r->verdict != RL_PASS) {
-        fprintf(t->out, "    %s\n", rl__term_text(r->first.message, 1));
-        if (r->token)
+        const rl__result_failure *f = &r->failure;
+        fprintf(t->out, "    %s\n", rl__term_text(f->message, 1));
+        if (f->token)
             fprintf(t->out, "    replay: %s replay '%s'\n", t->prog,
-                    rl__term_text(r->token, 0));
-        if (r->minimized_token && r->token &&
-            strcmp(r->minimized_token, r->token) != 0)
+                    rl__term_text(f->token, 0));
+        if (f->minimized_token && f->token &&
+            strcmp(f->minimized_token, f->token) != 0)
             fprintf(t->out, "    minimized: %s replay '%s'\n", t->prog,
-                    rl__term_text(r->minimized_token, 0));
+                    rl__term_text(f->minimized_token, 0));
     }
 }
 
@@ -196,14 +200,14 @@ void rl__term_minimized(const rl__term *t, const rl__search_result *r)
     fprintf(t->out, "replay: %s replay '%s'\n", t->prog, r->minimized_token);
 }
 
-void rl__term_stress(const rl__term *t, const rl__search_result *r)
+void rl__term_stress(const rl__term *t, const rl__result *r)
 {
     static const char *const class_names[RL__RUN_CLASSES] = {
         "as expected", "wrong exit", "wrong output", "signal", "timeout"};
     double lo, hi;
     rl__wilson(r->failures, r->executions, &lo, &hi);
     fprintf(t->out, "%s: %ld runs, %ld failed, rate %.3f (95%% CI %.3f-%.3f)",
-            rl__term_text(r->sc->name, 0), r->executions, r->failures,
+            rl__term_text(r->name, 0), r->executions, r->failures,
             r->executions ? (double)r->failures / (double)r->executions : 0.0,
             lo, hi);
     if (r->first_failure_run)
@@ -215,7 +219,7 @@ void rl__term_stress(const rl__term *t, const rl__search_result *r)
     fprintf(t->out, "\n");
     if (r->failures)
         fprintf(t->out, "  first failure: %s\n",
-                rl__term_text(r->first.message, 1));
+                rl__term_text(r->failure.message, 1));
     for (int k = 0; k < RL__KEPT_OUTPUTS && r->kept_output[k]; k++) {
         size_t len = strlen(r->kept_output[k]);
         while (len && r->kept_output[k][len - 1] == '\n')

@@ -34,7 +34,7 @@ const char *rl__term_text(const char *s, int lines);
 /* One scenario's result line (mark, name, verdict, mode, counts and what
  * the mode adds), the stress histogram, and for a failure its message and
  * the replay commands. */
-void rl__term_result(const rl__term *t, const rl__search_result *r);
+void rl__term_result(const rl__term *t, const rl__result *r);
 
 /* The trace of one execution as a table: step, actor, pid, operation,
  * object, value and where. */
@@ -50,7 +50,7 @@ void rl__term_minimized(const rl__term *t, const rl__search_result *r);
 /* The summary of an external command's stress: runs, failures and their
  * rate with its 95% interval, the runs per class, the first failure and
  * the output kept of the first failing runs. */
-void rl__term_stress(const rl__term *t, const rl__search_result *r);
+void rl__term_stress(const rl__term *t, const rl__result *r);
 
 /* Progress on t->err: a bar redrawn in place when it is a terminal, a
  * plain line per call otherwise. bad counts the runs that are what

@@ -28,7 +28,7 @@ static const char *data(const char *name)
 /* Runs a script with options and checks the invariants every result has:
  * classes add up, failures match, no fd or zombie is left. */
 static int stress(const char *script, const char *arg, const rl__stress_opts *o,
-                  rl__search_result *r)
+                  rl__result *r)
 {
     int fds = rl_test_fd_count();
     char *argv[] = {(char *)data(script), (char *)arg, NULL};
@@ -41,9 +41,9 @@ static int stress(const char *script, const char *arg, const rl__stress_opts *o,
         ck_assert_int_eq(r->failures, r->executions - r->classes[0]);
         ck_assert_int_eq(r->external, 1);
         ck_assert_int_eq(r->mode, RL_MODE_STRESS);
-        ck_assert_ptr_nonnull(r->sc);
-        ck_assert_str_eq(r->sc->summary, "external command");
-        ck_assert_int_eq(r->as_expected, r->verdict == RL_PASS);
+        ck_assert_ptr_nonnull(r->name);
+        ck_assert_str_eq(r->summary, "external command");
+        ck_assert_int_eq(rl__result_as_expected(r), r->verdict == RL_PASS);
     }
     ck_assert_int_eq(rl_test_fd_count(), fds);
     ck_assert_int_eq(rl_test_zombie_children(), 0);
@@ -51,7 +51,7 @@ static int stress(const char *script, const char *arg, const rl__stress_opts *o,
 }
 
 /* The count of a value in the exit-code histogram. */
-static long hist(const rl__search_result *r, long v)
+static long hist(const rl__result *r, long v)
 {
     for (int i = 0; i < r->nvalues; i++)
         if (r->values[i] == v)
@@ -62,7 +62,7 @@ static long hist(const rl__search_result *r, long v)
 START_TEST(never_fails_counts_exactly)
 {
     rl__stress_opts o = {.runs = 57, .jobs = 3};
-    rl__search_result r;
+    rl__result r;
     ck_assert_int_eq(stress("never.sh", NULL, &o, &r), 0);
     ck_assert_int_eq(r.executions, 57);
     ck_assert_int_eq(r.classes[RL__RUN_OK], 57);
@@ -72,28 +72,28 @@ START_TEST(never_fails_counts_exactly)
     ck_assert_int_eq(r.nvalues, 1);
     ck_assert_int_eq(hist(&r, 0), 57);
     ck_assert_ptr_null(r.kept_output[0]);
-    ck_assert_str_eq(r.sc->name, "stress:tests/data/never.sh");
+    ck_assert_str_eq(r.name, "stress:tests/data/never.sh");
     ck_assert(r.duration > 0);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 }
 END_TEST
 
 START_TEST(sometimes_fails_first_failure_and_rate)
 {
     rl__stress_opts o = {.runs = 30, .jobs = 4, .seed = 9};
-    rl__search_result r;
+    rl__result r;
     ck_assert_int_eq(stress("sometimes.sh", NULL, &o, &r), 0);
     ck_assert_int_eq(r.executions, 30);
     ck_assert_int_eq(r.failures, 10);
     ck_assert_int_eq(r.classes[RL__RUN_WRONG_EXIT], 10);
     ck_assert_int_eq(r.first_failure_run, 3);
     ck_assert_int_eq(r.verdict, RL_FAIL);
-    ck_assert_int_eq(r.as_expected, 0);
+    ck_assert_int_eq(rl__result_as_expected(&r), 0);
     ck_assert_int_eq(r.seed, 9);
     ck_assert_int_eq(hist(&r, 0), 20);
     ck_assert_int_eq(hist(&r, 1), 10);
-    ck_assert_ptr_nonnull(strstr(r.first.message, "run 3"));
-    ck_assert_ptr_nonnull(strstr(r.first.message, "exit status 1"));
+    ck_assert_ptr_nonnull(strstr(r.failure.message, "run 3"));
+    ck_assert_ptr_nonnull(strstr(r.failure.message, "exit status 1"));
     /* The outputs of the three lowest-numbered failures, in run order. */
     const char *want[] = {"run 3: exit 1\n", "run 6: exit 1\n",
                           "run 9: exit 1\n"};
@@ -107,68 +107,68 @@ START_TEST(sometimes_fails_first_failure_and_rate)
     rl__wilson(r.failures, r.executions, &lo, &hi);
     ck_assert(lo > 0.15 && lo < 1.0 / 3);
     ck_assert(hi > 1.0 / 3 && hi < 0.55);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 }
 END_TEST
 
 START_TEST(always_fails_unless_exit_expected)
 {
     rl__stress_opts o = {.runs = 5, .jobs = 2};
-    rl__search_result r;
+    rl__result r;
     ck_assert_int_eq(stress("always.sh", NULL, &o, &r), 0);
     ck_assert_int_eq(r.failures, 5);
     ck_assert_int_eq(r.first_failure_run, 1);
     ck_assert_int_eq(hist(&r, 3), 5);
     ck_assert_ptr_nonnull(strstr(r.kept_output[0], "always failing"));
     ck_assert_ptr_nonnull(r.kept_output[2]);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 
     o.expect_exit = 3;
     ck_assert_int_eq(stress("always.sh", NULL, &o, &r), 0);
     ck_assert_int_eq(r.failures, 0);
     ck_assert_int_eq(r.verdict, RL_PASS);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 
     o.expect_exit = 0;
     ck_assert_int_eq(stress("never.sh", NULL, &o, &r), 0);
     ck_assert_int_eq(r.failures, 0);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 }
 END_TEST
 
 START_TEST(expect_stdout)
 {
     rl__stress_opts o = {.runs = 12, .jobs = 3, .expect_stdout = "hello"};
-    rl__search_result r;
+    rl__result r;
     ck_assert_int_eq(stress("wrongout.sh", NULL, &o, &r), 0);
     ck_assert_int_eq(r.classes[RL__RUN_WRONG_OUTPUT], 3);
     ck_assert_int_eq(r.classes[RL__RUN_OK], 9);
     ck_assert_int_eq(r.first_failure_run, 4);
     ck_assert_int_eq(r.verdict, RL_FAIL);
-    ck_assert_ptr_nonnull(strstr(r.first.message, "goodbye"));
+    ck_assert_ptr_nonnull(strstr(r.failure.message, "goodbye"));
     ck_assert(!strncmp(r.kept_output[0], "run 4: wrong output",
                        strlen("run 4: wrong output")));
     ck_assert_ptr_nonnull(strstr(r.kept_output[0], "goodbye"));
     ck_assert_ptr_nonnull(strstr(r.kept_output[0], "a note on stderr"));
     ck_assert_ptr_nonnull(strstr(r.kept_output[2], "run 12:"));
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 
     /* A trailing newline on either side does not matter. */
     o.expect_stdout = "hello\n";
     ck_assert_int_eq(stress("never.sh", NULL, &o, &r), 0);
     ck_assert_int_eq(r.failures, 0);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
     o.expect_stdout = "hell";
     ck_assert_int_eq(stress("never.sh", NULL, &o, &r), 0);
     ck_assert_int_eq(r.failures, 12);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 }
 END_TEST
 
 START_TEST(kept_output_is_a_bounded_tail)
 {
     rl__stress_opts o = {.runs = 2, .jobs = 2};
-    rl__search_result r;
+    rl__result r;
     ck_assert_int_eq(stress("big.sh", NULL, &o, &r), 0);
     ck_assert_int_eq(r.classes[RL__RUN_WRONG_EXIT], 2);
     for (int i = 0; i < 2; i++) {
@@ -179,30 +179,30 @@ START_TEST(kept_output_is_a_bounded_tail)
         ck_assert_str_eq(r.kept_output[i] + len - 12, "39999\n40000\n");
     }
     ck_assert_ptr_null(r.kept_output[2]);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 
     /* The whole output is compared, not only what is kept. */
     o.expect_exit = 1;
     o.expect_stdout = "1";
     ck_assert_int_eq(stress("big.sh", NULL, &o, &r), 0);
     ck_assert_int_eq(r.classes[RL__RUN_WRONG_OUTPUT], 2);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 }
 END_TEST
 
 START_TEST(signal_is_a_crash)
 {
     rl__stress_opts o = {.runs = 4, .jobs = 2};
-    rl__search_result r;
+    rl__result r;
     ck_assert_int_eq(stress("signal.sh", NULL, &o, &r), 0);
     ck_assert_int_eq(r.classes[RL__RUN_SIGNAL], 4);
     ck_assert_int_eq(r.verdict, RL_CRASH);
     ck_assert_int_eq(hist(&r, -SIGSEGV), 4);
-    ck_assert_ptr_nonnull(strstr(r.first.message, "SIGSEGV"));
+    ck_assert_ptr_nonnull(strstr(r.failure.message, "SIGSEGV"));
     ck_assert(!strncmp(r.kept_output[0], "run 1: signal SIGSEGV\n",
                        strlen("run 1: signal SIGSEGV\n")));
     ck_assert_ptr_nonnull(strstr(r.kept_output[0], "about to crash"));
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 }
 END_TEST
 
@@ -250,7 +250,7 @@ START_TEST(timeout_kills_the_whole_group)
     ck_assert_int_ge(fd, 0);
     close(fd);
     rl__stress_opts o = {.runs = 2, .jobs = 2, .timeout = 0.3};
-    rl__search_result r;
+    rl__result r;
     ck_assert_int_eq(stress("hang.sh", file, &o, &r), 0);
     ck_assert_int_eq(r.executions, 2);
     ck_assert_int_eq(r.classes[RL__RUN_TIMEOUT], 2);
@@ -258,19 +258,19 @@ START_TEST(timeout_kills_the_whole_group)
     ck_assert_int_eq(r.first_failure_run, 1);
     ck_assert(r.duration >= 0.3 && r.duration < 20);
     ck_assert_int_eq(r.nvalues, 0);
-    ck_assert_ptr_nonnull(strstr(r.first.message, "timed out"));
+    ck_assert_ptr_nonnull(strstr(r.failure.message, "timed out"));
     ck_assert(!strncmp(r.kept_output[0], "run 1: timeout after 0.3 s",
                        strlen("run 1: timeout after 0.3 s")));
     ck_assert_int_eq(check_hang_file(file), 2);
     unlink(file);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 }
 END_TEST
 
 START_TEST(shards_add_up_to_the_whole)
 {
     rl__stress_opts o = {.runs = 20, .jobs = 2};
-    rl__search_result whole, part;
+    rl__result whole, part;
     ck_assert_int_eq(stress("sometimes.sh", NULL, &o, &whole), 0);
     ck_assert_int_eq(whole.failures, 6);
     long execs = 0, fails = 0, first = 0;
@@ -286,16 +286,16 @@ START_TEST(shards_add_up_to_the_whole)
             first = part.first_failure_run;
         /* Runs k with k % 3 == 2 (run numbers 3, 6, ...) all fail. */
         ck_assert_int_eq(part.failures, i == 2 ? 6 : 0);
-        rl__search_result_free(&part);
+        rl__result_free(&part);
     }
     ck_assert_int_eq(execs, whole.executions);
     ck_assert_int_eq(fails, whole.failures);
     ck_assert_int_eq(first, whole.first_failure_run);
-    rl__search_result_free(&whole);
+    rl__result_free(&whole);
 
     o.shard_index = 3;
     ck_assert_int_eq(stress("never.sh", NULL, &o, &part), -EINVAL);
-    rl__search_result_free(&part);
+    rl__result_free(&part);
 }
 END_TEST
 
@@ -320,12 +320,12 @@ START_TEST(stop_flag_ends_early)
                          .stop = &stop_flag,
                          .progress = stop_after_three,
                          .progress_ctx = &calls};
-    rl__search_result r;
+    rl__result r;
     ck_assert_int_eq(stress("never.sh", NULL, &o, &r), 0);
     ck_assert_int_ge(r.executions, 3);
     ck_assert_int_lt(r.executions, 10);
     ck_assert_int_eq(calls, r.executions);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 }
 END_TEST
 
@@ -348,32 +348,32 @@ START_TEST(stop_flag_kills_running_groups)
     setitimer(ITIMER_REAL, &it, NULL);
     rl__stress_opts o = {
         .runs = 6, .jobs = 2, .timeout = 60, .stop = &stop_flag};
-    rl__search_result r;
+    rl__result r;
     ck_assert_int_eq(stress("hang.sh", file, &o, &r), 0);
     ck_assert_int_eq(r.executions, 0);
     ck_assert(r.duration < 20);
     ck_assert_int_eq(check_hang_file(file), 2);
     unlink(file);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 }
 END_TEST
 
 START_TEST(missing_command)
 {
     rl__stress_opts o = {.runs = 3};
-    rl__search_result r;
+    rl__result r;
     char *a1[] = {"racelab-no-such-command", "x", NULL};
     int fds = rl_test_fd_count();
     ck_assert_int_eq(rl__stress_command(a1, &o, &r), -ENOENT);
     ck_assert_ptr_nonnull(strstr(rl_last_error(), "racelab-no-such-command"));
     ck_assert_int_eq(r.executions, 0);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
     char *a2[] = {"/nonexistent/racelab/cmd", NULL};
     ck_assert_int_eq(rl__stress_command(a2, &o, &r), -ENOENT);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
     char *a3[] = {"tests/data/not-executable.sh", NULL};
     ck_assert_int_eq(rl__stress_command(a3, &o, &r), -EACCES);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
     char *a4[] = {NULL};
     ck_assert_int_eq(rl__stress_command(a4, &o, &r), -EINVAL);
     ck_assert_int_eq(rl_test_fd_count(), fds);
@@ -384,13 +384,13 @@ END_TEST
 START_TEST(command_from_path)
 {
     rl__stress_opts o = {.runs = 5, .jobs = 2, .expect_exit = 1};
-    rl__search_result r;
+    rl__result r;
     char *argv[] = {"false", NULL};
     ck_assert_int_eq(rl__stress_command(argv, &o, &r), 0);
     ck_assert_int_eq(r.executions, 5);
     ck_assert_int_eq(r.failures, 0);
-    ck_assert_str_eq(r.sc->name, "stress:false");
-    rl__search_result_free(&r);
+    ck_assert_str_eq(r.name, "stress:false");
+    rl__result_free(&r);
 }
 END_TEST
 
@@ -431,10 +431,10 @@ START_TEST(noise_is_preloaded)
     }
     rl__stress_opts o = {
         .runs = 6, .jobs = 2, .noise = 0.5, .noise_lib = lib, .seed = 42};
-    rl__search_result r;
+    rl__result r;
     ck_assert_int_eq(stress("noise.sh", NULL, &o, &r), 0);
-    ck_assert_msg(r.failures == 0, "%s", r.first.message);
-    rl__search_result_free(&r);
+    ck_assert_msg(r.failures == 0, "%s", r.failure.message);
+    rl__result_free(&r);
 
     /* Make every run fail to see what it printed; an LD_PRELOAD of the
      * caller's is kept in front. */
@@ -451,7 +451,7 @@ START_TEST(noise_is_preloaded)
     ck_assert_ptr_nonnull(r.kept_output[0]);
     ck_assert_msg(strstr(r.kept_output[0], want), "%s", r.kept_output[0]);
     ck_assert_ptr_nonnull(strstr(r.kept_output[1], "seed=44"));
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 
     /* Without noise the library is not loaded. */
     o.noise = 0;
@@ -459,12 +459,12 @@ START_TEST(noise_is_preloaded)
     ck_assert_int_eq(stress("noise.sh", NULL, &o, &r), 0);
     ck_assert_int_eq(r.failures, 6);
     ck_assert_ptr_nonnull(strstr(r.kept_output[0], "not preloaded"));
-    rl__search_result_free(&r);
+    rl__result_free(&r);
 
     o.noise = 0.5;
     o.noise_lib = "/nonexistent/libracelab-noise.so";
     ck_assert_int_eq(stress("noise.sh", NULL, &o, &r), -ENOENT);
-    rl__search_result_free(&r);
+    rl__result_free(&r);
     if (noise_tmpdir[0]) {
         unlink(lib);
         rmdir(noise_tmpdir);

@@ -79,15 +79,25 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-static const rl__search_result *find(const rl__loaded *l, const char *name)
+static const rl__result *find(const rl__loaded *l, const char *name)
 {
     for (int i = 0; i < l->n; i++)
-        if (strcmp(l->results[i].sc->name, name) == 0)
+        if (strcmp(l->results[i].name, name) == 0)
             return &l->results[i];
     return NULL;
 }
 
 /* ---- a hand-built model ---- */
+
+/* The scenario's description copied into a result (as the conversion
+ * does, without copying the strings). */
+static void describe(rl__result *r, const rl_scenario *sc)
+{
+    r->name = (char *)sc->name;
+    r->summary = (char *)sc->summary;
+    r->expect = sc->expect;
+    r->expect_verdict = sc->expect_verdict;
+}
 
 static rl_scenario sc_fail = {
     .name = "demo.fail",
@@ -100,104 +110,105 @@ static rl_scenario sc_stress = {
     .name = "demo.stress", .summary = "stress", .expect = RL_EXPECT_BUG};
 static rl_scenario sc_clean = {.name = "demo.clean", .summary = NULL};
 
-static rl__step steps[5];
-static rl__actor actors[4];
+static rl__result_step steps[5];
+static rl__result_actor actors[4];
 
 /* Fills res[3] with a model that uses every part of the format. */
-static void build_model(rl__search_result *res, rl__report *rep)
+static void build_model(rl__result *res, rl__report *rep)
 {
     memset(res, 0, 3 * sizeof *res);
     memset(steps, 0, sizeof steps);
     memset(actors, 0, sizeof actors);
-    steps[0] = (rl__step){.actor = 0,
-                          .pid = 1000,
-                          .op = RL_OP_START,
-                          .obj = (void *)0x7f12345000,
-                          .label = "start",
-                          .file = "scenarios/demo.c",
-                          .line = 10};
-    steps[1] = (rl__step){.actor = 1,
-                          .pid = 1001,
-                          .op = RL_OP_LOAD,
-                          .obj = (void *)0x7f12346008,
-                          .shared = 1,
-                          .has_value = 1,
-                          .value = -42,
-                          .label = "x->n",
-                          .file = "scenarios/demo.c",
-                          .line = 11};
-    steps[2] = (rl__step){.actor = 2,
-                          .pid = 1002,
-                          .op = RL_OP_STORE,
-                          .obj = (void *)0x10,
-                          .shared = 0,
-                          .has_value = 1,
-                          .value = LONG_MAX,
-                          .label = "priv \"q\"",
-                          .line = 12};
-    steps[3] = (rl__step){.actor = 3,
-                          .pid = 1003,
-                          .op = RL_OP_FETCH_ADD,
-                          .obj = NULL,
-                          .has_value = 1,
-                          .value = LONG_MIN,
-                          .label = "",
-                          .line = 0};
-    steps[4] = (rl__step){
-        .actor = 1, .pid = 1001, .op = RL_OP_EXIT, .label = "exit", .line = -1};
-    actors[0] = (rl__actor){.pid = 1000,
-                            .method = RL_START_FORK,
-                            .state = RL__ACTOR_BLOCKED,
-                            .reason = "join of pid 1001 \xe2\x80\x94 wait",
-                            .name = "main",
-                            .stack = "#0 body+0x1f (demo.c:12)\n"
-                                     "#1 \"q\" \xc3\xa9\n"
-                                     "(3 racelab frames folded)"};
-    actors[1] = (rl__actor){.pid = 1001,
-                            .method = RL_START_SPAWN,
-                            .state = RL__ACTOR_FINISHED,
-                            .exit_code = -11,
-                            .name = "w1"};
-    actors[2] = (rl__actor){.pid = 1002,
-                            .method = RL_START_FORKSERVER,
-                            .state = RL__ACTOR_RUNNABLE,
-                            .name = "w2"};
-    actors[3] = (rl__actor){.pid = 1003,
-                            .method = RL_START_FORK,
-                            .state = RL__ACTOR_UNUSED,
-                            .name = ""};
-    rl__search_result *r = &res[0];
-    r->sc = &sc_fail;
+    steps[0] = (rl__result_step){.actor = 0,
+                                 .pid = 1000,
+                                 .op = "start",
+                                 .at = 0x7f12345000,
+                                 .label = "start",
+                                 .file = "scenarios/demo.c",
+                                 .line = 10};
+    steps[1] = (rl__result_step){.actor = 1,
+                                 .pid = 1001,
+                                 .op = "load",
+                                 .at = 0x7f12346008,
+                                 .shared = 1,
+                                 .has_value = 1,
+                                 .value = -42,
+                                 .label = "x->n",
+                                 .file = "scenarios/demo.c",
+                                 .line = 11};
+    steps[2] = (rl__result_step){.actor = 2,
+                                 .pid = 1002,
+                                 .op = "store",
+                                 .at = 0x10,
+                                 .shared = 0,
+                                 .has_value = 1,
+                                 .value = LONG_MAX,
+                                 .label = "priv \"q\"",
+                                 .line = 12};
+    steps[3] = (rl__result_step){.actor = 3,
+                                 .pid = 1003,
+                                 .op = "fetch_add",
+                                 .at = 0,
+                                 .has_value = 1,
+                                 .value = LONG_MIN,
+                                 .label = "",
+                                 .line = 0};
+    steps[4] = (rl__result_step){
+        .actor = 1, .pid = 1001, .op = "exit", .label = "exit", .line = -1};
+    /* Whether each is an access and a write, from its op. */
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(rl__result_step_op(&steps[i], steps[i].op), 0);
+    actors[0] =
+        (rl__result_actor){.pid = 1000,
+                           .started_by = RL__STARTED_ROOT,
+                           .state = RL__STATE_BLOCKED,
+                           .wait_reason = "join of pid 1001 \xe2\x80\x94 wait",
+                           .name = "main",
+                           .stack = "#0 body+0x1f (demo.c:12)\n"
+                                    "#1 \"q\" \xc3\xa9\n"
+                                    "(3 racelab frames folded)"};
+    actors[1] = (rl__result_actor){.pid = 1001,
+                                   .started_by = RL__STARTED_SPAWN,
+                                   .state = RL__STATE_FINISHED,
+                                   .exit_code = -11,
+                                   .name = "w1"};
+    actors[2] = (rl__result_actor){.pid = 1002,
+                                   .started_by = RL__STARTED_FORKSERVER,
+                                   .state = RL__STATE_RUNNABLE,
+                                   .name = "w2"};
+    actors[3] = (rl__result_actor){.pid = 1003,
+                                   .started_by = RL__STARTED_FORK,
+                                   .state = RL__STATE_UNUSED,
+                                   .name = ""};
+    rl__result *r = &res[0];
+    describe(r, &sc_fail);
     r->mode = RL_MODE_EXPLORE;
     r->verdict = RL_DEADLOCK;
-    r->as_expected = 1;
     r->executions = 17;
     r->failures = 1;
     r->first_failure_run = 17;
     r->duration = 0.125;
-    r->first.verdict = RL_DEADLOCK;
-    snprintf(r->first.message, sizeof r->first.message,
+    snprintf(r->failure.message, sizeof r->failure.message,
              "deadlock: main waits \"forever\"\n\tand w2\x02.");
-    r->first.steps = steps;
-    r->first.nsteps = 5;
-    r->first.actors = actors;
-    r->first.nactors = 4;
-    r->token = "demo.fail@0x3.1x4";
-    r->minimized_token = "demo.fail@0x1";
+    r->failure.steps = steps;
+    r->failure.nsteps = 5;
+    r->failure.actors = actors;
+    r->failure.nactors = 4;
+    r->failure.token = (char *)"demo.fail@0x3.1x4";
+    r->failure.minimized_token = (char *)"demo.fail@0x1";
     r->schedule_points = 9;
     r->labels_reached = 4;
     r->pairs_interleaved = 3;
 
     r = &res[1];
-    r->sc = &sc_stress;
+    describe(r, &sc_stress);
     r->mode = RL_MODE_STRESS;
     r->verdict = RL_CRASH;
     r->executions = 1000;
     r->failures = 3;
     r->first_failure_run = 250;
     r->duration = 12.5;
-    r->first.verdict = RL_CRASH;
-    snprintf(r->first.message, sizeof r->first.message, "SIGSEGV");
+    snprintf(r->failure.message, sizeof r->failure.message, "SIGSEGV");
     r->nvalues = 3;
     r->values[0] = 2;
     r->counts[0] = 990;
@@ -205,13 +216,11 @@ static void build_model(rl__search_result *res, rl__report *rep)
     r->counts[1] = 7;
     r->values[2] = -5;
     r->counts[2] = 3;
-    r->as_expected = 1;
 
     r = &res[2];
-    r->sc = &sc_clean;
+    describe(r, &sc_clean);
     r->mode = RL_MODE_EXPLORE;
     r->verdict = RL_PASS;
-    r->as_expected = 1;
     r->exhausted = 1;
     r->executions = 20;
     r->duration = 0.5;
@@ -228,7 +237,7 @@ static void build_model(rl__search_result *res, rl__report *rep)
 
 START_TEST(round_trip_gives_the_same_bytes)
 {
-    rl__search_result res[3];
+    rl__result res[3];
     rl__report rep;
     build_model(res, &rep);
     size_t len1, len2;
@@ -241,32 +250,32 @@ START_TEST(round_trip_gives_the_same_bytes)
     ck_assert_uint_eq(l.seed, UINT64_MAX);
     ck_assert_str_eq(l.started_at, "2026-11-22T00:00:00Z");
     ck_assert_str_eq(l.command_line, rep.command_line);
-    const rl__search_result *r = &l.results[0];
-    ck_assert_str_eq(r->sc->summary, sc_fail.summary);
-    ck_assert_int_eq(r->sc->expect, RL_EXPECT_BUG);
-    ck_assert_int_eq(r->sc->expect_verdict, RL_DEADLOCK);
+    const rl__result *r = &l.results[0];
+    ck_assert_str_eq(r->summary, sc_fail.summary);
+    ck_assert_int_eq(r->expect, RL_EXPECT_BUG);
+    ck_assert_int_eq(r->expect_verdict, RL_DEADLOCK);
     ck_assert_int_eq(r->verdict, RL_DEADLOCK);
-    ck_assert_int_eq(r->first.nsteps, 5);
-    ck_assert_int_eq(r->first.steps[1].op, RL_OP_LOAD);
-    ck_assert_ptr_eq(r->first.steps[1].obj, (void *)0x7f12346008);
-    ck_assert_int_eq(r->first.steps[1].shared, 1);
-    ck_assert_int_eq(r->first.steps[2].value, LONG_MAX);
-    ck_assert_int_eq(r->first.steps[3].value, LONG_MIN);
-    ck_assert_int_eq(r->first.steps[4].has_value, 0);
-    ck_assert_int_eq(r->first.nactors, 4);
-    ck_assert_int_eq(r->first.actors[1].method, RL_START_SPAWN);
-    ck_assert_int_eq(r->first.actors[1].exit_code, -11);
-    ck_assert_str_eq(r->first.actors[0].reason, actors[0].reason);
-    ck_assert_str_eq(r->first.actors[0].stack, actors[0].stack);
-    ck_assert_str_eq(r->first.actors[1].stack, "");
-    ck_assert_str_eq(r->first.message, res[0].first.message);
-    ck_assert_str_eq(r->token, "demo.fail@0x3.1x4");
+    ck_assert_int_eq(r->failure.nsteps, 5);
+    ck_assert_str_eq(r->failure.steps[1].op, "load");
+    ck_assert_uint_eq(r->failure.steps[1].at, 0x7f12346008);
+    ck_assert_int_eq(r->failure.steps[1].shared, 1);
+    ck_assert_int_eq(r->failure.steps[2].value, LONG_MAX);
+    ck_assert_int_eq(r->failure.steps[3].value, LONG_MIN);
+    ck_assert_int_eq(r->failure.steps[4].has_value, 0);
+    ck_assert_int_eq(r->failure.nactors, 4);
+    ck_assert_int_eq(r->failure.actors[1].started_by, RL__STARTED_SPAWN);
+    ck_assert_int_eq(r->failure.actors[1].exit_code, -11);
+    ck_assert_str_eq(r->failure.actors[0].wait_reason, actors[0].wait_reason);
+    ck_assert_str_eq(r->failure.actors[0].stack, actors[0].stack);
+    ck_assert_str_eq(r->failure.actors[1].stack, "");
+    ck_assert_str_eq(r->failure.message, res[0].failure.message);
+    ck_assert_str_eq(r->failure.token, "demo.fail@0x3.1x4");
     r = &l.results[1];
     ck_assert_int_eq(r->mode, RL_MODE_STRESS);
     ck_assert_int_eq(r->nvalues, 3);
     ck_assert_int_eq(r->values[2], -5);
     ck_assert_int_eq(r->counts[0], 990);
-    ck_assert_ptr_null(r->token);
+    ck_assert_ptr_null(r->failure.token);
     ck_assert_int_eq(l.results[2].exhausted, 1);
 
     rl__report rep2 = rl__loaded_report(&l);
@@ -305,20 +314,20 @@ START_TEST(shard_files_read)
     ck_assert_int_eq(l.n, 4);
     ck_assert_uint_eq(l.seed, 43);
     ck_assert_str_eq(l.path, data_path("results-shard2.json"));
-    const rl__search_result *r = &l.results[1];
-    ck_assert_str_eq(r->sc->name, "counter.unlocked");
+    const rl__result *r = &l.results[1];
+    ck_assert_str_eq(r->name, "counter.unlocked");
     ck_assert_int_eq(r->mode, RL_MODE_RANDOM);
-    ck_assert_int_eq(r->first.nsteps, 3);
-    ck_assert_int_eq(r->first.steps[0].op, RL_OP_STORE);
-    ck_assert_int_eq(r->first.steps[1].op, RL_OP_YIELD);
-    ck_assert_ptr_null(r->first.steps[1].obj);
-    ck_assert_str_eq(r->first.steps[1].file, "");
-    ck_assert_ptr_eq(r->first.steps[2].obj, (void *)0x7f0000003000);
-    ck_assert_int_eq(r->first.actors[0].state, RL__ACTOR_BLOCKED);
-    ck_assert_str_eq(r->first.actors[0].reason, "join of pid 201");
-    ck_assert_int_eq(r->first.actors[2].method, RL_START_FORKSERVER);
-    ck_assert_int_eq(r->first.actors[2].exit_code, -9);
-    ck_assert_str_eq(r->minimized_token, "counter.unlocked@0x1");
+    ck_assert_int_eq(r->failure.nsteps, 3);
+    ck_assert_str_eq(r->failure.steps[0].op, "store");
+    ck_assert_str_eq(r->failure.steps[1].op, "yield");
+    ck_assert_uint_eq(r->failure.steps[1].at, 0);
+    ck_assert_str_eq(r->failure.steps[1].file, "");
+    ck_assert_uint_eq(r->failure.steps[2].at, 0x7f0000003000);
+    ck_assert_int_eq(r->failure.actors[0].state, RL__STATE_BLOCKED);
+    ck_assert_str_eq(r->failure.actors[0].wait_reason, "join of pid 201");
+    ck_assert_int_eq(r->failure.actors[2].started_by, RL__STARTED_FORKSERVER);
+    ck_assert_int_eq(r->failure.actors[2].exit_code, -9);
+    ck_assert_str_eq(r->failure.minimized_token, "counter.unlocked@0x1");
     ck_assert_int_eq(r->seed, 43);
     rl__loaded_free(&l);
 }
@@ -336,19 +345,19 @@ START_TEST(merge_two_shards)
     int err = rl__results_merge(f, 2, &m);
     ck_assert_msg(err == 0, "%s", rl_last_error());
     ck_assert_int_eq(m.n, 4);
-    ck_assert_str_eq(m.results[0].sc->name, "atomic.clean");
-    ck_assert_str_eq(m.results[1].sc->name, "counter.locked");
-    ck_assert_str_eq(m.results[2].sc->name, "counter.unlocked");
-    ck_assert_str_eq(m.results[3].sc->name, "queue.stress");
+    ck_assert_str_eq(m.results[0].name, "atomic.clean");
+    ck_assert_str_eq(m.results[1].name, "counter.locked");
+    ck_assert_str_eq(m.results[2].name, "counter.unlocked");
+    ck_assert_str_eq(m.results[3].name, "queue.stress");
 
-    const rl__search_result *r = find(&m, "atomic.clean");
+    const rl__result *r = find(&m, "atomic.clean");
     ck_assert_int_eq(r->executions, 24);
     ck_assert_int_eq(r->exhausted, 1);
 
     r = find(&m, "counter.locked");
     ck_assert_int_eq(r->executions, 150);
     ck_assert_int_eq(r->verdict, RL_PASS);
-    ck_assert_int_eq(r->as_expected, 1);
+    ck_assert_int_eq(rl__result_as_expected(r), 1);
     ck_assert_int_eq(r->exhausted, 0);
     ck_assert_double_eq_tol(r->duration, 3.0, 1e-9);
     ck_assert_int_eq(r->schedule_points, 9);
@@ -359,12 +368,12 @@ START_TEST(merge_two_shards)
     ck_assert_int_eq(r->failures, 30);
     ck_assert_int_eq(r->verdict, RL_FAIL);
     ck_assert_int_eq(r->first_failure_run, 3);
-    ck_assert_str_eq(r->token, "counter.unlocked@0x2.1x1");
-    ck_assert_str_eq(r->minimized_token, "counter.unlocked@0x1");
-    ck_assert_str_eq(r->first.message, "counter is 0, expected 2");
-    ck_assert_int_eq(r->first.nsteps, 3);
-    ck_assert_int_eq(r->first.nactors, 3);
-    ck_assert_int_eq(r->as_expected, 1);
+    ck_assert_str_eq(r->failure.token, "counter.unlocked@0x2.1x1");
+    ck_assert_str_eq(r->failure.minimized_token, "counter.unlocked@0x1");
+    ck_assert_str_eq(r->failure.message, "counter is 0, expected 2");
+    ck_assert_int_eq(r->failure.nsteps, 3);
+    ck_assert_int_eq(r->failure.nactors, 3);
+    ck_assert_int_eq(rl__result_as_expected(r), 1);
     ck_assert_int_eq(r->schedule_points, 12);
     ck_assert_int_eq(r->labels_reached, 3);
     ck_assert_int_eq(r->pairs_interleaved, 5);
@@ -375,7 +384,7 @@ START_TEST(merge_two_shards)
     ck_assert_int_eq(r->executions, 200);
     ck_assert_int_eq(r->failures, 16);
     ck_assert_int_eq(r->first_failure_run, 4);
-    ck_assert_str_eq(r->first.message, "items is 1, expected 2");
+    ck_assert_str_eq(r->failure.message, "items is 1, expected 2");
     ck_assert_int_eq(r->nvalues, 3);
     long sum = 0;
     for (int i = 0; i < r->nvalues; i++) {
@@ -421,10 +430,10 @@ START_TEST(merge_same_seed_has_no_note_and_one_file_is_itself)
     ck_assert_int_eq(rl__results_merge(&f, 1, &m), 0);
     ck_assert_ptr_null(m.note);
     ck_assert_int_eq(m.n, 3);
-    const rl__search_result *r = find(&m, "counter.unlocked");
+    const rl__result *r = find(&m, "counter.unlocked");
     ck_assert_int_eq(r->executions, 100);
     ck_assert_int_eq(r->first_failure_run, 7);
-    ck_assert_int_eq(r->first.nsteps, 2);
+    ck_assert_int_eq(r->failure.nsteps, 2);
     rl__loaded_free(&m);
     rl__loaded twice[2] = {f, f};
     ck_assert_int_eq(rl__results_merge(twice, 2, &m), 0);
@@ -442,62 +451,63 @@ START_TEST(merge_ties_exhaustion_and_expectation)
                       .summary = "s",
                       .expect = RL_EXPECT_BUG,
                       .expect_verdict = RL_DEADLOCK};
-    rl__search_result a = {.sc = &sc,
-                           .mode = RL_MODE_EXPLORE,
-                           .verdict = RL_FAIL,
-                           .executions = 5,
-                           .failures = 1,
-                           .first_failure_run = 5,
-                           .exhausted = 1,
-                           .token = "x.y@0x1"};
-    rl__search_result b = {.sc = &sc,
-                           .mode = RL_MODE_EXPLORE,
-                           .verdict = RL_DEADLOCK,
-                           .executions = 8,
-                           .failures = 2,
-                           .first_failure_run = 5,
-                           .exhausted = 1,
-                           .token = "x.y@0x2"};
-    rl__search_result c = {.sc = &sc,
-                           .mode = RL_MODE_EXPLORE,
-                           .verdict = RL_PASS,
-                           .executions = 3,
-                           .exhausted = 0};
+    rl__result a = {.mode = RL_MODE_EXPLORE,
+                    .verdict = RL_FAIL,
+                    .executions = 5,
+                    .failures = 1,
+                    .first_failure_run = 5,
+                    .exhausted = 1,
+                    .failure = {.token = (char *)"x.y@0x1"}};
+    rl__result b = {.mode = RL_MODE_EXPLORE,
+                    .verdict = RL_DEADLOCK,
+                    .executions = 8,
+                    .failures = 2,
+                    .first_failure_run = 5,
+                    .exhausted = 1,
+                    .failure = {.token = (char *)"x.y@0x2"}};
+    rl__result c = {.mode = RL_MODE_EXPLORE,
+                    .verdict = RL_PASS,
+                    .executions = 3,
+                    .exhausted = 0};
+    describe(&a, &sc);
+    describe(&b, &sc);
+    describe(&c, &sc);
     b.classes[RL__RUN_SIGNAL] = 2;
     a.classes[RL__RUN_SIGNAL] = 1;
-    b.kept_output[0] = "out b";
+    b.kept_output[0] = (char *)"out b";
     rl__loaded f[3] = {{.results = &a, .n = 1, .seed = 1},
                        {.results = &b, .n = 1, .seed = 1},
                        {.results = &c, .n = 1, .seed = 1}};
     rl__loaded m;
     ck_assert_int_eq(rl__results_merge(f, 3, &m), 0);
     ck_assert_int_eq(m.n, 1);
-    const rl__search_result *r = &m.results[0];
+    const rl__result *r = &m.results[0];
     /* A tie goes to the first file: FAIL, which the scenario did not
      * expect (it expects DEADLOCK). */
     ck_assert_int_eq(r->verdict, RL_FAIL);
-    ck_assert_str_eq(r->token, "x.y@0x1");
-    ck_assert_int_eq(r->as_expected, 0);
+    ck_assert_str_eq(r->failure.token, "x.y@0x1");
+    ck_assert_int_eq(rl__result_as_expected(r), 0);
     ck_assert_int_eq(r->exhausted, 0);
     ck_assert_int_eq(r->executions, 16);
     ck_assert_int_eq(r->failures, 3);
     ck_assert_int_eq(r->classes[RL__RUN_SIGNAL], 3);
     ck_assert_str_eq(r->kept_output[0], "out b");
     ck_assert_ptr_ne(r->kept_output[0], b.kept_output[0]);
-    ck_assert_ptr_ne(r->sc, &sc);
+    ck_assert_str_eq(r->name, sc.name);
+    ck_assert_ptr_ne(r->name, sc.name);
     rl__loaded_free(&m);
 
     /* Without the first file the DEADLOCK is chosen and expected. */
     ck_assert_int_eq(rl__results_merge(f + 1, 2, &m), 0);
     ck_assert_int_eq(m.results[0].verdict, RL_DEADLOCK);
-    ck_assert_int_eq(m.results[0].as_expected, 1);
+    ck_assert_int_eq(rl__result_as_expected(&m.results[0]), 1);
     rl__loaded_free(&m);
 
     /* Only passing parts: PASS, not what a bug scenario expects. */
     ck_assert_int_eq(rl__results_merge(f + 2, 1, &m), 0);
     ck_assert_int_eq(m.results[0].verdict, RL_PASS);
-    ck_assert_int_eq(m.results[0].as_expected, 0);
-    ck_assert_ptr_null(m.results[0].token);
+    ck_assert_int_eq(rl__result_as_expected(&m.results[0]), 0);
+    ck_assert_ptr_null(m.results[0].failure.token);
     rl__loaded_free(&m);
 }
 END_TEST
@@ -505,8 +515,10 @@ END_TEST
 START_TEST(merge_refuses_mixed_modes)
 {
     rl_scenario sc = {.name = "x.y"};
-    rl__search_result a = {.sc = &sc, .mode = RL_MODE_EXPLORE};
-    rl__search_result b = {.sc = &sc, .mode = RL_MODE_STRESS};
+    rl__result a = {.mode = RL_MODE_EXPLORE};
+    rl__result b = {.mode = RL_MODE_STRESS};
+    describe(&a, &sc);
+    describe(&b, &sc);
     rl__loaded f[2] = {{.results = &a, .n = 1, .path = "one.json"},
                        {.results = &b, .n = 1, .path = "two.json"}};
     rl__loaded m;
@@ -666,11 +678,10 @@ END_TEST
  * merged scenario is interrupted and not as expected. */
 START_TEST(interrupted_mark_kept)
 {
-    rl__search_result res[3];
+    rl__result res[3];
     rl__report rep;
     build_model(res, &rep);
     res[2].interrupted = 1;
-    res[2].as_expected = 0;
     size_t len;
     char *a = to_json(&rep, &len);
     rl__loaded l[2];
@@ -679,7 +690,6 @@ START_TEST(interrupted_mark_kept)
     ck_assert_int_eq(l[0].results[2].interrupted, 1);
     ck_assert_int_eq(l[0].results[0].interrupted, 0);
     res[2].interrupted = 0;
-    res[2].as_expected = 1;
     free(a);
     a = to_json(&rep, &len);
     err = rl__results_read(write_tmp("j.json", a, len), &l[1]);
@@ -688,11 +698,11 @@ START_TEST(interrupted_mark_kept)
     ck_assert_int_eq(rl__results_merge(l, 2, &m), 0);
     int found = 0;
     for (int i = 0; i < m.n; i++) {
-        if (strcmp(m.results[i].sc->name, res[2].sc->name) != 0)
+        if (strcmp(m.results[i].name, res[2].name) != 0)
             continue;
         found = 1;
         ck_assert_int_eq(m.results[i].interrupted, 1);
-        ck_assert_int_eq(m.results[i].as_expected, 0);
+        ck_assert_int_eq(rl__result_as_expected(&m.results[i]), 0);
     }
     ck_assert(found);
     rl__loaded_free(&m);
@@ -760,7 +770,7 @@ static uint64_t rng_next(uint64_t *s)
  * every one is read or refused, never a crash (run it under ASan). */
 START_TEST(mutations_never_crash)
 {
-    rl__search_result res[3];
+    rl__result res[3];
     rl__report rep;
     build_model(res, &rep);
     size_t lens[3];

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../reports/report.h"
+#include "internal.h"
 #include "racelab.h"
 #include "testutil.h"
 
@@ -41,43 +42,52 @@ static rl_scenario sc_lost = {.name = "queue.lost",
 static rl_scenario sc_race = {.name = "queue.race",
                               .summary = "put and get race on a counter"};
 
-static void step(rl__step *s, int actor, int op, const void *obj, int has_value,
-                 long value, const char *label, const char *file, int line)
+static void step(rl__result_step *s, int actor, int op, const void *obj,
+                 int has_value, long value, const char *label, const char *file,
+                 int line)
 {
     memset(s, 0, sizeof *s);
     s->actor = actor;
     s->pid = 1000 + actor;
-    s->op = op;
-    s->obj = obj;
+    ck_assert_int_eq(rl__result_step_op(s, rl__op_name((rl__op)op)), 0);
+    s->at = (uintptr_t)obj;
     s->shared = 1;
     s->has_value = has_value;
     s->value = value;
-    for (int a = 0; a < 3; a++)
-        rl__set_add(&s->enabled, a);
     snprintf(s->label, sizeof s->label, "%s", label);
     snprintf(s->file, sizeof s->file, "%s", file ? file : "");
     s->line = line;
 }
 
-static void actor(rl__actor *a, const char *name, int pid, int method,
-                  int state, int exit_code, const char *reason)
+static void actor(rl__result_actor *a, const char *name, int pid,
+                  int started_by, int state, int exit_code, const char *reason)
 {
     memset(a, 0, sizeof *a);
     snprintf(a->name, sizeof a->name, "%s", name);
     a->pid = pid;
-    a->method = method;
+    a->started_by = started_by;
     a->state = state;
     a->exit_code = exit_code;
-    snprintf(a->reason, sizeof a->reason, "%s", reason ? reason : "");
+    snprintf(a->wait_reason, sizeof a->wait_reason, "%s", reason ? reason : "");
 }
 
-static rl__step unlocked_steps[12];
-static rl__actor unlocked_actors[3];
-static rl__step hang_steps[3];
-static rl__actor hang_actors[2];
-static rl__step race_steps[6];
-static rl__actor race_actors[3];
-static rl__search_result results[6];
+/* The scenario's description copied into a result (as the conversion
+ * does, without copying the strings). */
+static void describe(rl__result *r, const rl_scenario *sc)
+{
+    r->name = (char *)sc->name;
+    r->summary = (char *)sc->summary;
+    r->expect = sc->expect;
+    r->expect_verdict = sc->expect_verdict;
+}
+
+static rl__result_step unlocked_steps[12];
+static rl__result_actor unlocked_actors[3];
+static rl__result_step hang_steps[3];
+static rl__result_actor hang_actors[2];
+static rl__result_step race_steps[6];
+static rl__result_actor race_actors[3];
+static rl__result results[6];
 static char hang_message[] = "\033[31mtimed out\033[0m after 2.000 s: "
                              "actor 1 blocked in read & <pipe> \"p\" 'x'"
                              "\x01";
@@ -87,7 +97,7 @@ static char hang_message[] = "\033[31mtimed out\033[0m after 2.000 s: "
 static rl__report build_report(void)
 {
     memset(results, 0, sizeof results);
-    rl__step *s = unlocked_steps;
+    rl__result_step *s = unlocked_steps;
     step(&s[0], 0, RL_OP_START, NULL, 0, 0, "process-1", NULL, 0);
     step(&s[1], 0, RL_OP_START, NULL, 0, 0, "process-2", NULL, 0);
     step(&s[2], 1, RL_OP_LOAD, ADDR_COUNTER, 1, 0, "c->value", "counter.c", 20);
@@ -100,31 +110,29 @@ static rl__report build_report(void)
     step(&s[7], 2, RL_OP_EXIT, NULL, 0, 0, "", NULL, 0);
     step(&s[8], 0, RL_OP_JOIN, ADDR_PROC, 0, 0, "process-1", NULL, 0);
     step(&s[9], 0, RL_OP_JOIN, ADDR_PROC, 0, 0, "process-2", NULL, 0);
-    actor(&unlocked_actors[0], "main", 1000, RL_START_FORK, RL__ACTOR_FINISHED,
-          1, NULL);
-    actor(&unlocked_actors[1], "process-1", 1001, RL_START_FORK,
-          RL__ACTOR_FINISHED, 0, NULL);
-    actor(&unlocked_actors[2], "process-2", 1002, RL_START_SPAWN,
-          RL__ACTOR_FINISHED, 0, NULL);
+    actor(&unlocked_actors[0], "main", 1000, RL__STARTED_ROOT,
+          RL__STATE_FINISHED, 1, NULL);
+    actor(&unlocked_actors[1], "process-1", 1001, RL__STARTED_FORK,
+          RL__STATE_FINISHED, 0, NULL);
+    actor(&unlocked_actors[2], "process-2", 1002, RL__STARTED_SPAWN,
+          RL__STATE_FINISHED, 0, NULL);
 
-    rl__search_result *r = &results[0];
-    r->sc = &sc_unlocked;
+    rl__result *r = &results[0];
+    describe(r, &sc_unlocked);
     r->mode = RL_MODE_EXPLORE;
     r->verdict = RL_FAIL;
-    r->as_expected = 1;
     r->executions = 31;
     r->failures = 1;
     r->first_failure_run = 31;
     r->duration = 0.0456;
-    snprintf(r->first.message, sizeof r->first.message,
+    snprintf(r->failure.message, sizeof r->failure.message,
              "counter is 1, expected 2 (actor 0 at counter.c:58)");
-    r->first.verdict = RL_FAIL;
-    r->first.nsteps = 10;
-    r->first.steps = unlocked_steps;
-    r->first.nactors = 3;
-    r->first.actors = unlocked_actors;
-    r->token = "counter.unlocked@0x3.1x4.2x1";
-    r->minimized_token = "counter.unlocked@0x3.1x4";
+    r->failure.nsteps = 10;
+    r->failure.steps = unlocked_steps;
+    r->failure.nactors = 3;
+    r->failure.actors = unlocked_actors;
+    r->failure.token = (char *)"counter.unlocked@0x3.1x4.2x1";
+    r->failure.minimized_token = (char *)"counter.unlocked@0x3.1x4";
     r->seed = 42;
     r->schedule_points = 310;
     r->space_explored = 0.0125;
@@ -132,10 +140,9 @@ static rl__report build_report(void)
     r->pairs_interleaved = 3;
 
     r = &results[1];
-    r->sc = &sc_locked;
+    describe(r, &sc_locked);
     r->mode = RL_MODE_EXPLORE;
     r->verdict = RL_PASS;
-    r->as_expected = 1;
     r->exhausted = 1;
     r->executions = 604;
     r->duration = 0.5314;
@@ -146,17 +153,15 @@ static rl__report build_report(void)
     r->pairs_interleaved = 1;
 
     r = &results[2];
-    r->sc = &sc_stress;
+    describe(r, &sc_stress);
     r->mode = RL_MODE_STRESS;
     r->verdict = RL_FAIL;
-    r->as_expected = 1;
     r->executions = 100;
     r->failures = 23;
     r->first_failure_run = 4;
     r->duration = 1.25;
-    snprintf(r->first.message, sizeof r->first.message,
+    snprintf(r->failure.message, sizeof r->failure.message,
              "counter is 3, expected 4");
-    r->first.verdict = RL_FAIL;
     r->nvalues = 3;
     r->values[0] = 4, r->counts[0] = 77;
     r->values[1] = 2, r->counts[1] = 9;
@@ -166,36 +171,33 @@ static rl__report build_report(void)
     step(&hang_steps[0], 0, RL_OP_START, NULL, 0, 0, "reader", NULL, 0);
     step(&hang_steps[1], 1, RL_OP_RECV, ADDR_PIPE, 0, 0, "pipe", "pipe.c", 12);
     step(&hang_steps[2], 0, RL_OP_JOIN, ADDR_PROC, 0, 0, "reader", NULL, 0);
-    actor(&hang_actors[0], "main", 2000, RL_START_FORK, RL__ACTOR_BLOCKED, 0,
+    actor(&hang_actors[0], "main", 2000, RL__STARTED_ROOT, RL__STATE_BLOCKED, 0,
           "join reader (pid 2001)");
-    actor(&hang_actors[1], "reader", 2001, RL_START_FORKSERVER,
-          RL__ACTOR_BLOCKED, 0, "read on a pipe outside the scheduler");
+    actor(&hang_actors[1], "reader", 2001, RL__STARTED_FORKSERVER,
+          RL__STATE_BLOCKED, 0, "read on a pipe outside the scheduler");
     snprintf(hang_actors[1].stack, sizeof hang_actors[1].stack,
              "#0 read_all (pipe.c:12)\n#1 reader_main (pipe.c:30)\n");
     r = &results[3];
-    r->sc = &sc_hang;
+    describe(r, &sc_hang);
     r->mode = RL_MODE_EXPLORE;
     r->verdict = RL_TIMEOUT;
-    r->as_expected = 0;
     r->executions = 1;
     r->failures = 1;
     r->first_failure_run = 1;
     r->duration = 2.0004;
-    snprintf(r->first.message, sizeof r->first.message, "%s", hang_message);
-    r->first.verdict = RL_TIMEOUT;
-    r->first.nsteps = 3;
-    r->first.steps = hang_steps;
-    r->first.nactors = 2;
-    r->first.actors = hang_actors;
-    r->token = "pipe.hang@0x2";
+    snprintf(r->failure.message, sizeof r->failure.message, "%s", hang_message);
+    r->failure.nsteps = 3;
+    r->failure.steps = hang_steps;
+    r->failure.nactors = 2;
+    r->failure.actors = hang_actors;
+    r->failure.token = (char *)"pipe.hang@0x2";
     r->seed = 42;
     r->schedule_points = 3;
 
     r = &results[4];
-    r->sc = &sc_lost;
+    describe(r, &sc_lost);
     r->mode = RL_MODE_EXPLORE;
     r->verdict = RL_PASS;
-    r->as_expected = 0;
     r->exhausted = 1;
     r->executions = 12;
     r->duration = 0.01;
@@ -210,29 +212,27 @@ static rl__report build_report(void)
     step(&s[3], 0, RL_OP_GET, ADDR_QUEUE, 1, 1, "q", "queue.c", 38);
     step(&s[4], 0, RL_OP_LOAD, ADDR_COUNTER, 1, 0, "q->n", "queue.c", 39);
     step(&s[5], 1, RL_OP_EXIT, NULL, 0, 0, "", NULL, 0);
-    actor(&race_actors[0], "main", 3000, RL_START_FORK, RL__ACTOR_RUNNABLE, 0,
-          NULL);
-    actor(&race_actors[1], "producer", 3001, RL_START_FORK, RL__ACTOR_FINISHED,
+    actor(&race_actors[0], "main", 3000, RL__STARTED_ROOT, RL__STATE_RUNNABLE,
           0, NULL);
-    actor(&race_actors[2], "killed", 3002, RL_START_FORK, RL__ACTOR_FINISHED,
+    actor(&race_actors[1], "producer", 3001, RL__STARTED_FORK,
+          RL__STATE_FINISHED, 0, NULL);
+    actor(&race_actors[2], "killed", 3002, RL__STARTED_FORK, RL__STATE_FINISHED,
           -9, NULL);
     r = &results[5];
-    r->sc = &sc_race;
+    describe(r, &sc_race);
     r->mode = RL_MODE_EXPLORE;
     r->verdict = RL_FAIL;
-    r->as_expected = 0;
     r->executions = 7;
     r->failures = 1;
     r->first_failure_run = 7;
     r->duration = 0.0075;
-    snprintf(r->first.message, sizeof r->first.message,
+    snprintf(r->failure.message, sizeof r->failure.message,
              "q->n is 0, expected 1 (actor 0 at queue.c:40)");
-    r->first.verdict = RL_FAIL;
-    r->first.nsteps = 6;
-    r->first.steps = race_steps;
-    r->first.nactors = 3;
-    r->first.actors = race_actors;
-    r->token = "queue.race@0x1.0x2";
+    r->failure.nsteps = 6;
+    r->failure.steps = race_steps;
+    r->failure.nactors = 3;
+    r->failure.actors = race_actors;
+    r->failure.token = (char *)"queue.race@0x1.0x2";
     r->seed = 42;
     r->schedule_points = 42;
     r->labels_reached = 3;
@@ -477,7 +477,7 @@ START_TEST(junit_groups_many_families)
     enum { FAMILIES = 2000, PER = 4, N = FAMILIES * PER };
     static rl_scenario scs[N];
     static char names[N][32];
-    static rl__search_result res[N];
+    static rl__result res[N];
     memset(res, 0, sizeof res);
     for (int i = 0; i < N; i++) {
         /* Family i % FAMILIES, in a scrambled order; a family "fN" and
@@ -487,10 +487,10 @@ START_TEST(junit_groups_many_families)
                  fam % 3 ? "" : "x", i / FAMILIES);
         memset(&scs[i], 0, sizeof scs[i]);
         scs[i].name = names[i];
-        res[i].sc = &scs[i];
+        scs[i].expect = i % 5 ? RL_EXPECT_CLEAN : RL_EXPECT_BUG;
+        describe(&res[i], &scs[i]);
         res[i].mode = RL_MODE_EXPLORE;
         res[i].verdict = RL_PASS;
-        res[i].as_expected = i % 5 != 0;
     }
     rl__report rep = {res, N, 1, "2026-01-02T03:04:05Z", "racelab run"};
     char *out = render(rl__report_junit, &rep);
@@ -522,8 +522,9 @@ START_TEST(junit_groups_many_families)
     }
     ck_assert_int_eq(suites, FAMILIES);
     ck_assert_int_eq(cases, N);
-    ck_assert_ptr_nonnull(strstr(out, "<testsuites name=\"racelab\" tests=\"8000\" "
-                                      "failures=\"1600\""));
+    ck_assert_ptr_nonnull(strstr(out,
+                                 "<testsuites name=\"racelab\" tests=\"8000\" "
+                                 "failures=\"1600\""));
     free(out);
 }
 END_TEST
@@ -534,8 +535,8 @@ START_TEST(junit_has_no_control_characters)
     static char nasty[] = "\033[1;31mboom\033[0m\x01 \033]0;title\007"
                           "bad byte \xff, del \x7f, cr\r, tab\t, "
                           "\xc2\x85 nel";
-    snprintf(results[5].first.message, sizeof results[5].first.message, "%s",
-             nasty);
+    snprintf(results[5].failure.message, sizeof results[5].failure.message,
+             "%s", nasty);
     char *s = render(rl__report_junit, &rep);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         ck_assert_msg(*p >= 0x20 || *p == '\n' || *p == '\t',
@@ -605,7 +606,7 @@ START_TEST(tap_escapes_hash_in_descriptions)
     rl__report rep = build_report();
     rl_scenario odd = sc_locked;
     odd.name = "odd.name # TODO \\ not a directive";
-    results[1].sc = &odd;
+    describe(&results[1], &odd);
     char *s = render(rl__report_tap, &rep);
     ck_assert_ptr_nonnull(strstr(s, "\nok 2 - odd.name \\# TODO \\\\ not a "
                                     "directive\n"));
@@ -685,12 +686,12 @@ START_TEST(html_long_trace_shows_the_last_steps)
 {
     rl__report rep = build_report();
     long n = 523;
-    rl__step *st = calloc((size_t)n, sizeof *st);
+    rl__result_step *st = calloc((size_t)n, sizeof *st);
     ck_assert_ptr_nonnull(st);
     for (long i = 0; i < n; i++)
         step(&st[i], (int)(i % 3), RL_OP_YIELD, NULL, 0, 0, "spin", NULL, 0);
-    results[0].first.steps = st;
-    results[0].first.nsteps = n;
+    results[0].failure.steps = st;
+    results[0].failure.nsteps = n;
     char *s = render(rl__report_html, &rep);
     ck_assert_ptr_nonnull(strstr(s, "The trace has 523 steps: the timeline "
                                     "shows the last 200 (steps 323 to "
@@ -710,10 +711,9 @@ END_TEST
 START_TEST(interrupted_is_marked_everywhere)
 {
     rl__report rep = build_report();
-    rl__search_result *r = &results[1]; /* counter.locked, PASS so far */
+    rl__result *r = &results[1]; /* counter.locked, PASS so far */
     ck_assert_int_eq(r->verdict, RL_PASS);
     r->interrupted = 1;
-    r->as_expected = 0;
     char *s = render(rl__report_json, &rep);
     ck_assert_ptr_nonnull(strstr(s, "\"interrupted\": true"));
     ck_assert_ptr_nonnull(strstr(s, "\"interrupted\": false"));

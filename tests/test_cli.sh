@@ -320,7 +320,8 @@ has "$tmp/full.err" "No space left on device" "the reason is named"
 check "grep -q racelab-results/1 '$tmp/devout'" "--json /dev/stdout writes in place"
 
 # ---- Ctrl-C in the middle of one of several scenarios, in this process:
-# the signal goes once the first scenario is reported done.
+# the signal goes once the first scenario is reported done (the second,
+# unbounded without reduction, runs thousands of executions).
 # wait_for FILE TEXT: waits (at most a minute) until the file holds TEXT.
 wait_for() {
     for _ in $(seq 1 600); do
@@ -330,7 +331,8 @@ wait_for() {
     return 1
 }
 for sig in INT TERM HUP; do
-    setsid "$RL" run --jobs 1 --preemptions -1 counter.atomic counter.locked \
+    setsid "$RL" run --jobs 1 --preemptions -1 --reduction none \
+        counter.atomic counter.locked \
         --json "$tmp/int1.json" >"$tmp/int1.out" 2>"$tmp/int1.err" &
     pid=$!
     wait_for "$tmp/int1.err" "1/2 done"
