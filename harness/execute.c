@@ -17,65 +17,11 @@
 
 #include "harness.h"
 
-/* The process state letter from /proc/PID/stat and, for a zombie, its
- * wait status. Returns 0 when the process does not exist. */
-char rl__proc_state(pid_t pid, int *status)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *rp = strrchr(buf, ')');
-    if (!rp || rp[1] != ' ')
-        return 0;
-    char state = rp[2];
-    if (status) {
-        /* exit_code is field 52; fields after ')' start at 3. */
-        char *p = rp + 2;
-        int field = 3;
-        *status = 0;
-        while (*p && field < 52) {
-            if (*p == ' ')
-                field++;
-            p++;
-        }
-        if (field == 52)
-            *status = atoi(p);
-    }
-    return state;
-}
-
 static int status_code(int status)
 {
     if (WIFSIGNALED(status))
         return -WTERMSIG(status);
     return WEXITSTATUS(status);
-}
-
-/* The start time of a process in clock ticks since boot (field 22 of
- * /proc/PID/stat), 0 when it cannot be read. */
-unsigned long long rl__proc_start_ticks(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return 0;
-    /* Fields after ')' start at 3; starttime is 22. */
-    for (int field = 2; field < 22 && *p; p++)
-        if (*p == ' ')
-            field++;
-    return strtoull(p, NULL, 10);
 }
 
 /* 1 when the actor's record says its process ends by design: it passed

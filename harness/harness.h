@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "defaults.h"
+#include "procfs.h"
 #include "results.h"
 #include "scheduler.h"
 
@@ -56,12 +57,7 @@ void rl__exec_result_free(rl__exec_result *r);
  * came back to the subreaper as orphans. */
 void rl__reap_strays(unsigned long long root_start);
 
-/* From /proc/PID/stat: the state letter of a process ('Z' a zombie, 'T'
- * stopped; 0 when it does not exist) and, for a zombie, its wait status
- * in *status (when not NULL); its start time in boot-time clock ticks (0
- * when it cannot be read). */
-char rl__proc_state(pid_t pid, int *status);
-unsigned long long rl__proc_start_ticks(pid_t pid);
+/* rl__proc_state and rl__proc_start_ticks: lib/procfs.h. */
 
 /* Now in the unit of rl__reap_strays' root_start (clock ticks since boot):
  * a process started from here on has a start time of at least this. */

@@ -10,67 +10,109 @@
 
 #include "procfs.h"
 
-int rl__proc_alive(pid_t pid)
+/* Reads /proc/PID/stat into buf and points *after at the state letter,
+ * the first field after the command (which may hold spaces and
+ * parentheses, hence the last ')'). Returns 1; 0 when the file was read
+ * but holds no such field (the process ended meanwhile); or -errno when
+ * it cannot be opened (-ENOENT: no such process). */
+static int read_stat(pid_t pid, char *buf, size_t size, const char **after)
 {
-    char path[64], buf[512];
+    char path[64];
+    *after = NULL;
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ESRCH)
-            return 0;
-        return kill(pid, 0) == 0;
-    }
+    if (fd < 0)
+        return errno == ESRCH ? -ENOENT : -errno;
     ssize_t n;
     do
-        n = read(fd, buf, sizeof buf - 1);
+        n = read(fd, buf, size - 1);
     while (n < 0 && errno == EINTR);
     close(fd);
-    if (n <= 0)
-        return 0; /* it ended between the open and the read */
-    buf[n] = '\0';
+    buf[n > 0 ? n : 0] = '\0';
     const char *rp = strrchr(buf, ')');
-    if (!rp || rp[1] == '\0' || rp[2] == '\0')
+    if (!rp || rp[1] != ' ' || rp[2] == '\0')
+        return 0;
+    *after = rp + 2;
+    return 1;
+}
+
+/* The field-th field of /proc/PID/stat (1-based) in a text that starts
+ * at field 3, the state; NULL when there are fewer. */
+static const char *stat_field(const char *after, int field)
+{
+    const char *p = after;
+    for (int f = 3; f < field; f++) {
+        p = strchr(p, ' ');
+        if (!p)
+            return NULL;
+        p++;
+    }
+    return p;
+}
+
+int rl__proc_alive(pid_t pid)
+{
+    char buf[1024];
+    const char *st;
+    int r = read_stat(pid, buf, sizeof buf, &st);
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
         return kill(pid, 0) == 0;
-    return rp[2] != 'Z' && rp[2] != 'X' && rp[2] != 'x';
+    if (!st)
+        return buf[0] ? kill(pid, 0) == 0 : 0;
+    return *st != 'Z' && *st != 'X' && *st != 'x';
 }
 
 int rl__proc_ended(pid_t pid)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char buf[1024];
+    const char *st;
+    if (read_stat(pid, buf, sizeof buf, &st) <= 0)
         return 1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = '\0';
-    const char *rp = strrchr(buf, ')');
-    return !rp || rp[2] == 'Z' || rp[2] == 'X';
+    return *st == 'Z' || *st == 'X';
 }
 
 int rl__proc_exiting(pid_t pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT;
-    ssize_t n;
-    do
-        n = read(fd, buf, sizeof buf - 1);
-    while (n < 0 && errno == EINTR);
-    close(fd);
-    if (n <= 0)
+    char buf[1024];
+    const char *st;
+    int r = read_stat(pid, buf, sizeof buf, &st);
+    if (r < 0)
+        return r == -ENOENT;
+    if (!st)
         return 0;
-    buf[n] = '\0';
-    /* Fields after the command: state ppid pgrp session tty tpgid flags. */
-    const char *rp = strrchr(buf, ')');
-    char state;
-    unsigned long flags;
-    if (!rp ||
-        sscanf(rp + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+    /* Fields after the state: ppid pgrp session tty tpgid flags. */
+    const char *fl = stat_field(st, 9);
+    if (*st == 'Z' || *st == 'X')
+        return 1;
+    return fl && (strtoul(fl, NULL, 10) & 0x4) != 0; /* PF_EXITING */
+}
+
+char rl__proc_state(pid_t pid, int *status)
+{
+    char buf[1024];
+    const char *st;
+    if (status)
+        *status = 0;
+    if (read_stat(pid, buf, sizeof buf, &st) <= 0)
         return 0;
-    return state == 'Z' || state == 'X' || (flags & 0x4) != 0;
+    if (status) {
+        const char *code = stat_field(st, 52); /* exit_code */
+        if (code)
+            *status = atoi(code);
+    }
+    return *st;
+}
+
+unsigned long long rl__proc_start_ticks(pid_t pid)
+{
+    char buf[1024];
+    const char *st;
+    if (read_stat(pid, buf, sizeof buf, &st) <= 0)
+        return 0;
+    const char *t = stat_field(st, 22); /* starttime */
+    return t ? strtoull(t, NULL, 10) : 0;
 }
 
 int rl__proc_signal_ends(pid_t pid, int sig)
