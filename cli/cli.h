@@ -52,7 +52,8 @@ enum {
     RL__ARG_TEXT,
     RL__ARG_CHOICE,
     RL__ARG_SEED,
-    RL__ARG_SHARD
+    RL__ARG_SHARD,
+    RL__ARG_VERSION /* an optional number: the flag alone stores lo */
 };
 
 /* One option of the option table: the parser, the usage lines and every

@@ -115,8 +115,11 @@ int rl__cli_write_outputs(const rl__cli_outputs *out, const rl__report *rep)
             bad = 1;
         }
     }
-    if (out->tap)
-        rl__report_tap(stdout, rep);
+    if (out->tap) {
+        rl__report tap = *rep;
+        tap.tap_version = out->tap;
+        rl__report_tap(stdout, &tap);
+    }
     return bad;
 }
 

@@ -40,11 +40,23 @@ static int shown(const rl__cli_option *o, int cmd)
     return (o->commands & cmd) && strcmp(o->name, "help") != 0;
 }
 
+/* " ARG", or "[=ARG]" for an optional one, after an option's name. */
+static const char *arg_of(const rl__cli_option *o, char *buf, size_t size)
+{
+    if (!o->arg)
+        snprintf(buf, size, "%s", "");
+    else if (o->type == RL__ARG_VERSION)
+        snprintf(buf, size, "[=%s]", o->arg);
+    else
+        snprintf(buf, size, " %s", o->arg);
+    return buf;
+}
+
 /* "[--name ARG]" for the usage line, into buf. */
 static void bracketed(const rl__cli_option *o, char *buf, size_t size)
 {
-    snprintf(buf, size, "[--%s%s%s]", o->name, o->arg ? " " : "",
-             o->arg ? o->arg : "");
+    char arg[48];
+    snprintf(buf, size, "[--%s%s]", o->name, arg_of(o, arg, sizeof arg));
 }
 
 /* The operands of a command come after its options when they begin with
@@ -104,8 +116,9 @@ static void usage(const rl__cli_command *c)
 static void option_help(const rl__cli_option *o)
 {
     char head[64], text[320], def[48] = "";
-    snprintf(head, sizeof head, "  --%s%s%s", o->name, o->arg ? " " : "",
-             o->arg ? o->arg : "");
+    char arg[48];
+    snprintf(head, sizeof head, "  --%s%s", o->name,
+             arg_of(o, arg, sizeof arg));
     if (o->def && o->type == RL__ARG_DOUBLE)
         snprintf(def, sizeof def, " (default %g)", *(const double *)o->def);
     else if (o->def)

@@ -80,8 +80,10 @@ const rl__cli_option rl__cli_options[] = {
      "write the results as JUnit XML", NULL, NULL},
     {"html", "FILE", RL__ARG_TEXT, 0, 0, F(out.html), RUN | STRESS | REPORT,
      "write the results as a self-contained HTML page", NULL, NULL},
-    {"tap", NULL, RL__ARG_NONE, 0, 0, F(out.tap), RUN | STRESS | REPORT,
-     "TAP on stdout instead of the result lines", NULL, NULL},
+    {"tap", "14", RL__ARG_VERSION, 13, 14, F(out.tap), RUN | STRESS | REPORT,
+     "TAP on stdout instead of the result lines: version 13, which every "
+     "TAP consumer reads; --tap=14 for version 14",
+     NULL, NULL},
     {"color", "auto|always|never", RL__ARG_CHOICE, 0, 0, F(color), RUN,
      "colour the result lines; auto: on a terminal, unless NO_COLOR is set",
      NULL, "auto"},
@@ -221,6 +223,15 @@ static int store(const rl__cli_option *opt, const char *arg, rl__cli_args *a)
     case RL__ARG_SEED:
         a->seed_given = 1;
         return parse_seed(arg, field);
+    case RL__ARG_VERSION: {
+        long v = (long)opt->lo;
+        if (arg && parse_long(arg, (long)opt->lo, (long)opt->hi, &v) < 0)
+            return rl__cli_usage_error("--%s takes %ld..%ld, not '%s'",
+                                       opt->name, (long)opt->lo, (long)opt->hi,
+                                       arg);
+        *(int *)field = (int)v;
+        return 0;
+    }
     default:
         return parse_shard(arg, field);
     }
@@ -255,7 +266,11 @@ int rl__cli_parse(int cmd, int argc, char **argv, rl__cli_args *a)
         if (!(o->commands & cmd) || n == MAX_OPTIONS)
             continue;
         longs[n] = (struct option){
-            o->name, o->arg ? required_argument : no_argument, NULL, n};
+            o->name,
+            o->type == RL__ARG_VERSION ? optional_argument
+            : o->arg                   ? required_argument
+                                       : no_argument,
+            NULL, n};
         which[n++] = o;
     }
     longs[n] = (struct option){NULL, 0, NULL, 0};

@@ -196,7 +196,7 @@ static int finish(const rl__cli_args *a, rl__result *model, int n,
     int unexpected = 0;
     for (int i = 0; i < n; i++)
         unexpected |= !rl__result_as_expected(&model[i]);
-    rl__report rep = {model, n, a->seed, started, rl__cli_argv_line};
+    rl__report rep = {model, n, a->seed, started, rl__cli_argv_line, 0};
     st->internal |= rl__cli_write_outputs(&a->out, &rep);
     for (int i = 0; i < n; i++)
         rl__result_free(&model[i]);

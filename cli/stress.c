@@ -91,7 +91,7 @@ int rl__cli_stress(int argc, char **argv)
     if (!a.out.tap)
         rl__term_stress(&pg.term, &r);
     r.interrupted = rl__cli_interrupted != 0;
-    rl__report rep = {&r, 1, so.seed, started, rl__cli_argv_line};
+    rl__report rep = {&r, 1, so.seed, started, rl__cli_argv_line, 0};
     int bad = rl__cli_write_outputs(&a.out, &rep);
     reproduce_hint(&a, argc, argv);
     int failed = !rl__result_as_expected(&r);

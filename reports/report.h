@@ -18,6 +18,7 @@ typedef struct {
     uint64_t seed;
     const char *started_at; /* ISO 8601, UTC */
     const char *command_line;
+    int tap_version; /* 13 (also for 0) or 14 */
 } rl__report;
 
 /* Writes the results as JSON (schema racelab-results/1). Returns 0, or -1
