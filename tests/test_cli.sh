@@ -70,7 +70,7 @@ for c in list run replay minimize stress report; do
         "$c --help is not the global help"
     missing=
     for o in ${takes[$c]}; do
-        grep -qE -- "^  --$o( |\$)" "$tmp/out" || missing="$missing --$o"
+        grep -qE -- "^  --$o( |\[|\$)" "$tmp/out" || missing="$missing --$o"
         grep -qF -- "[--$o" "$tmp/out" || [ "$o" = help ] ||
             missing="$missing [--$o]"
     done
