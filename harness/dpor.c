@@ -521,10 +521,10 @@ static void free_state(state *st)
     free(st->recs);
 }
 
-/* The whole analysis; returns -1 when memory ran out (calls may have been
- * made for some races already). */
-static int analyse(state *st, long from,
-                   void (*want)(void *, long, const rl__actorset *), void *ctx)
+/* Numbers the actors of the trace densely (st->dense, st->ids) and notes
+ * the step at which each came to exist (st->first_seen). Returns 0, or -1
+ * for a step by an actor out of range. */
+static int index_actors(state *st)
 {
     const rl__step *steps = st->steps;
     long n = st->n;
@@ -551,6 +551,17 @@ static int analyse(state *st, long from,
             st->ids[st->na++] = p;
         }
     }
+    return 0;
+}
+
+/* Allocates the per-step and per-actor tables of the analysis and fills
+ * those known before it starts: each actor's steps in order (st->order,
+ * st->start, st->lidx) and the step that made it (st->cre). Returns 0, or
+ * -1 when out of memory (what was allocated is the caller's to free). */
+static int prepare_tables(state *st)
+{
+    const rl__step *steps = st->steps;
+    long n = st->n;
     int na = st->na;
     st->lidx = malloc(sizeof *st->lidx * (size_t)n);
     st->order = malloc(sizeof *st->order * (size_t)n);
@@ -564,13 +575,10 @@ static int analyse(state *st, long from,
     st->cand = malloc(sizeof *st->cand * (size_t)na);
     st->best2 = malloc(sizeof *st->best2 * (size_t)na);
     st->who = malloc(sizeof *st->who * (size_t)na);
-    long *g = malloc(sizeof *g * (size_t)na);
     if (!st->lidx || !st->order || !st->start || !st->cre || !st->clock ||
-        !st->last_step || !st->last_global ||
-        !st->last_gexit || !st->last_other || !st->cand || !st->best2 || !st->who || !g) {
-        free(g);
+        !st->last_step || !st->last_global || !st->last_gexit ||
+        !st->last_other || !st->cand || !st->best2 || !st->who)
         return -1;
-    }
     for (long k = 0; k < n; k++)
         st->start[st->dense[steps[k].actor] + 1]++;
     for (int q = 0; q < na; q++) {
@@ -597,104 +605,156 @@ static int analyse(state *st, long from,
             st->cre[q] = st->first_seen[p] - 1;
         st->last_step[q] = -1;
     }
+    return 0;
+}
 
-    for (long j = 0; j < n; j++) {
-        const rl__step *s = &steps[j];
-        int a = st->dense[s->actor];
+/* Fills st->cand for step j (touching t): per actor, its latest step that
+ * j depends on, none for j's own actor. For an exit, *held receives the
+ * locks its actor holds (malloc'd, *nheld of them). Returns 0, or -1 when
+ * out of memory. */
+static int find_candidates(state *st, long j, const touch *t, int narrow,
+                           long **held, long *nheld)
+{
+    const rl__step *s = &st->steps[j];
+    int a = st->dense[s->actor];
+    int na = st->na;
+    /* Per actor, its latest step this one depends on: any for a
+     * global step; a global or other object one for an exit (locks
+     * it holds and its own joins: below; exits commute); a global or exit
+     * one for a step on an object (plus the object's own, below);
+     * a global one for memory, lock ops and joins (exits that touch
+     * them are in the object's own). */
+    for (int r = 0; r < na; r++)
+        st->cand[r] = t->cls == C_GLOBAL ? st->last_step[r]
+                      : t->cls == C_EXIT ? st->last_other[r]
+                      : narrow           ? st->last_global[r]
+                      : t->cls == C_OBJ  ? st->last_gexit[r]
+                                         : st->last_global[r];
+    if (t->cls == C_EXIT && held_locks(st, a, held, nheld) < 0)
+        return -1;
+    if (t->cls == C_OBJ) {
+        for (int x = 0; x < t->n; x++)
+            conflicts(st, a, t->acc[x].kind, t->acc[x].v, t->acc[x].write);
+    } else if (t->cls == C_EXIT) {
+        for (long x = 0; x < *nheld; x++)
+            conflicts(st, a, K_OBJ, st->tab[(*held)[x]].v, 1);
+        conflicts(st, a, K_ACTOR, (uintptr_t)s->actor, 1);
+    } else if (t->cls == C_MEM) {
+        for (long b = 0; b < t->size; b++)
+            conflicts(st, a, K_BYTE, t->addr + (uintptr_t)b, t->write);
+    }
+    st->cand[a] = -1;
+    return 0;
+}
+
+/* Gives step j its vector clock and reports, through race(), each
+ * candidate of st->cand at or after from that races with it. */
+static void find_races(state *st, long j, long from, long *g,
+                       void (*want)(void *, long, const rl__actorset *),
+                       void *ctx)
+{
+    const rl__step *steps = st->steps;
+    const rl__step *s = &steps[j];
+    int a = st->dense[s->actor];
+    int na = st->na;
+    long po = st->last_step[a];
+    long cr = st->lidx[j] == 1 ? st->cre[a] : -1;
+    /* The clock of j joins its predecessors'; per actor, the two
+     * largest entries (and whose the largest is) tell whether a
+     * candidate happens before another predecessor. */
+    int *cj = clock_of(st, j);
+    for (int r = 0; r < na; r++)
+        st->best2[r] = 0, st->who[r] = -1;
+    if (po >= 0)
+        join_pred(st, cj, po);
+    if (cr >= 0)
+        join_pred(st, cj, cr);
+    for (int r = 0; r < na; r++)
+        if (st->cand[r] >= 0)
+            join_pred(st, cj, st->cand[r]);
+    cj[a] = (int)st->lidx[j];
+    for (int r = 0; r < na; r++) {
+        long i = st->cand[r];
+        if (i < from || i == cr)
+            continue;
+        int other = st->who[r] == i ? st->best2[r] : cj[r];
+        if (other >= st->lidx[i])
+            continue;
+        /* The step that wakes an actor (a release, a post, a send)
+         * makes no race with what that actor does next: it could
+         * not run before i. Its blocked attempt raced with what
+         * blocked it (an acquire), and that race reverses the two. */
+        if (wakes(st, i, s->actor) && !steps[i].unfair)
+            continue;
+        i = exclusive_race(st, i, j);
+        if (i >= from)
+            race(st, i, j, g, want, ctx);
+    }
+}
+
+/* Records step j (touching t) as the latest of its actor on what it
+ * touched, for the steps after it; frees held. Returns nonzero when out
+ * of memory. */
+static int record_step(state *st, long j, const touch *t, int lockop,
+                       int narrow, long *held, long nheld)
+{
+    const rl__step *s = &st->steps[j];
+    int a = st->dense[s->actor];
+    st->last_step[a] = j;
+    if (t->cls == C_GLOBAL)
+        st->last_global[a] = j;
+    if (t->cls == C_GLOBAL || t->cls == C_EXIT)
+        st->last_gexit[a] = j;
+    if (t->cls == C_GLOBAL || (t->cls == C_OBJ && !narrow))
+        st->last_other[a] = j;
+    int bad = 0;
+    if (t->cls == C_OBJ) {
+        int h = !lockop                   ? 0
+                : s->op == RL_OP_RELEASE ? -1
+                : s->blocked              ? 0
+                                          : 1;
+        for (int x = 0; x < t->n; x++)
+            bad |= record(st, a, j, t->acc[x].kind, t->acc[x].v,
+                          t->acc[x].write, h);
+    } else if (t->cls == C_EXIT) {
+        /* The slots and records exist: nothing moves meanwhile. */
+        for (long x = 0; x < nheld; x++)
+            bad |= record(st, a, j, K_OBJ, st->tab[held[x]].v, 1, 0);
+        bad |= record(st, a, j, K_ACTOR, (uintptr_t)s->actor, 1, 0);
+        free(held);
+    } else if (t->cls == C_MEM) {
+        for (long b = 0; b < t->size; b++)
+            bad |= record(st, a, j, K_BYTE, t->addr + (uintptr_t)b, t->write,
+                          0);
+    }
+    return bad;
+}
+
+/* The whole analysis; returns -1 when memory ran out (calls may have been
+ * made for some races already). */
+static int analyse(state *st, long from,
+                   void (*want)(void *, long, const rl__actorset *), void *ctx)
+{
+    if (index_actors(st) < 0)
+        return -1;
+    if (prepare_tables(st) < 0)
+        return -1;
+    long *g = malloc(sizeof *g * (size_t)st->na);
+    if (!g)
+        return -1;
+    for (long j = 0; j < st->n; j++) {
+        const rl__step *s = &st->steps[j];
         touch t;
         classify(s, &t);
-        /* Per actor, its latest step this one depends on: any for a
-         * global step; a global or other object one for an exit (locks
-         * it holds and its own joins: below; exits commute); a global or exit
-         * one for a step on an object (plus the object's own, below);
-         * a global one for memory, lock ops and joins (exits that touch
-         * them are in the object's own). */
         int lockop = is_lock_op(s, &t), narrow = is_narrow(s, &t);
-        for (int r = 0; r < na; r++)
-            st->cand[r] = t.cls == C_GLOBAL ? st->last_step[r]
-                          : t.cls == C_EXIT ? st->last_other[r]
-                          : narrow          ? st->last_global[r]
-                          : t.cls == C_OBJ  ? st->last_gexit[r]
-                                            : st->last_global[r];
         long *held = NULL;
         long nheld = 0;
-        if (t.cls == C_EXIT && held_locks(st, a, &held, &nheld) < 0) {
+        if (find_candidates(st, j, &t, narrow, &held, &nheld) < 0) {
             free(g);
             return -1;
         }
-        if (t.cls == C_OBJ) {
-            for (int x = 0; x < t.n; x++)
-                conflicts(st, a, t.acc[x].kind, t.acc[x].v, t.acc[x].write);
-        } else if (t.cls == C_EXIT) {
-            for (long x = 0; x < nheld; x++)
-                conflicts(st, a, K_OBJ, st->tab[held[x]].v, 1);
-            conflicts(st, a, K_ACTOR, (uintptr_t)s->actor, 1);
-        } else if (t.cls == C_MEM) {
-            for (long b = 0; b < t.size; b++)
-                conflicts(st, a, K_BYTE, t.addr + (uintptr_t)b, t.write);
-        }
-        st->cand[a] = -1;
-        long po = st->last_step[a];
-        long cr = st->lidx[j] == 1 ? st->cre[a] : -1;
-        /* The clock of j joins its predecessors'; per actor, the two
-         * largest entries (and whose the largest is) tell whether a
-         * candidate happens before another predecessor. */
-        int *cj = clock_of(st, j);
-        for (int r = 0; r < na; r++)
-            st->best2[r] = 0, st->who[r] = -1;
-        if (po >= 0)
-            join_pred(st, cj, po);
-        if (cr >= 0)
-            join_pred(st, cj, cr);
-        for (int r = 0; r < na; r++)
-            if (st->cand[r] >= 0)
-                join_pred(st, cj, st->cand[r]);
-        cj[a] = (int)st->lidx[j];
-        for (int r = 0; r < na; r++) {
-            long i = st->cand[r];
-            if (i < from || i == cr)
-                continue;
-            int other = st->who[r] == i ? st->best2[r] : cj[r];
-            if (other >= st->lidx[i])
-                continue;
-            /* The step that wakes an actor (a release, a post, a send)
-             * makes no race with what that actor does next: it could
-             * not run before i. Its blocked attempt raced with what
-             * blocked it (an acquire), and that race reverses the two. */
-            if (wakes(st, i, s->actor) && !steps[i].unfair)
-                continue;
-            i = exclusive_race(st, i, j);
-            if (i >= from)
-                race(st, i, j, g, want, ctx);
-        }
-        st->last_step[a] = j;
-        if (t.cls == C_GLOBAL)
-            st->last_global[a] = j;
-        if (t.cls == C_GLOBAL || t.cls == C_EXIT)
-            st->last_gexit[a] = j;
-        if (t.cls == C_GLOBAL || (t.cls == C_OBJ && !narrow))
-            st->last_other[a] = j;
-        int bad = 0;
-        if (t.cls == C_OBJ) {
-            int h = !lockop                   ? 0
-                    : s->op == RL_OP_RELEASE ? -1
-                    : s->blocked              ? 0
-                                              : 1;
-            for (int x = 0; x < t.n; x++)
-                bad |= record(st, a, j, t.acc[x].kind, t.acc[x].v,
-                              t.acc[x].write, h);
-        } else if (t.cls == C_EXIT) {
-            /* The slots and records exist: nothing moves meanwhile. */
-            for (long x = 0; x < nheld; x++)
-                bad |= record(st, a, j, K_OBJ, st->tab[held[x]].v, 1, 0);
-            bad |= record(st, a, j, K_ACTOR, (uintptr_t)s->actor, 1, 0);
-            free(held);
-        } else if (t.cls == C_MEM) {
-            for (long b = 0; b < t.size; b++)
-                bad |= record(st, a, j, K_BYTE, t.addr + (uintptr_t)b, t.write,
-                              0);
-        }
-        if (bad) {
+        find_races(st, j, from, g, want, ctx);
+        if (record_step(st, j, &t, lockop, narrow, held, nheld)) {
             free(g);
             return -1;
         }

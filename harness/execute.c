@@ -205,13 +205,12 @@ void rl__execute_forget(void)
     rl__arena_forget_exec();
 }
 
-int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
-                rl__exec_result *r)
+/* Sets up the scheduler of one execution in the arena: the strategy and
+ * its seed, the forced prefix, PCT's priorities and change points. Returns
+ * 0 with *out set, or a negative errno (the arena back to the caller's
+ * own, the detail in rl_last_error()). */
+static int setup_scheduler(const rl__exec_params *p, rl__sched **out)
 {
-    memset(r, 0, sizeof *r);
-    /* Orphans of the execution come back to the supervisor. Set on every
-     * execution: a caller may have turned it off in between. */
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
     int err = rl__arena_use_exec();
     if (err < 0)
         return err;
@@ -258,38 +257,24 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         }
         S->rng = rng;
     }
-    double timeout = p->timeout > 0 ? p->timeout : rl__default.timeout;
-    double t0 = rl__now();
-    double deadline = t0 + timeout;
-    int cpu = p->cpu > 0 ? p->cpu - 1 : p->cpu == 0 ? sched_getcpu() : -1;
+    *out = S;
+    return 0;
+}
+
+/* Forks the root actor, which runs the scenario's body and never returns
+ * here. In the supervisor, returns the root's pid with *root_start (its
+ * start time) and *pidfd (-1 when pidfds are missing) set, or -1 with
+ * errno set when the fork failed. */
+static pid_t start_root(const rl_scenario *sc, const rl__exec_params *p,
+                        int cpu, unsigned long long *root_start, int *pidfd)
+{
     rl__process_prepare();
     rl__flush_stdio();
     pid_t supervisor = getpid();
-    unsigned long long root_start = rl__ticks_now();
+    *root_start = rl__ticks_now();
     pid_t root = fork();
-    if (root < 0) {
-        int e = errno;
-        rl__sched_detach();
-        rl__arena_use_own();
-        if (e == EAGAIN) {
-            /* The scenario cannot run here: its verdict, not an internal
-             * error, so that the other scenarios go on and the reports
-             * say which one. */
-            struct rlimit lim;
-            long n = getrlimit(RLIMIT_NPROC, &lim) == 0 &&
-                             lim.rlim_cur != RLIM_INFINITY
-                         ? (long)lim.rlim_cur
-                         : -1;
-            r->verdict = RL_ERROR;
-            snprintf(r->message, sizeof r->message,
-                     "cannot fork the root actor: the process limit "
-                     "(RLIMIT_NPROC %ld, ulimit -u; or the system's pid or "
-                     "thread limit) is reached",
-                     n);
-            return 0;
-        }
-        return rl__fail(-e, "fork of the root actor: %s", strerror(e));
-    }
+    if (root < 0)
+        return root;
     if (root == 0) {
         /* Only one actor of a controlled execution runs at a time: on one
          * CPU, every hand-over is a local context switch instead of a
@@ -317,11 +302,48 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         rl__exit(0);
     }
     setpgid(root, root);
-    int pidfd = (int)syscall(SYS_pidfd_open, root, 0);
+    *pidfd = (int)syscall(SYS_pidfd_open, root, 0);
+    return root;
+}
+
+/* The outcome of a root actor that could not be forked (errno e): a
+ * verdict of ERROR in r when the process limit is the cause, so that the
+ * other scenarios go on, else a negative errno. The scheduler is already
+ * detached. */
+static int fork_failed(int e, rl__exec_result *r)
+{
+    if (e == EAGAIN) {
+        /* The scenario cannot run here: its verdict, not an internal
+         * error, so that the other scenarios go on and the reports
+         * say which one. */
+        struct rlimit lim;
+        long n =
+            getrlimit(RLIMIT_NPROC, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY
+                ? (long)lim.rlim_cur
+                : -1;
+        r->verdict = RL_ERROR;
+        snprintf(r->message, sizeof r->message,
+                 "cannot fork the root actor: the process limit "
+                 "(RLIMIT_NPROC %ld, ulimit -u; or the system's pid or "
+                 "thread limit) is reached",
+                 n);
+        return 0;
+    }
+    return rl__fail(-e, "fork of the root actor: %s", strerror(e));
+}
+
+/* Waits for the execution to end: the scheduler says it is done, the stop
+ * flag is raised, the timeout passes, or an actor dies outside its exit
+ * path. Reaps the root and the orphans that come back on the way, and
+ * records in f how the processes ended and in *hold who held the token
+ * last. Kills nothing. */
+static void supervise(rl__sched *S, const rl__exec_params *p, pid_t root,
+                      int pidfd, double t0, double timeout, stall *hold,
+                      rl__exec_facts *f)
+{
+    double deadline = t0 + timeout;
     int root_status = 0, root_reaped = 0, timed_out = 0;
     int dead_actor = -1, dead_status = 0, interrupted = 0;
-    /* A new process has waited for no CPU yet. */
-    stall hold = {.steps = 0, .holder = 0, .since = t0, .pid = root};
     for (;;) {
         if (__atomic_load_n(&S->done, __ATOMIC_ACQUIRE))
             break;
@@ -331,7 +353,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         }
         double now = rl__now();
         if (p->mode == RL__MODE_CONTROLLED)
-            deadline = stall_deadline(S, &hold, now, timeout);
+            deadline = stall_deadline(S, hold, now, timeout);
         if (now >= deadline) {
             timed_out = 1;
             break;
@@ -376,15 +398,20 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
         if (dead_actor >= 0)
             break;
     }
-    /* Snapshot before the processes die: a timed-out execution's actors
-     * are asked for their stacks first. */
-    if (timed_out)
-        rl__sched_collect_stacks();
-    r->duration = rl__now() - t0;
-    clean_up(root, root_start);
-    if (pidfd >= 0)
-        close(pidfd);
+    f->interrupted = interrupted;
+    f->timed_out = timed_out;
+    f->dead_actor = dead_actor;
+    f->dead_status = dead_status;
+    f->root_reaped = root_reaped;
+    f->root_status = root_status;
+}
 
+/* Copies what the execution left in the arena into r: the actor table,
+ * the trace of a controlled execution, the checked value. A copy that
+ * cannot be allocated is left out (NULL, count 0). */
+static void copy_out(const rl__sched *S, const rl__exec_params *p,
+                     rl__exec_result *r)
+{
     r->nactors = S->nactors;
     r->actors = malloc(sizeof(rl__actor) * (size_t)S->nactors);
     if (r->actors)
@@ -400,74 +427,75 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     r->preemptions = S->preemptions;
     r->has_value = S->has_checked_value;
     r->value = S->checked_value;
+}
 
-    int v = __atomic_load_n(&S->verdict, __ATOMIC_ACQUIRE);
-    if (S->crash_actor >= 0 && (v == RL_PASS || v == RL_FAIL)) {
+int rl__exec_verdict(const rl__exec_facts *f, char *msg, size_t size)
+{
+    msg[0] = '\0';
+    int v = f->sched_verdict;
+    if (f->crash_actor >= 0 && (v == RL_PASS || v == RL_FAIL)) {
         /* A crash in the middle of a check still is a crash. */
         if (v == RL_PASS) {
-            int id = S->crash_actor;
+            int id = f->crash_actor;
             v = RL_CRASH;
-            snprintf(r->message, sizeof r->message,
-                     "actor %d (%s, pid %d) died by signal %s", id,
-                     S->actors[id].name, S->crash_pid,
-                     sigabbrev_np(S->crash_signal)
-                         ? sigabbrev_np(S->crash_signal)
+            snprintf(msg, size, "actor %d (%s, pid %d) died by signal %s", id,
+                     f->actors[id].name, f->crash_pid,
+                     sigabbrev_np(f->crash_signal)
+                         ? sigabbrev_np(f->crash_signal)
                          : "?");
         }
     }
-    if (interrupted && v == RL_PASS) {
+    if (f->interrupted && v == RL_PASS) {
         v = RL_ERROR;
-        snprintf(r->message, sizeof r->message, "interrupted");
-    } else if (v != RL_PASS && r->message[0] == '\0') {
-        snprintf(r->message, sizeof r->message, "%s", S->message);
-    } else if (v == RL_PASS && timed_out) {
+        snprintf(msg, size, "interrupted");
+    } else if (v != RL_PASS && msg[0] == '\0') {
+        snprintf(msg, size, "%s", f->sched_message);
+    } else if (v == RL_PASS && f->timed_out) {
         v = RL_TIMEOUT;
-        if (p->mode == RL__MODE_CONTROLLED) {
-            int c = hold.holder;
-            snprintf(r->message, sizeof r->message,
+        if (f->mode == RL__MODE_CONTROLLED) {
+            int c = f->holder;
+            snprintf(msg, size,
                      "actor %d (%s, pid %d) held the token for %.1f s "
                      "without reaching a schedule point (the %.1f s "
                      "timeout): it was blocked outside the scheduler's "
                      "control",
-                     c, S->actors[c].name, S->actors[c].pid,
-                     rl__now() - hold.since, timeout);
+                     c, f->actors[c].name, f->actors[c].pid, f->held_for,
+                     f->timeout);
         } else {
-            snprintf(r->message, sizeof r->message,
+            snprintf(msg, size,
                      "the execution passed its %.1f s wall-clock timeout",
-                     timeout);
+                     f->timeout);
         }
-    } else if (v == RL_PASS && dead_actor >= 0) {
+    } else if (v == RL_PASS && f->dead_actor >= 0) {
         v = RL_CRASH;
-        int code = status_code(dead_status);
-        rl__actor *a = &S->actors[dead_actor];
+        int code = status_code(f->dead_status);
+        const rl__actor *a = &f->actors[f->dead_actor];
         if (code < 0)
-            snprintf(r->message, sizeof r->message,
+            snprintf(msg, size,
                      "actor %d (%s, pid %d) was killed by signal SIG%s",
-                     dead_actor, a->name, a->pid,
+                     f->dead_actor, a->name, a->pid,
                      sigabbrev_np(-code) ? sigabbrev_np(-code) : "?");
         else
-            snprintf(r->message, sizeof r->message,
+            snprintf(msg, size,
                      "actor %d (%s, pid %d) died without reaching its exit "
                      "(status %d)",
-                     dead_actor, a->name, a->pid, code);
-    } else if (v == RL_PASS && root_reaped && status_code(root_status)) {
-        int code = status_code(root_status);
+                     f->dead_actor, a->name, a->pid, code);
+    } else if (v == RL_PASS && f->root_reaped && status_code(f->root_status)) {
+        int code = status_code(f->root_status);
         v = RL_CRASH;
         if (code < 0)
-            snprintf(r->message, sizeof r->message,
-                     "actor 0 (main) died by signal SIG%s",
+            snprintf(msg, size, "actor 0 (main) died by signal SIG%s",
                      sigabbrev_np(-code) ? sigabbrev_np(-code) : "?");
         else
-            snprintf(r->message, sizeof r->message,
-                     "actor 0 (main) exited with status %d", code);
+            snprintf(msg, size, "actor 0 (main) exited with status %d", code);
     }
     if (v == RL_PASS) {
-        for (int i = 1; i < S->nactors; i++) {
-            rl__actor *a = &S->actors[i];
+        for (int i = 1; i < f->nactors; i++) {
+            const rl__actor *a = &f->actors[i];
             if (a->state == RL__ACTOR_FINISHED && a->exit_code != 0 &&
                 !a->killed && !a->observed && a->exit_code != 127) {
                 v = RL_CRASH;
-                snprintf(r->message, sizeof r->message,
+                snprintf(msg, size,
                          "actor %d (%s, pid %d) exited with status %d and "
                          "nobody looked at it",
                          i, a->name, a->pid, a->exit_code);
@@ -475,7 +503,58 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
             }
         }
     }
-    r->verdict = v;
+    return v;
+}
+
+int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
+                rl__exec_result *r)
+{
+    memset(r, 0, sizeof *r);
+    /* Orphans of the execution come back to the supervisor. Set on every
+     * execution: a caller may have turned it off in between. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    rl__sched *S = NULL;
+    int err = setup_scheduler(p, &S);
+    if (err < 0)
+        return err;
+    double timeout = p->timeout > 0 ? p->timeout : rl__default.timeout;
+    double t0 = rl__now();
+    int cpu = p->cpu > 0 ? p->cpu - 1 : p->cpu == 0 ? sched_getcpu() : -1;
+    unsigned long long root_start;
+    int pidfd = -1;
+    pid_t root = start_root(sc, p, cpu, &root_start, &pidfd);
+    if (root < 0) {
+        int e = errno;
+        rl__sched_detach();
+        rl__arena_use_own();
+        return fork_failed(e, r);
+    }
+    /* A new process has waited for no CPU yet. */
+    stall hold = {.steps = 0, .holder = 0, .since = t0, .pid = root};
+    rl__exec_facts f;
+    memset(&f, 0, sizeof f);
+    supervise(S, p, root, pidfd, t0, timeout, &hold, &f);
+    /* Snapshot before the processes die: a timed-out execution's actors
+     * are asked for their stacks first. */
+    if (f.timed_out)
+        rl__sched_collect_stacks();
+    r->duration = rl__now() - t0;
+    clean_up(root, root_start);
+    if (pidfd >= 0)
+        close(pidfd);
+    copy_out(S, p, r);
+    f.mode = p->mode;
+    f.sched_verdict = __atomic_load_n(&S->verdict, __ATOMIC_ACQUIRE);
+    f.sched_message = S->message;
+    f.crash_actor = S->crash_actor;
+    f.crash_pid = S->crash_pid;
+    f.crash_signal = S->crash_signal;
+    f.actors = S->actors;
+    f.nactors = S->nactors;
+    f.holder = hold.holder;
+    f.held_for = rl__now() - hold.since;
+    f.timeout = timeout;
+    r->verdict = rl__exec_verdict(&f, r->message, sizeof r->message);
     rl__sched_detach();
     rl__arena_use_own();
     return 0;

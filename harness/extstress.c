@@ -821,6 +821,85 @@ static int name_scenario(char *const argv[], rl__result *r)
     return 0;
 }
 
+/* Gives every slot of c its empty state and its output buffers. Returns
+ * 0, or -ENOMEM at the first slot whose buffers cannot be allocated (the
+ * buffers allocated are freed with the slots). */
+static int init_slots(ctx *c)
+{
+    for (int i = 0; i < c->nslots; i++) {
+        slot *s = &c->slots[i];
+        s->out = s->err = s->pidfd = -1;
+        s->tout.cap = s->terr.cap = c->cap;
+        s->tout.buf = malloc(c->cap);
+        s->terr.buf = malloc(c->cap);
+        if (!s->tout.buf || !s->terr.buf)
+            return rl__fail(-ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* The spawn attributes of every run: its own process group, no blocked
+ * signal, and the default action for the signals this process may handle
+ * or ignore, so that the program starts as it would from a shell. */
+static void init_spawn_attr(posix_spawnattr_t *attr)
+{
+    posix_spawnattr_init(attr);
+    sigset_t none, dfl;
+    sigemptyset(&none);
+    sigemptyset(&dfl);
+    int defaults[] = {SIGPIPE, SIGINT,  SIGQUIT, SIGTERM, SIGHUP,
+                      SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM, SIGTSTP,
+                      SIGTTIN, SIGTTOU, SIGXFSZ};
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+        sigaddset(&dfl, defaults[i]);
+    posix_spawnattr_setsigmask(attr, &none);
+    posix_spawnattr_setsigdefault(attr, &dfl);
+    posix_spawnattr_setpgroup(attr, 0);
+    posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP |
+                                       POSIX_SPAWN_SETSIGMASK |
+                                       POSIX_SPAWN_SETSIGDEF);
+}
+
+/* Runs this shard's runs (ishard, ishard + nshard, ... below runs) over
+ * the slots until all have ended or the stop flag is raised. Returns 0,
+ * or the negative errno of a run that could not start (the runs in flight
+ * are then abandoned). */
+static int run_all(ctx *c, long ishard, long nshard, long runs,
+                   struct pollfd *pfd, int *owner, int *kind)
+{
+    const rl__stress_opts *o = c->o;
+    int err = 0;
+    long next = ishard; /* 0-based index of the next run to start */
+    while (err == 0) {
+        if (o->stop && *o->stop) {
+            abandon_all(c);
+            break;
+        }
+        while (c->inflight < c->nslots && next < runs) {
+            slot *s = NULL;
+            for (int i = 0; i < c->nslots && !s; i++)
+                if (!c->slots[i].pid)
+                    s = &c->slots[i];
+            int e = start_run(c, s, next + 1);
+            if (e == -EAGAIN && c->inflight > 0)
+                break; /* retry once a run has ended */
+            if (e < 0) {
+                err = e;
+                break;
+            }
+            next += nshard;
+        }
+        if (err < 0) {
+            abandon_all(c);
+            break;
+        }
+        if (c->inflight == 0)
+            break;
+        wait_events(c, pfd, owner, kind);
+    }
+    return err;
+}
+
 int rl__stress_command(char *const argv[], const rl__stress_opts *o,
                        rl__result *r)
 {
@@ -871,32 +950,8 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
         free(kind);
         goto out;
     }
-    for (int i = 0; i < c.nslots; i++) {
-        slot *s = &c.slots[i];
-        s->out = s->err = s->pidfd = -1;
-        s->tout.cap = s->terr.cap = c.cap;
-        s->tout.buf = malloc(c.cap);
-        s->terr.buf = malloc(c.cap);
-        if (!s->tout.buf || !s->terr.buf) {
-            err = rl__fail(-ENOMEM, "out of memory");
-            break;
-        }
-    }
-    posix_spawnattr_init(&c.attr);
-    sigset_t none, dfl;
-    sigemptyset(&none);
-    sigemptyset(&dfl);
-    int defaults[] = {SIGPIPE, SIGINT,  SIGQUIT, SIGTERM, SIGHUP,
-                      SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM, SIGTSTP,
-                      SIGTTIN, SIGTTOU, SIGXFSZ};
-    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-        sigaddset(&dfl, defaults[i]);
-    posix_spawnattr_setsigmask(&c.attr, &none);
-    posix_spawnattr_setsigdefault(&c.attr, &dfl);
-    posix_spawnattr_setpgroup(&c.attr, 0);
-    posix_spawnattr_setflags(&c.attr, POSIX_SPAWN_SETPGROUP |
-                                          POSIX_SPAWN_SETSIGMASK |
-                                          POSIX_SPAWN_SETSIGDEF);
+    err = init_slots(&c);
+    init_spawn_attr(&c.attr);
     /* Orphans of a run come to this process, so that they can be reaped
      * once their group is killed. */
     int was_subreaper = 0;
@@ -908,34 +963,8 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
     rl__flush_stdio();
 
     double t0 = rl__now();
-    long next = ishard; /* 0-based index of the next run to start */
-    while (err == 0) {
-        if (o->stop && *o->stop) {
-            abandon_all(&c);
-            break;
-        }
-        while (c.inflight < c.nslots && next < runs) {
-            slot *s = NULL;
-            for (int i = 0; i < c.nslots && !s; i++)
-                if (!c.slots[i].pid)
-                    s = &c.slots[i];
-            int e = start_run(&c, s, next + 1);
-            if (e == -EAGAIN && c.inflight > 0)
-                break; /* retry once a run has ended */
-            if (e < 0) {
-                err = e;
-                break;
-            }
-            next += nshard;
-        }
-        if (err < 0) {
-            abandon_all(&c);
-            break;
-        }
-        if (c.inflight == 0)
-            break;
-        wait_events(&c, pfd, owner, kind);
-    }
+    if (err == 0)
+        err = run_all(&c, ishard, nshard, runs, pfd, owner, kind);
     r->duration = rl__result_duration(rl__now() - t0);
     guard_stop(&c);
     /* What left a run's group (setsid) and came back to us as an orphan

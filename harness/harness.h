@@ -51,6 +51,33 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
                 rl__exec_result *r);
 void rl__exec_result_free(rl__exec_result *r);
 
+/* The raw facts an execution leaves behind: what the scheduler in the
+ * arena concluded and what the supervisor saw from outside. */
+typedef struct {
+    int mode;                  /* rl__exec_params.mode */
+    int sched_verdict;         /* the scheduler's verdict */
+    const char *sched_message; /* and its message */
+    int crash_actor;           /* an actor the scheduler saw crash, or -1 */
+    pid_t crash_pid;
+    int crash_signal;
+    const rl__actor *actors; /* the actor table, nactors long */
+    int nactors;
+    int interrupted; /* the search's stop flag ended it */
+    int timed_out;   /* the timeout ended it */
+    int holder;      /* the token holder when it timed out */
+    double held_for; /* how long it had held the token, in seconds */
+    double timeout;  /* the timeout, in seconds */
+    int dead_actor;  /* an actor that died outside the exit path, or -1 */
+    int dead_status; /* its wait status */
+    int root_reaped; /* the root process was reaped */
+    int root_status; /* its wait status then */
+} rl__exec_facts;
+
+/* Turns the raw facts of an execution into its verdict and message. Pure:
+ * it reads only f and writes only msg (size bytes, always terminated), so
+ * a test can call it with hand-made facts. Returns the verdict. */
+int rl__exec_verdict(const rl__exec_facts *f, char *msg, size_t size);
+
 /* Kills and reaps this process's children that are in another process
  * group than its own and started at or after root_start (clock ticks since
  * boot; 0: any): processes that left an execution's or a run's group and

@@ -70,6 +70,50 @@ typedef struct {
     task tasks[];
 } board;
 
+/* The first position at or after from (and before MAX_PREFIX - 1) where
+ * more than one actor may run within the bound, given the cost of the
+ * decisions before from. Returns it with those actors in *choices, or -1
+ * when the execution does not branch there. */
+static int first_branch(const rl__exec_result *e, long from,
+                        const rl__search_opts *o, rl__actorset *choices)
+{
+    long pc = rl__trace_cost(e->steps, from, o->bound_kind);
+    for (long i = from; i < e->nsteps && i < MAX_PREFIX - 1; i++) {
+        rl__actorset ok;
+        memset(&ok, 0, sizeof ok);
+        const rl__actorset *en = &e->steps[i].enabled;
+        for (int c = rl__set_lowest(en); c >= 0; c = rl__set_next(en, c + 1)) {
+            long cost = pc + rl__decision_cost(e->steps, i, c, o->bound_kind);
+            if (o->preemptions < 0 || cost <= o->preemptions)
+                rl__set_add(&ok, c);
+        }
+        if (rl__set_count(&ok) > 1) {
+            *choices = ok;
+            return (int)i;
+        }
+        pc += rl__decision_cost(e->steps, i, e->steps[i].actor, o->bound_kind);
+    }
+    return -1;
+}
+
+/* The parameters of the executions that map the frontier: controlled,
+ * default continuation, the search's step bound and timeout. */
+static void frontier_params(const rl_scenario *sc, const rl__search_opts *o,
+                            rl__exec_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->mode = RL__MODE_CONTROLLED;
+    p->strategy = RL__STRAT_DFS;
+    p->max_steps = o->max_steps > 0    ? o->max_steps
+                   : sc->max_steps > 0 ? sc->max_steps
+                                       : rl__default.max_steps;
+    p->timeout = o->timeout > 0    ? o->timeout
+                 : sc->timeout > 0 ? sc->timeout
+                                   : rl__default.timeout;
+    p->stop = o->stop;
+    p->cpu = o->cpu;
+}
+
 /* Splits the decision tree under the bound into at least want subtrees
  * (fewer when it does not branch enough). Each element of out is a
  * malloc'd prefix; returns how many, or -ENOMEM. */
@@ -86,17 +130,7 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o, long want,
     pre[0] = malloc(1);
     len[0] = 0;
     rl__exec_params p;
-    memset(&p, 0, sizeof p);
-    p.mode = RL__MODE_CONTROLLED;
-    p.strategy = RL__STRAT_DFS;
-    p.max_steps = o->max_steps > 0    ? o->max_steps
-                  : sc->max_steps > 0 ? sc->max_steps
-                                      : rl__default.max_steps;
-    p.timeout = o->timeout > 0    ? o->timeout
-                : sc->timeout > 0 ? sc->timeout
-                                  : rl__default.timeout;
-    p.stop = o->stop;
-    p.cpu = o->cpu;
+    frontier_params(sc, o, &p);
     for (int round = 0; round < 8 && n < want; round++) {
         long mcap = n * 4 + 8;
         m = 0;
@@ -112,28 +146,8 @@ static long frontier(const rl_scenario *sc, const rl__search_opts *o, long want,
             int j = -1;
             rl__actorset choices;
             memset(&choices, 0, sizeof choices);
-            if (rl__execute(sc, &p, &e) == 0 && e.verdict == RL_PASS) {
-                long pc = rl__trace_cost(e.steps, len[k], o->bound_kind);
-                for (long i = len[k]; i < e.nsteps && i < MAX_PREFIX - 1; i++) {
-                    rl__actorset ok;
-                    memset(&ok, 0, sizeof ok);
-                    const rl__actorset *en = &e.steps[i].enabled;
-                    for (int c = rl__set_lowest(en); c >= 0;
-                         c = rl__set_next(en, c + 1)) {
-                        long cost = pc + rl__decision_cost(e.steps, i, c,
-                                                           o->bound_kind);
-                        if (o->preemptions < 0 || cost <= o->preemptions)
-                            rl__set_add(&ok, c);
-                    }
-                    if (rl__set_count(&ok) > 1) {
-                        j = (int)i;
-                        choices = ok;
-                        break;
-                    }
-                    pc += rl__decision_cost(e.steps, i, e.steps[i].actor,
-                                            o->bound_kind);
-                }
-            }
+            if (rl__execute(sc, &p, &e) == 0 && e.verdict == RL_PASS)
+                j = first_branch(&e, len[k], o, &choices);
             int nc = rl__set_count(&choices);
             if (m + nc + 1 > mcap) {
                 mcap = (m + nc + 1) * 2;
@@ -273,9 +287,9 @@ static long round_of(const task *t, long len)
 static void lower_budget(volatile long *budget, long v)
 {
     long cur = __atomic_load_n(budget, __ATOMIC_ACQUIRE);
-    while (v < cur && !__atomic_compare_exchange_n(budget, &cur, v, 0,
-                                                   __ATOMIC_ACQ_REL,
-                                                   __ATOMIC_ACQUIRE))
+    while (v < cur &&
+           !__atomic_compare_exchange_n(budget, &cur, v, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
         ;
 }
 
@@ -364,6 +378,69 @@ static char *token_of_task(rl_scenario *sc, const rl__search_opts *o, int jobs,
     return tok;
 }
 
+/* Adds the counts of a finished task to r: executions, failures, values,
+ * coverage (the largest part's), the PCT figures, the explored share. */
+static void add_task(rl__search_result *r, const task *t)
+{
+    r->executions += t->executions;
+    r->failures += t->failures;
+    r->exhausted &= t->exhausted;
+    add_values(r, t);
+    if (t->points > r->schedule_points)
+        r->schedule_points = t->points;
+    if (t->labels > r->labels_reached)
+        r->labels_reached = t->labels;
+    if (t->pairs > r->pairs_interleaved)
+        r->pairs_interleaved = t->pairs;
+    /* Every part measures the same run without preemptions. */
+    if (t->pct_depth > 0) {
+        r->pct_depth = t->pct_depth;
+        r->pct_actors = t->pct_actors;
+        r->pct_steps = t->pct_steps;
+    }
+    /* Subtrees count as equal parts of the tree. */
+    if (t->explored >= 0)
+        r->space_explored += t->explored;
+}
+
+/* Puts the failure of task best, the chosen one of scenario s, into r:
+ * its verdict, its place in the whole search (explore counts the
+ * subtrees before it, each up to cap executions), its message, its token
+ * and the details of a replay here. */
+static void take_failure(rl_scenario *sc, const rl__search_opts *o, int jobs,
+                         board *b, int s, const task *best, long cap,
+                         rl__search_result *r)
+{
+    r->verdict = best->verdict;
+    r->first_failure_run = best->first_failure_run;
+    /* Explore counts the executions of the subtrees before the
+     * failing one too: its place in the whole exploration. */
+    if (o->mode == RL_MODE_EXPLORE)
+        for (const task *t = b->tasks; t < best; t++)
+            if (t->scenario == s && t->state == T_DONE)
+                r->first_failure_run +=
+                    t->executions < cap ? t->executions : cap;
+    snprintf(r->first.message, sizeof r->first.message, "%s", best->message);
+    char *tok = token_of_task(sc, o, jobs, b, best);
+    if (tok) {
+        /* The details of the failure: replay it here. */
+        rl__search_result x;
+        rl__search_opts ro = *o;
+        ro.observe = NULL;
+        if (rl__replay(tok, &ro, &x) == 0 && x.verdict == best->verdict) {
+            r->found_cost =
+                rl__trace_cost(x.first.steps, x.first.nsteps, o->bound_kind);
+            r->first = x.first;
+            x.first.steps = NULL;
+            x.first.actors = NULL;
+            x.first.nsteps = 0;
+            x.first.nactors = 0;
+        }
+        rl__search_result_free(&x);
+        r->token = tok;
+    }
+}
+
 /* Puts the tasks of scenario s together into r. */
 static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
                    board *b, int s, rl__search_result *r)
@@ -401,25 +478,7 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
         if (!any || t->ended > t1)
             t1 = t->ended;
         any = 1;
-        r->executions += t->executions;
-        r->failures += t->failures;
-        r->exhausted &= t->exhausted;
-        add_values(r, t);
-        if (t->points > r->schedule_points)
-            r->schedule_points = t->points;
-        if (t->labels > r->labels_reached)
-            r->labels_reached = t->labels;
-        if (t->pairs > r->pairs_interleaved)
-            r->pairs_interleaved = t->pairs;
-        /* Every part measures the same run without preemptions. */
-        if (t->pct_depth > 0) {
-            r->pct_depth = t->pct_depth;
-            r->pct_actors = t->pct_actors;
-            r->pct_steps = t->pct_steps;
-        }
-        /* Subtrees count as equal parts of the tree. */
-        if (t->explored >= 0)
-            r->space_explored += t->explored;
+        add_task(r, t);
         parts++;
         if (t->verdict == RL_PASS)
             continue;
@@ -460,37 +519,8 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
                                          : 0;
     }
     (void)parts;
-    if (best) {
-        r->verdict = best->verdict;
-        r->first_failure_run = best->first_failure_run;
-        /* Explore counts the executions of the subtrees before the
-         * failing one too: its place in the whole exploration. */
-        if (o->mode == RL_MODE_EXPLORE)
-            for (const task *t = b->tasks; t < best; t++)
-                if (t->scenario == s && t->state == T_DONE)
-                    r->first_failure_run +=
-                        t->executions < cap ? t->executions : cap;
-        snprintf(r->first.message, sizeof r->first.message, "%s",
-                 best->message);
-        char *tok = token_of_task(sc, o, jobs, b, best);
-        if (tok) {
-            /* The details of the failure: replay it here. */
-            rl__search_result x;
-            rl__search_opts ro = *o;
-            ro.observe = NULL;
-            if (rl__replay(tok, &ro, &x) == 0 && x.verdict == best->verdict) {
-                r->found_cost = rl__trace_cost(x.first.steps, x.first.nsteps,
-                                               o->bound_kind);
-                r->first = x.first;
-                x.first.steps = NULL;
-                x.first.actors = NULL;
-                x.first.nsteps = 0;
-                x.first.nactors = 0;
-            }
-            rl__search_result_free(&x);
-            r->token = tok;
-        }
-    }
+    if (best)
+        take_failure(sc, o, jobs, b, s, best, cap, r);
     return err;
 }
 
@@ -557,13 +587,100 @@ static int worker_ended(board *b, int index, pid_t pid, int st)
     return 1;
 }
 
-int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
-                    int jobs, rl__search_result *results,
-                    void (*done)(rl__search_result *r, void *ctx), void *ctx)
+/* Kills the first worker seen stopped (stopped[i], when) more than a
+ * second ago that is stopped still, and reaps it. Returns its pid with
+ * the status it was stopped with in *st, or 0 when there is none. */
+static pid_t kill_long_stopped(pid_t *pids, double *stopped, int *stop_st,
+                               int nworkers, int *st)
 {
-    if (jobs < 1)
-        jobs = 1;
-    /* Plan the tasks. */
+    for (int i = 0; i < nworkers; i++) {
+        if (!stopped[i] || pids[i] <= 0 || rl__now() - stopped[i] < 1.0)
+            continue;
+        stopped[i] = 0;
+        if (rl__proc_state(pids[i], NULL) != 'T')
+            continue;
+        kill(pids[i], SIGKILL);
+        while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+            ;
+        *st = stop_st[i];
+        return pids[i];
+    }
+    return 0;
+}
+
+/* Worker pid w ended with status st: its slot is freed, its task ended
+ * (see worker_ended), and a dead worker is replaced while work remains.
+ * Counts in *alive, *replaced and *died. */
+static void worker_gone(rl_scenario *const *scs, const rl__search_opts *o,
+                        int jobs, board *b, pid_t *pids, double *stopped,
+                        int nworkers, pid_t w, int st, int *alive,
+                        int *replaced, int *died)
+{
+    for (int i = 0; i < nworkers; i++) {
+        if (pids[i] != w)
+            continue;
+        if (stopped)
+            stopped[i] = 0;
+        pids[i] = 0;
+        (*alive)--;
+        /* A dead worker is replaced while work remains (a few
+         * times at most: something may be killing them). */
+        int dead = worker_ended(b, i, w, st);
+        *died += dead;
+        if (dead && !b->stop && *replaced < 2 * nworkers &&
+            __atomic_load_n(&b->next, __ATOMIC_ACQUIRE) < b->ntasks) {
+            pid_t pid = start_worker(scs, o, jobs, b, i);
+            if (pid > 0) {
+                pids[i] = pid;
+                (*alive)++;
+                (*replaced)++;
+            }
+        }
+    }
+}
+
+/* 1 when every task of scenario s is done or skipped. */
+static int scenario_complete(board *b, int s)
+{
+    int complete = 1;
+    for (long k = 0; k < b->ntasks; k++) {
+        int st = __atomic_load_n(&b->tasks[k].state, __ATOMIC_ACQUIRE);
+        if (b->tasks[k].scenario == s && st != T_DONE && st != T_SKIPPED)
+            complete = 0;
+    }
+    return complete;
+}
+
+/* Combines and reports, in order, the scenarios from reported on whose
+ * tasks are all complete; the first error goes to *err unless one is
+ * there already. Returns the number reported so far. */
+static int report_complete(rl_scenario *const *scs, int n,
+                           const rl__search_opts *o, int jobs, board *b,
+                           int reported, rl__search_result *results,
+                           void (*done)(rl__search_result *r, void *ctx),
+                           void *ctx, int *err)
+{
+    while (reported < n) {
+        if (!scenario_complete(b, reported))
+            break;
+        int e =
+            combine(scs[reported], o, jobs, b, reported, &results[reported]);
+        if (e < 0 && !*err)
+            *err = e;
+        if (done)
+            done(&results[reported], ctx);
+        reported++;
+    }
+    return reported;
+}
+
+/* Plans the tasks of the searches: per scenario, one for a lone sampled
+ * search, jobs slices of a sampled one, or the subtrees of explore's
+ * frontier (those of this shard). Returns 0 with *out malloc'd and
+ * *ntasks set, or a negative errno. */
+static int plan_tasks(rl_scenario *const *scs, int n, const rl__search_opts *o,
+                      int jobs, task **out, long *ntasks_out)
+{
     long ntasks = 0, cap = 64;
     task *plan = calloc((size_t)cap, sizeof *plan);
     if (!plan)
@@ -623,6 +740,22 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
         free(plan);
         return err;
     }
+    *out = plan;
+    *ntasks_out = ntasks;
+    return 0;
+}
+
+int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
+                    int jobs, rl__search_result *results,
+                    void (*done)(rl__search_result *r, void *ctx), void *ctx)
+{
+    if (jobs < 1)
+        jobs = 1;
+    long ntasks;
+    task *plan;
+    int err = plan_tasks(scs, n, o, jobs, &plan, &ntasks);
+    if (err)
+        return err;
     size_t size = sizeof(board) + sizeof(task) * (size_t)ntasks;
     board *b = mmap(NULL, size, PROT_READ | PROT_WRITE,
                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -675,24 +808,8 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
     while (reported < n) {
         if (o->stop && *o->stop)
             b->stop = 1;
-        while (reported < n) {
-            int complete = 1;
-            for (long k = 0; k < ntasks; k++) {
-                int st = __atomic_load_n(&b->tasks[k].state, __ATOMIC_ACQUIRE);
-                if (b->tasks[k].scenario == reported && st != T_DONE &&
-                    st != T_SKIPPED)
-                    complete = 0;
-            }
-            if (!complete)
-                break;
-            int e = combine(scs[reported], o, jobs, b, reported,
-                            &results[reported]);
-            if (e < 0 && !err)
-                err = e;
-            if (done)
-                done(&results[reported], ctx);
-            reported++;
-        }
+        reported = report_complete(scs, n, o, jobs, b, reported, results, done,
+                                   ctx, &err);
         if (reported >= n)
             break;
         if (alive == 0) {
@@ -718,40 +835,11 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
                 }
             continue;
         }
-        for (int i = 0; i < nworkers && stopped && w <= 0; i++) {
-            if (!stopped[i] || pids[i] <= 0 || rl__now() - stopped[i] < 1.0)
-                continue;
-            stopped[i] = 0;
-            if (rl__proc_state(pids[i], NULL) != 'T')
-                continue;
-            kill(pids[i], SIGKILL);
-            while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
-                ;
-            w = pids[i];
-            st = stop_st[i];
-        }
+        if (w <= 0 && stopped)
+            w = kill_long_stopped(pids, stopped, stop_st, nworkers, &st);
         if (w > 0) {
-            for (int i = 0; i < nworkers; i++) {
-                if (pids[i] != w)
-                    continue;
-                if (stopped)
-                    stopped[i] = 0;
-                pids[i] = 0;
-                alive--;
-                /* A dead worker is replaced while work remains (a few
-                 * times at most: something may be killing them). */
-                int dead = worker_ended(b, i, w, st);
-                died += dead;
-                if (dead && !b->stop && replaced < 2 * nworkers &&
-                    __atomic_load_n(&b->next, __ATOMIC_ACQUIRE) < b->ntasks) {
-                    pid_t pid = start_worker(scs, o, jobs, b, i);
-                    if (pid > 0) {
-                        pids[i] = pid;
-                        alive++;
-                        replaced++;
-                    }
-                }
-            }
+            worker_gone(scs, o, jobs, b, pids, stopped, nworkers, w, st, &alive,
+                        &replaced, &died);
             continue;
         }
         struct timespec ts = {0, 20000000};

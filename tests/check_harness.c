@@ -1553,11 +1553,75 @@ START_TEST(full_arena_start_fails_under_the_scheduler)
 }
 END_TEST
 
+/* Facts of an execution with a root that exited 0 and one more actor,
+ * as the supervisor would hand them to rl__exec_verdict. */
+static rl__exec_facts plain_facts(rl__actor actors[2])
+{
+    memset(actors, 0, 2 * sizeof *actors);
+    snprintf(actors[0].name, sizeof actors[0].name, "main");
+    snprintf(actors[1].name, sizeof actors[1].name, "worker");
+    actors[0].pid = 1000;
+    actors[1].pid = 1001;
+    rl__exec_facts f;
+    memset(&f, 0, sizeof f);
+    f.mode = RL__MODE_CONTROLLED;
+    f.sched_verdict = RL_PASS;
+    f.sched_message = "";
+    f.crash_actor = -1;
+    f.actors = actors;
+    f.nactors = 2;
+    f.dead_actor = -1;
+    f.root_reaped = 1;
+    f.root_status = 0;
+    return f;
+}
+
+START_TEST(an_actor_that_exited_0_after_its_exit_is_no_crash)
+{
+    rl__actor actors[2];
+    rl__exec_facts f = plain_facts(actors);
+    actors[1].state = RL__ACTOR_FINISHED;
+    actors[1].exit_code = 0;
+    char msg[RL__MSG_LEN];
+    ck_assert_int_eq(rl__exec_verdict(&f, msg, sizeof msg), RL_PASS);
+    ck_assert_str_eq(msg, "");
+    /* Its status is not 0 and nobody read it: that is a crash. */
+    actors[1].exit_code = 3;
+    ck_assert_int_eq(rl__exec_verdict(&f, msg, sizeof msg), RL_CRASH);
+    ck_assert_str_eq(msg, "actor 1 (worker, pid 1001) exited with status 3 "
+                          "and nobody looked at it");
+    /* Its parent read it: the scenario meant it. */
+    actors[1].observed = 1;
+    ck_assert_int_eq(rl__exec_verdict(&f, msg, sizeof msg), RL_PASS);
+}
+END_TEST
+
+START_TEST(a_killed_actor_is_a_crash_naming_the_signal)
+{
+    rl__actor actors[2];
+    rl__exec_facts f = plain_facts(actors);
+    actors[1].state = RL__ACTOR_RUNNABLE;
+    f.dead_actor = 1;
+    f.dead_status = SIGKILL; /* the wait status of a death by SIGKILL */
+    char msg[RL__MSG_LEN];
+    ck_assert_int_eq(rl__exec_verdict(&f, msg, sizeof msg), RL_CRASH);
+    ck_assert_str_eq(msg,
+                     "actor 1 (worker, pid 1001) was killed by signal SIGKILL");
+    /* The scheduler's own verdict and message come first. */
+    f.sched_verdict = RL_FAIL;
+    f.sched_message = "counter is 2, expected 4";
+    ck_assert_int_eq(rl__exec_verdict(&f, msg, sizeof msg), RL_FAIL);
+    ck_assert_str_eq(msg, "counter is 2, expected 4");
+}
+END_TEST
+
 static Suite *harness_suite(void)
 {
     Suite *s = suite_create("harness");
     TCase *tc = rl_test_tcase("verdicts", 120);
     tcase_add_test(tc, pass_exhausts_the_bounded_space);
+    tcase_add_test(tc, an_actor_that_exited_0_after_its_exit_is_no_crash);
+    tcase_add_test(tc, a_killed_actor_is_a_crash_naming_the_signal);
     tcase_add_test(tc, actors_that_end_late_are_not_crashes);
     tcase_add_test(tc, every_execution_starts_with_zeroed_shared_memory);
     tcase_add_test(tc, fail_finds_the_lost_update);
