@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "frontier.h"
+#include "search_internal.h"
 
 /* The first position at or after from (and before RL__MAX_PREFIX - 1) where
  * more than one actor may run within the bound, given the cost of the
@@ -33,24 +34,6 @@ static int first_branch(const rl__exec_result *e, long from,
     return -1;
 }
 
-/* The parameters of the executions that map the frontier: controlled,
- * default continuation, the search's step bound and timeout. */
-static void frontier_params(const rl_scenario *sc, const rl__search_opts *o,
-                            rl__exec_params *p)
-{
-    memset(p, 0, sizeof *p);
-    p->mode = RL__MODE_CONTROLLED;
-    p->strategy = RL__STRAT_DFS;
-    p->max_steps = o->max_steps > 0    ? o->max_steps
-                   : sc->max_steps > 0 ? sc->max_steps
-                                       : rl__default.max_steps;
-    p->timeout = o->timeout > 0    ? o->timeout
-                 : sc->timeout > 0 ? sc->timeout
-                                   : rl__default.timeout;
-    p->stop = o->stop;
-    p->cpu = o->cpu;
-}
-
 long rl__frontier(const rl_scenario *sc, const rl__search_opts *o, long want,
                   uint8_t ***out, long **lens)
 {
@@ -64,7 +47,9 @@ long rl__frontier(const rl_scenario *sc, const rl__search_opts *o, long want,
     pre[0] = malloc(1);
     len[0] = 0;
     rl__exec_params p;
-    frontier_params(sc, o, &p);
+    /* The search's own executions, without noise. */
+    rl__base_params(sc, o, &p);
+    p.noise = 0;
     for (int round = 0; round < 8 && n < want; round++) {
         long mcap = n * 4 + 8;
         m = 0;
