@@ -62,8 +62,20 @@ typedef struct {
     char message[RL__MSG_LEN];
 } task;
 
+/* The first failure of a task as its worker found it (the execution's
+ * verdict, message, trace and actors, stacks formatted), in the task's
+ * slot of the board's details area, so the parent shows it without
+ * running the execution again. The steps and then the actors follow the
+ * head; its pointers mean nothing here. */
 typedef struct {
-    char *tokens; /* ntasks * TOKEN_MAX bytes, shared */
+    int valid;
+    rl__exec_result head;
+} detail;
+
+typedef struct {
+    char *tokens;  /* ntasks * TOKEN_MAX bytes, shared */
+    char *details; /* ntasks * slot bytes, shared, or NULL */
+    size_t slot;
     long next;    /* the next task to take */
     volatile sig_atomic_t stop;
     long ntasks;
@@ -86,6 +98,54 @@ static rl__search_opts task_opts(const rl__search_opts *o, int jobs, task *t)
         to.offset = t->offset;
     }
     return to;
+}
+
+/* Keeps the failing execution e of task t in its slot of the details
+ * area, when it fits. */
+static void put_detail(board *b, const task *t, const rl__exec_result *e)
+{
+    size_t steps = sizeof(rl__step) * (size_t)e->nsteps;
+    size_t actors = sizeof(rl__actor) * (size_t)e->nactors;
+    if (!b->details || sizeof(detail) + steps + actors > b->slot)
+        return;
+    detail *d = (detail *)(b->details + (size_t)(t - b->tasks) * b->slot);
+    d->head = *e;
+    d->head.steps = NULL;
+    d->head.actors = NULL;
+    char *p = (char *)(d + 1);
+    if (steps)
+        memcpy(p, e->steps, steps);
+    if (actors)
+        memcpy(p + steps, e->actors, actors);
+    __atomic_store_n(&d->valid, 1, __ATOMIC_RELEASE);
+}
+
+/* The failing execution of task t as its worker kept it, into *e (malloc'd
+ * copies of the trace and actors). Returns 0, or -1 when the worker could
+ * not keep it. */
+static int get_detail(const board *b, const task *t, rl__exec_result *e)
+{
+    if (!b->details)
+        return -1;
+    const detail *d =
+        (const detail *)(b->details + (size_t)(t - b->tasks) * b->slot);
+    if (!__atomic_load_n(&d->valid, __ATOMIC_ACQUIRE))
+        return -1;
+    *e = d->head;
+    size_t steps = sizeof(rl__step) * (size_t)e->nsteps;
+    size_t actors = sizeof(rl__actor) * (size_t)e->nactors;
+    e->steps = steps ? malloc(steps) : NULL;
+    e->actors = actors ? malloc(actors) : NULL;
+    if ((steps && !e->steps) || (actors && !e->actors)) {
+        rl__exec_result_free(e);
+        return -1;
+    }
+    const char *p = (const char *)(d + 1);
+    if (steps)
+        memcpy(e->steps, p, steps);
+    if (actors)
+        memcpy(e->actors, p + steps, actors);
+    return 0;
 }
 
 static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
@@ -124,6 +184,8 @@ static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
         }
     }
     snprintf(t->message, sizeof t->message, "%s", r.first.message);
+    if (r.verdict != RL_PASS && r.first_failure_run > 0)
+        put_detail(b, t, &r.first);
     rl__search_result_free(&r);
 }
 
@@ -262,7 +324,7 @@ static void add_task(rl__search_result *r, const task *t)
 /* Puts the failure of task best, the chosen one of scenario s, into r:
  * its verdict, its place in the whole search (explore counts the
  * subtrees before it, each up to cap executions), its message, its token
- * and the details of a replay here. */
+ * and the failing execution as the worker found it. */
 static void take_failure(rl_scenario *sc, const rl__search_opts *o, int jobs,
                          board *b, int s, const task *best, long cap,
                          rl__search_result *r)
@@ -278,8 +340,13 @@ static void take_failure(rl_scenario *sc, const rl__search_opts *o, int jobs,
                     t->executions < cap ? t->executions : cap;
     snprintf(r->first.message, sizeof r->first.message, "%s", best->message);
     char *tok = token_of_task(sc, o, jobs, b, best);
-    if (tok) {
-        /* The details of the failure: replay it here. */
+    rl__exec_result e;
+    if (get_detail(b, best, &e) == 0) {
+        r->found_cost = rl__trace_cost(e.steps, e.nsteps, o->bound_kind);
+        r->first = e;
+    } else if (tok) {
+        /* The worker could not keep the details (a trace larger than its
+         * slot): replay the failure here. */
         rl__search_result x;
         rl__search_opts ro = *o;
         ro.observe = NULL;
@@ -293,8 +360,8 @@ static void take_failure(rl_scenario *sc, const rl__search_opts *o, int jobs,
             x.first.nactors = 0;
         }
         rl__search_result_free(&x);
-        r->token = tok;
     }
+    r->token = tok;
 }
 
 /* Puts the tasks of scenario s together into r. */
@@ -628,6 +695,25 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
     size_t tsize = (size_t)(ntasks > 0 ? ntasks : 1) * TOKEN_MAX;
     b->tokens = mmap(NULL, tsize, PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    /* Likewise a slot per task for its failing execution, as large as
+     * the longest trace and fullest actor table of its scenarios. A
+     * mapping that cannot be had only costs a replay per failure. */
+    long longest = 0;
+    for (int i = 0; i < n; i++) {
+        long m = o->max_steps > 0      ? o->max_steps
+                 : scs[i]->max_steps > 0 ? scs[i]->max_steps
+                                         : rl__default.max_steps;
+        if (m > longest)
+            longest = m;
+    }
+    b->slot = sizeof(detail) + sizeof(rl__step) * (size_t)(longest + 2) +
+              sizeof(rl__actor) * RL__MAX_ACTORS;
+    b->slot = (b->slot + 4095) & ~(size_t)4095;
+    size_t dsize = (size_t)(ntasks > 0 ? ntasks : 1) * b->slot;
+    b->details = mmap(NULL, dsize, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (b->details == MAP_FAILED)
+        b->details = NULL;
     int nworkers = jobs < ntasks ? jobs : (int)ntasks;
     if (nworkers < 1)
         nworkers = 1; /* a shard without tasks: a worker with nothing to do */
@@ -635,6 +721,8 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
     if (b->tokens == MAP_FAILED || !pids) {
         if (b->tokens != MAP_FAILED)
             munmap(b->tokens, tsize);
+        if (b->details)
+            munmap(b->details, dsize);
         munmap(b, size);
         free(pids);
         return rl__fail(-ENOMEM, "no memory for the job board");
@@ -655,6 +743,8 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
     }
     if (alive == 0) {
         munmap(b->tokens, tsize);
+        if (b->details)
+            munmap(b->details, dsize);
         munmap(b, size);
         free(pids);
         return rl__fail(-EAGAIN, "cannot start job workers: %s",
@@ -715,6 +805,8 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
     free(stopped);
     free(stop_st);
     munmap(b->tokens, tsize);
+    if (b->details)
+        munmap(b->details, dsize);
     munmap(b, size);
     return err;
 }
