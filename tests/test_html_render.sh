@@ -49,8 +49,9 @@ if [ $st -ne 0 ] && [ $st -ne 1 ]; then
 fi
 # The hand-built model of check_reports, with a livelock of 200
 # identical steps.
+# (Its own checks are check_reports' business: only the page counts here.)
 RL_HTML_OUT=$dir/model.html CK_RUN_CASE=html "$BUILD/tests/check_reports" \
-    >"$dir/check.log" 2>&1 || fail "check_reports did not write its report"
+    >"$dir/check.log" 2>&1
 for f in run.html model.html; do
     [ -s "$dir/$f" ] || fail "no HTML report $f was written"
     if grep -qiE '<script|https?://' "$dir/$f"; then
