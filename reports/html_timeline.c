@@ -43,7 +43,8 @@ const char rl__html_timeline_css[] =
     ".step.failing{background:#ffebe9;border:3px solid #cf222e}\n"
     ".step.preemption{box-shadow:inset 5px 0 0 #8250df}\n"
     ".step .count{float:right;margin-left:6px;padding:0 6px;"
-    "border-radius:8px;background:#0969da;color:#fff;font-weight:600}\n"
+    "border-radius:8px;background:#0969da;color:#fff;font-weight:600;"
+    "font-size:11px;line-height:15px}\n"
     "details.fold>summary{display:grid;list-style:none;color:inherit}\n"
     "details.fold>summary::-webkit-details-marker{display:none}\n"
     "details.fold>summary:hover .step{outline:1px dashed #0969da}\n"
@@ -258,9 +259,9 @@ static int find_conflicts(const rl__result_failure *e, unsigned char *conflict)
         }
         for (long k = g; k < end; k++) {
             const rl__result_step *s = &e->steps[refs[k].i];
-            conflict[refs[k].i] = (unsigned char)(
-                two_other(&writers, s->actor) ||
-                (s->write && two_other(&all, s->actor)));
+            conflict[refs[k].i] =
+                (unsigned char)(two_other(&writers, s->actor) ||
+                                (s->write && two_other(&all, s->actor)));
         }
         g = end;
     }
@@ -431,9 +432,8 @@ static void write_row(FILE *f, const timeline *t, row r)
  * lane of its actor. */
 static void write_check_row(FILE *f, const timeline *t)
 {
-    fprintf(f,
-            "<div class=\"tl-row\"><span class=\"tl-no\">check</span>"
-            "<span class=\"step check");
+    fprintf(f, "<div class=\"tl-row\"><span class=\"tl-no\">check</span>"
+               "<span class=\"step check");
     write_classes(f, MARK_FAILING);
     fprintf(f, "\" style=\"grid-column:%d\" data-actor=\"%d\" title=\"",
             t->check_actor + 2, t->check_actor);
@@ -457,8 +457,8 @@ static void write_lanes(FILE *f, const timeline *t)
           "step</span>",
           f);
     for (int a = 0; a < t->nlanes; a++) {
-        const rl__result_actor *ac = a < t->e->nactors ? &t->e->actors[a]
-                                                       : NULL;
+        const rl__result_actor *ac =
+            a < t->e->nactors ? &t->e->actors[a] : NULL;
         char dflt[32];
         snprintf(dflt, sizeof dflt, "actor-%d", a);
         int named = ac && ac->name[0] && strcmp(ac->name, dflt) != 0;

@@ -289,7 +289,8 @@ echo "ok: screenshot of $size bytes, $colors colours sampled"
 # The width: the same page with everything but the timelines hidden; the
 # timeline's coloured boxes (the last lane's) reach past 80% of the
 # window's width.
-sed 's|</head>|<style>body>:not(section),section>:not(.timeline):not(.svgwrap){display:none!important}</style></head>|' \
+only='body>:not(section),section>:not(.timeline):not(.svgwrap)'
+sed "s|</head>|<style>$only{display:none!important}</style></head>|" \
     "$dir/run.html" >"$dir/lanes.html"
 browse "$dir/lanes.html" --screenshot="$dir/lanes.png" --window-size=1280,900
 [ -s "$dir/lanes.png" ] || fail "$browser wrote no screenshot of the lanes"
