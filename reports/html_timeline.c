@@ -45,6 +45,7 @@ const char rl__html_timeline_css[] =
     ".step .count{float:right;margin-left:6px;padding:0 6px;"
     "border-radius:8px;background:#0969da;color:#fff;font-weight:600;"
     "font-size:11px;line-height:15px}\n"
+    "details.fold{margin:0}\n"
     "details.fold>summary{display:grid;list-style:none;color:inherit}\n"
     "details.fold>summary::-webkit-details-marker{display:none}\n"
     "details.fold>summary:hover .step{outline:1px dashed #0969da}\n"
