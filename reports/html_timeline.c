@@ -188,7 +188,7 @@ static void find_failure(timeline *t, int verdict)
                                                 "process";
 }
 
-/* Whether steps i and j are the same for the reader: one actor doing the
+/* Whether steps s and t are the same for the reader: one actor doing the
  * same thing on the same object at the same place with the same value. */
 static int same_step(const rl__result_step *s, const rl__result_step *t)
 {
