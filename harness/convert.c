@@ -14,8 +14,9 @@ _Static_assert(RL__RESULT_MSG_LEN == RL__MSG_LEN,
 _Static_assert(RL__RESULT_MAX_ACTORS == RL__MAX_ACTORS,
                "an execution's actors fit the model");
 
-static void convert_step(const rl__step *s, rl__result_step *o)
+static void convert_step(const rl__step *steps, long i, rl__result_step *o)
 {
+    const rl__step *s = &steps[i];
     memset(o, 0, sizeof *o);
     o->actor = s->actor;
     o->pid = (int)s->pid;
@@ -28,6 +29,7 @@ static void convert_step(const rl__step *s, rl__result_step *o)
     snprintf(o->label, sizeof o->label, "%s", s->label);
     snprintf(o->file, sizeof o->file, "%s", s->file);
     o->line = s->line;
+    o->preemption = i > 0 && rl__is_preemption(steps, i, s->actor);
 }
 
 /* A stack as the results file keeps it: one frame a line, each cut to
@@ -97,7 +99,7 @@ static int convert_failure(const rl__search_result *s, rl__result_failure *f)
             return -ENOMEM;
         f->nsteps = e->nsteps;
         for (long i = 0; i < e->nsteps; i++)
-            convert_step(&e->steps[i], &f->steps[i]);
+            convert_step(e->steps, i, &f->steps[i]);
     }
     if (e->nactors > 0) {
         f->actors = calloc((size_t)e->nactors, sizeof *f->actors);

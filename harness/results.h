@@ -72,6 +72,9 @@ typedef struct {
     char label[48];
     char file[40]; /* "" when not known */
     int line;
+    /* the scheduler switched to this step's actor away from the actor of
+     * the step before, which could have gone on */
+    int preemption;
 } rl__result_step;
 
 /* One actor of a failing execution, as the execution left it. */

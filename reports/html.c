@@ -5,13 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "html.h"
 #include "report.h"
 
-#define MAX_SHOWN 200 /* steps drawn in a timeline */
-#define LANE_W 180
-#define ROW_H 26
-#define LEFT 52
-#define TOP 50
 
 static const char css[] =
     "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
@@ -47,8 +43,6 @@ static const char css[] =
     ".diagnosis{border-left:4px solid #bf8700;background:#fff8c5;"
     "padding:8px 12px;margin:8px 0;border-radius:0 6px 6px 0}\n"
     "section.bad .diagnosis{border-left-color:#cf222e;background:#ffebe9}\n"
-    ".svgwrap{overflow:auto;border:1px solid #d0d7de;border-radius:6px;"
-    "max-height:1400px;background:#fff}\n"
     ".legend span{display:inline-block;margin-right:16px;font-size:13px}\n"
     ".key{display:inline-block;width:14px;height:12px;border-radius:3px;"
     "vertical-align:-1px;margin-right:4px;border:2px solid}\n"
@@ -60,16 +54,6 @@ static const char css[] =
     "summary{cursor:pointer;color:#0969da}\n"
     "svg text{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"
     "'DejaVu Sans Mono',monospace;font-size:12px;fill:#1f2328}\n"
-    "svg .lane-bg{fill:#f6f8fa}\n"
-    "svg .lane-alt{fill:#eef1f4}\n"
-    "svg .lane-title{font-weight:700;font-size:13px}\n"
-    "svg .lane-sub{fill:#57606a;font-size:11px}\n"
-    "svg .lane-line{stroke:#d0d7de;stroke-width:1}\n"
-    "svg .stepno{fill:#57606a;font-size:11px}\n"
-    "svg .box{fill:#fff;stroke:#8c959f;stroke-width:1}\n"
-    "svg .box.access{fill:#ddf4ff;stroke:#54aeff}\n"
-    "svg .box.conflict{fill:#fff1e5;stroke:#d1701a;stroke-width:2.5}\n"
-    "svg .box.failing{fill:#ffebe9;stroke:#cf222e;stroke-width:3}\n"
     "svg .bar{fill:#54aeff;stroke:#0969da}\n"
     "svg .axis{stroke:#57606a;stroke-width:1}\n"
     "svg .ci{fill:#ffd8b5}\n"
@@ -115,7 +99,50 @@ static int has_section(const rl__result *r)
            r->mode == RL_MODE_STRESS;
 }
 
-static void write_summary(FILE *f, const rl__report *rep)
+#define ID_LEN 112 /* an anchor, with its NUL */
+
+/* Whether id is one of the first n anchors. */
+static int id_taken(char (*ids)[ID_LEN], int n, const char *id)
+{
+    for (int k = 0; k < n; k++)
+        if (strcmp(ids[k], id) == 0)
+            return 1;
+    return 0;
+}
+
+/* The anchors of the results' sections, each named after its scenario
+ * (a letter, digit, '.', '_' or '-' kept, any other byte a '-', so that
+ * "#counter.unlocked" links to counter.unlocked) and unique in the page
+ * (a second scenario of the same name gets "-2"). Returns a malloc'd
+ * array of rep->n anchors, or NULL when out of memory. */
+static char (*section_ids(const rl__report *rep))[ID_LEN]
+{
+    char (*ids)[ID_LEN] = calloc(rep->n ? (size_t)rep->n : 1, ID_LEN);
+    if (!ids)
+        return NULL;
+    for (int i = 0; i < rep->n; i++) {
+        const char *name = rep->results[i].name ? rep->results[i].name : "";
+        char base[ID_LEN - 12];
+        size_t n = 0;
+        for (const char *p = name; *p && n < sizeof base - 1; p++) {
+            unsigned char c = (unsigned char)*p;
+            int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                       c == '-';
+            base[n++] = keep ? (char)c : '-';
+        }
+        base[n] = '\0';
+        if (!n)
+            snprintf(base, sizeof base, "scenario");
+        snprintf(ids[i], ID_LEN, "%s", base);
+        for (int k = 2; id_taken(ids, i, ids[i]); k++)
+            snprintf(ids[i], ID_LEN, "%s-%d", base, k);
+    }
+    return ids;
+}
+
+static void write_summary(FILE *f, const rl__report *rep,
+                          char (*ids)[ID_LEN])
 {
     fputs("<h2>Summary</h2>\n<table class=\"summary\">\n<thead><tr>"
           "<th>Scenario</th><th>Expectation</th><th>Outcome</th>"
@@ -126,8 +153,11 @@ static void write_summary(FILE *f, const rl__report *rep)
         const rl__result *r = &rep->results[i];
         fprintf(f, "<tr class=\"%s\"><td>",
                 rl__result_as_expected(r) ? "ok" : "bad");
-        if (has_section(r))
-            fprintf(f, "<a href=\"#s%d\">", i + 1);
+        if (has_section(r)) {
+            fputs("<a href=\"#", f);
+            rl__report_xml_text(f, ids[i], 1);
+            fputs("\">", f);
+        }
         h(f, r->name);
         if (has_section(r))
             fputs("</a>", f);
@@ -149,184 +179,6 @@ static void write_summary(FILE *f, const rl__report *rep)
                 r->duration > 0 ? r->duration : 0.0);
     }
     fputs("</tbody>\n</table>\n", f);
-}
-
-/* The actor a diagnosis blames: the first "actor N" in the message, or
- * the actor of the last step. -1 when there is none. */
-static int failing_actor(const rl__result_failure *e, int nlanes)
-{
-    const char *m = strstr(e->message, "actor ");
-    if (m) {
-        char *end;
-        long a = strtol(m + 6, &end, 10);
-        if (end != m + 6 && a >= 0 && a < nlanes)
-            return (int)a;
-    }
-    return e->nsteps ? e->steps[e->nsteps - 1].actor : -1;
-}
-
-/* Whether step i accesses an address another actor also accesses in the
- * trace, one of the two accesses being a write. */
-static int conflicting(const rl__result_failure *e, long i)
-{
-    const rl__result_step *s = &e->steps[i];
-    if (!s->access || !s->at)
-        return 0;
-    for (long j = 0; j < e->nsteps; j++) {
-        const rl__result_step *t = &e->steps[j];
-        if (j != i && t->actor != s->actor && t->access && t->at == s->at &&
-            (s->write || t->write))
-            return 1;
-    }
-    return 0;
-}
-
-/* Writes at most max characters of s (escaped), with an ellipsis when it
- * was cut. */
-static void h_cut(FILE *f, const char *s, int max)
-{
-    const char *p = s;
-    int n = 0;
-    while (rl__report_next_char(&p))
-        n++;
-    if (n <= max) {
-        h(f, s);
-        return;
-    }
-    char buf[256];
-    p = s;
-    for (int k = 0; k < max - 1; k++)
-        rl__report_next_char(&p);
-    size_t len = (size_t)(p - s);
-    if (len >= sizeof buf)
-        len = sizeof buf - 1;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    h(f, buf);
-    fputs("&#8230;", f);
-}
-
-static void write_timeline(FILE *f, const rl__result_failure *e)
-{
-    int nlanes = e->nactors;
-    for (long i = 0; i < e->nsteps; i++)
-        if (e->steps[i].actor >= nlanes &&
-            e->steps[i].actor < RL__RESULT_MAX_ACTORS)
-            nlanes = e->steps[i].actor + 1;
-    if (nlanes == 0 || e->nsteps == 0)
-        return;
-    long first = e->nsteps > MAX_SHOWN ? e->nsteps - MAX_SHOWN : 0;
-    long shown = e->nsteps - first;
-    int fa = failing_actor(e, nlanes);
-    long fstep = -1;
-    for (long i = e->nsteps - 1; i >= 0 && fa >= 0; i--) {
-        if (e->steps[i].actor == fa) {
-            fstep = i;
-            break;
-        }
-    }
-    fputs("<h3>Failing interleaving</h3>\n", f);
-    if (first)
-        fprintf(f,
-                "<p class=\"note\">The trace has %ld steps: the "
-                "timeline shows the last %ld (steps %ld to %ld); the "
-                "trace table below has them all.</p>\n",
-                e->nsteps, shown, first, e->nsteps - 1);
-    fputs("<p class=\"legend\"><span><i class=\"key plain\"></i>step "
-          "(operation = value, label)</span><span><i class=\"key "
-          "conflict\"></i>&#9888; conflicting access: same address, "
-          "another process, one of them a write</span><span><i "
-          "class=\"key failing\"></i>&#10007; last step of the failing "
-          "process</span></p>\n",
-          f);
-    int width = LEFT + nlanes * LANE_W + 8;
-    long height = TOP + shown * ROW_H + 12;
-    fprintf(f,
-            "<div class=\"svgwrap\"><svg class=\"timeline\" width=\"%d\" "
-            "height=\"%ld\" viewBox=\"0 0 %d %ld\" role=\"img\" "
-            "aria-label=\"swimlane timeline, one lane per process\">\n",
-            width, height, width, height);
-    for (int a = 0; a < nlanes; a++) {
-        int x = LEFT + a * LANE_W;
-        const rl__result_actor *ac = a < e->nactors ? &e->actors[a] : NULL;
-        fprintf(f,
-                "<g class=\"lane\" data-actor=\"%d\"><rect class=\"%s\" "
-                "x=\"%d\" y=\"0\" width=\"%d\" height=\"%ld\"/>"
-                "<text class=\"lane-title\" x=\"%d\" y=\"18\">actor %d",
-                a, a % 2 ? "lane-alt" : "lane-bg", x, LANE_W, height, x + 10,
-                a);
-        char dflt[32];
-        snprintf(dflt, sizeof dflt, "actor-%d", a);
-        if (ac && ac->name[0] && strcmp(ac->name, dflt) != 0) {
-            fputs(" &#183; ", f);
-            h_cut(f, ac->name, 12);
-        }
-        fprintf(f, "</text><text class=\"lane-sub\" x=\"%d\" y=\"36\">",
-                x + 10);
-        if (ac)
-            fprintf(f, "pid %d", ac->pid);
-        fprintf(f,
-                "</text><line class=\"lane-line\" x1=\"%d\" y1=\"%d\" "
-                "x2=\"%d\" y2=\"%ld\"/></g>\n",
-                x + LANE_W / 2, TOP - 6, x + LANE_W / 2, height);
-    }
-    for (long i = first; i < e->nsteps; i++) {
-        const rl__result_step *s = &e->steps[i];
-        long y = TOP + (i - first) * ROW_H;
-        int a = s->actor >= 0 && s->actor < nlanes ? s->actor : 0;
-        int x = LEFT + a * LANE_W + 6;
-        int conflict = conflicting(e, i);
-        int failing = i == fstep;
-        fprintf(f,
-                "<text class=\"stepno\" x=\"%d\" y=\"%ld\" "
-                "text-anchor=\"end\">%ld</text>",
-                LEFT - 8, y + 15, i);
-        fprintf(f,
-                "<g class=\"step\"><title>step %ld, actor %d, pid %d: "
-                "%s",
-                i, s->actor, s->pid, s->op);
-        if (s->has_value)
-            fprintf(f, " = %ld", s->value);
-        if (s->at)
-            fprintf(f, " at 0x%" PRIxPTR "%s", s->at,
-                    s->access && !s->shared ? " (private)" : "");
-        if (s->label[0]) {
-            fputs(", ", f);
-            h(f, s->label);
-        }
-        if (s->file[0]) {
-            fputs(" (", f);
-            h(f, s->file);
-            fprintf(f, ":%d)", s->line);
-        }
-        if (conflict)
-            fputs("; conflicting access", f);
-        if (failing)
-            fputs("; last step of the failing process", f);
-        fprintf(f,
-                "</title><rect class=\"box%s%s%s\" x=\"%d\" y=\"%ld\" "
-                "width=\"%d\" height=\"%d\" rx=\"4\"/>",
-                s->access ? " access" : "", conflict ? " conflict" : "",
-                failing ? " failing" : "", x, y + 2, LANE_W - 12, ROW_H - 5);
-        fprintf(f, "<text x=\"%d\" y=\"%ld\">%s%s", x + 6, y + 18,
-                failing    ? "&#10007; "
-                : conflict ? "&#9888; "
-                           : "",
-                s->op);
-        int used = (int)strlen(s->op) + (failing || conflict ? 2 : 0);
-        if (s->has_value) {
-            char v[32];
-            used += snprintf(v, sizeof v, " = %ld", s->value);
-            fputs(v, f);
-        }
-        int room = (LANE_W - 24) / 7 - used - 1;
-        if (s->label[0] && room >= 4) {
-            fputs(" ", f);
-            h_cut(f, s->label, room);
-        }
-        fputs("</text></g>\n", f);
-    }
-    fputs("</svg></div>\n", f);
 }
 
 static void write_actors(FILE *f, const rl__result_failure *e)
@@ -540,11 +392,12 @@ static void write_stress(FILE *f, const rl__result *r)
     }
 }
 
-static int write_section(FILE *f, int i, const rl__result *r)
+static int write_section(FILE *f, const char *id, const rl__result *r)
 {
     int ok = rl__result_as_expected(r);
-    fprintf(f, "<section class=\"scenario %s\" id=\"s%d\">\n<h2>",
-            ok ? "ok" : "bad", i + 1);
+    fprintf(f, "<section class=\"scenario %s\" id=\"", ok ? "ok" : "bad");
+    rl__report_xml_text(f, id, 1);
+    fputs("\">\n<h2>", f);
     h(f, r->name);
     fputs(" ", f);
     outcome_badge(f, r);
@@ -581,7 +434,8 @@ static int write_section(FILE *f, int i, const rl__result *r)
                     r->first_failure_run);
         if (write_commands(f, &r->failure) < 0)
             return -1;
-        write_timeline(f, &r->failure);
+        if (rl__html_timeline(f, r) < 0)
+            return -1;
         write_actors(f, &r->failure);
         write_trace_table(f, &r->failure);
     }
@@ -628,6 +482,7 @@ static int write_page(FILE *f, const rl__report *rep)
           "<title>racelab report</title>\n<style>\n",
           f);
     fputs(css, f);
+    fputs(rl__html_timeline_css, f);
     fputs("</style>\n</head>\n<body>\n<h1>racelab report</h1>\n"
           "<p class=\"meta\">",
           f);
@@ -648,11 +503,17 @@ static int write_page(FILE *f, const rl__report *rep)
             "<span class=\"badge %s\">%s %d unexpected</span></p>\n",
             rep->n - bad, bad ? "bad" : "ok", bad ? "&#10007;" : "&#10003;",
             bad);
-    write_summary(f, rep);
+    char (*ids)[ID_LEN] = section_ids(rep);
+    if (!ids)
+        return -1;
+    write_summary(f, rep, ids);
     for (int i = 0; i < rep->n; i++)
         if (has_section(&rep->results[i]) &&
-            write_section(f, i, &rep->results[i]) < 0)
+            write_section(f, ids[i], &rep->results[i]) < 0) {
+            free(ids);
             return -1;
+        }
+    free(ids);
     write_coverage(f, rep);
     fputs("</body>\n</html>\n", f);
     return 0;

@@ -68,7 +68,8 @@ static void write_failure(FILE *f, const rl__result *r)
             jstr(f, s->file);
         else
             fputs("null", f);
-        fprintf(f, ", \"line\": %d}", s->line);
+        fprintf(f, ", \"line\": %d, \"preemption\": %s}", s->line,
+                s->preemption ? "true" : "false");
     }
     fprintf(f, "%s],\n        \"actors\": [", e->nsteps ? "\n        " : "");
     for (int i = 0; i < e->nactors; i++) {

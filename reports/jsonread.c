@@ -82,6 +82,8 @@ static void read_step(reader *c, const rl__json *o, rl__result_step *s)
     const char *file = rl__json_get_str(c, o, "file", NULLABLE);
     snprintf(s->file, sizeof s->file, "%s", file ? file : "");
     s->line = (int)rl__json_get_int(c, o, "line", INT_MIN, INT_MAX, 0, NULL);
+    /* Absent in files written before racelab recorded it. */
+    s->preemption = rl__json_get_bool(c, o, "preemption", RL__JSON_OPT) > 0;
 }
 
 /* The frames of a stack (an array of strings) back into the text the

@@ -630,6 +630,46 @@ static char *cut(const char *html, const char *start, const char *end)
     return strndup(a, (size_t)(b - a));
 }
 
+/* The timeline of the section anchored id, malloc'd. */
+static char *timeline_of(const char *html, const char *id)
+{
+    char sec[160];
+    snprintf(sec, sizeof sec, "id=\"%s\">", id);
+    const char *a = strstr(html, sec);
+    ck_assert_msg(a != NULL, "no section %s", id);
+    const char *end = strstr(a, "</section>");
+    ck_assert_ptr_nonnull(end);
+    const char *t = strstr(a, "<div class=\"timeline\"");
+    ck_assert_msg(t && t < end, "no timeline in %s", id);
+    return strndup(t, (size_t)(end - t));
+}
+
+/* The class attribute of the first box of a timeline whose attributes
+ * hold attr (data-step="3"), malloc'd; NULL when there is none. */
+static char *box_class(const char *tl, const char *attr)
+{
+    const char *p = strstr(tl, attr);
+    if (!p)
+        return NULL;
+    const char *start = p;
+    while (start > tl && strncmp(start, "<span class=\"", 13) != 0)
+        start--;
+    ck_assert_ptr_nonnull(strstr(start, "<span class=\"") == start ? start
+                                                                  : NULL);
+    start += 13;
+    return strndup(start, strcspn(start, "\""));
+}
+
+/* Whether the class list cls has the word w. */
+static int has_class(const char *cls, const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *p = strstr(cls, w); p; p = strstr(p + 1, w))
+        if ((p == cls || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 START_TEST(html_has_its_parts)
 {
     rl__report rep = build_report();
@@ -644,15 +684,13 @@ START_TEST(html_has_its_parts)
                                         "&quot;race&quot;"));
     free(table);
     /* One timeline per found bug with a trace, one lane per actor. */
-    ck_assert_int_eq(count_of(s, "<svg class=\"timeline\""), 3);
-    char *tl = cut(s, "<svg class=\"timeline\"", "</svg>");
-    ck_assert_int_eq(count_of(tl, "<g class=\"lane\""), 3);
-    ck_assert_int_eq(count_of(tl, "<g class=\"step\">"), 10);
+    ck_assert_int_eq(count_of(s, "<div class=\"timeline\""), 3);
+    char *tl = timeline_of(s, "counter.unlocked");
+    ck_assert_int_eq(count_of(tl, "<span class=\"tl-lane\""), 3);
+    ck_assert_int_eq(count_of(tl, " data-step=\""), 10);
     /* Steps 2..5 access one address from two actors with stores. */
     ck_assert_int_eq(count_of(tl, "; conflicting access"), 4);
-    /* The failing actor is actor 0 (from the message): its last step. */
-    ck_assert_int_eq(count_of(tl, " failing\""), 1);
-    ck_assert_ptr_nonnull(strstr(tl, "&#10007; join"));
+    ck_assert_int_eq(count_of(tl, " conflict\""), 4);
     free(tl);
     ck_assert_ptr_nonnull(strstr(s, "<pre><code>racelab replay "
                                     "&#39;counter.unlocked@0x3.1x4.2x1&#39;"));
@@ -699,16 +737,231 @@ START_TEST(html_long_trace_shows_the_last_steps)
     results[0].failure.steps = st;
     results[0].failure.nsteps = n;
     char *s = render(rl__report_html, &rep);
-    ck_assert_ptr_nonnull(strstr(s, "The trace has 523 steps: the timeline "
-                                    "shows the last 200 (steps 323 to "
-                                    "522)"));
-    char *tl = cut(s, "<svg class=\"timeline\"", "</svg>");
-    ck_assert_int_eq(count_of(tl, "<g class=\"step\">"), 200);
-    ck_assert_ptr_nonnull(strstr(tl, "<title>step 323,"));
-    ck_assert_ptr_null(strstr(tl, "<title>step 322,"));
+    ck_assert_ptr_nonnull(strstr(s, "The trace has 523 steps in 523 rows: "
+                                    "the timeline shows the last 200 rows "
+                                    "(steps 323 to 522)"));
+    char *tl = timeline_of(s, "counter.unlocked");
+    ck_assert_int_eq(count_of(tl, " data-step=\""), 200);
+    ck_assert_ptr_nonnull(strstr(tl, " data-step=\"323\""));
+    ck_assert_ptr_null(strstr(tl, " data-step=\"322\""));
     free(tl);
     free(s);
     free(st);
+}
+END_TEST
+
+/* Two processes store to and load from one address of their own private
+ * copies: never a conflict, since neither sees the other's. */
+START_TEST(html_private_accesses_never_conflict)
+{
+    rl__report rep = build_report();
+    for (int i = 2; i <= 5; i++)
+        unlocked_steps[i].shared = 0;
+    char *s = render(rl__report_html, &rep);
+    char *tl = timeline_of(s, "counter.unlocked");
+    ck_assert_int_eq(count_of(tl, " conflict\""), 0);
+    ck_assert_int_eq(count_of(tl, "conflicting access:"), 0);
+    ck_assert_int_eq(count_of(tl, "(private copy)"), 4);
+    free(tl);
+    free(s);
+}
+END_TEST
+
+/* The number of boxes of a timeline whose classes have w. */
+static int boxes_with(const char *tl, const char *w)
+{
+    int n = 0;
+    for (const char *p = strstr(tl, "<span class=\"step"); p;
+         p = strstr(p + 1, "<span class=\"step")) {
+        char *cls = strndup(p + 13, strcspn(p + 13, "\""));
+        n += has_class(cls, w);
+        free(cls);
+    }
+    return n;
+}
+
+/* The failure mark goes on the failing step: the check that failed (not
+ * the join before it), each wait of a deadlock, the crashing process's
+ * last step. */
+START_TEST(html_failure_mark_on_the_failing_step)
+{
+    rl__report rep = build_report();
+    /* FAIL: "(actor 0 at counter.c:58)": a row of its own for the check,
+     * in actor 0's lane, after the last step. */
+    char *s = render(rl__report_html, &rep);
+    char *tl = timeline_of(s, "counter.unlocked");
+    ck_assert_int_eq(boxes_with(tl, "failing"), 1);
+    char *cls = box_class(tl, "&#10007; check failed at counter.c:58");
+    ck_assert_ptr_nonnull(cls);
+    ck_assert(has_class(cls, "failing") && has_class(cls, "check"));
+    free(cls);
+    ck_assert_ptr_nonnull(strstr(tl, "style=\"grid-column:2\" "
+                                     "data-actor=\"0\" title=\"actor 0: "
+                                     "check failed at counter.c:58"));
+    cls = box_class(tl, " data-step=\"9\"");
+    ck_assert_ptr_nonnull(cls);
+    ck_assert(!has_class(cls, "failing"));
+    free(cls);
+    ck_assert_ptr_nonnull(strstr(tl, "</div>\n<div class=\"tl-row\"><span "
+                                     "class=\"tl-no\">check</span>"));
+    free(tl);
+    free(s);
+
+    /* DEADLOCK: both processes wait (the root in join, the reader in
+     * recv): both waits are marked, nothing else. */
+    results[3].verdict = RL_DEADLOCK;
+    snprintf(results[3].failure.message, sizeof results[3].failure.message,
+             "no actor can run: actor 0 (main) is blocked in join");
+    s = render(rl__report_html, &rep);
+    tl = timeline_of(s, "pipe.hang");
+    ck_assert_int_eq(boxes_with(tl, "failing"), 2);
+    cls = box_class(tl, " data-step=\"1\"");
+    ck_assert(has_class(cls, "failing"));
+    free(cls);
+    cls = box_class(tl, " data-step=\"2\"");
+    ck_assert(has_class(cls, "failing"));
+    free(cls);
+    free(tl);
+    free(s);
+
+    /* CRASH: the last step of the process that was killed. */
+    results[5].verdict = RL_CRASH;
+    snprintf(results[5].failure.message, sizeof results[5].failure.message,
+             "actor 1 (producer, pid 3001) was killed by signal SIGKILL");
+    s = render(rl__report_html, &rep);
+    tl = timeline_of(s, "queue.race");
+    ck_assert_int_eq(boxes_with(tl, "failing"), 1);
+    cls = box_class(tl, " data-step=\"5\"");
+    ck_assert(has_class(cls, "failing"));
+    free(cls);
+    free(tl);
+    free(s);
+}
+END_TEST
+
+/* The steps the scheduler reached by preempting another process are
+ * marked, and the legend says what the mark means. */
+START_TEST(html_preemptions_are_marked)
+{
+    rl__report rep = build_report();
+    unlocked_steps[3].preemption = 1;
+    char *s = render(rl__report_html, &rep);
+    char *tl = timeline_of(s, "counter.unlocked");
+    ck_assert_int_eq(boxes_with(tl, "preemption"), 1);
+    char *cls = box_class(tl, " data-step=\"3\"");
+    ck_assert(has_class(cls, "preemption"));
+    free(cls);
+    ck_assert_ptr_nonnull(strstr(tl, "; preemption: the scheduler switched "
+                                     "here"));
+    free(tl);
+    const char *sec = strstr(s, "id=\"counter.unlocked\"");
+    const char *legend = strstr(sec, "<p class=\"legend\">");
+    ck_assert_ptr_nonnull(legend);
+    ck_assert_ptr_nonnull(strstr(legend, "<i class=\"key preemption\"></i>"));
+    free(s);
+}
+END_TEST
+
+static rl__result_step spin_steps[203];
+
+/* Makes r a livelock: actor 1 loads a private flag 200 times in a row,
+ * the root joins it. */
+static void make_spin(rl__result *r)
+{
+    step(&spin_steps[0], 0, RL_OP_START, NULL, 0, 0, "spinner", NULL, 0);
+    for (int i = 1; i <= 200; i++) {
+        step(&spin_steps[i], 1, RL_OP_LOAD, ADDR_COUNTER, 1, 0, "stop",
+             "spin.c", 25);
+        spin_steps[i].shared = 0;
+    }
+    step(&spin_steps[201], 0, RL_OP_JOIN, ADDR_PROC, 0, 0, "spinner", NULL,
+         0);
+    step(&spin_steps[202], 1, RL_OP_LOAD, ADDR_COUNTER, 1, 0, "stop",
+         "spin.c", 25);
+    spin_steps[202].shared = 0;
+    r->verdict = RL_LIVELOCK;
+    snprintf(r->failure.message, sizeof r->failure.message,
+             "no actor can progress: actor 1 (reader) spins at spin.c:25");
+    r->failure.steps = spin_steps;
+    r->failure.nsteps = 203;
+}
+
+/* 200 identical steps in a row are one row that says so, and unfold. */
+START_TEST(html_identical_steps_fold)
+{
+    rl__report rep = build_report();
+    make_spin(&results[3]);
+    char *s = render(rl__report_html, &rep);
+    char *tl = timeline_of(s, "pipe.hang");
+    ck_assert_int_eq(count_of(tl, "<details class=\"fold\">"), 1);
+    ck_assert_ptr_nonnull(strstr(tl, "<summary class=\"tl-row\"><span "
+                                     "class=\"tl-no\">1&#8211;200</span>"));
+    ck_assert_ptr_nonnull(strstr(tl, "data-step=\"1\" data-actor=\"1\" "
+                                     "data-count=\"200\""));
+    ck_assert_ptr_nonnull(strstr(tl, "<b class=\"count\">&#215;200</b>"));
+    ck_assert_ptr_nonnull(strstr(tl, "title=\"steps 1 to 200: 200 "
+                                     "identical steps"));
+    /* After the fold, two rows: the join and the last load, which the
+     * failure mark is on. */
+    const char *body = strstr(tl, "</details>");
+    ck_assert_int_eq(count_of(body, "<div class=\"tl-row\">"), 2);
+    char *cls = box_class(tl, " data-step=\"202\"");
+    ck_assert(has_class(cls, "failing"));
+    free(cls);
+    /* Unfolded, every step has its row. */
+    ck_assert_int_eq(count_of(tl, "data-count=\"1\""), 203);
+    free(tl);
+    free(s);
+}
+END_TEST
+
+/* Sections are anchored by their scenario's name, unique in the page,
+ * and the summary links to them. */
+START_TEST(html_anchors_are_scenario_names)
+{
+    rl__report rep = build_report();
+    rl_scenario odd = sc_race;
+    odd.name = "queue race/<x>";
+    describe(&results[5], &odd);
+    rl_scenario twin = sc_hang;
+    twin.name = "counter.unlocked";
+    describe(&results[3], &twin);
+    char *s = render(rl__report_html, &rep);
+    ck_assert_ptr_nonnull(strstr(s, "<a href=\"#counter.unlocked\">"));
+    ck_assert_ptr_nonnull(strstr(s, "<section class=\"scenario ok\" "
+                                    "id=\"counter.unlocked\">"));
+    ck_assert_ptr_nonnull(strstr(s, "<a href=\"#counter.unlocked-2\">"));
+    ck_assert_ptr_nonnull(strstr(s, "id=\"counter.unlocked-2\">"));
+    ck_assert_ptr_nonnull(strstr(s, "<a href=\"#queue-race--x-\">"));
+    ck_assert_ptr_nonnull(strstr(s, "id=\"queue-race--x-\">"));
+    ck_assert_ptr_null(strstr(s, "id=\"s1\""));
+    free(s);
+}
+END_TEST
+
+/* The lanes share the page's width, and names and labels are written in
+ * full (the browser cuts them only where the lane is too narrow; the
+ * title has them on hover). */
+START_TEST(html_lanes_use_the_width)
+{
+    rl__report rep = build_report();
+    snprintf(unlocked_actors[1].name, sizeof unlocked_actors[1].name,
+             "a-worker-with-a-long-name");
+    snprintf(unlocked_steps[2].label, sizeof unlocked_steps[2].label,
+             "counters[worker_index]->value_of_the_day");
+    char *s = render(rl__report_html, &rep);
+    char *tl = timeline_of(s, "counter.unlocked");
+    ck_assert_ptr_nonnull(strstr(tl, "title=\"actor 1 &#183; "
+                                     "a-worker-with-a-long-name, pid 1001\""));
+    ck_assert_ptr_nonnull(strstr(tl, "<b>actor 1 &#183; "
+                                     "a-worker-with-a-long-name</b>"));
+    ck_assert_ptr_nonnull(strstr(tl, "load = 0 counters[worker_index]-&gt;"
+                                     "value_of_the_day</span>"));
+    ck_assert_ptr_nonnull(strstr(tl, "style=\"--lanes:3\""));
+    ck_assert_ptr_nonnull(strstr(s, "grid-template-columns:56px "
+                                    "repeat(var(--lanes),minmax(0,1fr))"));
+    free(tl);
+    free(s);
 }
 END_TEST
 
@@ -912,14 +1165,16 @@ START_TEST(file_leaves_no_temporary)
 }
 END_TEST
 
-/* With RL_HTML_OUT set, writes the hand-built report's HTML there (for
- * tests/test_html_render.sh when the command line cannot). */
+/* With RL_HTML_OUT set, writes the hand-built report's HTML there, with
+ * pipe.hang made a livelock of 200 identical steps (for
+ * tests/test_html_render.sh). */
 START_TEST(html_written_on_request)
 {
     const char *out = getenv("RL_HTML_OUT");
     if (!out || !*out)
         return;
     rl__report rep = build_report();
+    make_spin(&results[3]);
     ck_assert_int_eq(rl__report_to_file(out, &rep, rl__report_html), 0);
 }
 END_TEST
@@ -946,6 +1201,12 @@ static Suite *reports_suite(void)
     tc = rl_test_tcase("html", 30);
     tcase_add_test(tc, html_has_its_parts);
     tcase_add_test(tc, html_long_trace_shows_the_last_steps);
+    tcase_add_test(tc, html_private_accesses_never_conflict);
+    tcase_add_test(tc, html_failure_mark_on_the_failing_step);
+    tcase_add_test(tc, html_preemptions_are_marked);
+    tcase_add_test(tc, html_identical_steps_fold);
+    tcase_add_test(tc, html_anchors_are_scenario_names);
+    tcase_add_test(tc, html_lanes_use_the_width);
     tcase_add_test(tc, html_written_on_request);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("files", 30);
