@@ -182,8 +182,26 @@ $(BUILD)/bench/bench_instrument: EXTRA_OBJS = $(INST_BENCH_OBJS) \
     $(BUILD)/obj/scenarios/counter.o
 $(BUILD)/bench/bench_instrument: $(INST_BENCH_OBJS) $(BUILD)/obj/scenarios/counter.o
 
+# The catalogue built a second time without its annotations: RL_LOAD and
+# RL_STORE are plain C accesses and the compiler's instrumentation makes
+# them schedule points (gcc, -O1 as a test build would be). racelab-plain
+# must find what racelab finds (tests/test_plain_catalogue.sh).
+PLAIN_CC := $(firstword $(INST_CCS))
+PLAIN_SCEN_OBJS := $(patsubst %.c,$(BUILD)/plain/%.o,$(wildcard scenarios/*.c))
+$(BUILD)/plain/%.o: %.c
+	$(call say,CC,$<+tsan/plain)
+	@mkdir -p $(dir $@)
+	$(Q)$(PLAIN_CC) -std=c11 -D_GNU_SOURCE -g -O1 $(INST_WARN) -MMD -MP -Ilib \
+	    -DRL_PLAIN_ACCESSES $(INSTRUMENT_CFLAGS) \
+	    $(if $(filter clang,$(PLAIN_CC)),$(INSTRUMENT_CLANG_CFLAGS)) \
+	    $(CFLAGS) -c $< -o $@
+$(BUILD)/racelab-plain: $(BUILD)/obj/cli/main.o $(PLAIN_SCEN_OBJS) $(STATIC)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,-z,now -o $@ $(BUILD)/obj/cli/main.o \
+	    $(PLAIN_SCEN_OBJS) $(STATIC) $(RL_LIBS)
+
 # ---------------------------------------------------------------- test
-test: all $(TEST_BINS) $(BENCH_BINS)
+test: all $(TEST_BINS) $(BENCH_BINS) $(if $(PLAIN_CC),$(BUILD)/racelab-plain)
 	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) COVERAGE=$(COVERAGE) tests/run-tests.sh $(TEST_BINS) $(TEST_SCRIPTS)
 
 run: all

@@ -424,6 +424,16 @@ RL_API int rl__check_eq(long actual, long expected, const char *what,
  * points and reads i once. */
 #define RL__CAT_(a, b) a##b
 #define RL__CAT(a, b) RL__CAT_(a, b)
+#ifdef RL_PLAIN_ACCESSES
+/* Built with the compiler's instrumentation (pkg-config racelab-instrument)
+ * and -DRL_PLAIN_ACCESSES, the annotations are plain C accesses (volatile,
+ * so that a spin-wait still loads each time) and the instrumentation makes
+ * them schedule points: the same program, unannotated. */
+#define RL_LOAD(lv) (*(volatile __typeof__(lv) *)&(lv))
+#define RL_STORE(lv, v) (*(volatile __typeof__(lv) *)&(lv) = (v))
+#define RL_FETCH_ADD(lv, delta)                                                \
+    __atomic_fetch_add(&(lv), (delta), __ATOMIC_SEQ_CST)
+#else
 #define RL_LOAD(lv) RL__LOAD_(lv, #lv, RL__CAT(rl_p_, __COUNTER__))
 #define RL__LOAD_(lv, what, p_)                                                \
     __extension__({                                                            \
@@ -460,6 +470,7 @@ RL_API int rl__check_eq(long actual, long expected, const char *what,
             rl__access_loaded(p_, what, (long)RL__CAT(p_, o_));                \
         RL__CAT(p_, o_);                                                       \
     })
+#endif /* RL_PLAIN_ACCESSES */
 
 typedef enum { RL_EXPECT_CLEAN = 0, RL_EXPECT_BUG = 1 } rl_expect;
 
