@@ -15,6 +15,10 @@
 #define RUN RL__CMD_RUN
 #define STRESS RL__CMD_STRESS
 #define REPORT RL__CMD_REPORT
+/* The commands that write the reports. */
+#define OUT                                                                    \
+    (RL__CMD_RUN | RL__CMD_REPLAY | RL__CMD_MINIMIZE | RL__CMD_STRESS |        \
+     RL__CMD_REPORT)
 #define ALL                                                                    \
     (RL__CMD_LIST | RL__CMD_RUN | RL__CMD_REPLAY | RL__CMD_MINIMIZE |          \
      RL__CMD_STRESS | RL__CMD_REPORT)
@@ -74,13 +78,13 @@ const rl__cli_option rl__cli_options[] = {
      "print the execution step by step", NULL, NULL},
     {"json", NULL, RL__ARG_NONE, 0, 0, F(json_list), RL__CMD_LIST,
      "the list as JSON", NULL, NULL},
-    {"json", "FILE", RL__ARG_TEXT, 0, 0, F(out.json), RUN | STRESS | REPORT,
+    {"json", "FILE", RL__ARG_TEXT, 0, 0, F(out.json), OUT,
      "write the results as JSON (schema racelab-results/1)", NULL, NULL},
-    {"junit", "FILE", RL__ARG_TEXT, 0, 0, F(out.junit), RUN | STRESS | REPORT,
+    {"junit", "FILE", RL__ARG_TEXT, 0, 0, F(out.junit), OUT,
      "write the results as JUnit XML", NULL, NULL},
-    {"html", "FILE", RL__ARG_TEXT, 0, 0, F(out.html), RUN | STRESS | REPORT,
+    {"html", "FILE", RL__ARG_TEXT, 0, 0, F(out.html), OUT,
      "write the results as a self-contained HTML page", NULL, NULL},
-    {"tap", "14", RL__ARG_VERSION, 13, 14, F(out.tap), RUN | STRESS | REPORT,
+    {"tap", "14", RL__ARG_VERSION, 13, 14, F(out.tap), OUT,
      "TAP on stdout instead of the result lines: version 13, which every "
      "TAP consumer reads; --tap=14 for version 14",
      NULL, NULL},

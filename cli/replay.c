@@ -25,6 +25,26 @@ static int replay_status(const rl__search_result *r, int minimize)
     return EXIT_OK;
 }
 
+/* Writes the reports asked for in out (files, TAP on stdout) over the
+ * results model of r: one scenario, with the replayed or minimized
+ * execution as its failure. Returns 0, or 1 when a report could not be
+ * written or the model not made (said on stderr). */
+static int write_reports(const rl__cli_outputs *out,
+                         const rl__search_result *r, const char *started)
+{
+    if (!out->json && !out->junit && !out->html && !out->tap)
+        return 0;
+    rl__result m;
+    if (rl__result_from_search(r, &m) < 0) {
+        fprintf(stderr, "%s: out of memory for the reports\n", rl__cli_prog);
+        return 1;
+    }
+    rl__report rep = {&m, 1, 0, started, rl__cli_argv_line, 0};
+    int bad = rl__cli_write_outputs(out, &rep);
+    rl__result_free(&m);
+    return bad;
+}
+
 /* replay (minimize 0) or minimize (1) on argv[0] = the command's name. */
 static int replay_or_minimize(int argc, char **argv, int minimize)
 {
@@ -44,6 +64,8 @@ static int replay_or_minimize(int argc, char **argv, int minimize)
     memset(&o, 0, sizeof o);
     rl__search_result r;
     struct sigaction old_int[3];
+    char started[32];
+    rl__cli_started_at(started);
     rl__cli_catch_interrupts(old_int);
     o.stop = &rl__cli_interrupted;
     err = minimize ? rl__minimize(token, &o, &r) : rl__replay(token, &o, &r);
@@ -59,7 +81,9 @@ static int replay_or_minimize(int argc, char **argv, int minimize)
         return err == -EINVAL || err == -ENOENT ? EXIT_USAGE : EXIT_INTERNAL;
     }
     rl__term t = rl__term_open(RL__COLOR_AUTO, rl__cli_prog);
-    if (minimize) {
+    if (a.out.tap) {
+        /* TAP owns stdout: the verdict is in the stream. */
+    } else if (minimize) {
         rl__term_minimized(&t, &r);
     } else {
         rl__term_replay(&t, &r);
@@ -67,8 +91,9 @@ static int replay_or_minimize(int argc, char **argv, int minimize)
             rl__term_trace(&t, &r.first);
     }
     int code = replay_status(&r, minimize);
+    int bad = write_reports(&a.out, &r, started);
     rl__search_result_free(&r);
-    return code;
+    return bad && code == EXIT_OK ? EXIT_INTERNAL : code;
 }
 
 int rl__cli_replay(int argc, char **argv)

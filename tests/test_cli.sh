@@ -58,8 +58,8 @@ declare -A takes=(
     [list]="json help"
     [run]="mode seed runs preemptions bound reduction depth max-steps timeout
            noise shard jobs json junit html tap color help"
-    [replay]="trace help"
-    [minimize]="help"
+    [replay]="trace json junit html tap help"
+    [minimize]="json junit html tap help"
     [stress]="runs jobs timeout expect-exit expect-stdout noise seed shard
               json junit html tap help"
     [report]="json junit html tap help")
@@ -201,6 +201,33 @@ has "$tmp/err" "step bound (max_steps)" "minimize names the bound too"
 expect 1 "replay of a bug's token that passes is unexpected" -- "$RL" replay 'counter.unlocked@-'
 has "$tmp/err" "unexpected: counter.unlocked expects a bug" "the expectation is named"
 expect 0 "replay of a clean scenario that passes" -- "$RL" replay 'counter.locked@-'
+# Replay and minimize write the same reports as run: one scenario, the
+# replayed (or minimized) execution its failure.
+for c in replay minimize; do
+    rm -f "$tmp/$c.json" "$tmp/$c.xml" "$tmp/$c.html"
+    expect 0 "$c --json --junit --html" -- "$RL" $c "$token" \
+        --json "$tmp/$c.json" --junit "$tmp/$c.xml" --html "$tmp/$c.html"
+    check "python3 -m json.tool '$tmp/$c.json' >/dev/null" \
+        "$c --json writes valid JSON"
+    check "python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+s = d[\"scenarios\"]
+assert len(s) == 1 and s[0][\"name\"] == \"counter.unlocked\"
+assert s[0][\"mode\"] == \"replay\" and s[0][\"verdict\"] == \"FAIL\"
+assert s[0][\"first_failure\"][\"steps\"]' '$tmp/$c.json'" \
+        "$c --json holds the scenario and its failing execution"
+    if command -v xmllint >/dev/null; then
+        check "xmllint --noout --schema tests/junit.xsd '$tmp/$c.xml' 2>/dev/null" \
+            "$c --junit is valid JUnit"
+    fi
+    has "$tmp/$c.html" "counter.unlocked" "$c --html writes the page"
+    expect 0 "$c --tap" -- "$RL" $c "$token" --tap
+    has "$tmp/out" "ok 1 - counter.unlocked" "$c --tap gives the TAP stream"
+    check "! grep -q '^minimized:\\|^FAIL' '$tmp/out'" \
+        "$c --tap prints only TAP on stdout"
+done
+check "grep -q '\"minimized_token\": \"counter.unlocked@' '$tmp/minimize.json'" \
+    "minimize --json holds the minimized token"
 
 # ---- sharding: the union of the shards is the whole
 "$RL" run --mode random --runs 40 --seed 5 counter.locked --json "$tmp/all.json" >/dev/null 2>&1
