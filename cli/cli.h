@@ -103,6 +103,8 @@ typedef struct {
     long expect_exit;
     const char *expect_stdout;
     int trace;
+    double replay_timeout; /* replay, minimize: negative: not given, 0: none */
+    long stop_at;          /* replay: negative: not given */
     int json_list; /* list --json */
     int help;
     rl__cli_outputs out;

@@ -76,6 +76,16 @@ const rl__cli_option rl__cli_options[] = {
      NULL, "the online CPUs"},
     {"trace", NULL, RL__ARG_NONE, 0, 0, F(trace), RL__CMD_REPLAY,
      "print the execution step by step", NULL, NULL},
+    {"timeout", "S", RL__ARG_DOUBLE, 0, 86400, F(replay_timeout),
+     RL__CMD_REPLAY | RL__CMD_MINIMIZE,
+     "wall clock per execution in seconds; 0: none, for a debugger",
+     &rl__default.timeout, NULL},
+    {"stop-at", "STEP", RL__ARG_LONG, 0, 100000000, F(stop_at), RL__CMD_REPLAY,
+     "before step STEP (numbered as --trace shows them), stop every process "
+     "of the execution, print their pids for a debugger and wait; Enter, "
+     "or SIGCONT to this program, goes on to the same verdict (no wall "
+     "clock unless --timeout is given)",
+     NULL, NULL},
     {"json", NULL, RL__ARG_NONE, 0, 0, F(json_list), RL__CMD_LIST,
      "the list as JSON", NULL, NULL},
     {"json", "FILE", RL__ARG_TEXT, 0, 0, F(out.json), OUT,
@@ -250,6 +260,8 @@ static void defaults(rl__cli_args *a)
     a->preemptions = rl__default.preemptions;
     a->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
     a->color = RL__COLOR_AUTO;
+    a->replay_timeout = -1;
+    a->stop_at = -1;
 }
 
 static const char *command_name(int cmd)

@@ -1,8 +1,11 @@
 /* replay.c: racelab replay TOKEN and racelab minimize TOKEN: one
  * interleaving run again, or shrunk to the fewest context switches. */
 #include <errno.h>
+#include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -23,6 +26,82 @@ static int replay_status(const rl__search_result *r, int minimize)
         return EXIT_UNEXPECTED;
     }
     return EXIT_OK;
+}
+
+/* --stop-at: whether the execution stopped there. */
+typedef struct {
+    int stopped;
+} stop_state;
+
+/* SIGCONT to this program while a replay is stopped: go on. */
+static volatile sig_atomic_t continued;
+
+static void on_continue(int sig)
+{
+    (void)sig;
+    continued = 1;
+}
+
+/* Whether someone let every actor go on already (kill -CONT on each):
+ * none of those that live is stopped by a signal or a tracer. */
+static int all_going(const rl__stop_info *in)
+{
+    for (int i = 0; i < in->nactors; i++) {
+        if (in->actors[i].finished || in->actors[i].pid <= 0)
+            continue;
+        char st = rl__proc_state(in->actors[i].pid, NULL);
+        if (st == 'T' || st == 't')
+            return 0;
+    }
+    return 1;
+}
+
+/* The replay stopped before a step with every process stopped: says
+ * which processes they are and how to go on, then waits until the user
+ * presses Enter (stdin a terminal), sends SIGCONT to this program or to
+ * every actor, or stops the replay (Ctrl-C). Called in the supervisor. */
+static void on_stop(const rl__stop_info *in, void *ctx)
+{
+    stop_state *st = ctx;
+    st->stopped = 1;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_continue;
+    continued = 0;
+    sigaction(SIGCONT, &sa, &old);
+    int tty = isatty(STDIN_FILENO);
+    fprintf(stderr, "%s: stopped before step %ld", rl__cli_prog, in->step);
+    if (in->next >= 0 && in->next < in->nactors)
+        fprintf(stderr, ", which actor %d (%s) takes", in->next,
+                in->actors[in->next].name);
+    fprintf(stderr, "; every process of the execution is stopped:\n");
+    for (int i = 0; i < in->nactors; i++) {
+        fprintf(stderr, "%s:   actor %d %-12s ", rl__cli_prog, i,
+                in->actors[i].name);
+        if (in->actors[i].finished)
+            fprintf(stderr, "finished\n");
+        else
+            fprintf(stderr, "pid %d%s\n", (int)in->actors[i].pid,
+                    i == in->holder ? " (holds the token)" : "");
+    }
+    fprintf(stderr,
+            "%s: attach a debugger with: gdb -p PID (then 'continue')\n",
+            rl__cli_prog);
+    fprintf(stderr, "%s: continue with: kill -CONT %d%s\n", rl__cli_prog,
+            (int)getpid(), tty ? " (or press Enter here)" : "");
+    while (!continued && !rl__cli_interrupted && !all_going(in)) {
+        /* The wait ends by a signal (EINTR) or a line on the terminal;
+         * the time out only looks again at the actors. */
+        struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
+        if (poll(&pfd, tty ? 1 : 0, 200) > 0) {
+            char buf[256];
+            ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+            if (n <= 0 || memchr(buf, '\n', (size_t)n))
+                break;
+        }
+    }
+    sigaction(SIGCONT, &old, NULL);
+    fprintf(stderr, "%s: continuing from step %ld\n", rl__cli_prog, in->step);
 }
 
 /* Writes the reports asked for in out (files, TAP on stdout) over the
@@ -68,6 +147,18 @@ static int replay_or_minimize(int argc, char **argv, int minimize)
     rl__cli_started_at(started);
     rl__cli_catch_interrupts(old_int);
     o.stop = &rl__cli_interrupted;
+    /* A wall clock stops a debugger's session: --stop-at has none unless
+     * one is given, and --timeout 0 means none. */
+    if (a.replay_timeout > 0)
+        o.timeout = a.replay_timeout;
+    else if (a.replay_timeout == 0 || a.stop_at >= 0)
+        o.timeout = INFINITY;
+    stop_state stop = {0};
+    if (a.stop_at >= 0) {
+        o.stop_at = a.stop_at + 1;
+        o.on_stop = on_stop;
+        o.stop_ctx = &stop;
+    }
     err = minimize ? rl__minimize(token, &o, &r) : rl__replay(token, &o, &r);
     rl__cli_release_interrupts(old_int);
     if (rl__cli_interrupted) {
@@ -90,6 +181,11 @@ static int replay_or_minimize(int argc, char **argv, int minimize)
         if (a.trace)
             rl__term_trace(&t, &r.first);
     }
+    if (a.stop_at >= 0 && !stop.stopped)
+        fprintf(stderr,
+                "%s: the execution ended after %ld steps, before step %ld: it "
+                "never stopped\n",
+                rl__cli_prog, r.first.nsteps, a.stop_at);
     int code = replay_status(&r, minimize);
     int bad = write_reports(&a.out, &r, started);
     rl__search_result_free(&r);

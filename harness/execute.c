@@ -245,6 +245,7 @@ static int setup_scheduler(const rl__exec_params *p, rl__sched **out)
         S->prefix = pf;
         S->nprefix = p->nprefix;
     }
+    rl__stop_arm(S, p);
     if (p->strategy == RL__STRAT_PCT) {
         uint64_t rng = S->rng ^ 0x5851f42d4c957f2dULL;
         S->actors[0].pct_priority = 1000 + (rng >> 11) % 1000000;
@@ -351,6 +352,9 @@ static void supervise(rl__sched *S, const rl__exec_params *p, pid_t root,
             interrupted = 1;
             break;
         }
+        /* Time spent stopped for a debugger is no stall. */
+        if (rl__stop_poll(S, p, root))
+            hold->steps = -1;
         double now = rl__now();
         if (p->mode == RL__MODE_CONTROLLED)
             deadline = stall_deadline(S, hold, now, timeout);

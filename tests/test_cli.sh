@@ -58,8 +58,8 @@ declare -A takes=(
     [list]="json help"
     [run]="mode seed runs preemptions bound reduction depth max-steps timeout
            noise shard jobs json junit html tap color help"
-    [replay]="trace json junit html tap help"
-    [minimize]="json junit html tap help"
+    [replay]="trace timeout stop-at json junit html tap help"
+    [minimize]="timeout json junit html tap help"
     [stress]="runs jobs timeout expect-exit expect-stdout noise seed shard
               json junit html tap help"
     [report]="json junit html tap help")
@@ -405,6 +405,53 @@ assert [s[\"interrupted\"] for s in d]==[False, True], d
     expect 1 "report --tap of interrupted results" -- "$RL" report --tap "$tmp/int1.json"
     has "$tmp/out" "# SKIP interrupted after" "report marks it in TAP"
 fi
+
+# ---- replay --stop-at: every actor stopped, its pid printed, and the rest
+# of the schedule runs to the same verdict once continued
+tok='counter.unlocked@0x3.1x4.2x1'
+expect 0 "replay --timeout 0 (no wall clock)" -- "$RL" replay "$tok" --timeout 0
+cp "$tmp/out" "$tmp/plain-replay"
+has "$tmp/out" "FAIL counter is 2, expected 4" "replay --timeout 0 gives the verdict"
+# stop_at_replay HOW: replays stopped before step 4, checks that every
+# printed pid is a stopped process, then continues HOW: "racelab" (SIGCONT
+# to racelab) or "actors" (SIGCONT to each actor).
+stop_at_replay() {
+    : >"$tmp/stop.err"
+    "$RL" replay "$tok" --stop-at 4 </dev/null >"$tmp/stop.out" 2>"$tmp/stop.err" &
+    local pid=$! stopped=0 total=0 p st
+    wait_for "$tmp/stop.err" "continue with: kill -CONT $pid"
+    has "$tmp/stop.err" "stopped before step 4, which actor 1 (process-1) takes" \
+        "--stop-at names the step and who takes it ($1)"
+    local pids
+    pids=$(sed -n 's/.* pid \([0-9][0-9]*\).*/\1/p' "$tmp/stop.err")
+    for p in $pids; do
+        total=$((total + 1))
+        st=$(sed 's/.*) //' "/proc/$p/stat" | cut -d' ' -f1)
+        [ "$st" = T ] && stopped=$((stopped + 1))
+    done
+    check "[ $total -eq 3 ] && [ $stopped -eq $total ]" \
+        "--stop-at: the $total actors printed are stopped processes ($stopped in state T)"
+    if [ "$1" = racelab ]; then
+        kill -CONT "$pid"
+    else
+        kill -CONT $pids
+    fi
+    wait "$pid"
+    local code=$?
+    check "[ $code -eq 0 ]" "--stop-at continued by SIGCONT to the $1: exit $code"
+    check "cmp -s '$tmp/stop.out' '$tmp/plain-replay'" \
+        "--stop-at continued by SIGCONT to the $1: the same verdict"
+    has "$tmp/stop.err" "continuing from step 4" "the replay says it goes on ($1)"
+    for p in $pids; do
+        check "[ ! -e /proc/$p ]" "actor $p is gone once the replay ended ($1)"
+    done
+}
+stop_at_replay racelab
+stop_at_replay actors
+expect 0 "replay --stop-at past the end" -- "$RL" replay "$tok" --stop-at 1000
+has "$tmp/err" "before step 1000: it never stopped" "a stop never reached is said"
+expect 2 "replay --stop-at of a negative step" -- "$RL" replay "$tok" --stop-at -1
+expect 2 "minimize takes no --stop-at" -- "$RL" minimize "$tok" --stop-at 3
 
 # ---- the process limit: named, not a bare EAGAIN
 if [ "$(id -u)" = 0 ] && command -v su >/dev/null && id nobody >/dev/null 2>&1; then
