@@ -53,7 +53,8 @@ enum {
     RL__ARG_CHOICE,
     RL__ARG_SEED,
     RL__ARG_SHARD,
-    RL__ARG_VERSION /* an optional number: the flag alone stores lo */
+    RL__ARG_VERSION, /* an optional number: the flag alone stores lo */
+    RL__ARG_DURATION /* seconds, or a number with s, m or h: a double */
 };
 
 /* One option of the option table: the parser, the usage lines and every
@@ -102,10 +103,14 @@ typedef struct {
     int color;     /* RL__COLOR_* */
     long expect_exit;
     const char *expect_stdout;
+    int until_failure;       /* stress */
+    double duration;         /* stress: seconds; 0: not given */
+    const char *failure_dir; /* stress */
+    int keep_hung;           /* stress */
     int trace;
     double replay_timeout; /* replay, minimize: negative: not given, 0: none */
     long stop_at;          /* replay: negative: not given */
-    int json_list; /* list --json */
+    int json_list;         /* list --json */
     int help;
     rl__cli_outputs out;
     int next; /* argv index of the first operand */

@@ -108,8 +108,8 @@ static void on_stop(const rl__stop_info *in, void *ctx)
  * results model of r: one scenario, with the replayed or minimized
  * execution as its failure. Returns 0, or 1 when a report could not be
  * written or the model not made (said on stderr). */
-static int write_reports(const rl__cli_outputs *out,
-                         const rl__search_result *r, const char *started)
+static int write_reports(const rl__cli_outputs *out, const rl__search_result *r,
+                         const char *started)
 {
     if (!out->json && !out->junit && !out->html && !out->tap)
         return 0;

@@ -1,6 +1,8 @@
 /* extguard.c: what outlives a run of racelab stress -- CMD: the guard
  * that kills the runs' groups if racelab is killed outright, the orphans
  * that left a run's group, and the runs abandoned at a stop. */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -123,7 +125,7 @@ void rl__ext_reap_orphans(rl__ext_ctx *c)
         int known = pid == c->guard;
         for (int i = 0; i < c->nslots && !known; i++)
             known = c->slots[i].pid == pid;
-        if (known || getpgid(pid) == mine)
+        if (known || getpgid(pid) == mine || rl__ext_is_hung(c, pid))
             continue;
         unsigned long long t = rl__proc_start_ticks(pid);
         if (t == 0 || t < c->began || t >= oldest)
@@ -168,5 +170,113 @@ void rl__ext_abandon_all(rl__ext_ctx *c)
             __atomic_store_n(&c->groups[i], 0, __ATOMIC_RELEASE);
         s->pid = 0;
         c->inflight--;
+    }
+}
+
+int rl__ext_is_hung(const rl__ext_ctx *c, pid_t pid)
+{
+    if (!c->nhung)
+        return 0;
+    pid_t g = getpgid(pid);
+    for (int i = 0; i < c->nhung; i++)
+        if (c->hung[i] == pid || c->hung[i] == g)
+            return 1;
+    return 0;
+}
+
+/* The processes of group pgid, from /proc, into out (at most cap);
+ * returns their number. */
+static int group_members(pid_t pgid, pid_t *out, int cap)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < cap) {
+        if (!isdigit((unsigned char)e->d_name[0]))
+            continue;
+        pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
+        if (getpgid(pid) == pgid)
+            out[n++] = pid;
+    }
+    closedir(d);
+    /* The leader first, then by pid. */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && (out[j] == pgid ||
+                                  (out[j - 1] != pgid && out[j] < out[j - 1]));
+             j--) {
+            pid_t t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    return n;
+}
+
+int rl__ext_keep_hung(rl__ext_ctx *c, rl__ext_slot *s)
+{
+    pid_t *g = realloc(c->hung, sizeof *g * (size_t)(c->nhung + 1));
+    if (!g)
+        return -ENOMEM;
+    c->hung = g;
+    kill(-s->pid, SIGSTOP);
+    c->hung[c->nhung++] = s->pid;
+    enum { SHOWN = 32 };
+    pid_t m[SHOWN];
+    int n = group_members(s->pid, m, SHOWN);
+    /* SIGSTOP cannot be caught or blocked: each shows stopped as soon as
+     * it is next on a CPU, before its pid is given out. */
+    for (int i = 0; i < n; i++) {
+        char st;
+        while ((st = rl__proc_state(m[i], NULL)) && st != 'T' && st != 't' &&
+               st != 'Z' && st != 'X') {
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+        }
+    }
+    if (!c->o->note)
+        return 0;
+    char msg[1024];
+    size_t len = (size_t)snprintf(msg, sizeof msg,
+                                  "run %ld hung: its process group %d is "
+                                  "stopped for a debugger (gdb -p PID), pids",
+                                  s->run, (int)s->pid);
+    for (int i = 0; i < n && len < sizeof msg; i++)
+        len += (size_t)snprintf(msg + len, sizeof msg - len, " %d", (int)m[i]);
+    if (len < sizeof msg)
+        snprintf(msg + len, sizeof msg - len,
+                 "; kill -CONT -%d lets it go on, kill -KILL -%d ends it",
+                 (int)s->pid, (int)s->pid);
+    c->o->note(0, msg, c->o->note_ctx);
+    return 0;
+}
+
+void rl__ext_reap_strays(rl__ext_ctx *c)
+{
+    if (!c->nhung) {
+        rl__reap_strays(0);
+        return;
+    }
+    pid_t mine = getpgrp();
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    for (int round = 0; round < 2000; round++) {
+        FILE *f = fopen(path, "re");
+        if (!f)
+            return;
+        int found = 0, pid;
+        while (fscanf(f, "%d", &pid) == 1) {
+            pid_t g = getpgid(pid);
+            if (g < 0 || g == mine || rl__ext_is_hung(c, pid))
+                continue;
+            found = 1;
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, WNOHANG);
+        }
+        fclose(f);
+        if (!found)
+            return;
+        struct timespec ts = {0, 500000};
+        nanosleep(&ts, NULL);
     }
 }

@@ -95,10 +95,8 @@ static int find_noise_lib(const char *given, char *out)
     char *slash = strrchr(exe, '/');
     if (slash)
         *slash = '\0';
-    const char *tries[][2] = {{exe, "."},
-                              {exe, rl__libdir_rel},
-                              {exe, "../lib"},
-                              {rl__libdir, "."}};
+    const char *tries[][2] = {
+        {exe, "."}, {exe, rl__libdir_rel}, {exe, "../lib"}, {rl__libdir, "."}};
     for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
         char cand[2 * PATH_MAX + 32];
         if (!*tries[i][0] || !*tries[i][1])
@@ -211,7 +209,7 @@ static int make_pipe(int fds[2])
 int rl__ext_start_run(rl__ext_ctx *c, rl__ext_slot *s, long run)
 {
     const rl__stress_opts *o = c->o;
-    int capture = c->nkept < RL__KEPT_OUTPUTS;
+    int capture = c->nkept < RL__KEPT_OUTPUTS || o->failure_dir;
     int want_out = capture || o->expect_stdout;
     int sep_err = capture && o->expect_stdout;
     int po[2] = {-1, -1}, pe[2] = {-1, -1};
@@ -264,6 +262,7 @@ int rl__ext_start_run(rl__ext_ctx *c, rl__ext_slot *s, long run)
     s->start = rl__now();
     s->deadline = c->timeout < 0 ? -1 : s->start + c->timeout;
     s->timed_out = 0;
+    s->hung_kept = 0;
     s->tout.len = s->terr.len = 0;
     s->tout.dropped = s->terr.dropped = 0;
     c->inflight++;
@@ -273,7 +272,7 @@ int rl__ext_start_run(rl__ext_ctx *c, rl__ext_slot *s, long run)
 /* The spawn attributes of every run: its own process group, no blocked
  * signal, and the default action for the signals this process may handle
  * or ignore, so that the program starts as it would from a shell. */
-void rl__ext_spawn_attr(posix_spawnattr_t *attr)
+void rl__ext_spawn_attr(posix_spawnattr_t *attr, int own_session)
 {
     posix_spawnattr_init(attr);
     sigset_t none, dfl;
@@ -287,7 +286,7 @@ void rl__ext_spawn_attr(posix_spawnattr_t *attr)
     posix_spawnattr_setsigmask(attr, &none);
     posix_spawnattr_setsigdefault(attr, &dfl);
     posix_spawnattr_setpgroup(attr, 0);
-    posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP |
-                                       POSIX_SPAWN_SETSIGMASK |
-                                       POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(
+        attr, (own_session ? POSIX_SPAWN_SETSID : POSIX_SPAWN_SETPGROUP) |
+                  POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 }

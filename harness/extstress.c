@@ -145,8 +145,10 @@ static void finish_run(rl__ext_ctx *c, rl__ext_slot *s, int st)
         snprintf(header, sizeof header, "timeout after %.3g s", c->timeout);
         snprintf(msg, sizeof msg,
                  "run %ld: timed out after %.3g s; its "
-                 "process group was killed",
-                 s->run, c->timeout);
+                 "process group %s",
+                 s->run, c->timeout,
+                 s->hung_kept ? "is left stopped for a debugger"
+                              : "was killed");
     } else if (WIFSIGNALED(st)) {
         cls = RL__RUN_SIGNAL;
         int sig = WTERMSIG(st);
@@ -194,11 +196,15 @@ static void finish_run(rl__ext_ctx *c, rl__ext_slot *s, int st)
                                                   : RL_FAIL;
             snprintf(r->failure.message, sizeof r->failure.message, "%s", msg);
         }
+        if (o->failure_dir)
+            rl__ext_log_failure(c, s, msg);
         if (s->captured) {
             char *t = kept_text(s, header);
             if (t)
                 keep_output(c, s->run, t);
         }
+        if (o->until_failure)
+            c->no_more = 1;
     }
     if (s->out >= 0)
         close(s->out);
@@ -213,7 +219,8 @@ static void finish_run(rl__ext_ctx *c, rl__ext_slot *s, int st)
     c->inflight--;
     rl__ext_reap_orphans(c);
     if (o->progress)
-        o->progress(r->executions, c->total, r->failures, o->progress_ctx);
+        o->progress(r->executions, c->unbounded ? 0 : c->total, r->failures,
+                    o->progress_ctx);
 }
 
 /* Reaps a run whose leader has ended (or, with nohang, may have): kills
@@ -245,7 +252,8 @@ static int reap_run(rl__ext_ctx *c, rl__ext_slot *s, int nohang)
 
 /* Waits for the next events of the runs in flight (output, an ended
  * leader, a deadline) and handles them. */
-static void wait_events(rl__ext_ctx *c, struct pollfd *pfd, int *owner, int *kind)
+static void wait_events(rl__ext_ctx *c, struct pollfd *pfd, int *owner,
+                        int *kind)
 {
     int n = 0, nopidfd = 0;
     double next_deadline = -1;
@@ -274,6 +282,10 @@ static void wait_events(rl__ext_ctx *c, struct pollfd *pfd, int *owner, int *kin
             (next_deadline < 0 || s->deadline < next_deadline))
             next_deadline = s->deadline;
     }
+    /* --duration: wake up when no run may start any more. */
+    if (c->end > 0 && !c->no_more &&
+        (next_deadline < 0 || c->end < next_deadline))
+        next_deadline = c->end;
     int ms = rl__remaining_ms(next_deadline);
     if (nopidfd && (ms < 0 || ms > 2))
         ms = 2;
@@ -302,9 +314,18 @@ static void wait_events(rl__ext_ctx *c, struct pollfd *pfd, int *owner, int *kin
         if (s->pidfd < 0 && reap_run(c, s, 1))
             continue;
         if (s->deadline >= 0 && now >= s->deadline && !s->timed_out) {
-            kill(-s->pid, SIGKILL);
             s->timed_out = 1;
             s->deadline = -1;
+            if (c->o->keep_hung && rl__ext_keep_hung(c, s) == 0) {
+                /* Its output so far, and it counts now: nobody waits
+                 * for a stopped run. */
+                s->hung_kept = 1;
+                drain(&s->tout, &s->out, 1);
+                drain(&s->terr, &s->err, 1);
+                finish_run(c, s, 0);
+                continue;
+            }
+            kill(-s->pid, SIGKILL);
         }
     }
 }
@@ -384,7 +405,9 @@ static int run_all(rl__ext_ctx *c, long ishard, long nshard, long runs,
             rl__ext_abandon_all(c);
             break;
         }
-        while (c->inflight < c->nslots && next < runs) {
+        if (c->end > 0 && rl__now() >= c->end)
+            c->no_more = 1;
+        while (!c->no_more && c->inflight < c->nslots && next < runs) {
             rl__ext_slot *s = NULL;
             for (int i = 0; i < c->nslots && !s; i++)
                 if (!c->slots[i].pid)
@@ -419,7 +442,10 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
     r->seed = o->seed;
     if (!argv || !argv[0])
         return rl__fail(-EINVAL, "stress: no command given");
-    long runs = o->runs > 0 ? o->runs : rl__default.runs;
+    int unbounded = o->runs <= 0 && (o->until_failure || o->duration > 0);
+    long runs = o->runs > 0 ? o->runs
+                : unbounded ? LONG_MAX / 2
+                            : rl__default.runs;
     long nshard = o->shard_count > 1 ? o->shard_count : 1;
     long ishard = nshard > 1 ? o->shard_index : 0;
     if (ishard < 0 || ishard >= nshard)
@@ -428,11 +454,14 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
                         "the count",
                         ishard, nshard);
     rl__ext_ctx c = {.o = o, .r = r, .argv = argv, .devnull = -1};
+    c.unbounded = unbounded;
     c.timeout = o->timeout == 0 ? rl__default.timeout : o->timeout;
     int err = name_scenario(argv, r);
     if (err < 0)
         return err;
     if ((err = rl__ext_find_program(argv[0], c.path, sizeof c.path)) < 0)
+        return err;
+    if (o->failure_dir && (err = rl__ext_log_dir(o->failure_dir)) < 0)
         return err;
     c.total = ishard < runs ? (runs - ishard + nshard - 1) / nshard : 0;
     c.nslots = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -460,7 +489,7 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
         goto out;
     }
     err = init_slots(&c);
-    rl__ext_spawn_attr(&c.attr);
+    rl__ext_spawn_attr(&c.attr, o->keep_hung);
     /* Orphans of a run come to this process, so that they can be reaped
      * once their group is killed. */
     int was_subreaper = 0;
@@ -472,13 +501,15 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
     rl__flush_stdio();
 
     double t0 = rl__now();
+    if (o->duration > 0)
+        c.end = t0 + o->duration;
     if (err == 0)
         err = run_all(&c, ishard, nshard, runs, pfd, owner, kind);
     r->duration = rl__result_duration(rl__now() - t0);
     rl__ext_guard_stop(&c);
     /* What left a run's group (setsid) and came back to us as an orphan
      * dies now, before this process stops being their subreaper. */
-    rl__reap_strays(0);
+    rl__ext_reap_strays(&c);
     if (!was_subreaper)
         prctl(PR_SET_CHILD_SUBREAPER, 0);
     posix_spawnattr_destroy(&c.attr);
@@ -494,6 +525,7 @@ out:
     for (int i = 0; i < c.nkept; i++)
         free(c.keep[i].text);
     free(c.slots);
+    free(c.hung);
     if (c.devnull >= 0)
         close(c.devnull);
     rl__ext_free_env(&c);

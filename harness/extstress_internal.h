@@ -33,6 +33,7 @@ typedef struct {
     double start, deadline;
     unsigned long long start_ticks; /* boot-time clock ticks at its start */
     int timed_out;
+    int hung_kept; /* timed out and left stopped (keep_hung) */
     rl__ext_tail tout, terr;
 } rl__ext_slot;
 
@@ -60,9 +61,14 @@ typedef struct {
     rl__ext_kept keep[RL__KEPT_OUTPUTS];
     int nkept;
     long total;    /* runs of this shard */
+    int unbounded; /* no limit on the runs: total is only a bound */
     pid_t *groups; /* shared with the guard: the runs' process groups */
     pid_t guard;   /* the guard process, 0 without one */
     unsigned long long began; /* boot-time ticks when the first run began */
+    double end;               /* --duration: no run starts after it; 0: none */
+    int no_more; /* no run starts any more (until_failure, duration) */
+    pid_t *hung; /* the groups of hung runs left stopped (keep_hung) */
+    int nhung;
 } rl__ext_ctx;
 
 /* ---- how a run starts (extspawn.c) ---- */
@@ -79,8 +85,12 @@ void rl__ext_free_env(rl__ext_ctx *c);
 
 /* The spawn attributes of every run: its own process group, no blocked
  * signal, and the default action for the signals this process may handle
- * or ignore, so that the program starts as it would from a shell. */
-void rl__ext_spawn_attr(posix_spawnattr_t *attr);
+ * or ignore, so that the program starts as it would from a shell. With
+ * own_session, the group is a session of its own (setsid): a stopped run
+ * left behind then gets no SIGHUP when racelab, its parent, exits (the
+ * kernel hangs up a process group with stopped members that loses its
+ * last parent in the same session). */
+void rl__ext_spawn_attr(posix_spawnattr_t *attr, int own_session);
 
 /* Starts run number `run` in slot s. Returns 0 or the spawn's -errno. */
 int rl__ext_start_run(rl__ext_ctx *c, rl__ext_slot *s, long run);
@@ -104,5 +114,29 @@ void rl__ext_reap_group(pid_t pgid);
 
 /* Kills and reaps every run in flight without counting them. */
 void rl__ext_abandon_all(rl__ext_ctx *c);
+
+/* Whether process pid is in the group of a hung run kept stopped. */
+int rl__ext_is_hung(const rl__ext_ctx *c, pid_t pid);
+
+/* keep_hung: stops the whole process group of the timed-out run in s
+ * (SIGSTOP), notes it among c's hung groups, and says so with its pids
+ * through the note callback. Returns 0, or -ENOMEM (the group is then
+ * killed as without keep_hung). */
+int rl__ext_keep_hung(rl__ext_ctx *c, rl__ext_slot *s);
+
+/* What came back to this process as an orphan and is not in a hung
+ * group kept stopped is killed and reaped; the end of a call. */
+void rl__ext_reap_strays(rl__ext_ctx *c);
+
+/* ---- failure logs (extlog.c) ---- */
+
+/* Makes the failure directory dir if it is missing. Returns 0, or -errno
+ * with rl_last_error set. */
+int rl__ext_log_dir(const char *dir);
+
+/* Writes DIR/run-K.log for the failing run in s: its number, the
+ * command, the seed, how it ended (msg) and its output. Returns 0, or
+ * -errno after telling the note callback. */
+int rl__ext_log_failure(rl__ext_ctx *c, const rl__ext_slot *s, const char *msg);
 
 #endif /* RL_EXTSTRESS_INTERNAL_H */

@@ -60,8 +60,9 @@ declare -A takes=(
            noise shard jobs json junit html tap color help"
     [replay]="trace timeout stop-at json junit html tap help"
     [minimize]="timeout json junit html tap help"
-    [stress]="runs jobs timeout expect-exit expect-stdout noise seed shard
-              json junit html tap help"
+    [stress]="runs jobs timeout expect-exit expect-stdout until-failure
+              duration failure-dir keep-hung noise seed shard json junit html
+              tap help"
     [report]="json junit html tap help")
 for c in list run replay minimize stress report; do
     expect 0 "$c --help" -- "$RL" "$c" --help
@@ -313,6 +314,35 @@ expect 2 "stress of a missing command" -- "$RL" stress --runs 3 -- /nonexistent/
 expect 2 "stress without a command" -- "$RL" stress --runs 3
 expect 2 "stress with a bad option" -- "$RL" stress --runs x -- true
 
+# Like Go's stress: until the first failure, for a time, a log per
+# failing run, hung runs left stopped for a debugger.
+expect 1 "stress --until-failure" -- "$RL" stress --jobs 1 --until-failure -- tests/data/sometimes.sh
+has "$tmp/out" "3 runs, 1 failed" "--until-failure stops at the first failure"
+has "$tmp/err" "runs until the first failure" "--until-failure is said"
+expect 0 "stress --duration 1s" -- "$RL" stress --jobs 2 --duration 1s -- true
+has "$tmp/out" "stress:true: " "--duration runs"
+expect 0 "stress --duration 0.01m (minutes)" -- "$RL" stress --jobs 2 --duration 0.01m -- true
+expect 2 "--duration with a unit it does not know" -- "$RL" stress --duration 10x -- true
+has "$tmp/err" "--duration takes seconds or a number with s, m or h" "a bad duration is explained"
+expect 2 "--duration of nothing" -- "$RL" stress --duration m -- true
+expect 1 "stress --failure-dir" -- "$RL" stress --runs 6 --jobs 2 --seed 5 \
+    --failure-dir "$tmp/fails" -- tests/data/sometimes.sh
+check "[ \"\$(ls '$tmp/fails')\" = \"\$(printf 'run-3.log\\nrun-6.log')\" ]" \
+    "--failure-dir: one log per failing run"
+has "$tmp/fails/run-3.log" "oops in run 3" "the log holds the run's output"
+has "$tmp/fails/run-6.log" "seed: 5" "the log holds the seed"
+has "$tmp/fails/run-6.log" "outcome: run 6: exit status 1, expected 0" "the log says how it ended"
+: >"$tmp/fails-file"
+expect 2 "--failure-dir that is a file" -- "$RL" stress --runs 1 --failure-dir "$tmp/fails-file" -- true
+: >"$tmp/kept.pids"
+expect 1 "stress --keep-hung" -- "$RL" stress --runs 1 --timeout 0.3 --keep-hung -- tests/data/hang.sh "$tmp/kept.pids"
+read -r ksh kbg <"$tmp/kept.pids"
+has "$tmp/err" "run 1 hung: its process group $ksh is stopped" "--keep-hung prints the group"
+has "$tmp/err" " $kbg" "--keep-hung prints every pid"
+kst=$(sed 's/.*) //' "/proc/$ksh/stat" 2>/dev/null | cut -d' ' -f1)
+bst=$(sed 's/.*) //' "/proc/$kbg/stat" 2>/dev/null | cut -d' ' -f1)
+check "[ '$kst' = T ] && [ '$bst' = T ]" "--keep-hung: racelab exited, the run's processes are stopped ($kst $bst)"
+kill -KILL -"$ksh" 2>/dev/null
 # ---- Ctrl-C: results so far written, exit 130, nothing left
 setsid "$RL" run --mode stress --runs 1000000 --jobs 2 'counter.*' \
     --json "$tmp/int.json" >"$tmp/int.out" 2>"$tmp/int.err" &
