@@ -126,8 +126,11 @@ int rl__cli_parse(int cmd, int argc, char **argv, rl__cli_args *a);
  * stdout, made from the command and option tables. */
 void rl__cli_help(int cmd);
 
-/* The program's name, for messages and hints. */
+/* The program's name (the last part of argv[0]), for messages, usage,
+ * help and version; and argv[0] as it was run, for the commands the
+ * hints give ("replay: ./bank replay 'TOKEN'"). */
 extern const char *rl__cli_prog;
+extern const char *rl__cli_invoked;
 
 /* The whole command line, quoted where a shell needs it, for "reproduce
  * with" and the reports; NULL when out of memory. */
@@ -163,6 +166,11 @@ void rl__cli_release_interrupts(struct sigaction old[3]);
 /* Writes the report files asked for (atomically) and TAP on stdout.
  * Returns 0, or 1 when a file could not be written (said on stderr). */
 int rl__cli_write_outputs(const rl__cli_outputs *out, const rl__report *rep);
+
+/* rl__term_progress with the program's name (rl__cli_prog) before the
+ * line, where t's hints carry the command as it was run. */
+void rl__cli_progress(const rl__term *t, long done, long total, long bad,
+                      const char *what, double t0);
 
 /* Now in ISO 8601 UTC, for the reports' started_at. */
 void rl__cli_started_at(char buf[32]);

@@ -171,7 +171,7 @@ static int replay_or_minimize(int argc, char **argv, int minimize)
         rl__search_result_free(&r);
         return err == -EINVAL || err == -ENOENT ? EXIT_USAGE : EXIT_INTERNAL;
     }
-    rl__term t = rl__term_open(RL__COLOR_AUTO, rl__cli_prog);
+    rl__term t = rl__term_open(RL__COLOR_AUTO, rl__cli_invoked);
     if (a.out.tap) {
         /* TAP owns stdout: the verdict is in the stream. */
     } else if (minimize) {

@@ -32,7 +32,7 @@ static void on_progress(long done, long total, long failures, void *ctx)
     /* Once every 5% is enough for a plain log. */
     long step = total / 20 > 0 ? total / 20 : 1;
     if (done == total || done % step == 0 || isatty(STDERR_FILENO))
-        rl__term_progress(&pg->term, done, total, failures, "failing", pg->t0);
+        rl__cli_progress(&pg->term, done, total, failures, "failing", pg->t0);
 }
 
 /* What the runs tell while they go on: a hung run kept stopped, a
@@ -73,7 +73,7 @@ static void reproduce_hint(const rl__cli_args *a, int argc, char **argv)
     /* The seed goes before "--": after it, it would be the command's. */
     char *rest = rl__cli_join_args(argc - 1, argv + 1);
     fprintf(stderr, "%s: reproduce with: %s stress --seed %" PRIu64 " %s\n",
-            rl__cli_prog, rl__cli_prog, a->seed, rest ? rest : "");
+            rl__cli_prog, rl__cli_invoked, a->seed, rest ? rest : "");
     free(rest);
 }
 
@@ -89,10 +89,10 @@ int rl__cli_stress(int argc, char **argv)
     if (next >= argc)
         return rl__cli_usage_error("stress needs a command: %s stress "
                                    "[OPTIONS] -- COMMAND [ARG...]",
-                                   rl__cli_prog);
+                                   rl__cli_invoked);
     rl__stress_opts so;
     stress_options(&a, &so);
-    stress_progress pg = {rl__term_open(RL__COLOR_AUTO, rl__cli_prog),
+    stress_progress pg = {rl__term_open(RL__COLOR_AUTO, rl__cli_invoked),
                           rl__now(), 0};
     so.progress = on_progress;
     so.progress_ctx = &pg;

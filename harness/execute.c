@@ -3,6 +3,7 @@
  * behind. */
 #include <dirent.h>
 #include <errno.h>
+#include <locale.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -298,6 +299,9 @@ static pid_t start_root(const rl_scenario *sc, const rl__exec_params *p,
         signal(SIGHUP, SIG_DFL);
         if (rl__cli_ignores_sigpipe)
             signal(SIGPIPE, SIG_DFL);
+        /* The scenario runs in the caller's locale, not the C locale
+         * rl_main formats in. */
+        uselocale(LC_GLOBAL_LOCALE);
         rl__sched_root_enter(getpid());
         sc->body();
         rl__exit(0);

@@ -483,6 +483,61 @@ has "$tmp/err" "before step 1000: it never stopped" "a stop never reached is sai
 expect 2 "replay --stop-at of a negative step" -- "$RL" replay "$tok" --stop-at -1
 expect 2 "minimize takes no --stop-at" -- "$RL" minimize "$tok" --stop-at 3
 
+# ---- a user's own program calling rl_main names itself, and leaves its
+# locale alone
+san=""
+if nm "$BUILD/libracelab.a" 2>/dev/null | grep -q ' U __asan_init\| U __asan_report'; then
+    san="-fsanitize=address,undefined"
+fi
+if nm "$BUILD/libracelab.a" 2>/dev/null | grep -q ' U __gcov_init'; then
+    san="$san --coverage"
+fi
+mkdir -p "$tmp/user"
+# shellcheck disable=SC2086 # san holds several flags or none
+if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Ilib $san -o "$tmp/user/bank" tests/data/bank.c \
+    "$BUILD/libracelab.a" -lunwind-ptrace -lunwind-generic -lunwind -lpthread -lm \
+    2>"$tmp/user/cc.err"; then
+    expect 0 "bank --version" -- "$tmp/user/bank" --version
+    has "$tmp/out" "bank (built with racelab " "a user's program names itself in --version"
+    expect 0 "bank run --help" -- "$tmp/user/bank" run --help
+    check "head -1 '$tmp/out' | grep -q '^usage: bank run '" "a user's program names itself in the usage"
+    expect 0 "bank --help" -- "$tmp/user/bank" --help
+    has "$tmp/out" "bank COMMAND --help prints the options" "a user's program names itself in the help"
+    expect 2 "bank with an unknown command" -- "$tmp/user/bank" frobnicate
+    has "$tmp/err" "bank: unknown command 'frobnicate' (see bank --help)" "a user's program names itself in messages"
+    (cd "$tmp/user" && ./bank run --jobs 1 >out 2>err)
+    check "[ $? -eq 0 ]" "bank run finds its bug"
+    has "$tmp/user/out" "replay: ./bank replay 'bank.racy@" "the replay hint runs the program as it was run"
+    has "$tmp/user/err" "bank: reproduce with: ./bank run --jobs 1 --seed" "so does reproduce with"
+    hint=$(sed -n "s/^ *replay: \(.*\)$/\1/p" "$tmp/user/out" | head -1)
+    (cd "$tmp/user" && eval "$hint" >replay.out 2>&1)
+    check "[ $? -eq 0 ] && grep -q '^FAIL balance is -10' '$tmp/user/replay.out'" \
+        "the hinted command replays the failure"
+    # rl_main formats in the C locale without changing the program's.
+    BANK_LOCALE=C.UTF-8 "$tmp/user/bank" list >/dev/null 2>"$tmp/user/loc.err"
+    check "[ $? -eq 0 ]" "rl_main leaves LC_NUMERIC as the program set it"
+    has "$tmp/user/loc.err" "LC_NUMERIC is C.UTF-8" "the program's locale after rl_main"
+    mkdir -p "$tmp/loc"
+    if command -v localedef >/dev/null &&
+        localedef -i de_DE -f UTF-8 "$tmp/loc/de_DE.UTF-8" >/dev/null 2>&1; then
+        LOCPATH="$tmp/loc" BANK_LOCALE=de_DE.UTF-8 "$tmp/user/bank" run --jobs 1 \
+            --json "$tmp/user/de.json" >"$tmp/user/de.out" 2>"$tmp/user/de.err"
+        check "[ $? -eq 0 ]" "a program in a comma locale runs (exit 0)"
+        has "$tmp/user/de.err" "1.5 prints as 1,5" "its own numbers keep its locale"
+        check "python3 -m json.tool '$tmp/user/de.json' >/dev/null" "its JSON is valid"
+        check "grep -q '\"duration_s\": [0-9]*\\.[0-9]' '$tmp/user/de.json'" \
+            "its JSON numbers have a decimal point"
+        check "grep -q ' [0-9]*\\.[0-9]*s ' '$tmp/user/de.out'" \
+            "its result lines have a decimal point"
+    else
+        echo "skip: no de_DE locale can be made here (localedef)"
+    fi
+else
+    echo "FAIL: a user's program does not build against $BUILD/libracelab.a"
+    sed 's/^/  /' "$tmp/user/cc.err" | head -5
+    fails=$((fails + 1))
+fi
+
 # ---- the process limit: named, not a bare EAGAIN
 if [ "$(id -u)" = 0 ] && command -v su >/dev/null && id nobody >/dev/null 2>&1; then
     cp "$RL" "$tmp/rl-nproc" && chmod 755 "$tmp" "$tmp/rl-nproc"
