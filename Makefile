@@ -183,7 +183,7 @@ $(BUILD)/bench/bench_instrument: EXTRA_OBJS = $(INST_BENCH_OBJS) \
 $(BUILD)/bench/bench_instrument: $(INST_BENCH_OBJS) $(BUILD)/obj/scenarios/counter.o
 
 # ---------------------------------------------------------------- test
-test: all $(TEST_BINS) $(BENCH_BINS)
+test: all $(TEST_BINS) $(BENCH_BINS) $(COMPLETIONS)
 	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) COVERAGE=$(COVERAGE) tests/run-tests.sh $(TEST_BINS) $(TEST_SCRIPTS)
 
 run: all
@@ -237,13 +237,19 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # Runtime libraries installed beside libracelab (found there by racelab).
 RUNTIME_LIBS := $(NOISE)
 MAN          := $(if $(CLI),$(BUILD)/racelab.1)
+# Shell completion, made from the option table by tools/mkcompletion.
+BASHCOMPDIR  ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR   ?= $(PREFIX)/share/zsh/site-functions
+COMPLETIONS  := $(if $(CLI),$(BUILD)/completion/racelab.bash \
+    $(BUILD)/completion/_racelab)
 
 # Every file install makes, so that uninstall removes exactly those.
 INSTALLED := $(INCLUDEDIR)/racelab.h $(LIBDIR)/libracelab.a \
     $(LIBDIR)/libracelab.so.0 $(LIBDIR)/libracelab.so \
     $(PKGCONFIGDIR)/racelab.pc $(PKGCONFIGDIR)/racelab-instrument.pc \
     $(PKGCONFIGDIR)/racelab-instrument-clang.pc $(addprefix $(LIBDIR)/,$(notdir $(RUNTIME_LIBS))) \
-    $(if $(CLI),$(BINDIR)/racelab $(MANDIR)/man1/racelab.1)
+    $(if $(CLI),$(BINDIR)/racelab $(MANDIR)/man1/racelab.1 \
+    $(BASHCOMPDIR)/racelab $(ZSHCOMPDIR)/_racelab)
 
 # Writes $@ from $@.tmp only when the content differs, so that what
 # depends on a generated file is rebuilt only when its value changes.
@@ -325,11 +331,30 @@ $(BUILD)/racelab.1: $(CLI) tools/mkman.sh
 
 man: $(MAN)
 
+# bash and zsh completion from the command and option tables themselves.
+$(BUILD)/tools/mkcompletion: $(BUILD)/obj/tools/mkcompletion.o $(STATIC)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(STATIC) $(RL_LIBS)
+
+$(BUILD)/completion/racelab.bash: $(BUILD)/tools/mkcompletion
+	$(call say,GEN,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$< bash >$@.tmp && mv -f $@.tmp $@
+
+$(BUILD)/completion/_racelab: $(BUILD)/tools/mkcompletion
+	$(call say,GEN,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$< zsh >$@.tmp && mv -f $@.tmp $@
+
+completion: $(COMPLETIONS)
+
 install: all $(BUILD)/racelab.pc $(BUILD)/racelab-instrument.pc \
-    $(BUILD)/racelab-instrument-clang.pc $(MAN)
+    $(BUILD)/racelab-instrument-clang.pc $(MAN) $(COMPLETIONS)
 	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) \
 	    $(DESTDIR)$(PKGCONFIGDIR) \
-	    $(if $(CLI),$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1)
+	    $(if $(CLI),$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	        $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR))
 	install -m 644 lib/racelab.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libracelab.so.0
@@ -339,12 +364,16 @@ install: all $(BUILD)/racelab.pc $(BUILD)/racelab-instrument.pc \
 	    $(BUILD)/racelab-instrument-clang.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	$(if $(CLI),install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/)
 	$(if $(CLI),install -m 644 $(MAN) $(DESTDIR)$(MANDIR)/man1/)
+	$(if $(CLI),install -m 644 $(BUILD)/completion/racelab.bash \
+	    $(DESTDIR)$(BASHCOMPDIR)/racelab)
+	$(if $(CLI),install -m 644 $(BUILD)/completion/_racelab \
+	    $(DESTDIR)$(ZSHCOMPDIR)/_racelab)
 
 # Directories are left: they may hold other packages' files.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
-.PHONY: FORCE man
+.PHONY: FORCE man completion
 FORCE:
 
 # ---------------------------------------------------------------- misc
@@ -366,11 +395,12 @@ help:
 	@echo 'make bench      the benchmarks'
 	@echo 'make soak       the catalogue 50 times under CPU contention (SOAK_ROUNDS=N)'
 	@echo 'make install    PREFIX=/usr/local DESTDIR= (also LIBDIR, BINDIR,'
-	@echo '                INCLUDEDIR, MANDIR, PKGCONFIGDIR); make uninstall'
+	@echo '                INCLUDEDIR, MANDIR, PKGCONFIGDIR, BASHCOMPDIR,'
+	@echo '                ZSHCOMPDIR); make uninstall'
 	@echo 'make format     clang-format every source file'
 	@echo 'make deps       apt-get install $(DEB_PACKAGES)'
 	@echo 'V=1             show full command lines'
 
 -include $(LIB_OBJS:.o=.d) $(TLIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) \
     $(TEST_SRCS:%.c=$(BUILD)/tobj/%.d) $(BENCH_SRCS:%.c=$(BUILD)/obj/%.d) \
-    $(INST_TEST_OBJS:.o=.d)
+    $(INST_TEST_OBJS:.o=.d) $(BUILD)/obj/tools/mkcompletion.d

@@ -483,6 +483,43 @@ has "$tmp/err" "before step 1000: it never stopped" "a stop never reached is sai
 expect 2 "replay --stop-at of a negative step" -- "$RL" replay "$tok" --stop-at -1
 expect 2 "minimize takes no --stop-at" -- "$RL" minimize "$tok" --stop-at 3
 
+# ---- bash completion, made from the option table: commands, options,
+# their values and scenario names (from the program's list)
+comp="$BUILD/completion/racelab.bash"
+# complete WORD...: what _racelab offers for the last word.
+complete_words() {
+    bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+        _racelab; printf "%s\n" "${COMPREPLY[@]}"' _ "$comp" "$@" 2>&1 |
+        sort | tr '\n' ' ' | sed 's/ $//'
+}
+if [ -f "$comp" ]; then
+    check "[ \"\$(complete_words '$RL' ru)\" = run ]" "completion of a command"
+    check "[ \"\$(complete_words '$RL' re)\" = 'replay report' ]" "completion of commands"
+    check "[ \"\$(complete_words '$RL' run --mo)\" = --mode ]" "completion of an option"
+    check "[ \"\$(complete_words '$RL' run --mode '')\" = 'explore pct random stress' ]" \
+        "completion of an option's values"
+    check "[ \"\$(complete_words '$RL' stress --unt)\" = --until-failure ]" \
+        "completion of a command's own option"
+    check "[ -z \"\$(complete_words '$RL' list --unt)\" ]" \
+        "no completion of an option the command does not take"
+    check "[ \"\$(complete_words '$RL' run counter.un)\" = counter.unlocked ]" \
+        "completion of a scenario name"
+    check "[ \"\$(complete_words '$RL' replay counter.unl)\" = counter.unlocked@ ]" \
+        "completion of a token's scenario"
+    check "[ \"\$(complete_words '$RL' help mi)\" = minimize ]" "completion after help"
+    missing=
+    for o in $("$RL" run --help | sed -n 's/^  --\([a-z-]*\).*/\1/p'); do
+        complete_words "$RL" run "--$o" | grep -qx -- "--$o" || missing="$missing --$o"
+    done
+    check "[ -z '$missing' ]" "every option of run --help completes${missing:+ (not$missing)}"
+    if command -v zsh >/dev/null; then
+        check "zsh -n '$BUILD/completion/_racelab'" "the zsh completion parses"
+    fi
+else
+    echo "FAIL: no $comp (make completion)"
+    fails=$((fails + 1))
+fi
+
 # ---- a user's own program calling rl_main names itself, and leaves its
 # locale alone
 san=""
