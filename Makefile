@@ -324,10 +324,15 @@ $(BUILD)/racelab-instrument-clang.pc: FORCE
 	  'Cflags: $(INSTRUMENT_CLANG_CFLAGS)' 'Libs:' >$@.tmp
 	$(update_if_changed)
 
-# racelab(1) from the program's own --help and COMMAND --help.
-$(BUILD)/racelab.1: $(CLI) tools/mkman.sh
+# racelab(1) from the command and option tables themselves.
+$(BUILD)/tools/mkman: $(BUILD)/obj/tools/mkman.o $(STATIC)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(STATIC) $(RL_LIBS)
+
+$(BUILD)/racelab.1: $(BUILD)/tools/mkman
 	$(call say,GEN,$@)
-	$(Q)sh tools/mkman.sh $(CLI) >$@.tmp && mv -f $@.tmp $@
+	$(Q)$< >$@.tmp && mv -f $@.tmp $@
 
 man: $(MAN)
 
@@ -403,4 +408,5 @@ help:
 
 -include $(LIB_OBJS:.o=.d) $(TLIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) \
     $(TEST_SRCS:%.c=$(BUILD)/tobj/%.d) $(BENCH_SRCS:%.c=$(BUILD)/obj/%.d) \
-    $(INST_TEST_OBJS:.o=.d) $(BUILD)/obj/tools/mkcompletion.d
+    $(INST_TEST_OBJS:.o=.d) $(BUILD)/obj/tools/mkcompletion.d \
+    $(BUILD)/obj/tools/mkman.d

@@ -126,6 +126,15 @@ int rl__cli_parse(int cmd, int argc, char **argv, rl__cli_args *a);
  * stdout, made from the command and option tables. */
 void rl__cli_help(int cmd);
 
+/* What the help and the man page (tools/mkman) share: the line that says
+ * what the program does, the meaning of its exit statuses, whether a
+ * command's operands follow its options ("-- COMMAND"), and an option's
+ * default as the help shows it ("" when none), into buf. */
+extern const char rl__cli_tagline[];
+extern const char rl__cli_exit_status[];
+int rl__cli_operands_last(const rl__cli_command *c);
+void rl__cli_option_default(const rl__cli_option *o, char *buf, size_t size);
+
 /* The program's name (the last part of argv[0]), for messages, usage,
  * help and version; and argv[0] as it was run, for the commands the
  * hints give ("replay: ./bank replay 'TOKEN'"). */
