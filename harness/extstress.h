@@ -72,8 +72,8 @@ typedef struct {
  *
  * Returns 0, or a negative errno with rl_last_error set when the command
  * cannot be started (-ENOENT, -EACCES, ...), the noise library is missing,
- * the failure directory cannot be made or the options are invalid. Runs in the calling thread; not
- * thread-safe. */
+ * the failure directory cannot be made or the options are invalid. Runs
+ * in the calling thread; not thread-safe. */
 int rl__stress_command(char *const argv[], const rl__stress_opts *o,
                        rl__result *r);
 
