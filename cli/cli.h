@@ -53,7 +53,8 @@ enum {
     RL__ARG_CHOICE,
     RL__ARG_SEED,
     RL__ARG_SHARD,
-    RL__ARG_VERSION /* an optional number: the flag alone stores lo */
+    RL__ARG_VERSION, /* an optional number: the flag alone stores lo */
+    RL__ARG_DURATION /* seconds, or a number with s, m or h: a double */
 };
 
 /* One option of the option table: the parser, the usage lines and every
@@ -102,8 +103,14 @@ typedef struct {
     int color;     /* RL__COLOR_* */
     long expect_exit;
     const char *expect_stdout;
+    int until_failure;       /* stress */
+    double duration;         /* stress: seconds; 0: not given */
+    const char *failure_dir; /* stress */
+    int keep_hung;           /* stress */
     int trace;
-    int json_list; /* list --json */
+    double replay_timeout; /* replay, minimize: negative: not given, 0: none */
+    long stop_at;          /* replay: negative: not given */
+    int json_list;         /* list --json */
     int help;
     rl__cli_outputs out;
     int next; /* argv index of the first operand */
@@ -119,8 +126,20 @@ int rl__cli_parse(int cmd, int argc, char **argv, rl__cli_args *a);
  * stdout, made from the command and option tables. */
 void rl__cli_help(int cmd);
 
-/* The program's name, for messages and hints. */
+/* What the help and the man page (tools/mkman) share: the line that says
+ * what the program does, the meaning of its exit statuses, whether a
+ * command's operands follow its options ("-- COMMAND"), and an option's
+ * default as the help shows it ("" when none), into buf. */
+extern const char rl__cli_tagline[];
+extern const char rl__cli_exit_status[];
+int rl__cli_operands_last(const rl__cli_command *c);
+void rl__cli_option_default(const rl__cli_option *o, char *buf, size_t size);
+
+/* The program's name (the last part of argv[0]), for messages, usage,
+ * help and version; and argv[0] as it was run, for the commands the
+ * hints give ("replay: ./bank replay 'TOKEN'"). */
 extern const char *rl__cli_prog;
+extern const char *rl__cli_invoked;
 
 /* The whole command line, quoted where a shell needs it, for "reproduce
  * with" and the reports; NULL when out of memory. */
@@ -156,6 +175,11 @@ void rl__cli_release_interrupts(struct sigaction old[3]);
 /* Writes the report files asked for (atomically) and TAP on stdout.
  * Returns 0, or 1 when a file could not be written (said on stderr). */
 int rl__cli_write_outputs(const rl__cli_outputs *out, const rl__report *rep);
+
+/* rl__term_progress with the program's name (rl__cli_prog) before the
+ * line, where t's hints carry the command as it was run. */
+void rl__cli_progress(const rl__term *t, long done, long total, long bad,
+                      const char *what, double t0);
 
 /* Now in ISO 8601 UTC, for the reports' started_at. */
 void rl__cli_started_at(char buf[32]);

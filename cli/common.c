@@ -13,6 +13,7 @@
 #include "cli.h"
 
 const char *rl__cli_prog = "racelab";
+const char *rl__cli_invoked = "racelab";
 char *rl__cli_argv_line;
 volatile sig_atomic_t rl__cli_interrupted;
 
@@ -127,4 +128,12 @@ void rl__cli_started_at(char buf[32])
 {
     time_t now = time(NULL);
     strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+}
+
+void rl__cli_progress(const rl__term *t, long done, long total, long bad,
+                      const char *what, double t0)
+{
+    rl__term named = *t;
+    named.prog = rl__cli_prog;
+    rl__term_progress(&named, done, total, bad, what, t0);
 }

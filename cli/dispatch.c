@@ -48,18 +48,41 @@ const rl__cli_command rl__cli_commands[] = {
 
 static int dispatch(int argc, char **argv);
 
+/* The last part of a path ("./bank" gives "bank"). */
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash && slash[1] ? slash + 1 : path;
+}
+
 int rl_main(int argc, char **argv)
 {
+    /* The program names itself: a user's program built with racelab is
+     * not racelab. Messages, usage and help say its name; the commands
+     * it hints at run it as it was run. */
+    if (argc > 0 && argv[0] && argv[0][0]) {
+        rl__cli_prog = base_name(argv[0]);
+        rl__cli_invoked = argv[0];
+    }
+    /* Numbers in the C locale (machine output reads 0.5, never 0,5), in
+     * this thread while rl_main runs: the process's locale, which its
+     * other threads and the caller after rl_main see, stays the
+     * caller's. */
+    locale_t c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
     int code = dispatch(argc, argv);
     /* Results that never reached stdout are no success. */
     if (rl__cli_stdout_failed() && (code == EXIT_OK || code == EXIT_UNEXPECTED))
         code = EXIT_INTERNAL;
+    if (c_locale) {
+        uselocale(old);
+        freelocale(c_locale);
+    }
     return code;
 }
 
 static int dispatch(int argc, char **argv)
 {
-    setlocale(LC_NUMERIC, "C");
     /* A closed stdout (racelab list | head -1) ends the output, not the
      * program: executions and reports still finish. The scenarios get the
      * default back (see rl__execute). */
@@ -80,7 +103,10 @@ static int dispatch(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(cmd, "--version") == 0) {
-        printf("racelab %s\n", RL_VERSION);
+        if (strcmp(rl__cli_prog, "racelab") == 0)
+            printf("racelab %s\n", RL_VERSION);
+        else
+            printf("%s (built with racelab %s)\n", rl__cli_prog, RL_VERSION);
         return EXIT_OK;
     }
     /* help COMMAND: the command's help, as COMMAND --help. */

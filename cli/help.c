@@ -1,7 +1,7 @@
 /* help.c: the program's help and every command's help, made from the
  * command and option tables, so that what the help says and what the
- * parser takes cannot differ. tools/mkman.sh makes the man page from
- * them. */
+ * parser takes cannot differ. tools/mkman makes the man page, and
+ * tools/mkcompletion the shell completion, from the same tables. */
 #include <stdio.h>
 #include <string.h>
 
@@ -59,11 +59,28 @@ static void bracketed(const rl__cli_option *o, char *buf, size_t size)
     snprintf(buf, size, "[--%s%s]", o->name, arg_of(o, arg, sizeof arg));
 }
 
-/* The operands of a command come after its options when they begin with
- * "--" (stress: the options end there), else before. */
-static int operands_last(const rl__cli_command *c)
+const char rl__cli_tagline[] =
+    "Find, reproduce and explain races between processes.";
+
+const char rl__cli_exit_status[] =
+    "exit status: 0 as expected, 1 some scenario was not, 2 bad usage or "
+    "input, 3 internal error.";
+
+int rl__cli_operands_last(const rl__cli_command *c)
 {
     return strncmp(c->operands, "--", 2) == 0;
+}
+
+void rl__cli_option_default(const rl__cli_option *o, char *buf, size_t size)
+{
+    if (o->def && o->type == RL__ARG_DOUBLE)
+        snprintf(buf, size, "%g", *(const double *)o->def);
+    else if (o->def)
+        snprintf(buf, size, "%ld", *(const long *)o->def);
+    else if (o->def_text)
+        snprintf(buf, size, "%s", o->def_text);
+    else
+        snprintf(buf, size, "%s", "");
 }
 
 /* A command as the list of commands shows it: its name, the operands and
@@ -82,8 +99,8 @@ static void brief(const rl__cli_command *c, char *buf, size_t size)
         bracketed(one, opts, sizeof opts);
     else if (n > 1)
         snprintf(opts, sizeof opts, "[OPTIONS]");
-    const char *first = operands_last(c) ? opts : c->operands;
-    const char *second = operands_last(c) ? c->operands : opts;
+    const char *first = rl__cli_operands_last(c) ? opts : c->operands;
+    const char *second = rl__cli_operands_last(c) ? c->operands : opts;
     snprintf(buf, size, "%s%s%s%s%s", c->name, first[0] ? " " : "", first,
              second[0] ? " " : "", second);
 }
@@ -93,7 +110,7 @@ static void usage(const rl__cli_command *c)
 {
     int col = printf("usage: %s %s", rl__cli_prog, c->name);
     char word[96];
-    if (!operands_last(c) && c->operands[0])
+    if (!rl__cli_operands_last(c) && c->operands[0])
         col += printf(" %s", c->operands);
     for (const rl__cli_option *o = rl__cli_options; o->name; o++) {
         if (!shown(o, c->id))
@@ -103,7 +120,7 @@ static void usage(const rl__cli_command *c)
             col = printf("\n      ") - 1;
         col += printf(" %s", word);
     }
-    if (operands_last(c)) {
+    if (rl__cli_operands_last(c)) {
         if (col + 1 + (int)strlen(c->operands) > WIDTH)
             col = printf("\n      ") - 1;
         printf(" %s", c->operands);
@@ -115,17 +132,13 @@ static void usage(const rl__cli_command *c)
  * text, and its default. */
 static void option_help(const rl__cli_option *o)
 {
-    char head[64], text[320], def[48] = "";
+    char head[64], text[400], def[48];
     char arg[48];
     snprintf(head, sizeof head, "  --%s%s", o->name,
              arg_of(o, arg, sizeof arg));
-    if (o->def && o->type == RL__ARG_DOUBLE)
-        snprintf(def, sizeof def, " (default %g)", *(const double *)o->def);
-    else if (o->def)
-        snprintf(def, sizeof def, " (default %ld)", *(const long *)o->def);
-    else if (o->def_text)
-        snprintf(def, sizeof def, " (default %s)", o->def_text);
-    snprintf(text, sizeof text, "%s%s", o->help, def);
+    rl__cli_option_default(o, def, sizeof def);
+    snprintf(text, sizeof text, "%s%s%s%s", o->help, def[0] ? " (default " : "",
+             def, def[0] ? ")" : "");
     int col = printf("%s", head);
     if (col + 2 > COLUMN) {
         printf("\n");
@@ -135,17 +148,11 @@ static void option_help(const rl__cli_option *o)
     wrap(text, COLUMN, COLUMN);
 }
 
-static const char exit_status[] =
-    "exit status: 0 as expected, 1 some scenario was not, 2 bad usage or "
-    "input, 3 internal error.";
-
 /* The help of the program: the commands and what each does. */
 static void program_help(void)
 {
-    printf("usage: %s COMMAND [OPTIONS]\n\n"
-           "Find, reproduce and explain races between processes.\n\n"
-           "commands:\n",
-           rl__cli_prog);
+    printf("usage: %s COMMAND [OPTIONS]\n\n%s\n\ncommands:\n", rl__cli_prog,
+           rl__cli_tagline);
     for (const rl__cli_command *c = rl__cli_commands; c->name; c++) {
         char b[96];
         brief(c, b, sizeof b);
@@ -164,7 +171,7 @@ static void program_help(void)
              rl__cli_prog);
     wrap(more, 0, 0);
     printf("\n");
-    wrap(exit_status, 0, 0);
+    wrap(rl__cli_exit_status, 0, 0);
 }
 
 void rl__cli_help(int cmd)

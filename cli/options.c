@@ -15,6 +15,10 @@
 #define RUN RL__CMD_RUN
 #define STRESS RL__CMD_STRESS
 #define REPORT RL__CMD_REPORT
+/* The commands that write the reports. */
+#define OUT                                                                    \
+    (RL__CMD_RUN | RL__CMD_REPLAY | RL__CMD_MINIMIZE | RL__CMD_STRESS |        \
+     RL__CMD_REPORT)
 #define ALL                                                                    \
     (RL__CMD_LIST | RL__CMD_RUN | RL__CMD_REPLAY | RL__CMD_MINIMIZE |          \
      RL__CMD_STRESS | RL__CMD_REPORT)
@@ -45,6 +49,22 @@ const rl__cli_option rl__cli_options[] = {
     {"expect-stdout", "TEXT", RL__ARG_TEXT, 0, 0, F(expect_stdout), STRESS,
      "what a good run prints on stdout (trailing newlines ignored)", NULL,
      NULL},
+    {"until-failure", NULL, RL__ARG_NONE, 0, 0, F(until_failure), STRESS,
+     "start no run after the first failure (the runs under way end and "
+     "count); without --runs, no limit on the runs",
+     NULL, NULL},
+    {"duration", "T", RL__ARG_DURATION, 0.001, 31622400, F(duration), STRESS,
+     "start no run once T has passed: seconds, or with s, m or h (10m); "
+     "without --runs, no limit on the runs",
+     NULL, NULL},
+    {"failure-dir", "DIR", RL__ARG_TEXT, 0, 0, F(failure_dir), STRESS,
+     "write DIR/run-K.log for each failing run: its number, the command, "
+     "the seed, how it ended and its output (DIR is made if missing)",
+     NULL, NULL},
+    {"keep-hung", NULL, RL__ARG_NONE, 0, 0, F(keep_hung), STRESS,
+     "leave the processes of a run that times out stopped (SIGSTOP) for a "
+     "debugger instead of killing them, and print their pids",
+     NULL, NULL},
     {"noise", "P", RL__ARG_DOUBLE, 0, 1, F(noise), STRESS,
      "preload libracelab-noise.so: a delay with probability P at each call "
      "it intercepts",
@@ -72,15 +92,25 @@ const rl__cli_option rl__cli_options[] = {
      NULL, "the online CPUs"},
     {"trace", NULL, RL__ARG_NONE, 0, 0, F(trace), RL__CMD_REPLAY,
      "print the execution step by step", NULL, NULL},
+    {"timeout", "S", RL__ARG_DOUBLE, 0, 86400, F(replay_timeout),
+     RL__CMD_REPLAY | RL__CMD_MINIMIZE,
+     "wall clock per execution in seconds; 0: none, for a debugger",
+     &rl__default.timeout, NULL},
+    {"stop-at", "STEP", RL__ARG_LONG, 0, 100000000, F(stop_at), RL__CMD_REPLAY,
+     "before step STEP (numbered as --trace shows them), stop every process "
+     "of the execution, print their pids for a debugger and wait; Enter, "
+     "or SIGCONT to this program, goes on to the same verdict (no wall "
+     "clock unless --timeout is given)",
+     NULL, NULL},
     {"json", NULL, RL__ARG_NONE, 0, 0, F(json_list), RL__CMD_LIST,
      "the list as JSON", NULL, NULL},
-    {"json", "FILE", RL__ARG_TEXT, 0, 0, F(out.json), RUN | STRESS | REPORT,
+    {"json", "FILE", RL__ARG_TEXT, 0, 0, F(out.json), OUT,
      "write the results as JSON (schema racelab-results/1)", NULL, NULL},
-    {"junit", "FILE", RL__ARG_TEXT, 0, 0, F(out.junit), RUN | STRESS | REPORT,
+    {"junit", "FILE", RL__ARG_TEXT, 0, 0, F(out.junit), OUT,
      "write the results as JUnit XML", NULL, NULL},
-    {"html", "FILE", RL__ARG_TEXT, 0, 0, F(out.html), RUN | STRESS | REPORT,
+    {"html", "FILE", RL__ARG_TEXT, 0, 0, F(out.html), OUT,
      "write the results as a self-contained HTML page", NULL, NULL},
-    {"tap", "14", RL__ARG_VERSION, 13, 14, F(out.tap), RUN | STRESS | REPORT,
+    {"tap", "14", RL__ARG_VERSION, 13, 14, F(out.tap), OUT,
      "TAP on stdout instead of the result lines: version 13, which every "
      "TAP consumer reads; --tap=14 for version 14",
      NULL, NULL},
@@ -123,6 +153,34 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     errno = 0;
     double v = strtod(s, &end);
     if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* A duration: a number of seconds, or a number followed by s, m or h
+ * ("10m", "1.5h"). Returns 0 with the seconds in *out when they are in
+ * [lo, hi], else -1. */
+static int parse_duration(const char *s, double lo, double hi, double *out)
+{
+    if (!starts_numeric(s, 0))
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s)
+        return -1;
+    double unit = 1;
+    if (*end == 'm')
+        unit = 60;
+    else if (*end == 'h')
+        unit = 3600;
+    else if (*end != 's' && *end)
+        return -1;
+    if (*end && end[1])
+        return -1;
+    v *= unit;
+    if (!(v >= lo && v <= hi))
         return -1;
     *out = v;
     return 0;
@@ -218,6 +276,12 @@ static int store(const rl__cli_option *opt, const char *arg, rl__cli_args *a)
     case RL__ARG_TEXT:
         *(const char **)field = arg;
         return 0;
+    case RL__ARG_DURATION:
+        if (parse_duration(arg, opt->lo, opt->hi, field) < 0)
+            return rl__cli_usage_error("--%s takes seconds or a number with "
+                                       "s, m or h (90s, 10m, 2h), not '%s'",
+                                       opt->name, arg);
+        return 0;
     case RL__ARG_CHOICE:
         return parse_choice(opt, arg, field);
     case RL__ARG_SEED:
@@ -246,6 +310,8 @@ static void defaults(rl__cli_args *a)
     a->preemptions = rl__default.preemptions;
     a->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
     a->color = RL__COLOR_AUTO;
+    a->replay_timeout = -1;
+    a->stop_at = -1;
 }
 
 static const char *command_name(int cmd)
@@ -265,12 +331,12 @@ int rl__cli_parse(int cmd, int argc, char **argv, rl__cli_args *a)
     for (const rl__cli_option *o = rl__cli_options; o->name; o++) {
         if (!(o->commands & cmd) || n == MAX_OPTIONS)
             continue;
-        longs[n] = (struct option){
-            o->name,
-            o->type == RL__ARG_VERSION ? optional_argument
-            : o->arg                   ? required_argument
-                                       : no_argument,
-            NULL, n};
+        longs[n] =
+            (struct option){o->name,
+                            o->type == RL__ARG_VERSION ? optional_argument
+                            : o->arg                   ? required_argument
+                                                       : no_argument,
+                            NULL, n};
         which[n++] = o;
     }
     longs[n] = (struct option){NULL, 0, NULL, 0};

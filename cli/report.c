@@ -51,7 +51,7 @@ int rl__cli_report(int argc, char **argv)
         return code;
     if (merged.note)
         fprintf(stderr, "%s: %s\n", rl__cli_prog, merged.note);
-    rl__term t = rl__term_open(RL__COLOR_AUTO, rl__cli_prog);
+    rl__term t = rl__term_open(RL__COLOR_AUTO, rl__cli_invoked);
     int unexpected = 0;
     for (int i = 0; i < merged.n; i++) {
         if (!a.out.tap)

@@ -113,7 +113,7 @@ static void on_done(rl__search_result *r, void *ctx)
     st->ended[r - st->results] = 1;
     /* A catalogue bug found is a success: count what was not expected. */
     st->failing += !rl__result_as_expected(m);
-    rl__term_progress(&st->term, st->done, st->total, st->failing, "unexpected",
+    rl__cli_progress(&st->term, st->done, st->total, st->failing, "unexpected",
                       st->t0);
 }
 
@@ -228,7 +228,7 @@ int rl__cli_run(int argc, char **argv)
     rl__search_opts o;
     long jobs;
     search_options(&a, &o, &jobs);
-    rl__term term = rl__term_open(a.color, rl__cli_prog);
+    rl__term term = rl__term_open(a.color, rl__cli_invoked);
     rl_scenario **list = NULL;
     int n = 0;
     code = select_scenarios(argc - a.next, argv + a.next, &list, &n);

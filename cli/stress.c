@@ -10,26 +10,51 @@
 #include "../harness/extstress.h"
 #include "cli.h"
 
-/* What the progress of the runs is written with. */
+/* What the progress of the runs is written with, and whether a note
+ * told of an error. */
 typedef struct {
     rl__term term;
     double t0;
+    int errors;
 } stress_progress;
 
+/* The progress of the runs on stderr; total 0: the runs have no limit
+ * (--until-failure, --duration), so one line every 100 runs. */
 static void on_progress(long done, long total, long failures, void *ctx)
 {
     stress_progress *pg = ctx;
+    if (total == 0) {
+        if (done % 100 == 0)
+            fprintf(stderr, "%s: %ld runs done, %ld failing, %.1fs\n",
+                    rl__cli_prog, done, failures, rl__now() - pg->t0);
+        return;
+    }
     /* Once every 5% is enough for a plain log. */
     long step = total / 20 > 0 ? total / 20 : 1;
     if (done == total || done % step == 0 || isatty(STDERR_FILENO))
-        rl__term_progress(&pg->term, done, total, failures, "failing", pg->t0);
+        rl__cli_progress(&pg->term, done, total, failures, "failing", pg->t0);
+}
+
+/* What the runs tell while they go on: a hung run kept stopped, a
+ * failure log that could not be written. */
+static void on_note(int error, const char *msg, void *ctx)
+{
+    stress_progress *pg = ctx;
+    pg->errors += error != 0;
+    fprintf(stderr, "%s: %s\n", rl__cli_prog, rl__term_text(msg, 1));
 }
 
 /* The options of the external stress from those of the command line. */
 static void stress_options(const rl__cli_args *a, rl__stress_opts *so)
 {
     memset(so, 0, sizeof *so);
-    so->runs = a->runs > 0 ? a->runs : rl__default.runs;
+    so->runs = a->runs > 0                           ? a->runs
+               : a->until_failure || a->duration > 0 ? 0
+                                                     : rl__default.runs;
+    so->until_failure = a->until_failure;
+    so->duration = a->duration;
+    so->failure_dir = a->failure_dir;
+    so->keep_hung = a->keep_hung;
     so->jobs = (int)a->jobs;
     so->timeout = a->timeout;
     so->expect_exit = (int)a->expect_exit;
@@ -48,7 +73,7 @@ static void reproduce_hint(const rl__cli_args *a, int argc, char **argv)
     /* The seed goes before "--": after it, it would be the command's. */
     char *rest = rl__cli_join_args(argc - 1, argv + 1);
     fprintf(stderr, "%s: reproduce with: %s stress --seed %" PRIu64 " %s\n",
-            rl__cli_prog, rl__cli_prog, a->seed, rest ? rest : "");
+            rl__cli_prog, rl__cli_invoked, a->seed, rest ? rest : "");
     free(rest);
 }
 
@@ -64,18 +89,29 @@ int rl__cli_stress(int argc, char **argv)
     if (next >= argc)
         return rl__cli_usage_error("stress needs a command: %s stress "
                                    "[OPTIONS] -- COMMAND [ARG...]",
-                                   rl__cli_prog);
+                                   rl__cli_invoked);
     rl__stress_opts so;
     stress_options(&a, &so);
-    stress_progress pg = {rl__term_open(RL__COLOR_AUTO, rl__cli_prog),
-                          rl__now()};
+    stress_progress pg = {rl__term_open(RL__COLOR_AUTO, rl__cli_invoked),
+                          rl__now(), 0};
     so.progress = on_progress;
     so.progress_ctx = &pg;
+    so.note = on_note;
+    so.note_ctx = &pg;
     struct sigaction old_int[3];
     rl__cli_catch_interrupts(old_int);
     so.stop = &rl__cli_interrupted;
-    fprintf(stderr, "%s: stress, seed %" PRIu64 ", %ld runs\n", rl__cli_prog,
-            so.seed, so.runs);
+    if (so.runs)
+        fprintf(stderr, "%s: stress, seed %" PRIu64 ", %ld runs%s\n",
+                rl__cli_prog, so.seed, so.runs,
+                so.until_failure ? " at most, until the first failure" : "");
+    else
+        fprintf(stderr, "%s: stress, seed %" PRIu64 ", runs until %s\n",
+                rl__cli_prog, so.seed,
+                so.until_failure && so.duration > 0
+                    ? "the first failure or the end of --duration"
+                : so.until_failure ? "the first failure"
+                                   : "the end of --duration");
     char started[32];
     rl__cli_started_at(started);
     rl__result r;
@@ -84,7 +120,8 @@ int rl__cli_stress(int argc, char **argv)
     if (err < 0) {
         fprintf(stderr, "%s: %s\n", rl__cli_prog, rl_last_error());
         rl__result_free(&r);
-        return err == -ENOENT || err == -EACCES || err == -EINVAL
+        return err == -ENOENT || err == -EACCES || err == -EINVAL ||
+                       err == -ENOTDIR
                    ? EXIT_USAGE
                    : EXIT_INTERNAL;
     }
@@ -98,7 +135,7 @@ int rl__cli_stress(int argc, char **argv)
     rl__result_free(&r);
     if (rl__cli_interrupted)
         return 128 + rl__cli_interrupted;
-    if (bad)
+    if (bad || pg.errors)
         return EXIT_INTERNAL;
     return failed ? EXIT_UNEXPECTED : EXIT_OK;
 }

@@ -3,6 +3,7 @@
  * behind. */
 #include <dirent.h>
 #include <errno.h>
+#include <locale.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -239,6 +240,8 @@ static int setup_scheduler(const rl__exec_params *p, rl__sched **out)
         .nprefix = p->nprefix,
         .pct_depth = p->pct_depth > 0 ? p->pct_depth : (int)rl__default.depth,
         .pct_length = p->pct_length,
+        .stop_at = p->mode == RL__MODE_CONTROLLED && p->on_stop ? p->stop_at
+                                                               : 0,
     };
     if (rl__strategy_configure(S, &c) < 0) {
         rl__sched_detach();
@@ -285,6 +288,9 @@ static pid_t start_root(const rl_scenario *sc, const rl__exec_params *p,
         signal(SIGHUP, SIG_DFL);
         if (rl__cli_ignores_sigpipe)
             signal(SIGPIPE, SIG_DFL);
+        /* The scenario runs in the caller's locale, not the C locale
+         * rl_main formats in. */
+        uselocale(LC_GLOBAL_LOCALE);
         rl__sched_root_enter(getpid());
         sc->body();
         rl__exit(0);
@@ -339,6 +345,9 @@ static void supervise(rl__sched *S, const rl__exec_params *p, pid_t root,
             interrupted = 1;
             break;
         }
+        /* Time spent stopped for a debugger is no stall. */
+        if (rl__stop_poll(S, p, root))
+            hold->steps = -1;
         double now = rl__now();
         if (p->mode == RL__MODE_CONTROLLED)
             deadline = stall_deadline(S, hold, now, timeout);

@@ -25,6 +25,22 @@ typedef struct {
     volatile sig_atomic_t *stop; /* set (e.g. by SIGINT): stop early */
     void (*progress)(long done, long total, long failures, void *ctx);
     void *progress_ctx;
+    /* No run starts after the first failure (until_failure) or once
+     * duration seconds have passed (> 0); the runs in flight then end as
+     * usual and count. With either and runs 0, runs has no limit. */
+    int until_failure;
+    double duration;
+    /* a directory (made if missing) where each failing run leaves
+     * run-K.log: run number, command, seed, how it ended, its output */
+    const char *failure_dir;
+    /* a run that times out has its process group stopped (SIGSTOP) and
+     * left so, for a debugger, instead of killed */
+    int keep_hung;
+    /* told what the user must know while the runs go on: a hung run kept
+     * stopped and its pids (error 0), a failure log that could not be
+     * written (error 1) */
+    void (*note)(int error, const char *msg, void *ctx);
+    void *note_ctx;
 } rl__stress_opts;
 
 /* Runs argv (argv[0] looked up in PATH when it has no slash) o->runs times,
@@ -49,10 +65,15 @@ typedef struct {
  * codes (-signal for deaths by a signal; timeouts are not in it),
  * duration and seed.
  *
+ * With keep_hung, a run that times out is classified as a timeout, its
+ * group is stopped and left stopped when the call returns (its processes
+ * are then nobody's to reap but their new parent's); its output pipes
+ * are closed, so a write after SIGCONT gets SIGPIPE.
+ *
  * Returns 0, or a negative errno with rl_last_error set when the command
- * cannot be started (-ENOENT, -EACCES, ...), the noise library is missing
- * or the options are invalid. Runs in the calling thread; not
- * thread-safe. */
+ * cannot be started (-ENOENT, -EACCES, ...), the noise library is missing,
+ * the failure directory cannot be made or the options are invalid. Runs
+ * in the calling thread; not thread-safe. */
 int rl__stress_command(char *const argv[], const rl__stress_opts *o,
                        rl__result *r);
 

@@ -11,6 +11,26 @@
 #include "results.h"
 #include "scheduler.h"
 
+/* Where a replay stopped (--stop-at), for the one who continues it: the
+ * step about to be taken, the actor holding the token and the one the
+ * token chooses for the step (-1: not known), and every actor of the
+ * execution so far. */
+typedef struct {
+    long step;
+    int holder;
+    int next;
+    int nactors;
+    struct {
+        char name[32];
+        pid_t pid;
+        int finished; /* it ended before the step: no process to attach */
+    } actors[RL__MAX_ACTORS];
+} rl__stop_info;
+
+/* Called in the supervisor once every process of the execution is
+ * stopped; returns when the execution may go on. */
+typedef void (*rl__stop_fn)(const rl__stop_info *info, void *ctx);
+
 /* How to run one execution. */
 typedef struct {
     int mode;     /* RL__MODE_CONTROLLED or RL__MODE_STRESS */
@@ -26,6 +46,11 @@ typedef struct {
     volatile sig_atomic_t *stop; /* set: end the execution now */
     int cpu;                     /* controlled: 1 + the CPU its processes share;
                                     0: the CPU the supervisor is on; -1: any */
+    /* controlled: 1 + the step before which every process of the
+     * execution stops and on_stop is called (0: none; see stopat.c) */
+    long stop_at;
+    rl__stop_fn on_stop;
+    void *stop_ctx;
 } rl__exec_params;
 
 /* What one execution did. */
@@ -50,6 +75,17 @@ typedef struct {
 int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
                 rl__exec_result *r);
 void rl__exec_result_free(rl__exec_result *r);
+
+/* replay --stop-at (stopat.c), for rl__execute, once the scheduler's
+ * configuration armed the stop (rl__sched_config.stop_at: the prefix is
+ * cut short at the step, where the strategy then stops). rl__stop_poll,
+ * called by the supervisor while it
+ * waits, does nothing until the token holder has stopped at the step;
+ * then it stops every process of the execution (group root and every
+ * actor, SIGSTOP), waits until the kernel shows them stopped, calls
+ * p->on_stop, and lets them go on (SIGCONT). Returns 1 when it did, so
+ * that the caller restarts its stall clock, else 0. */
+int rl__stop_poll(rl__sched *S, const rl__exec_params *p, pid_t root);
 
 /* The raw facts an execution leaves behind: what the scheduler in the
  * arena concluded and what the supervisor saw from outside. */
@@ -171,6 +207,11 @@ typedef struct {
     /* called with every execution of explore, pct and random */
     void (*observe)(const rl__exec_result *e, void *ctx);
     void *observe_ctx;
+    /* replay: 1 + the step to stop at, and who is told (see
+     * rl__exec_params.stop_at) */
+    long stop_at;
+    rl__stop_fn on_stop;
+    void *stop_ctx;
 } rl__search_opts;
 
 /* The outcome of a search over one scenario, as the engine keeps it:

@@ -50,6 +50,9 @@ int rl__replay(const char *token, const rl__search_opts *o,
     rl__base_params(sc, o, &p);
     p.prefix = d;
     p.nprefix = n;
+    p.stop_at = o->stop_at;
+    p.on_stop = o->on_stop;
+    p.stop_ctx = o->stop_ctx;
     double t0 = rl__now();
     rl__exec_result e;
     err = rl__execute(sc, &p, &e);

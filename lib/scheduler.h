@@ -252,6 +252,15 @@ typedef struct {
     int crash_actor;
     pid_t crash_pid;
     long crash_step;
+    /* replay --stop-at (strategy.c and the harness): 1 + the step before
+     * which every actor stops (0: none); the whole prefix, while nprefix
+     * is cut short at that step so that the strategy sees it; the token
+     * holder's word that it stopped there, and the supervisor's word to
+     * go on (futex words) */
+    long stop_before;
+    long stop_nprefix;
+    uint32_t stop_reached;
+    uint32_t stop_go;
     /* The tables last: what every execution touches stays on the first
      * pages of the block. */
     rl__actor actors[RL__MAX_ACTORS];

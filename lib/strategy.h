@@ -15,15 +15,18 @@ typedef struct {
     long nprefix;
     int pct_depth;   /* PCT: the bug depth d (d - 1 change points), >= 1 */
     long pct_length; /* PCT: expected number of steps, for change points */
+    long stop_at;    /* replay --stop-at: hold still before this step (1-based),
+                        0: never */
 } rl__sched_config;
 
 /* Configures the control block s, fresh from rl__sched_setup, for one
  * execution: the strategy and its seeded generator, the noise, a copy of
  * the forced prefix in the arena, PCT's first priority and change points
  * (Burckhardt et al., ASPLOS 2010: d - 1 change points drawn uniformly
- * over the expected length). Called by the supervisor before the root
- * actor starts. Returns 0, or -ENOMEM when the arena cannot hold the
- * prefix (detail in rl_last_error()). */
+ * over the expected length), the step a replay stops at for a debugger.
+ * Called by the supervisor before the root actor starts. Returns 0, or
+ * -ENOMEM when the arena cannot hold the prefix (detail in
+ * rl_last_error()). */
 int rl__strategy_configure(rl__sched *s, const rl__sched_config *c);
 
 /* Gives a new actor a of s what its strategy needs: under PCT a random

@@ -1,7 +1,8 @@
 /* check_extstress.c: stress of external commands (racelab stress -- CMD):
  * run counts, classes, first failures, kept outputs, timeouts that kill a
- * whole process group, shards, the stop flag, missing commands and the
- * noise interposer. */
+ * whole process group, shards, the stop flag, missing commands, the
+ * noise interposer, and runs until a failure or for a time, failure logs
+ * and hung runs kept stopped. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../harness/extstress.h"
@@ -472,6 +474,160 @@ START_TEST(noise_is_preloaded)
 }
 END_TEST
 
+START_TEST(until_failure_stops_at_the_first)
+{
+    /* One at a time: runs 1 and 2 pass, run 3 fails, and none follows. */
+    rl__stress_opts o = {.jobs = 1, .until_failure = 1};
+    rl__result r;
+    ck_assert_int_eq(stress("sometimes.sh", NULL, &o, &r), 0);
+    ck_assert_int_eq(r.executions, 3);
+    ck_assert_int_eq(r.failures, 1);
+    ck_assert_int_eq(r.first_failure_run, 3);
+    ck_assert_int_eq(r.verdict, RL_FAIL);
+    rl__result_free(&r);
+    /* Several at once: the runs under way end and count, the first
+     * failure is still run 3. */
+    rl__stress_opts o4 = {.jobs = 4, .until_failure = 1};
+    ck_assert_int_eq(stress("sometimes.sh", NULL, &o4, &r), 0);
+    ck_assert_int_ge(r.executions, 3);
+    ck_assert_int_ge(r.failures, 1);
+    ck_assert_int_eq(r.first_failure_run, 3);
+    rl__result_free(&r);
+    /* --runs bounds it: a command that never fails stops there. */
+    rl__stress_opts ob = {.runs = 7, .jobs = 2, .until_failure = 1};
+    ck_assert_int_eq(stress("never.sh", NULL, &ob, &r), 0);
+    ck_assert_int_eq(r.executions, 7);
+    rl__result_free(&r);
+}
+END_TEST
+
+START_TEST(duration_runs_until_the_time_is_up)
+{
+    rl__stress_opts o = {.jobs = 2, .duration = 0.5};
+    rl__result r;
+    ck_assert_int_eq(stress("never.sh", NULL, &o, &r), 0);
+    /* No limit on the runs but the time: more than the default count of
+     * a bounded stress is not asked for, only that it ran and waited. */
+    ck_assert_int_ge(r.executions, 1);
+    ck_assert_int_eq(r.failures, 0);
+    ck_assert(r.duration >= 0.5);
+    rl__result_free(&r);
+}
+END_TEST
+
+/* The contents of a file, malloc'd, or NULL when it cannot be read. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 65536);
+    if (buf)
+        fread(buf, 1, 65535, f);
+    fclose(f);
+    return buf;
+}
+
+START_TEST(failure_dir_has_a_log_per_failing_run)
+{
+    char dir[] = "/tmp/racelab-fdir-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char sub[64];
+    snprintf(sub, sizeof sub, "%s/logs", dir); /* made by the stress */
+    rl__stress_opts o = {.runs = 9, .jobs = 2, .seed = 9, .failure_dir = sub};
+    rl__result r;
+    ck_assert_int_eq(stress("sometimes.sh", NULL, &o, &r), 0);
+    ck_assert_int_eq(r.failures, 3);
+    char path[128];
+    for (int run = 1; run <= 9; run++) {
+        snprintf(path, sizeof path, "%s/run-%d.log", sub, run);
+        char *log = slurp(path);
+        if (run % 3) {
+            ck_assert_msg(log == NULL, "a log for passing run %d", run);
+            continue;
+        }
+        ck_assert_msg(log != NULL, "no log for failing run %d", run);
+        char want[64];
+        snprintf(want, sizeof want, "run: %d\n", run);
+        ck_assert_ptr_nonnull(strstr(log, want));
+        ck_assert_ptr_nonnull(
+            strstr(log, "command: tests/data/sometimes.sh\n"));
+        ck_assert_ptr_nonnull(strstr(log, "seed: 9\n"));
+        snprintf(want, sizeof want, "outcome: run %d: exit status 1", run);
+        ck_assert_ptr_nonnull(strstr(log, want));
+        snprintf(want, sizeof want, "oops in run %d", run);
+        ck_assert_ptr_nonnull(strstr(log, want));
+        free(log);
+        unlink(path);
+    }
+    rl__result_free(&r);
+    ck_assert_int_eq(rmdir(sub), 0);
+    /* A directory that cannot be made is refused before any run. */
+    snprintf(sub, sizeof sub, "%s/no/such", dir);
+    ck_assert_int_eq(stress("never.sh", NULL, &o, &r), -ENOENT);
+    ck_assert_ptr_nonnull(strstr(rl_last_error(), "--failure-dir"));
+    rl__result_free(&r);
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/* What the note callback was told. */
+static char noted[2048];
+static void note(int error, const char *msg, void *ctx)
+{
+    (void)ctx;
+    ck_assert_int_eq(error, 0);
+    snprintf(noted, sizeof noted, "%s", msg);
+}
+
+/* The state letter of process pid, 0 when it is gone. */
+static char state_of(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    return p && p[1] ? p[2] : 0;
+}
+
+START_TEST(keep_hung_leaves_the_run_stopped)
+{
+    char file[] = "/tmp/racelab-hang-XXXXXX";
+    int fd = mkstemp(file);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    noted[0] = '\0';
+    rl__stress_opts o = {
+        .runs = 1, .timeout = 0.3, .keep_hung = 1, .note = note};
+    rl__result r;
+    ck_assert_int_eq(stress("hang.sh", file, &o, &r), 0);
+    ck_assert_int_eq(r.classes[RL__RUN_TIMEOUT], 1);
+    ck_assert_ptr_nonnull(strstr(r.failure.message, "left stopped"));
+    FILE *f = fopen(file, "re");
+    ck_assert_ptr_nonnull(f);
+    int sh = 0, bg = 0;
+    ck_assert_int_eq(fscanf(f, "%d %d", &sh, &bg), 2);
+    fclose(f);
+    unlink(file);
+    /* Both processes are there, stopped, and their pids were told. */
+    ck_assert_int_eq(state_of(sh), 'T');
+    ck_assert_int_eq(state_of(bg), 'T');
+    char want[64];
+    snprintf(want, sizeof want, "run 1 hung: its process group %d", sh);
+    ck_assert_msg(strstr(noted, want) != NULL, "told: %s", noted);
+    snprintf(want, sizeof want, " %d", bg);
+    ck_assert_msg(strstr(noted, want) != NULL, "told: %s", noted);
+    rl__result_free(&r);
+    kill(-sh, SIGKILL);
+    ck_assert_int_eq(waitpid(sh, NULL, 0), sh);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("extstress");
@@ -493,6 +649,14 @@ static Suite *suite(void)
     tc = rl_test_tcase("stop", 60);
     tcase_add_test(tc, stop_flag_ends_early);
     tcase_add_test(tc, stop_flag_kills_running_groups);
+    suite_add_tcase(s, tc);
+    tc = rl_test_tcase("until", 60);
+    tcase_add_test(tc, until_failure_stops_at_the_first);
+    tcase_add_test(tc, duration_runs_until_the_time_is_up);
+    suite_add_tcase(s, tc);
+    tc = rl_test_tcase("debug", 60);
+    tcase_add_test(tc, failure_dir_has_a_log_per_failing_run);
+    tcase_add_test(tc, keep_hung_leaves_the_run_stopped);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("errors", 30);
     tcase_add_test(tc, missing_command);

@@ -58,10 +58,11 @@ declare -A takes=(
     [list]="json help"
     [run]="mode seed runs preemptions bound reduction depth max-steps timeout
            noise shard jobs json junit html tap color help"
-    [replay]="trace help"
-    [minimize]="help"
-    [stress]="runs jobs timeout expect-exit expect-stdout noise seed shard
-              json junit html tap help"
+    [replay]="trace timeout stop-at json junit html tap help"
+    [minimize]="timeout json junit html tap help"
+    [stress]="runs jobs timeout expect-exit expect-stdout until-failure
+              duration failure-dir keep-hung noise seed shard json junit html
+              tap help"
     [report]="json junit html tap help")
 for c in list run replay minimize stress report; do
     expect 0 "$c --help" -- "$RL" "$c" --help
@@ -201,6 +202,33 @@ has "$tmp/err" "step bound (max_steps)" "minimize names the bound too"
 expect 1 "replay of a bug's token that passes is unexpected" -- "$RL" replay 'counter.unlocked@-'
 has "$tmp/err" "unexpected: counter.unlocked expects a bug" "the expectation is named"
 expect 0 "replay of a clean scenario that passes" -- "$RL" replay 'counter.locked@-'
+# Replay and minimize write the same reports as run: one scenario, the
+# replayed (or minimized) execution its failure.
+for c in replay minimize; do
+    rm -f "$tmp/$c.json" "$tmp/$c.xml" "$tmp/$c.html"
+    expect 0 "$c --json --junit --html" -- "$RL" $c "$token" \
+        --json "$tmp/$c.json" --junit "$tmp/$c.xml" --html "$tmp/$c.html"
+    check "python3 -m json.tool '$tmp/$c.json' >/dev/null" \
+        "$c --json writes valid JSON"
+    check "python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+s = d[\"scenarios\"]
+assert len(s) == 1 and s[0][\"name\"] == \"counter.unlocked\"
+assert s[0][\"mode\"] == \"replay\" and s[0][\"verdict\"] == \"FAIL\"
+assert s[0][\"first_failure\"][\"steps\"]' '$tmp/$c.json'" \
+        "$c --json holds the scenario and its failing execution"
+    if command -v xmllint >/dev/null; then
+        check "xmllint --noout --schema tests/junit.xsd '$tmp/$c.xml' 2>/dev/null" \
+            "$c --junit is valid JUnit"
+    fi
+    has "$tmp/$c.html" "counter.unlocked" "$c --html writes the page"
+    expect 0 "$c --tap" -- "$RL" $c "$token" --tap
+    has "$tmp/out" "ok 1 - counter.unlocked" "$c --tap gives the TAP stream"
+    check "! grep -q '^minimized:\\|^FAIL' '$tmp/out'" \
+        "$c --tap prints only TAP on stdout"
+done
+check "grep -q '\"minimized_token\": \"counter.unlocked@' '$tmp/minimize.json'" \
+    "minimize --json holds the minimized token"
 
 # ---- sharding: the union of the shards is the whole
 "$RL" run --mode random --runs 40 --seed 5 counter.locked --json "$tmp/all.json" >/dev/null 2>&1
@@ -313,6 +341,35 @@ expect 2 "stress of a missing command" -- "$RL" stress --runs 3 -- /nonexistent/
 expect 2 "stress without a command" -- "$RL" stress --runs 3
 expect 2 "stress with a bad option" -- "$RL" stress --runs x -- true
 
+# Like Go's stress: until the first failure, for a time, a log per
+# failing run, hung runs left stopped for a debugger.
+expect 1 "stress --until-failure" -- "$RL" stress --jobs 1 --until-failure -- tests/data/sometimes.sh
+has "$tmp/out" "3 runs, 1 failed" "--until-failure stops at the first failure"
+has "$tmp/err" "runs until the first failure" "--until-failure is said"
+expect 0 "stress --duration 1s" -- "$RL" stress --jobs 2 --duration 1s -- true
+has "$tmp/out" "stress:true: " "--duration runs"
+expect 0 "stress --duration 0.01m (minutes)" -- "$RL" stress --jobs 2 --duration 0.01m -- true
+expect 2 "--duration with a unit it does not know" -- "$RL" stress --duration 10x -- true
+has "$tmp/err" "--duration takes seconds or a number with s, m or h" "a bad duration is explained"
+expect 2 "--duration of nothing" -- "$RL" stress --duration m -- true
+expect 1 "stress --failure-dir" -- "$RL" stress --runs 6 --jobs 2 --seed 5 \
+    --failure-dir "$tmp/fails" -- tests/data/sometimes.sh
+check "[ \"\$(ls '$tmp/fails')\" = \"\$(printf 'run-3.log\\nrun-6.log')\" ]" \
+    "--failure-dir: one log per failing run"
+has "$tmp/fails/run-3.log" "oops in run 3" "the log holds the run's output"
+has "$tmp/fails/run-6.log" "seed: 5" "the log holds the seed"
+has "$tmp/fails/run-6.log" "outcome: run 6: exit status 1, expected 0" "the log says how it ended"
+: >"$tmp/fails-file"
+expect 2 "--failure-dir that is a file" -- "$RL" stress --runs 1 --failure-dir "$tmp/fails-file" -- true
+: >"$tmp/kept.pids"
+expect 1 "stress --keep-hung" -- "$RL" stress --runs 1 --timeout 0.3 --keep-hung -- tests/data/hang.sh "$tmp/kept.pids"
+read -r ksh kbg <"$tmp/kept.pids"
+has "$tmp/err" "run 1 hung: its process group $ksh is stopped" "--keep-hung prints the group"
+has "$tmp/err" " $kbg" "--keep-hung prints every pid"
+kst=$(sed 's/.*) //' "/proc/$ksh/stat" 2>/dev/null | cut -d' ' -f1)
+bst=$(sed 's/.*) //' "/proc/$kbg/stat" 2>/dev/null | cut -d' ' -f1)
+check "[ '$kst' = T ] && [ '$bst' = T ]" "--keep-hung: racelab exited, the run's processes are stopped ($kst $bst)"
+kill -KILL -"$ksh" 2>/dev/null
 # ---- Ctrl-C: results so far written, exit 130, nothing left
 setsid "$RL" run --mode stress --runs 1000000 --jobs 2 'counter.*' \
     --json "$tmp/int.json" >"$tmp/int.out" 2>"$tmp/int.err" &
@@ -395,6 +452,145 @@ assert [s[\"interrupted\"] for s in d]==[False, True], d
     check "grep -q '<skipped message=\"interrupted after' '$tmp/int1r.xml'" "report marks it skipped in JUnit"
     expect 1 "report --tap of interrupted results" -- "$RL" report --tap "$tmp/int1.json"
     has "$tmp/out" "# SKIP interrupted after" "report marks it in TAP"
+fi
+
+# ---- replay --stop-at: every actor stopped, its pid printed, and the rest
+# of the schedule runs to the same verdict once continued
+tok='counter.unlocked@0x3.1x4.2x1'
+expect 0 "replay --timeout 0 (no wall clock)" -- "$RL" replay "$tok" --timeout 0
+cp "$tmp/out" "$tmp/plain-replay"
+has "$tmp/out" "FAIL counter is 2, expected 4" "replay --timeout 0 gives the verdict"
+# stop_at_replay HOW: replays stopped before step 4, checks that every
+# printed pid is a stopped process, then continues HOW: "racelab" (SIGCONT
+# to racelab) or "actors" (SIGCONT to each actor).
+stop_at_replay() {
+    : >"$tmp/stop.err"
+    "$RL" replay "$tok" --stop-at 4 </dev/null >"$tmp/stop.out" 2>"$tmp/stop.err" &
+    local pid=$! stopped=0 total=0 p st
+    wait_for "$tmp/stop.err" "continue with: kill -CONT $pid"
+    has "$tmp/stop.err" "stopped before step 4, which actor 1 (process-1) takes" \
+        "--stop-at names the step and who takes it ($1)"
+    local pids
+    pids=$(sed -n 's/.* pid \([0-9][0-9]*\).*/\1/p' "$tmp/stop.err")
+    for p in $pids; do
+        total=$((total + 1))
+        st=$(sed 's/.*) //' "/proc/$p/stat" | cut -d' ' -f1)
+        [ "$st" = T ] && stopped=$((stopped + 1))
+    done
+    check "[ $total -eq 3 ] && [ $stopped -eq $total ]" \
+        "--stop-at: the $total actors printed are stopped processes ($stopped in state T)"
+    if [ "$1" = racelab ]; then
+        kill -CONT "$pid"
+    else
+        kill -CONT $pids
+    fi
+    wait "$pid"
+    local code=$?
+    check "[ $code -eq 0 ]" "--stop-at continued by SIGCONT to the $1: exit $code"
+    check "cmp -s '$tmp/stop.out' '$tmp/plain-replay'" \
+        "--stop-at continued by SIGCONT to the $1: the same verdict"
+    has "$tmp/stop.err" "continuing from step 4" "the replay says it goes on ($1)"
+    for p in $pids; do
+        check "[ ! -e /proc/$p ]" "actor $p is gone once the replay ended ($1)"
+    done
+}
+stop_at_replay racelab
+stop_at_replay actors
+expect 0 "replay --stop-at past the end" -- "$RL" replay "$tok" --stop-at 1000
+has "$tmp/err" "before step 1000: it never stopped" "a stop never reached is said"
+expect 2 "replay --stop-at of a negative step" -- "$RL" replay "$tok" --stop-at -1
+expect 2 "minimize takes no --stop-at" -- "$RL" minimize "$tok" --stop-at 3
+
+# ---- bash completion, made from the option table: commands, options,
+# their values and scenario names (from the program's list)
+comp="$BUILD/completion/racelab.bash"
+# complete WORD...: what _racelab offers for the last word.
+complete_words() {
+    bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+        _racelab; printf "%s\n" "${COMPREPLY[@]}"' _ "$comp" "$@" 2>&1 |
+        sort | tr '\n' ' ' | sed 's/ $//'
+}
+if [ -f "$comp" ]; then
+    check "[ \"\$(complete_words '$RL' ru)\" = run ]" "completion of a command"
+    check "[ \"\$(complete_words '$RL' re)\" = 'replay report' ]" "completion of commands"
+    check "[ \"\$(complete_words '$RL' run --mo)\" = --mode ]" "completion of an option"
+    check "[ \"\$(complete_words '$RL' run --mode '')\" = 'explore pct random stress' ]" \
+        "completion of an option's values"
+    check "[ \"\$(complete_words '$RL' stress --unt)\" = --until-failure ]" \
+        "completion of a command's own option"
+    check "[ -z \"\$(complete_words '$RL' list --unt)\" ]" \
+        "no completion of an option the command does not take"
+    check "[ \"\$(complete_words '$RL' run counter.un)\" = counter.unlocked ]" \
+        "completion of a scenario name"
+    check "[ \"\$(complete_words '$RL' replay counter.unl)\" = counter.unlocked@ ]" \
+        "completion of a token's scenario"
+    check "[ \"\$(complete_words '$RL' help mi)\" = minimize ]" "completion after help"
+    missing=
+    for o in $("$RL" run --help | sed -n 's/^  --\([a-z-]*\).*/\1/p'); do
+        complete_words "$RL" run "--$o" | grep -qx -- "--$o" || missing="$missing --$o"
+    done
+    check "[ -z '$missing' ]" "every option of run --help completes${missing:+ (not$missing)}"
+    if command -v zsh >/dev/null; then
+        check "zsh -n '$BUILD/completion/_racelab'" "the zsh completion parses"
+    fi
+else
+    echo "FAIL: no $comp (make completion)"
+    fails=$((fails + 1))
+fi
+
+# ---- a user's own program calling rl_main names itself, and leaves its
+# locale alone
+san=""
+if nm "$BUILD/libracelab.a" 2>/dev/null | grep -q ' U __asan_init\| U __asan_report'; then
+    san="-fsanitize=address,undefined"
+fi
+if nm "$BUILD/libracelab.a" 2>/dev/null | grep -q ' U __gcov_init'; then
+    san="$san --coverage"
+fi
+mkdir -p "$tmp/user"
+# shellcheck disable=SC2086 # san holds several flags or none
+if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Ilib $san -o "$tmp/user/bank" tests/data/bank.c \
+    "$BUILD/libracelab.a" -lunwind-ptrace -lunwind-generic -lunwind -lpthread -lm \
+    2>"$tmp/user/cc.err"; then
+    expect 0 "bank --version" -- "$tmp/user/bank" --version
+    has "$tmp/out" "bank (built with racelab " "a user's program names itself in --version"
+    expect 0 "bank run --help" -- "$tmp/user/bank" run --help
+    check "head -1 '$tmp/out' | grep -q '^usage: bank run '" "a user's program names itself in the usage"
+    expect 0 "bank --help" -- "$tmp/user/bank" --help
+    has "$tmp/out" "bank COMMAND --help prints the options" "a user's program names itself in the help"
+    expect 2 "bank with an unknown command" -- "$tmp/user/bank" frobnicate
+    has "$tmp/err" "bank: unknown command 'frobnicate' (see bank --help)" "a user's program names itself in messages"
+    (cd "$tmp/user" && ./bank run --jobs 1 >out 2>err)
+    check "[ $? -eq 0 ]" "bank run finds its bug"
+    has "$tmp/user/out" "replay: ./bank replay 'bank.racy@" "the replay hint runs the program as it was run"
+    has "$tmp/user/err" "bank: reproduce with: ./bank run --jobs 1 --seed" "so does reproduce with"
+    hint=$(sed -n "s/^ *replay: \(.*\)$/\1/p" "$tmp/user/out" | head -1)
+    (cd "$tmp/user" && eval "$hint" >replay.out 2>&1)
+    check "[ $? -eq 0 ] && grep -q '^FAIL balance is -10' '$tmp/user/replay.out'" \
+        "the hinted command replays the failure"
+    # rl_main formats in the C locale without changing the program's.
+    BANK_LOCALE=C.UTF-8 "$tmp/user/bank" list >/dev/null 2>"$tmp/user/loc.err"
+    check "[ $? -eq 0 ]" "rl_main leaves LC_NUMERIC as the program set it"
+    has "$tmp/user/loc.err" "LC_NUMERIC is C.UTF-8" "the program's locale after rl_main"
+    mkdir -p "$tmp/loc"
+    if command -v localedef >/dev/null &&
+        localedef -i de_DE -f UTF-8 "$tmp/loc/de_DE.UTF-8" >/dev/null 2>&1; then
+        LOCPATH="$tmp/loc" BANK_LOCALE=de_DE.UTF-8 "$tmp/user/bank" run --jobs 1 \
+            --json "$tmp/user/de.json" >"$tmp/user/de.out" 2>"$tmp/user/de.err"
+        check "[ $? -eq 0 ]" "a program in a comma locale runs (exit 0)"
+        has "$tmp/user/de.err" "1.5 prints as 1,5" "its own numbers keep its locale"
+        check "python3 -m json.tool '$tmp/user/de.json' >/dev/null" "its JSON is valid"
+        check "grep -q '\"duration_s\": [0-9]*\\.[0-9]' '$tmp/user/de.json'" \
+            "its JSON numbers have a decimal point"
+        check "grep -q ' [0-9]*\\.[0-9]*s ' '$tmp/user/de.out'" \
+            "its result lines have a decimal point"
+    else
+        echo "skip: no de_DE locale can be made here (localedef)"
+    fi
+else
+    echo "FAIL: a user's program does not build against $BUILD/libracelab.a"
+    sed 's/^/  /' "$tmp/user/cc.err" | head -5
+    fails=$((fails + 1))
 fi
 
 # ---- the process limit: named, not a bare EAGAIN

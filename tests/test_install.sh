@@ -3,8 +3,9 @@
 # staging of /usr and a real prefix with a multiarch LIBDIR; for each, a
 # user's program built with pkg-config against the shared and the static
 # library, a scenario in plain C built with racelab-instrument.pc, the
-# installed racelab's stress --noise and the man page; then
-# make uninstall with the same variables leaves no file behind.
+# installed racelab's stress --noise, the man page and the bash
+# completion; then make uninstall with the same variables leaves no file
+# behind.
 set -u
 BUILD=${BUILD:-build}
 tmp=$(mktemp -d)
@@ -156,7 +157,9 @@ check() {
              "$libdir/libracelab-noise.so" "$libdir/pkgconfig/racelab.pc" \
              "$libdir/pkgconfig/racelab-instrument.pc" \
              "$libdir/pkgconfig/racelab-instrument-clang.pc" \
-             "$prefix/bin/racelab" "$mandir/man1/racelab.1"; do
+             "$prefix/bin/racelab" "$mandir/man1/racelab.1" \
+             "$prefix/share/bash-completion/completions/racelab" \
+             "$prefix/share/zsh/site-functions/_racelab"; do
         [ -e "$root$f" ] || { fail "$name: install did not create $f"; missing=1; }
     done
     [ $missing = 0 ] && ok "$name: every file installed"
@@ -226,6 +229,22 @@ check() {
     else
         fail "$name: the installed racelab's stress --noise"
         head -3 "$tmp/noise.out" "$tmp/noise.err"
+    fi
+
+    # The installed bash completion completes the installed racelab's
+    # commands, options and scenario names.
+    local comp=$root$prefix/share/bash-completion/completions/racelab got
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    got=$(bash -c 'source "$1"; COMP_WORDS=("$2" ru); COMP_CWORD=1
+        _racelab; printf "%s;" "${COMPREPLY[@]}"
+        COMP_WORDS=("$2" stress --keep); COMP_CWORD=2; _racelab
+        printf "%s;" "${COMPREPLY[@]}"
+        COMP_WORDS=("$2" run counter.unl); COMP_CWORD=2; _racelab
+        printf "%s;" "${COMPREPLY[@]}"' _ "$comp" "$root$prefix/bin/racelab" 2>&1)
+    if [ "$got" = "run;--keep-hung;counter.unlocked;" ]; then
+        ok "$name: the installed bash completion completes racelab"
+    else
+        fail "$name: the installed bash completion gives '$got'"
     fi
 
     local man=$root$mandir/man1/racelab.1
