@@ -253,16 +253,21 @@ static void write_trace_table(FILE *f, const rl__result_failure *e)
     fputs("</tbody></table></details>\n", f);
 }
 
-static int write_commands(FILE *f, const rl__result_failure *r)
+static int write_commands(FILE *f, const char *prog,
+                          const rl__result_failure *r)
 {
     if (!r->token)
         return 0;
     char *q = rl__report_shell_quote(r->token);
     if (!q)
         return -1;
-    fputs("<h3>Reproduce</h3>\n<pre><code>racelab replay ", f);
+    fputs("<h3>Reproduce</h3>\n<pre><code>", f);
+    h(f, prog);
+    fputs(" replay ", f);
     h(f, q);
-    fputs(" --trace\nracelab minimize ", f);
+    fputs(" --trace\n", f);
+    h(f, prog);
+    fputs(" minimize ", f);
     h(f, q);
     fputs("</code></pre>\n", f);
     free(q);
@@ -270,7 +275,9 @@ static int write_commands(FILE *f, const rl__result_failure *r)
         q = rl__report_shell_quote(r->minimized_token);
         if (!q)
             return -1;
-        fputs("<p>Minimized:</p>\n<pre><code>racelab replay ", f);
+        fputs("<p>Minimized:</p>\n<pre><code>", f);
+        h(f, prog);
+        fputs(" replay ", f);
         h(f, q);
         fputs(" --trace</code></pre>\n", f);
         free(q);
@@ -392,7 +399,8 @@ static void write_stress(FILE *f, const rl__result *r)
     }
 }
 
-static int write_section(FILE *f, const char *id, const rl__result *r)
+static int write_section(FILE *f, const char *id, const char *prog,
+                         const rl__result *r)
 {
     int ok = rl__result_as_expected(r);
     fprintf(f, "<section class=\"scenario %s\" id=\"", ok ? "ok" : "bad");
@@ -432,7 +440,7 @@ static int write_section(FILE *f, const char *id, const rl__result *r)
         if (r->first_failure_run)
             fprintf(f, "<p>First failure at run %ld.</p>\n",
                     r->first_failure_run);
-        if (write_commands(f, &r->failure) < 0)
+        if (write_commands(f, prog, &r->failure) < 0)
             return -1;
         if (rl__html_timeline(f, r) < 0)
             return -1;
@@ -504,16 +512,22 @@ static int write_page(FILE *f, const rl__report *rep)
             rep->n - bad, bad ? "bad" : "ok", bad ? "&#10007;" : "&#10003;",
             bad);
     char (*ids)[ID_LEN] = section_ids(rep);
-    if (!ids)
+    char *prog = rl__report_program(rep->command_line);
+    if (!ids || !prog) {
+        free(ids);
+        free(prog);
         return -1;
+    }
     write_summary(f, rep, ids);
     for (int i = 0; i < rep->n; i++)
         if (has_section(&rep->results[i]) &&
-            write_section(f, ids[i], &rep->results[i]) < 0) {
+            write_section(f, ids[i], prog, &rep->results[i]) < 0) {
             free(ids);
+            free(prog);
             return -1;
         }
     free(ids);
+    free(prog);
     write_coverage(f, rep);
     fputs("</body>\n</html>\n", f);
     return 0;

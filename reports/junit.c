@@ -63,15 +63,20 @@ static void write_trace(FILE *f, const rl__result_failure *e)
 }
 
 /* The commands that reproduce a failure, as text lines. */
-static int write_commands(FILE *f, const rl__result_failure *r)
+static int write_commands(FILE *f, const char *prog,
+                          const rl__result_failure *r)
 {
     if (r->token) {
         char *q = rl__report_shell_quote(r->token);
         if (!q)
             return -1;
-        fputs("replay: racelab replay ", f);
+        fputs("replay: ", f);
+        rl__report_xml_text(f, prog, 0);
+        fputs(" replay ", f);
         rl__report_xml_text(f, q, 0);
-        fputs("\nminimize: racelab minimize ", f);
+        fputs("\nminimize: ", f);
+        rl__report_xml_text(f, prog, 0);
+        fputs(" minimize ", f);
         rl__report_xml_text(f, q, 0);
         fputs("\n", f);
         free(q);
@@ -80,7 +85,9 @@ static int write_commands(FILE *f, const rl__result_failure *r)
         char *q = rl__report_shell_quote(r->minimized_token);
         if (!q)
             return -1;
-        fputs("minimized token: racelab replay ", f);
+        fputs("minimized token: ", f);
+        rl__report_xml_text(f, prog, 0);
+        fputs(" replay ", f);
         rl__report_xml_text(f, q, 0);
         fputs("\n", f);
         free(q);
@@ -90,7 +97,7 @@ static int write_commands(FILE *f, const rl__result_failure *r)
 
 /* The body of a failure or error element, or of a passing case's
  * system-out: what was found and how to see it again. */
-static int write_details(FILE *f, const rl__result *r)
+static int write_details(FILE *f, const char *prog, const rl__result *r)
 {
     if (r->expect == RL_EXPECT_BUG && r->expect_verdict &&
         r->verdict != RL_PASS && r->verdict != r->expect_verdict)
@@ -100,7 +107,7 @@ static int write_details(FILE *f, const rl__result *r)
     fprintf(f, "%s after %ld execution%s (first failure at run %ld)\n",
             rl_verdict_name(r->verdict), r->executions,
             r->executions == 1 ? "" : "s", r->first_failure_run);
-    if (write_commands(f, &r->failure) < 0)
+    if (write_commands(f, prog, &r->failure) < 0)
         return -1;
     if (r->failure.nsteps) {
         fputs("\n", f);
@@ -154,7 +161,7 @@ static void write_stress(FILE *f, const rl__result *r)
     }
 }
 
-static int write_case(FILE *f, const rl__result *r)
+static int write_case(FILE *f, const char *prog, const rl__result *r)
 {
     size_t fl = family_len(r->name);
     fputs("    <testcase classname=\"", f);
@@ -209,7 +216,7 @@ static int write_case(FILE *f, const rl__result *r)
         fputs("\">", f);
         rl__report_xml_text(f, r->failure.message, 0);
         fputs("\n", f);
-        if (write_details(f, r) < 0)
+        if (write_details(f, prog, r) < 0)
             return -1;
         fprintf(f, "</%s>\n", el);
     }
@@ -219,7 +226,7 @@ static int write_case(FILE *f, const rl__result *r)
             fputs("expected bug found: ", f);
             rl__report_xml_text(f, r->failure.message, 0);
             fputs("\n", f);
-            if (write_details(f, r) < 0)
+            if (write_details(f, prog, r) < 0)
                 return -1;
         }
         if (r->mode == RL_MODE_STRESS)
@@ -327,9 +334,15 @@ static int write_suite(FILE *f, const rl__report *rep, const slot *order,
     if (rep->command_line)
         write_property(f, "command_line", rep->command_line);
     fputs("    </properties>\n", f);
+    char *prog = rl__report_program(rep->command_line);
+    if (!prog)
+        return -1;
     for (int j = 0; j < n; j++)
-        if (write_case(f, &rep->results[order[j].index]) < 0)
+        if (write_case(f, prog, &rep->results[order[j].index]) < 0) {
+            free(prog);
             return -1;
+        }
+    free(prog);
     fputs("  </testsuite>\n", f);
     return 0;
 }

@@ -203,6 +203,21 @@ char *rl__report_shell_quote(const char *s)
     return out;
 }
 
+char *rl__report_program(const char *command_line)
+{
+    const char *s = command_line ? command_line : "";
+    while (*s == ' ')
+        s++;
+    const char *e = s;
+    int quoted = 0;
+    for (; *e && (quoted || *e != ' '); e++)
+        if (*e == '\'')
+            quoted = !quoted;
+    if (e == s || quoted)
+        return strdup("racelab");
+    return strndup(s, (size_t)(e - s));
+}
+
 void *rl__report_c_locale(void)
 {
     locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);

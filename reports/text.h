@@ -37,6 +37,13 @@ void rl__json_string(FILE *f, const char *s);
  * memory. */
 char *rl__report_shell_quote(const char *s);
 
+/* The program a report's hints should run (replay, minimize): the first
+ * word of the command line that made the results, as the shell read it
+ * (quotes kept), so that a user's own program built with rl_main names
+ * itself; "racelab" without a command line. Malloc'd; NULL when out of
+ * memory. */
+char *rl__report_program(const char *command_line);
+
 /* Switches this thread to the C locale for numbers; returns what
  * rl__report_restore_locale needs to switch back (NULL: nothing was
  * changed). */

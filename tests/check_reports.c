@@ -469,6 +469,31 @@ START_TEST(junit_suites_cases_and_outcomes)
 }
 END_TEST
 
+/* A user's program built with rl_main made the results: the hints of
+ * JUnit and HTML run that program, as its command line names it. */
+START_TEST(hints_name_the_program_that_ran)
+{
+    rl__report rep = build_report();
+    rep.command_line = "'./my bank' run 'queue.*'";
+    char *s = render(rl__report_junit, &rep);
+    ck_assert_ptr_nonnull(strstr(s, "replay: &#39;./my bank&#39; replay "
+                                    "&#39;queue.race@0x1.0x2&#39;"));
+    ck_assert_ptr_null(strstr(s, "racelab replay"));
+    free(s);
+    s = render(rl__report_html, &rep);
+    ck_assert_ptr_nonnull(strstr(s, "<pre><code>&#39;./my bank&#39; replay "
+                                    "&#39;counter.unlocked@0x3.1x4.2x1&#39;"));
+    ck_assert_ptr_null(strstr(s, "racelab replay"));
+    free(s);
+    char *p = rl__report_program("./bank run x");
+    ck_assert_str_eq(p, "./bank");
+    free(p);
+    p = rl__report_program(NULL);
+    ck_assert_str_eq(p, "racelab");
+    free(p);
+}
+END_TEST
+
 /* Many families, their scenarios interleaved: one suite per family in
  * the order families first appear, its cases in the order of the
  * results, and the counts right (the writer groups by sorting). */
@@ -1190,6 +1215,7 @@ static Suite *reports_suite(void)
     tc = rl_test_tcase("junit", 30);
     tcase_add_test(tc, junit_validates_against_schema);
     tcase_add_test(tc, junit_suites_cases_and_outcomes);
+    tcase_add_test(tc, hints_name_the_program_that_ran);
     tcase_add_test(tc, junit_has_no_control_characters);
     tcase_add_test(tc, junit_groups_many_families);
     tcase_add_test(tc, junit_times_use_the_c_locale);
