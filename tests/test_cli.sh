@@ -133,7 +133,7 @@ has "$tmp/err" "reproduce with:" "run prints how to reproduce it"
 check "python3 -c 'import json; d=json.load(open(\"$tmp/r.json\")); assert d[\"schema\"]==\"racelab-results/1\"; assert len(d[\"scenarios\"])==3'" \
     "JSON results written"
 check "xmllint --noout '$tmp/r.xml'" "JUnit is well-formed XML"
-check "grep -q '<svg' '$tmp/r.html'" "HTML report written"
+check "grep -q 'class=\"timeline\"' '$tmp/r.html'" "HTML report written"
 check "! ls '$tmp' | grep -q tmp" "no temporary report file left"
 expect 1 "a bug not found is unexpected" -- "$RL" run counter.unlocked --preemptions 0
 has "$tmp/out" "UNEXPECTED" "the unexpected result is marked"
