@@ -1,0 +1,290 @@
+/* pipe.c: the pipes of a command under the scheduler. pipe, read, write,
+ * close and dup on a pipe the execution made are schedule points; a read
+ * of an empty pipe or a write to a full one waits in the scheduler, not in
+ * the kernel, until a write, a read or a close anywhere changes the pipe.
+ * Other descriptors go straight to the C library. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "intercept.h"
+
+/* This process's descriptors of the execution's pipes: 1 + the index of
+ * the pipe in the table (0: not one), and whether the descriptor is a
+ * write end. A fork copies them with the descriptors; an exec learns
+ * them again from /proc/self/fd. */
+#define FDS 4096
+static int fd_pipe[FDS];
+static unsigned char fd_write[FDS];
+
+/* The pipe of descriptor fd, NULL when it is none of the execution's. */
+static rl__ic_pipe *pipe_of(int fd)
+{
+    if (fd < 0 || fd >= FDS || !fd_pipe[fd] || !rl__ic)
+        return NULL;
+    return &rl__ic->pipes[fd_pipe[fd] - 1];
+}
+
+static void fd_set_pipe(int fd, const rl__ic_pipe *p, int write_end)
+{
+    if (fd < 0 || fd >= FDS)
+        return;
+    fd_pipe[fd] = p ? (int)(p - rl__ic->pipes) + 1 : 0;
+    fd_write[fd] = p ? (unsigned char)write_end : 0;
+}
+
+/* fd takes over what descriptor from is (dup). */
+static void fd_copy(int fd, int from)
+{
+    if (fd < 0 || fd >= FDS)
+        return;
+    rl__ic_pipe *p = pipe_of(from);
+    fd_set_pipe(fd, p, p ? fd_write[from] : 0);
+}
+
+void rl__ic_fds_scan(void)
+{
+    memset(fd_pipe, 0, sizeof fd_pipe);
+    memset(fd_write, 0, sizeof fd_write);
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int fd = atoi(e->d_name);
+        if (e->d_name[0] == '.' || fd < 0 || fd >= FDS || fd == dirfd(d))
+            continue;
+        char link[64], target[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = '\0';
+        unsigned long ino;
+        if (sscanf(target, "pipe:[%lu]", &ino) != 1)
+            continue;
+        rl__ic_pipe *p = rl__ic_pipe_of(ino, 0);
+        int fl = fcntl(fd, F_GETFL);
+        if (p && fl >= 0)
+            fd_set_pipe(fd, p, (fl & O_ACCMODE) != O_RDONLY);
+    }
+    closedir(d);
+}
+
+/* The label of a step on descriptor fd: "what(fd N)". */
+static const char *label_of(char *buf, size_t cap, const char *what, int fd)
+{
+    size_t at = rl__append(buf, cap, 0, what);
+    at = rl__append(buf, cap, at, "(fd ");
+    at = rl__append_long(buf, cap, at, fd);
+    rl__append(buf, cap, at, ")");
+    return buf;
+}
+
+/* The wait reason handed to rl__block: it stays valid while the actor
+ * waits, which is as long as the scheduler needs it. */
+static char reason[RL__REASON_LEN];
+
+/* Waits in the scheduler until the pipe's descriptor fd has data or no
+ * writer left (a read will not block): every write, read and close of the
+ * pipe and every actor's end wakes the wait to look again. */
+static void wait_readable(int fd, rl__ic_pipe *p)
+{
+    for (;;) {
+        uint32_t seen = __atomic_load_n(&p->word, __ATOMIC_ACQUIRE);
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        int n;
+        do
+            n = poll(&pf, 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n != 0)
+            return; /* data, end of file, or an error read reports */
+        snprintf(reason, sizeof reason,
+                 "read(fd %d) of pipe %lu: empty, and a write end is open",
+                 fd, p->ino);
+        rl__sched_wait_holder(p->ino, 1);
+        rl__block(p, &p->word, seen, -1, reason);
+    }
+}
+
+int pipe2(int fds[2], int flags)
+{
+    RL__IC_REAL(pipe2);
+    int r = real_pipe2(fds, flags);
+    if (r < 0 || !rl__ic_on())
+        return r;
+    struct stat st;
+    if (fstat(fds[0], &st) == 0) {
+        rl__ic_pipe *p = rl__ic_pipe_of((unsigned long)st.st_ino, 1);
+        fd_set_pipe(fds[0], p, 0);
+        fd_set_pipe(fds[1], p, 1);
+    }
+    return r;
+}
+
+int pipe(int fds[2])
+{
+    return pipe2(fds, 0);
+}
+
+ssize_t read(int fd, void *buf, size_t n)
+{
+    RL__IC_REAL(read);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !rl__ic_on())
+        return real_read(fd, buf, n);
+    rl__ic_enter();
+    char label[48];
+    rl__point_key(RL_OP_RECV, p, &p->word, 0, label_of(label, 48, "read", fd));
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && !(fl & O_NONBLOCK) && n > 0)
+        wait_readable(fd, p);
+    ssize_t r = real_read(fd, buf, n);
+    int e = errno;
+    if (r > 0)
+        rl__publish(&p->word); /* room for a waiting writer */
+    rl__ic_leave();
+    errno = e;
+    return r;
+}
+
+/* A write to a blocking pipe: written without blocking in the kernel (the
+ * descriptor made non-blocking for each attempt; only one actor runs), as
+ * much as fits, then waiting in the scheduler for room. Returns what
+ * write(2) would. */
+static ssize_t write_blocking(int fd, rl__ic_pipe *p, const char *buf,
+                              size_t n, int fl,
+                              ssize_t (*real)(int, const void *, size_t))
+{
+    size_t done = 0;
+    for (;;) {
+        uint32_t seen = __atomic_load_n(&p->word, __ATOMIC_ACQUIRE);
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+        ssize_t w = real(fd, buf + done, n - done);
+        int e = errno;
+        fcntl(fd, F_SETFL, fl);
+        if (w > 0) {
+            done += (size_t)w;
+            rl__publish(&p->word);
+            if (done == n)
+                return (ssize_t)done;
+            continue;
+        }
+        if (w < 0 && e == EAGAIN) {
+            snprintf(reason, sizeof reason,
+                     "write(fd %d) to pipe %lu: full, %zu of %zu bytes "
+                     "written",
+                     fd, p->ino, done, n);
+            rl__block(p, &p->word, seen, -1, reason);
+            continue;
+        }
+        if (w < 0 && e == EINTR && done == 0)
+            continue;
+        errno = e;
+        return done > 0 ? (ssize_t)done : w;
+    }
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    RL__IC_REAL(write);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !rl__ic_on())
+        return real_write(fd, buf, n);
+    rl__ic_enter();
+    char label[48];
+    rl__point_key(RL_OP_SEND, p, &p->word, 0,
+                  label_of(label, 48, "write", fd));
+    int fl = fcntl(fd, F_GETFL);
+    ssize_t r;
+    int e;
+    if (fl < 0 || (fl & O_NONBLOCK) || n == 0) {
+        r = real_write(fd, buf, n);
+        e = errno;
+        if (r > 0)
+            rl__publish(&p->word);
+    } else {
+        r = write_blocking(fd, p, buf, n, fl, real_write);
+        e = errno;
+    }
+    rl__ic_leave();
+    errno = e;
+    return r;
+}
+
+/* The close of fd, a pipe end: a schedule point, and a wake-up for the
+ * actors waiting on the pipe (a reader may see its end of file now). */
+static int close_pipe_end(int fd, rl__ic_pipe *p, int (*real)(int))
+{
+    rl__ic_enter();
+    char label[48];
+    rl__point_key(RL_OP_CLOSE, p, &p->word, 0, label_of(label, 48, "close", fd));
+    fd_set_pipe(fd, NULL, 0);
+    int r = real(fd);
+    int e = errno;
+    rl__publish(&p->word);
+    rl__ic_leave();
+    errno = e;
+    return r;
+}
+
+int close(int fd)
+{
+    RL__IC_REAL(close);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (p && rl__ic_on())
+        return close_pipe_end(fd, p, real_close);
+    fd_set_pipe(fd, NULL, 0);
+    return real_close(fd);
+}
+
+int dup(int fd)
+{
+    RL__IC_REAL(dup);
+    int r = real_dup(fd);
+    if (r >= 0)
+        fd_copy(r, fd);
+    return r;
+}
+
+/* dup2 and dup3: newfd, when it is a pipe end, is closed first, with the
+ * schedule point of a close. */
+static int dup_onto(int oldfd, int newfd, int flags, int three)
+{
+    RL__IC_REAL(dup2);
+    RL__IC_REAL(dup3);
+    rl__ic_pipe *closing = oldfd != newfd ? pipe_of(newfd) : NULL;
+    int on = closing && rl__ic_on();
+    if (on) {
+        rl__ic_enter();
+        char label[48];
+        rl__point_key(RL_OP_CLOSE, closing, &closing->word, 0,
+                      label_of(label, 48, "dup2 closes", newfd));
+    }
+    int r = three ? real_dup3(oldfd, newfd, flags) : real_dup2(oldfd, newfd);
+    int e = errno;
+    if (r >= 0 && oldfd != newfd)
+        fd_copy(newfd, oldfd);
+    if (on) {
+        rl__publish(&closing->word);
+        rl__ic_leave();
+    }
+    errno = e;
+    return r;
+}
+
+int dup2(int oldfd, int newfd)
+{
+    return dup_onto(oldfd, newfd, 0, 0);
+}
+
+int dup3(int oldfd, int newfd, int flags)
+{
+    return dup_onto(oldfd, newfd, flags, 1);
+}
