@@ -102,12 +102,25 @@ typedef struct {
     int color;     /* RL__COLOR_* */
     long expect_exit;
     const char *expect_stdout;
+    int expect_verdict; /* run -- COMMAND: an rl_verdict, RL_PASS default */
     int trace;
     int json_list; /* list --json */
     int help;
     rl__cli_outputs out;
     int next; /* argv index of the first operand */
 } rl__cli_args;
+
+/* The command after the first "--" of argv (run, replay and minimize of
+ * an unmodified program): returns it (NULL-terminated, as argv is) and
+ * cuts *argc to the words before "--"; NULL when there is none. */
+char **rl__cli_split_command(int *argc, char **argv);
+
+/* Makes cmd (from rl__cli_split_command) the one scenario of the run.
+ * Returns 0 with *sc NULL when cmd is NULL, 0 with *sc set, or EXIT_USAGE
+ * after saying why the command cannot run (no such command, a static
+ * binary, no libracelab-intercept.so). */
+int rl__cli_command_scenario(char **cmd, const rl__cli_args *a,
+                             rl_scenario **sc);
 
 /* Parses the options of command cmd (a RL__CMD_* bit) in argv (argv[0]
  * the command's name) from the option table. Returns 0 with the options

@@ -9,11 +9,6 @@
 
 #include "../lib/scheduler.h"
 
-/* The environment variable through which the supervisor hands the arena
- * to the command: "FD:ADDRESS:SIZE", the memfd inherited across exec, the
- * address every process maps it at, its size in bytes. */
-#define RL__INTERCEPT_ENV "RACELAB_INTERCEPT"
-
 /* Pipes and synchronisation objects one execution can hold at once. */
 #define RL__IC_PIPES 512
 #define RL__IC_SYNCS 512

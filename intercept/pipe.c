@@ -93,9 +93,11 @@ static char reason[RL__REASON_LEN];
 
 /* Waits in the scheduler until the pipe's descriptor fd has data or no
  * writer left (a read will not block): every write, read and close of the
- * pipe and every actor's end wakes the wait to look again. */
-static void wait_readable(int fd, rl__ic_pipe *p)
+ * pipe and every actor's end wakes the wait to look again. step: the
+ * read's step in the trace. */
+static void wait_readable(int fd, rl__ic_pipe *p, long step)
 {
+    rl__sched *s = rl__sched_get();
     for (;;) {
         uint32_t seen = __atomic_load_n(&p->word, __ATOMIC_ACQUIRE);
         struct pollfd pf = {.fd = fd, .events = POLLIN};
@@ -110,6 +112,13 @@ static void wait_readable(int fd, rl__ic_pipe *p)
                  fd, p->ino);
         rl__sched_wait_holder(p->ino, 1);
         rl__block(p, &p->word, seen, -1, reason);
+        /* The read counts as a read, not as an attempt without effect:
+         * the reduction then orders it with the write that woke it, and
+         * so sees the race of this actor's earlier reads with the
+         * writes after them (two writers, one reader that assumes an
+         * order), which the attempt would hide behind it. */
+        if (step >= 0 && step < s->nsteps)
+            s->steps[step].blocked = 0;
     }
 }
 
@@ -142,9 +151,10 @@ ssize_t read(int fd, void *buf, size_t n)
     rl__ic_enter();
     char label[48];
     rl__point_key(RL_OP_RECV, p, &p->word, 0, label_of(label, 48, "read", fd));
+    long step = rl__sched_get()->nsteps - 1;
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0 && !(fl & O_NONBLOCK) && n > 0)
-        wait_readable(fd, p);
+        wait_readable(fd, p, step);
     ssize_t r = real_read(fd, buf, n);
     int e = errno;
     if (r > 0)
