@@ -204,9 +204,14 @@ static int finish(const rl__cli_args *a, rl__result *model, int n,
     if (a->seed_given)
         fprintf(stderr, "%s: reproduce with: %s\n", rl__cli_prog,
                 rl__cli_argv_line);
-    else
-        fprintf(stderr, "%s: reproduce with: %s --seed %" PRIu64 "\n",
-                rl__cli_prog, rl__cli_argv_line, a->seed);
+    else {
+        /* The seed goes before the command of run -- COMMAND. */
+        const char *line = rl__cli_argv_line ? rl__cli_argv_line : "";
+        const char *dash = strstr(line, " -- ");
+        int head = dash ? (int)(dash - line) : (int)strlen(line);
+        fprintf(stderr, "%s: reproduce with: %.*s --seed %" PRIu64 "%s\n",
+                rl__cli_prog, head, line, a->seed, line + head);
+    }
     if (rl__cli_interrupted) {
         fprintf(stderr, "%s: interrupted; results so far are written\n",
                 rl__cli_prog);
