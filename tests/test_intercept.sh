@@ -42,6 +42,8 @@ prog two_producers_fixed two_producers -DFIXED
 prog mutex_counter mutex_counter
 prog mutex_counter_unlocked mutex_counter -DUNLOCKED
 prog sem_handshake sem_handshake
+prog full_pipe full_pipe
+prog full_pipe_fixed full_pipe -DFIXED
 
 # run EXPECTED-STATUS ARGS...: runs racelab, keeps its output in $out and
 # says whether the exit status was the expected one.
@@ -78,6 +80,25 @@ if run 0 run --jobs 2 -- ./pipe_holder_fixed &&
     ok "pipe closed before the wait: PASS, exhausted"
 else
     bad "pipe closed before the wait (status $status)" "$out"
+fi
+
+# A writer that fills the pipe while its reader waits for it: the write
+# waits in the scheduler. The fixed variant sleeps an hour first, which
+# passes in no time (a real sleep would end as TIMEOUT).
+if run 1 run --jobs 1 -- ./full_pipe &&
+    grep -q '^UNEXPECTED cmd:./full_pipe  *DEADLOCK  *explore  *1 executions' \
+        <<<"$out" &&
+    grep -q 'is blocked in write(fd 4) to pipe [0-9]*: full, 65536 of 262144' \
+        <<<"$out"; then
+    ok "a full pipe nobody reads: DEADLOCK in the write"
+else
+    bad "a full pipe nobody reads (status $status)" "$out"
+fi
+if run 0 run --jobs 1 -- ./full_pipe_fixed &&
+    grep -q '^ok  *cmd:./full_pipe_fixed  *PASS .*exhausted' <<<"$out"; then
+    ok "a full pipe read after sleep(3600): PASS, exhausted"
+else
+    bad "a full pipe read after sleep(3600) (status $status)" "$out"
 fi
 
 # Two producers, a consumer that assumes an order: found by explore, and
