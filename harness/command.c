@@ -52,10 +52,8 @@ static int find_lib(void)
     char *slash = strrchr(exe, '/');
     if (slash)
         *slash = '\0';
-    const char *tries[][2] = {{exe, "."},
-                              {exe, rl__libdir_rel},
-                              {exe, "../lib"},
-                              {rl__libdir, "."}};
+    const char *tries[][2] = {
+        {exe, "."}, {exe, rl__libdir_rel}, {exe, "../lib"}, {rl__libdir, "."}};
     for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
         char cand[2 * PATH_MAX + 32];
         if (!*tries[i][0] || !*tries[i][1])
@@ -143,8 +141,8 @@ static void command_body(void)
      * descriptors. */
     int fd = fcntl(rl__arena_fd(), F_DUPFD, 100);
     if (!s || !base || fd < 0) {
-        rl__sched_verdict(RL_ERROR, "cannot hand the arena to %s: %s",
-                          cmd_path, strerror(errno));
+        rl__sched_verdict(RL_ERROR, "cannot hand the arena to %s: %s", cmd_path,
+                          strerror(errno));
         rl__sched_halt();
     }
     char var[128];
@@ -161,8 +159,7 @@ static void command_body(void)
     }
     setenv(RL__INTERCEPT_ENV, var, 1);
     execv(cmd_path, cmd_argv);
-    rl__sched_verdict(RL_ERROR, "cannot run %s: %s", cmd_path,
-                      strerror(errno));
+    rl__sched_verdict(RL_ERROR, "cannot run %s: %s", cmd_path, strerror(errno));
     rl__sched_halt();
 }
 

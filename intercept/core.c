@@ -185,12 +185,13 @@ static _Noreturn void attach_failed(int fd, void *addr, size_t size,
                                     size_t soff)
 {
     char msg[RL__MSG_LEN];
+    int taken = errno == EEXIST;
     snprintf(msg, sizeof msg,
              "libracelab-intercept.so cannot map the execution's arena "
-             "at %p in %s (pid %d): %s; the program maps something there "
-             "before racelab could",
+             "at %p in %s (pid %d): %s%s",
              addr, program_invocation_short_name, (int)getpid(),
-             rl_last_error());
+             rl_last_error(),
+             taken ? " (something the program loaded lies there)" : "");
     fprintf(stderr, "racelab: %s\n", msg);
     char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (m != MAP_FAILED && soff + sizeof(rl__sched) <= size) {
@@ -218,14 +219,18 @@ __attribute__((constructor)) static void intercept_start(void)
     int fd;
     unsigned long addr, size, soff;
     if (sscanf(v, "%d:%lx:%lx:%lx", &fd, &addr, &size, &soff) != 4) {
-        fprintf(stderr, "racelab: libracelab-intercept.so: %s='%s' is not "
-                        "FD:ADDRESS:SIZE:OFFSET\n",
+        fprintf(stderr,
+                "racelab: libracelab-intercept.so: %s='%s' is not "
+                "FD:ADDRESS:SIZE:OFFSET\n",
                 RL__INTERCEPT_ENV, v);
         return;
     }
     rl__ic_enter();
-    if (rl__arena_attach(fd, (void *)addr, size) < 0)
+    int err = rl__arena_attach(fd, (void *)addr, size);
+    if (err < 0) {
+        errno = -err;
         attach_failed(fd, (void *)addr, size, soff);
+    }
     /* Kept across exec: the processes the command execs attach too. */
     fcntl(fd, F_SETFD, 0);
     rl__sched *s = rl__sched_get();
@@ -238,9 +243,8 @@ __attribute__((constructor)) static void intercept_start(void)
     if (!*root && id == 0) {
         rl__ic_table *t = rl_shared_alloc(sizeof *t);
         if (!t) {
-            rl__sched_verdict(RL_ERROR,
-                              "no room in the arena for the table of "
-                              "libracelab-intercept.so");
+            rl__sched_verdict(RL_ERROR, "no room in the arena for the table of "
+                                        "libracelab-intercept.so");
             rl__sys(SYS_exit_group, 127, 0, 0, 0, 0, 0);
         }
         memset(t, 0, sizeof *t);

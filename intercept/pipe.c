@@ -108,8 +108,8 @@ static void wait_readable(int fd, rl__ic_pipe *p, long step)
         if (n != 0)
             return; /* data, end of file, or an error read reports */
         snprintf(reason, sizeof reason,
-                 "read(fd %d) of pipe %lu: empty, and a write end is open",
-                 fd, p->ino);
+                 "read(fd %d) of pipe %lu: empty, and a write end is open", fd,
+                 p->ino);
         rl__sched_wait_holder(p->ino, 1);
         rl__block(p, &p->word, seen, -1, reason);
         /* The read counts as a read, not as an attempt without effect:
@@ -168,8 +168,8 @@ ssize_t read(int fd, void *buf, size_t n)
  * descriptor made non-blocking for each attempt; only one actor runs), as
  * much as fits, then waiting in the scheduler for room. Returns what
  * write(2) would. */
-static ssize_t write_blocking(int fd, rl__ic_pipe *p, const char *buf,
-                              size_t n, int fl,
+static ssize_t write_blocking(int fd, rl__ic_pipe *p, const char *buf, size_t n,
+                              int fl,
                               ssize_t (*real)(int, const void *, size_t))
 {
     size_t done = 0;
@@ -209,8 +209,7 @@ ssize_t write(int fd, const void *buf, size_t n)
         return real_write(fd, buf, n);
     rl__ic_enter();
     char label[48];
-    rl__point_key(RL_OP_SEND, p, &p->word, 0,
-                  label_of(label, 48, "write", fd));
+    rl__point_key(RL_OP_SEND, p, &p->word, 0, label_of(label, 48, "write", fd));
     int fl = fcntl(fd, F_GETFL);
     ssize_t r;
     int e;
@@ -234,7 +233,8 @@ static int close_pipe_end(int fd, rl__ic_pipe *p, int (*real)(int))
 {
     rl__ic_enter();
     char label[48];
-    rl__point_key(RL_OP_CLOSE, p, &p->word, 0, label_of(label, 48, "close", fd));
+    rl__point_key(RL_OP_CLOSE, p, &p->word, 0,
+                  label_of(label, 48, "close", fd));
     fd_set_pipe(fd, NULL, 0);
     int r = real(fd);
     int e = errno;

@@ -187,8 +187,8 @@ int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
         return 0;
     }
     rl__sched *s = rl__sched_get();
-    int r = real_waitid(P_PID, (id_t)s->actors[j].pid, info,
-                        options & ~WNOHANG);
+    int r =
+        real_waitid(P_PID, (id_t)s->actors[j].pid, info, options & ~WNOHANG);
     if (r == 0)
         reaped(j, options & WNOWAIT);
     return r;

@@ -56,8 +56,8 @@ static int sem_take(sem_t *s, int timed, const char *what)
             err = errno;
             break;
         }
-        snprintf(reason, sizeof reason, "%s: the semaphore at %p is zero",
-                 what, (void *)s);
+        snprintf(reason, sizeof reason, "%s: the semaphore at %p is zero", what,
+                 (void *)s);
         if (rl__block(s, &e->word, seen, timed ? 0 : -1, reason) < 0) {
             r = -1;
             err = ETIMEDOUT;

@@ -37,7 +37,6 @@ int main(void)
 #ifdef FIXED
     waitpid(writer, &status, 0);
 #endif
-    return total == SIZE && WIFEXITED(status) && WEXITSTATUS(status) == 0
-               ? 0
-               : 1;
+    return total == SIZE && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0
+                                                                          : 1;
 }

@@ -27,7 +27,8 @@ int main(void)
     char got[8];
     size_t len = 0;
     ssize_t n;
-    while (len < sizeof got && (n = read(fds[0], got + len, sizeof got - len)) > 0)
+    while (len < sizeof got &&
+           (n = read(fds[0], got + len, sizeof got - len)) > 0)
         len += (size_t)n;
     waitpid(a, NULL, 0);
     waitpid(b, NULL, 0);
