@@ -121,7 +121,9 @@ static void at_exit(void)
 {
     if (exit_made)
         return;
+    rl__ic_enter(); /* the exit step wakes every waiter anyway */
     fflush(NULL);
+    rl__ic_leave();
     rl__ic_exit_step(exit_known ? exit_code : 0);
 }
 

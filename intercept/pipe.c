@@ -298,3 +298,64 @@ int dup3(int oldfd, int newfd, int flags)
 {
     return dup_onto(oldfd, newfd, flags, 1);
 }
+
+/* ---- streams on pipes ---- */
+
+/* The C library writes and closes a stream's descriptor with its own
+ * internal calls, which no wrapper sees: fflush and fclose of a stream on
+ * a pipe are the schedule points, and wake the pipe's waiters. */
+
+int fflush(FILE *f)
+{
+    RL__IC_REAL(fflush);
+    if (!rl__ic_on())
+        return real_fflush(f);
+    rl__ic_pipe *p = f ? pipe_of(fileno(f)) : NULL;
+    int writes = 0;
+    for (int fd = 0; !f && fd < FDS; fd++)
+        writes += fd_pipe[fd] && fd_write[fd];
+    if (f ? !p : !writes)
+        return real_fflush(f);
+    rl__ic_enter();
+    char label[48];
+    if (p)
+        rl__point_key(RL_OP_SEND, p, &p->word, 0,
+                      label_of(label, 48, "fflush", fileno(f)));
+    int r = real_fflush(f);
+    int e = errno;
+    if (p) {
+        rl__publish(&p->word);
+    } else {
+        /* Every stream: whatever pipe this process writes may have
+         * changed, which the step before says no more about. */
+        rl__sched_step_global();
+        for (int fd = 0; fd < FDS; fd++)
+            if (fd_pipe[fd] && fd_write[fd])
+                rl__publish(&pipe_of(fd)->word);
+    }
+    rl__ic_leave();
+    errno = e;
+    return r;
+}
+
+int fclose(FILE *f)
+{
+    RL__IC_REAL(fclose);
+    int fd = f ? fileno(f) : -1;
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !rl__ic_on()) {
+        fd_set_pipe(fd, NULL, 0);
+        return real_fclose(f);
+    }
+    rl__ic_enter();
+    char label[48];
+    rl__point_key(RL_OP_CLOSE, p, &p->word, 0,
+                  label_of(label, 48, "fclose", fd));
+    fd_set_pipe(fd, NULL, 0);
+    int r = real_fclose(f);
+    int e = errno;
+    rl__publish(&p->word);
+    rl__ic_leave();
+    errno = e;
+    return r;
+}

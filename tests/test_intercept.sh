@@ -43,6 +43,7 @@ prog mutex_counter mutex_counter
 prog mutex_counter_unlocked mutex_counter -DUNLOCKED
 prog sem_handshake sem_handshake
 prog full_pipe full_pipe
+prog stdio_pipe stdio_pipe
 prog full_pipe_fixed full_pipe -DFIXED
 
 # run EXPECTED-STATUS ARGS...: runs racelab, keeps its output in $out and
@@ -99,6 +100,15 @@ if run 0 run --jobs 1 -- ./full_pipe_fixed &&
     ok "a full pipe read after sleep(3600): PASS, exhausted"
 else
     bad "a full pipe read after sleep(3600) (status $status)" "$out"
+fi
+
+# A line printed into a pipe through stdio reaches its reader at fflush,
+# whose write is the C library's own: no reader is left waiting for it.
+if run 0 run --jobs 1 -- ./stdio_pipe &&
+    grep -q '^ok  *cmd:./stdio_pipe  *PASS .*exhausted' <<<"$out"; then
+    ok "a pipe written through stdio and fflush: PASS, exhausted"
+else
+    bad "a pipe written through stdio and fflush (status $status)" "$out"
 fi
 
 # Two producers, a consumer that assumes an order: found by explore, and
