@@ -80,6 +80,11 @@ rl__ic_sync *rl__ic_sync_of(const void *key);
  * /proc/self/fd: after an exec, the descriptors the process inherited. */
 void rl__ic_fds_scan(void);
 
+/* Wakes the waiters of every pipe of which this process holds an end
+ * with close-on-exec (an exec is about to close them). Returns how many
+ * ends there are. */
+int rl__ic_pipes_cloexec(void);
+
 /* The actor that ends: the root's non-zero status becomes the FAIL
  * verdict, then the actor's exit step. Called once per process, by the
  * exit wrappers. */

@@ -77,6 +77,21 @@ void rl__ic_fds_scan(void)
     closedir(d);
 }
 
+int rl__ic_pipes_cloexec(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < FDS; fd++) {
+        if (!fd_pipe[fd])
+            continue;
+        int fl = fcntl(fd, F_GETFD);
+        if (fl >= 0 && (fl & FD_CLOEXEC)) {
+            rl__publish(&pipe_of(fd)->word);
+            n++;
+        }
+    }
+    return n;
+}
+
 /* The label of a step on descriptor fd: "what(fd N)". */
 static const char *label_of(char *buf, size_t cap, const char *what, int fd)
 {

@@ -3,7 +3,9 @@
  * actor in the scheduler before they reap it for real. */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -191,5 +193,111 @@ int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
         real_waitid(P_PID, (id_t)s->actors[j].pid, info, options & ~WNOHANG);
     if (r == 0)
         reaped(j, options & WNOWAIT);
+    return r;
+}
+
+/* ---- exec ---- */
+
+/* Before an exec: the pipe ends the exec will close (close-on-exec) wake
+ * their waiters now. They run only after this actor's next schedule
+ * point, in the new program, when the ends are closed. */
+static void exec_prepare(void)
+{
+    if (!rl__ic_on())
+        return;
+    rl__ic_enter();
+    if (rl__ic_pipes_cloexec() > 0)
+        rl__sched_step_global(); /* the step before closes them too */
+    rl__ic_leave();
+}
+
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+    RL__IC_REAL(execve);
+    exec_prepare();
+    return real_execve(path, argv, envp);
+}
+
+int execv(const char *path, char *const argv[])
+{
+    RL__IC_REAL(execv);
+    exec_prepare();
+    return real_execv(path, argv);
+}
+
+int execvp(const char *file, char *const argv[])
+{
+    RL__IC_REAL(execvp);
+    exec_prepare();
+    return real_execvp(file, argv);
+}
+
+int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    RL__IC_REAL(execvpe);
+    exec_prepare();
+    return real_execvpe(file, argv, envp);
+}
+
+/* The arguments of execl, execlp and execle up to their NULL, into a
+ * malloc'd array (NULL when out of memory); *envp gets the environment
+ * that follows the NULL when with_env. */
+static char **list_args(const char *arg0, va_list ap, int with_env,
+                        char ***envp)
+{
+    va_list count;
+    va_copy(count, ap);
+    size_t n = 1;
+    while (va_arg(count, char *))
+        n++;
+    va_end(count);
+    char **argv = malloc((n + 1) * sizeof *argv);
+    if (!argv)
+        return NULL;
+    argv[0] = (char *)arg0;
+    for (size_t i = 1; i <= n; i++)
+        argv[i] = va_arg(ap, char *);
+    if (with_env)
+        *envp = va_arg(ap, char **);
+    return argv;
+}
+
+int execl(const char *path, const char *arg0, ...)
+{
+    va_list ap;
+    va_start(ap, arg0);
+    char **argv = list_args(arg0, ap, 0, NULL);
+    va_end(ap);
+    if (!argv)
+        return -1;
+    int r = execv(path, argv);
+    free(argv);
+    return r;
+}
+
+int execlp(const char *file, const char *arg0, ...)
+{
+    va_list ap;
+    va_start(ap, arg0);
+    char **argv = list_args(arg0, ap, 0, NULL);
+    va_end(ap);
+    if (!argv)
+        return -1;
+    int r = execvp(file, argv);
+    free(argv);
+    return r;
+}
+
+int execle(const char *path, const char *arg0, ...)
+{
+    va_list ap;
+    va_start(ap, arg0);
+    char **envp = NULL;
+    char **argv = list_args(arg0, ap, 1, &envp);
+    va_end(ap);
+    if (!argv)
+        return -1;
+    int r = execve(path, argv, envp);
+    free(argv);
     return r;
 }

@@ -44,6 +44,7 @@ prog mutex_counter_unlocked mutex_counter -DUNLOCKED
 prog sem_handshake sem_handshake
 prog full_pipe full_pipe
 prog stdio_pipe stdio_pipe
+prog cloexec cloexec
 prog full_pipe_fixed full_pipe -DFIXED
 
 # run EXPECTED-STATUS ARGS...: runs racelab, keeps its output in $out and
@@ -109,6 +110,15 @@ if run 0 run --jobs 1 -- ./stdio_pipe &&
     ok "a pipe written through stdio and fflush: PASS, exhausted"
 else
     bad "a pipe written through stdio and fflush (status $status)" "$out"
+fi
+
+# A pipe end closed by an exec (close-on-exec) gives its reader end of
+# file: the exec'd program is the same actor and waits for that reader.
+if run 0 run --jobs 1 -- ./cloexec &&
+    grep -q '^ok  *cmd:./cloexec  *PASS .*exhausted' <<<"$out"; then
+    ok "a write end closed by exec: PASS, exhausted"
+else
+    bad "a write end closed by exec (status $status)" "$out"
 fi
 
 # Two producers, a consumer that assumes an order: found by explore, and
