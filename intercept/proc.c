@@ -2,11 +2,14 @@
  * its child a new actor, and wait, waitpid, wait4 and waitid join a child
  * actor in the scheduler before they reap it for real. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -299,5 +302,79 @@ int execle(const char *path, const char *arg0, ...)
         return -1;
     int r = execve(path, argv, envp);
     free(argv);
+    return r;
+}
+
+/* ---- signals ---- */
+
+/* 1 when signal sig, sent to process pid now, ends it: neither blocked,
+ * ignored nor caught there (/proc/PID/status), and ending a process is
+ * what the signal does by default. */
+static int ends_process(pid_t pid, int sig)
+{
+    if (sig == SIGKILL)
+        return 1;
+    if (sig <= 0 || sig == SIGCHLD || sig == SIGCONT || sig == SIGURG ||
+        sig == SIGWINCH || sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+        sig == SIGTTOU)
+        return 0;
+    char path[64], line[128];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    int ends = 1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long mask;
+        if ((sscanf(line, "SigBlk: %llx", &mask) == 1 ||
+             sscanf(line, "SigIgn: %llx", &mask) == 1 ||
+             sscanf(line, "SigCgt: %llx", &mask) == 1) &&
+            (mask >> (sig - 1) & 1))
+            ends = 0;
+    }
+    fclose(f);
+    return ends;
+}
+
+/* Waits until process pid has ended (a zombie, not reaped): a process
+ * that a signal ends does so at once, however long the kernel takes. */
+static void wait_ended(pid_t pid)
+{
+    int fd = (int)rl__sys(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);
+    if (fd < 0)
+        return;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    while (poll(&p, 1, -1) < 0 && errno == EINTR)
+        ;
+    rl__sys(SYS_close, fd, 0, 0, 0, 0, 0);
+}
+
+int kill(pid_t pid, int sig)
+{
+    RL__IC_REAL(kill);
+    if (pid <= 0 || !rl__ic_on())
+        return real_kill(pid, sig);
+    rl__sched *s = rl__sched_get();
+    int id = rl__sched_find_pid(pid);
+    if (id < 0 || id == rl__sched_self())
+        return real_kill(pid, sig);
+    rl__ic_enter();
+    /* A yield step: the reduction takes it as touching everything. */
+    char label[48];
+    snprintf(label, sizeof label, "kill(%d, SIG%s)", (int)pid,
+             sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+    rl__point(RL_OP_YIELD, NULL, label);
+    int fatal =
+        s->actors[id].state != RL__ACTOR_FINISHED && ends_process(pid, sig);
+    int r = real_kill(pid, sig);
+    int e = errno;
+    if (r == 0 && fatal) {
+        /* Ended on purpose: its parent's wait sees the signal, and what
+         * waited on it (its pipes' readers) may go on. */
+        wait_ended(pid);
+        rl__sched_actor_killed(pid, sig);
+    }
+    rl__ic_leave();
+    errno = e;
     return r;
 }

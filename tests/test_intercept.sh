@@ -45,6 +45,7 @@ prog sem_handshake sem_handshake
 prog full_pipe full_pipe
 prog stdio_pipe stdio_pipe
 prog cloexec cloexec
+prog kill_child kill_child
 prog full_pipe_fixed full_pipe -DFIXED
 
 # run EXPECTED-STATUS ARGS...: runs racelab, keeps its output in $out and
@@ -119,6 +120,15 @@ if run 0 run --jobs 1 -- ./cloexec &&
     ok "a write end closed by exec: PASS, exhausted"
 else
     bad "a write end closed by exec (status $status)" "$out"
+fi
+
+# A child ended with kill on purpose: its parent's wait sees the signal,
+# and the end is no crash.
+if run 0 run --jobs 1 --reduction none -- ./kill_child &&
+    grep -q '^ok  *cmd:./kill_child  *PASS .*exhausted' <<<"$out"; then
+    ok "a child ended by kill(SIGTERM): PASS, exhausted"
+else
+    bad "a child ended by kill(SIGTERM) (status $status)" "$out"
 fi
 
 # Two producers, a consumer that assumes an order: found by explore, and
