@@ -109,6 +109,11 @@ void rl__ic_exit_step(int code)
     /* The command's own check failed: its exit status says so. */
     if (rl__sched_self() == 0 && code != 0)
         rl__sched_verdict(RL_FAIL, "the command exited with status %d", code);
+    /* The kernel still has things to hand over when the process really
+     * ends: pipe ends on descriptors 0 to 2 (the exit step closes only
+     * those above), process-shared mutexes it holds. Counted as a lock
+     * held, the actor that runs next waits for that end first. */
+    rl__locks_held = 1;
     rl__sched_actor_exit(code);
     rl__ic_leave();
 }

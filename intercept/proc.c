@@ -172,6 +172,11 @@ pid_t waitpid(pid_t pid, int *status, int options)
     return r;
 }
 
+pid_t wait3(int *status, int options, struct rusage *ru)
+{
+    return wait4(-1, status, options, ru);
+}
+
 pid_t wait(int *status)
 {
     return waitpid(-1, status, 0);

@@ -131,6 +131,17 @@ else
     bad "a child ended by kill(SIGTERM) (status $status)" "$out"
 fi
 
+# A real program: bash's command substitution (fork, pipe, dup2 onto
+# stdout, the child's end of file at its real end, waitpid).
+if ! command -v bash >/dev/null; then
+    echo "skip: no bash"
+elif run 0 run --jobs 1 -- bash -c 'x=$(echo hi); test "$x" = hi' &&
+    grep -q '^ok  *cmd:bash  *PASS .*exhausted' <<<"$out"; then
+    ok "bash -c 'x=\$(echo hi)': PASS, exhausted"
+else
+    bad "bash -c 'x=\$(echo hi)' (status $status)" "$out"
+fi
+
 # Two producers, a consumer that assumes an order: found by explore, and
 # the token replays the same trace 20 times out of 20.
 if run 1 run --jobs 1 -- ./two_producers &&
