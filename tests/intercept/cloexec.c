@@ -1,7 +1,9 @@
 /* cloexec.c: a child holds a pipe's write end with close-on-exec and
  * execs a program that waits for its parent; the parent reads that pipe
  * to its end of file, which the exec gives, and only then answers. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pipe2 */
+#endif
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
