@@ -55,17 +55,19 @@ void *rl__ic_next(const char *name)
     return f;
 }
 
-rl__ic_pipe *rl__ic_pipe_of(unsigned long ino, int create)
+rl__ic_pipe *rl__ic_pipe_of(unsigned long ino, unsigned long ino2, int create)
 {
     if (!rl__ic)
         return NULL;
     for (int i = 0; i < rl__ic->npipes; i++)
-        if (rl__ic->pipes[i].ino == ino)
+        if (rl__ic->pipes[i].ino == ino ||
+            (rl__ic->pipes[i].ino2 && rl__ic->pipes[i].ino2 == ino))
             return &rl__ic->pipes[i];
     if (!create || rl__ic->npipes >= RL__IC_PIPES)
         return NULL;
     rl__ic_pipe *p = &rl__ic->pipes[rl__ic->npipes++];
     p->ino = ino;
+    p->ino2 = ino2;
     p->word = 0;
     return p;
 }

@@ -13,11 +13,13 @@
 #define RL__IC_PIPES 512
 #define RL__IC_SYNCS 512
 
-/* A pipe the command made, by the inode both its ends share: the word
- * whose changes wake the actors waiting to read or write it. The word's
- * address is the key of every step on the pipe. */
+/* A pipe the command made, by the inode both its ends share, or a socket
+ * pair by the inodes of its two ends: the word whose changes wake the
+ * actors waiting to read or write it. The word's address is the key of
+ * every step on it. */
 typedef struct {
     unsigned long ino;
+    unsigned long ino2; /* a socket pair's second end; 0 for a pipe */
     uint32_t word;
 } rl__ic_pipe;
 
@@ -68,9 +70,10 @@ void *rl__ic_next(const char *name);
     if (!real_##name)                                                          \
     real_##name = (__typeof__(name) *)rl__ic_next(#name)
 
-/* The entry of the pipe with this inode, made when create is set and
- * there is room; NULL otherwise. */
-rl__ic_pipe *rl__ic_pipe_of(unsigned long ino, int create);
+/* The entry of the pipe or socket pair with this inode, made (with ino2
+ * the other end's inode, 0 for a pipe) when create is set and there is
+ * room; NULL otherwise. */
+rl__ic_pipe *rl__ic_pipe_of(unsigned long ino, unsigned long ino2, int create);
 
 /* The entry of the synchronisation object with this key, made on first
  * use; NULL when the table is full. */

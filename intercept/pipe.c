@@ -1,8 +1,9 @@
-/* pipe.c: the pipes of a command under the scheduler. pipe, read, write,
- * close and dup on a pipe the execution made are schedule points; a read
- * of an empty pipe or a write to a full one waits in the scheduler, not in
- * the kernel, until a write, a read or a close anywhere changes the pipe.
- * Other descriptors go straight to the C library. */
+/* pipe.c: the pipes and socket pairs of a command under the scheduler.
+ * pipe, socketpair, read, write, send, recv, close and dup on one the
+ * execution made are schedule points; a read of an empty one or a write
+ * to a full one waits in the scheduler, not in the kernel, until a write,
+ * a read or a close anywhere changes it. Other descriptors go straight to
+ * the C library. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,15 +11,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "intercept.h"
 
-/* This process's descriptors of the execution's pipes: 1 + the index of
- * the pipe in the table (0: not one), and whether the descriptor is a
- * write end. A fork copies them with the descriptors; an exec learns
- * them again from /proc/self/fd. */
+/* This process's descriptors of the execution's pipes and socket pairs:
+ * 1 + the index of the entry in the table (0: not one), and what the
+ * descriptor is: END_READ or END_WRITE of a pipe, END_SOCKET of a pair.
+ * A fork copies them with the descriptors; an exec learns them again from
+ * /proc/self/fd. */
+enum { END_READ, END_WRITE, END_SOCKET };
 #define FDS 4096
 static int fd_pipe[FDS];
 static unsigned char fd_write[FDS];
@@ -31,12 +35,12 @@ static rl__ic_pipe *pipe_of(int fd)
     return &rl__ic->pipes[fd_pipe[fd] - 1];
 }
 
-static void fd_set_pipe(int fd, const rl__ic_pipe *p, int write_end)
+static void fd_set_pipe(int fd, const rl__ic_pipe *p, int end)
 {
     if (fd < 0 || fd >= FDS)
         return;
     fd_pipe[fd] = p ? (int)(p - rl__ic->pipes) + 1 : 0;
-    fd_write[fd] = p ? (unsigned char)write_end : 0;
+    fd_write[fd] = p ? (unsigned char)end : 0;
 }
 
 /* fd takes over what descriptor from is (dup). */
@@ -67,12 +71,18 @@ void rl__ic_fds_scan(void)
             continue;
         target[n] = '\0';
         unsigned long ino;
+        int fl = fcntl(fd, F_GETFL);
+        rl__ic_pipe *p;
+        if (sscanf(target, "socket:[%lu]", &ino) == 1) {
+            if ((p = rl__ic_pipe_of(ino, 0, 0)) && p->ino2)
+                fd_set_pipe(fd, p, END_SOCKET);
+            continue;
+        }
         if (sscanf(target, "pipe:[%lu]", &ino) != 1)
             continue;
-        rl__ic_pipe *p = rl__ic_pipe_of(ino, 0);
-        int fl = fcntl(fd, F_GETFL);
-        if (p && fl >= 0)
-            fd_set_pipe(fd, p, (fl & O_ACCMODE) != O_RDONLY);
+        if ((p = rl__ic_pipe_of(ino, 0, 0)) && fl >= 0)
+            fd_set_pipe(fd, p,
+                        (fl & O_ACCMODE) != O_RDONLY ? END_WRITE : END_READ);
     }
     closedir(d);
 }
@@ -109,10 +119,16 @@ static char reason[RL__REASON_LEN];
 /* Waits in the scheduler until the pipe's descriptor fd has data or no
  * writer left (a read will not block): every write, read and close of the
  * pipe and every actor's end wakes the wait to look again. step: the
- * read's step in the trace. */
-static void wait_readable(int fd, rl__ic_pipe *p, long step)
+ * read's step in the trace; what: the call ("read", "recv"). */
+static void wait_readable(int fd, rl__ic_pipe *p, long step, const char *what)
 {
     rl__sched *s = rl__sched_get();
+    /* Who keeps the reader from its end of file: the holders of the
+     * pipe's write end, or of the pair's other socket. */
+    unsigned long holder = p->ino;
+    struct stat st;
+    if (p->ino2 && fstat(fd, &st) == 0)
+        holder = (unsigned long)st.st_ino == p->ino ? p->ino2 : p->ino;
     for (;;) {
         uint32_t seen = __atomic_load_n(&p->word, __ATOMIC_ACQUIRE);
         struct pollfd pf = {.fd = fd, .events = POLLIN};
@@ -122,10 +138,16 @@ static void wait_readable(int fd, rl__ic_pipe *p, long step)
         while (n < 0 && errno == EINTR);
         if (n != 0)
             return; /* data, end of file, or an error read reports */
-        snprintf(reason, sizeof reason,
-                 "read(fd %d) of pipe %lu: empty, and a write end is open", fd,
-                 p->ino);
-        rl__sched_wait_holder(p->ino, 1);
+        if (p->ino2)
+            snprintf(reason, sizeof reason,
+                     "%s(fd %d) of socket %lu: empty, and its peer %lu is "
+                     "open",
+                     what, fd, holder == p->ino ? p->ino2 : p->ino, holder);
+        else
+            snprintf(reason, sizeof reason,
+                     "%s(fd %d) of pipe %lu: empty, and a write end is open",
+                     what, fd, p->ino);
+        rl__sched_wait_holder(holder, !p->ino2);
         rl__block(p, &p->word, seen, -1, reason);
         /* The read counts as a read, not as an attempt without effect:
          * the reduction then orders it with the write that woke it, and
@@ -145,9 +167,9 @@ int pipe2(int fds[2], int flags)
         return r;
     struct stat st;
     if (fstat(fds[0], &st) == 0) {
-        rl__ic_pipe *p = rl__ic_pipe_of((unsigned long)st.st_ino, 1);
-        fd_set_pipe(fds[0], p, 0);
-        fd_set_pipe(fds[1], p, 1);
+        rl__ic_pipe *p = rl__ic_pipe_of((unsigned long)st.st_ino, 0, 1);
+        fd_set_pipe(fds[0], p, END_READ);
+        fd_set_pipe(fds[1], p, END_WRITE);
     }
     return r;
 }
@@ -169,7 +191,7 @@ ssize_t read(int fd, void *buf, size_t n)
     long step = rl__sched_get()->nsteps - 1;
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0 && !(fl & O_NONBLOCK) && n > 0)
-        wait_readable(fd, p, step);
+        wait_readable(fd, p, step, "read");
     ssize_t r = real_read(fd, buf, n);
     int e = errno;
     if (r > 0)
@@ -203,9 +225,9 @@ static ssize_t write_blocking(int fd, rl__ic_pipe *p, const char *buf, size_t n,
         }
         if (w < 0 && e == EAGAIN) {
             snprintf(reason, sizeof reason,
-                     "write(fd %d) to pipe %lu: full, %zu of %zu bytes "
+                     "write(fd %d) to %s %lu: full, %zu of %zu bytes "
                      "written",
-                     fd, p->ino, done, n);
+                     fd, p->ino2 ? "socket pair" : "pipe", p->ino, done, n);
             rl__block(p, &p->word, seen, -1, reason);
             continue;
         }
@@ -328,7 +350,7 @@ int fflush(FILE *f)
     rl__ic_pipe *p = f ? pipe_of(fileno(f)) : NULL;
     int writes = 0;
     for (int fd = 0; !f && fd < FDS; fd++)
-        writes += fd_pipe[fd] && fd_write[fd];
+        writes += fd_pipe[fd] && fd_write[fd] != END_READ;
     if (f ? !p : !writes)
         return real_fflush(f);
     rl__ic_enter();
@@ -345,7 +367,7 @@ int fflush(FILE *f)
          * changed, which the step before says no more about. */
         rl__sched_step_global();
         for (int fd = 0; fd < FDS; fd++)
-            if (fd_pipe[fd] && fd_write[fd])
+            if (fd_pipe[fd] && fd_write[fd] != END_READ)
                 rl__publish(&pipe_of(fd)->word);
     }
     rl__ic_leave();
@@ -373,4 +395,100 @@ int fclose(FILE *f)
     rl__ic_leave();
     errno = e;
     return r;
+}
+
+/* ---- socket pairs ---- */
+
+int socketpair(int domain, int type, int protocol, int fds[2])
+{
+    RL__IC_REAL(socketpair);
+    int r = real_socketpair(domain, type, protocol, fds);
+    if (r < 0 || !rl__ic_on())
+        return r;
+    struct stat a, b;
+    if (fstat(fds[0], &a) == 0 && fstat(fds[1], &b) == 0) {
+        rl__ic_pipe *p =
+            rl__ic_pipe_of((unsigned long)a.st_ino, (unsigned long)b.st_ino, 1);
+        fd_set_pipe(fds[0], p, END_SOCKET);
+        fd_set_pipe(fds[1], p, END_SOCKET);
+    }
+    return r;
+}
+
+ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+               const struct sockaddr *to, socklen_t tolen)
+{
+    RL__IC_REAL(sendto);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !rl__ic_on())
+        return real_sendto(fd, buf, n, flags, to, tolen);
+    rl__ic_enter();
+    char label[48];
+    rl__point_key(RL_OP_SEND, p, &p->word, 0, label_of(label, 48, "send", fd));
+    int fl = fcntl(fd, F_GETFL);
+    int nowait = (flags & MSG_DONTWAIT) || fl < 0 || (fl & O_NONBLOCK);
+    size_t done = 0;
+    ssize_t r;
+    int e;
+    for (;;) {
+        uint32_t seen = __atomic_load_n(&p->word, __ATOMIC_ACQUIRE);
+        r = real_sendto(fd, (const char *)buf + done, n - done,
+                        flags | MSG_DONTWAIT, to, tolen);
+        e = errno;
+        if (r > 0) {
+            done += (size_t)r;
+            rl__publish(&p->word);
+            if (done < n && !nowait)
+                continue;
+            r = (ssize_t)done;
+            break;
+        }
+        if (r < 0 && e == EAGAIN && !nowait) {
+            snprintf(reason, sizeof reason,
+                     "send(fd %d) to socket pair %lu: full, %zu of %zu "
+                     "bytes sent",
+                     fd, p->ino, done, n);
+            rl__block(p, &p->word, seen, -1, reason);
+            continue;
+        }
+        if (done > 0)
+            r = (ssize_t)done;
+        break;
+    }
+    rl__ic_leave();
+    errno = e;
+    return r;
+}
+
+ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+    return sendto(fd, buf, n, flags, NULL, 0);
+}
+
+ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
+                 socklen_t *fromlen)
+{
+    RL__IC_REAL(recvfrom);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !rl__ic_on())
+        return real_recvfrom(fd, buf, n, flags, from, fromlen);
+    rl__ic_enter();
+    char label[48];
+    rl__point_key(RL_OP_RECV, p, &p->word, 0, label_of(label, 48, "recv", fd));
+    long step = rl__sched_get()->nsteps - 1;
+    int fl = fcntl(fd, F_GETFL);
+    if (!(flags & MSG_DONTWAIT) && fl >= 0 && !(fl & O_NONBLOCK))
+        wait_readable(fd, p, step, "recv");
+    ssize_t r = real_recvfrom(fd, buf, n, flags, from, fromlen);
+    int e = errno;
+    if (r > 0 && !(flags & MSG_PEEK))
+        rl__publish(&p->word);
+    rl__ic_leave();
+    errno = e;
+    return r;
+}
+
+ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+    return recvfrom(fd, buf, n, flags, NULL, NULL);
 }

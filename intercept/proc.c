@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/procfs.h"
 #include "intercept.h"
 
 pid_t fork(void)
@@ -312,35 +313,6 @@ int execle(const char *path, const char *arg0, ...)
 
 /* ---- signals ---- */
 
-/* 1 when signal sig, sent to process pid now, ends it: neither blocked,
- * ignored nor caught there (/proc/PID/status), and ending a process is
- * what the signal does by default. */
-static int ends_process(pid_t pid, int sig)
-{
-    if (sig == SIGKILL)
-        return 1;
-    if (sig <= 0 || sig == SIGCHLD || sig == SIGCONT || sig == SIGURG ||
-        sig == SIGWINCH || sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
-        sig == SIGTTOU)
-        return 0;
-    char path[64], line[128];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    int ends = 1;
-    while (fgets(line, sizeof line, f)) {
-        unsigned long long mask;
-        if ((sscanf(line, "SigBlk: %llx", &mask) == 1 ||
-             sscanf(line, "SigIgn: %llx", &mask) == 1 ||
-             sscanf(line, "SigCgt: %llx", &mask) == 1) &&
-            (mask >> (sig - 1) & 1))
-            ends = 0;
-    }
-    fclose(f);
-    return ends;
-}
-
 /* Waits until process pid has ended (a zombie, not reaped): a process
  * that a signal ends does so at once, however long the kernel takes. */
 static void wait_ended(pid_t pid)
@@ -369,10 +341,18 @@ int kill(pid_t pid, int sig)
     snprintf(label, sizeof label, "kill(%d, SIG%s)", (int)pid,
              sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
     rl__point(RL_OP_YIELD, NULL, label);
+    rl__actor *a = &s->actors[id];
     int fatal =
-        s->actors[id].state != RL__ACTOR_FINISHED && ends_process(pid, sig);
+        a->state != RL__ACTOR_FINISHED && rl__proc_signal_ends(pid, sig);
+    /* Marked before the signal lands: the supervisor, which looks for
+     * actors that died outside their exit path, must not find this one
+     * dead first and call it a crash. */
+    if (fatal)
+        __atomic_store_n(&a->killed, 1, __ATOMIC_RELEASE);
     int r = real_kill(pid, sig);
     int e = errno;
+    if (r < 0 && fatal)
+        __atomic_store_n(&a->killed, 0, __ATOMIC_RELEASE);
     if (r == 0 && fatal) {
         /* Ended on purpose: its parent's wait sees the signal, and what
          * waited on it (its pipes' readers) may go on. */

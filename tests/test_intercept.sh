@@ -46,6 +46,8 @@ prog full_pipe full_pipe
 prog stdio_pipe stdio_pipe
 prog cloexec cloexec
 prog kill_child kill_child
+prog socket_holder socket_holder
+prog socket_holder_fixed socket_holder -DFIXED
 prog full_pipe_fixed full_pipe -DFIXED
 
 # run EXPECTED-STATUS ARGS...: runs racelab, keeps its output in $out and
@@ -83,6 +85,25 @@ if run 0 run --jobs 2 -- ./pipe_holder_fixed &&
     ok "pipe closed before the wait: PASS, exhausted"
 else
     bad "pipe closed before the wait (status $status)" "$out"
+fi
+
+# The same over a socket pair, with send and recv: the holder of the
+# other socket named.
+if run 1 run --jobs 1 -- ./socket_holder &&
+    grep -q '^UNEXPECTED cmd:./socket_holder  *DEADLOCK  *explore  *1 executions' \
+        <<<"$out" &&
+    grep -q 'is blocked in recv(fd 4) of socket [0-9]*: empty, and its peer' \
+        <<<"$out" &&
+    grep -q 'actor 0 (socket_holder, pid [0-9]*) holds .* as fd 3' <<<"$out"; then
+    ok "socket held open by the waiting parent: DEADLOCK, holder named"
+else
+    bad "socket held open by the waiting parent (status $status)" "$out"
+fi
+if run 0 run --jobs 1 -- ./socket_holder_fixed &&
+    grep -q '^ok  *cmd:./socket_holder_fixed  *PASS .*exhausted' <<<"$out"; then
+    ok "socket closed before the wait: PASS, exhausted"
+else
+    bad "socket closed before the wait (status $status)" "$out"
 fi
 
 # A writer that fills the pipe while its reader waits for it: the write
