@@ -126,7 +126,7 @@ $(BUILD)/racelab: $(CLI_OBJS) $(STATIC)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,-z,now -o $@ $(CLI_OBJS) $(STATIC) $(RL_LIBS)
 
-$(BUILD)/libracelab-noise.so: noise/noise.c
+$(BUILD)/libracelab-noise.so: noise/noise.c lib/mix.h
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -shared -std=c11 -D_GNU_SOURCE -fPIC -O2 $(RL_WARN) \

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "strategy.h"
 
 static int status_code(int status)
 {
@@ -230,32 +231,19 @@ static int setup_scheduler(const rl__exec_params *p, rl__sched **out)
         return rl__fail(-ENOMEM, "no room for the scheduler: %s",
                         rl_last_error());
     }
-    S->strategy = p->strategy;
-    S->rng = p->seed * 0x2545f4914f6cdd1dULL + 0x9e3779b97f4a7c15ULL;
-    S->noise = p->noise;
-    if (p->nprefix > 0) {
-        uint8_t *pf = rl_shared_alloc((size_t)p->nprefix);
-        if (!pf) {
-            rl__sched_detach();
-            rl__arena_use_own();
-            return rl__fail(-ENOMEM, "no room for the token: %s",
-                            rl_last_error());
-        }
-        memcpy(pf, p->prefix, (size_t)p->nprefix);
-        S->prefix = pf;
-        S->nprefix = p->nprefix;
-    }
-    if (p->strategy == RL__STRAT_PCT) {
-        uint64_t rng = S->rng ^ 0x5851f42d4c957f2dULL;
-        S->actors[0].pct_priority = 1000 + (rng >> 11) % 1000000;
-        int d = p->pct_depth > 0 ? p->pct_depth : (int)rl__default.depth;
-        long k = p->pct_length > 1 ? p->pct_length : 2;
-        S->npct_changes = d - 1 < 8 ? d - 1 : 8;
-        for (int i = 0; i < S->npct_changes; i++) {
-            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-            S->pct_changes[i] = 1 + (long)((rng >> 17) % (uint64_t)k);
-        }
-        S->rng = rng;
+    rl__sched_config c = {
+        .strategy = p->strategy,
+        .seed = p->seed,
+        .noise = p->noise,
+        .prefix = p->prefix,
+        .nprefix = p->nprefix,
+        .pct_depth = p->pct_depth > 0 ? p->pct_depth : (int)rl__default.depth,
+        .pct_length = p->pct_length,
+    };
+    if (rl__strategy_configure(S, &c) < 0) {
+        rl__sched_detach();
+        rl__arena_use_own();
+        return -ENOMEM;
     }
     *out = S;
     return 0;

@@ -23,55 +23,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "board.h"
 #include "frontier.h"
-#include "harness.h"
 
-/* Room for one task's token in the board's token area; a longer token is
- * recomputed by the parent (see token_of_task). */
-#define TOKEN_MAX 65536
 /* Explore: executions per round of a subtree (see the top). */
 #define ROUND 100
 
-enum { T_PENDING, T_RUNNING, T_DONE, T_SKIPPED };
-
-typedef struct {
-    int scenario;
-    long nparts; /* tasks of this scenario */
-    long nprefix;
-    uint8_t prefix[RL__MAX_PREFIX];
-    long offset; /* sampled slice */
-    /* explore: the executions it may still run up to (LONG_MAX: all),
-     * lowered by the workers as failures are found */
-    volatile long budget;
-    /* results */
-    int state;
-    int worker; /* the index of the worker that runs or ran it */
-    int err;
-    int verdict;
-    int exhausted;
-    long executions, failures, first_failure_run;
-    double started, ended;
-    int nvalues;
-    long values[RL__HIST_MAX], counts[RL__HIST_MAX];
-    long points, labels, pairs;
-    double explored;
-    int pct_depth, pct_actors;
-    long pct_steps;
-    int has_token;
-    int token_overflow;
-    char message[RL__MSG_LEN];
-} task;
-
-typedef struct {
-    char *tokens; /* ntasks * TOKEN_MAX bytes, shared */
-    long next;    /* the next task to take */
-    volatile sig_atomic_t stop;
-    long ntasks;
-    task tasks[];
-} board;
-
 /* The options that run task t: its subtree or its slice of the runs. */
-static rl__search_opts task_opts(const rl__search_opts *o, int jobs, task *t)
+static rl__search_opts task_opts(const rl__search_opts *o, int jobs, rl__task *t)
 {
     rl__search_opts to = *o;
     to.observe = NULL;
@@ -89,7 +48,7 @@ static rl__search_opts task_opts(const rl__search_opts *o, int jobs, task *t)
 }
 
 static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
-                     int jobs, board *b, task *t)
+                     int jobs, rl__board *b, rl__task *t)
 {
     rl__search_opts to = task_opts(o, jobs, t);
     to.stop = &b->stop;
@@ -114,16 +73,11 @@ static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
     t->pct_depth = r.pct_depth;
     t->pct_actors = r.pct_actors;
     t->pct_steps = r.pct_steps;
-    if (r.token) {
-        size_t len = strlen(r.token);
-        if (len < TOKEN_MAX) {
-            memcpy(b->tokens + (t - b->tasks) * TOKEN_MAX, r.token, len + 1);
-            t->has_token = 1;
-        } else {
-            t->token_overflow = 1;
-        }
-    }
+    if (r.token)
+        rl__board_put_token(b, t, r.token);
     snprintf(t->message, sizeof t->message, "%s", r.first.message);
+    if (r.verdict != RL_PASS && r.first_failure_run > 0)
+        rl__board_put_failure(b, t, &r.first);
     rl__search_result_free(&r);
 }
 
@@ -134,7 +88,7 @@ static long round_len(const rl__search_opts *o)
 }
 
 /* The round of an explore task's first failure (1-based). */
-static long round_of(const task *t, long len)
+static long round_of(const rl__task *t, long len)
 {
     return (t->first_failure_run + len - 1) / len;
 }
@@ -151,12 +105,12 @@ static void lower_budget(volatile long *budget, long v)
 
 /* Explore task k failed: the other subtrees of its scenario need to run
  * only as far as they could still come first (see the top). */
-static void limit_others(board *b, long k, long len)
+static void limit_others(rl__board *b, long k, long len)
 {
-    const task *t = &b->tasks[k];
+    const rl__task *t = &b->tasks[k];
     long r = round_of(t, len);
     for (long i = 0; i < b->ntasks; i++) {
-        task *u = &b->tasks[i];
+        rl__task *u = &b->tasks[i];
         if (i == k || u->scenario != t->scenario)
             continue;
         lower_budget(&u->budget, (i < k ? r : r - 1) * len);
@@ -166,7 +120,7 @@ static void limit_others(board *b, long k, long len)
 /* The worker loop: takes tasks in order; an explore task that may run
  * no execution any more (a failure elsewhere came first) is skipped. */
 static _Noreturn void worker(rl_scenario *const *scs, const rl__search_opts *in,
-                             int jobs, board *b, int index)
+                             int jobs, rl__board *b, int index)
 {
     signal(SIGINT, SIG_IGN);
     rl__execute_forget();
@@ -182,7 +136,7 @@ static _Noreturn void worker(rl_scenario *const *scs, const rl__search_opts *in,
         long k = __atomic_fetch_add(&b->next, 1, __ATOMIC_ACQ_REL);
         if (k >= b->ntasks)
             break;
-        task *t = &b->tasks[k];
+        rl__task *t = &b->tasks[k];
         if (o->mode == RL_MODE_EXPLORE &&
             __atomic_load_n(&t->budget, __ATOMIC_ACQUIRE) == 0) {
             __atomic_store_n(&t->state, T_SKIPPED, __ATOMIC_RELEASE);
@@ -200,7 +154,7 @@ static _Noreturn void worker(rl_scenario *const *scs, const rl__search_opts *in,
     _exit(0);
 }
 
-static void add_values(rl__search_result *r, const task *t)
+static void add_values(rl__search_result *r, const rl__task *t)
 {
     for (int i = 0; i < t->nvalues; i++) {
         int k = 0;
@@ -219,13 +173,13 @@ static void add_values(rl__search_result *r, const task *t)
  * there, by running the task again here (it is deterministic). Returns a
  * malloc'd string or NULL. */
 static char *token_of_task(rl_scenario *sc, const rl__search_opts *o, int jobs,
-                           board *b, const task *t)
+                           rl__board *b, const rl__task *t)
 {
     if (t->has_token)
-        return strdup(b->tokens + (t - b->tasks) * TOKEN_MAX);
+        return rl__board_token(b, t);
     if (!t->token_overflow)
         return NULL;
-    rl__search_opts to = task_opts(o, jobs, (task *)t);
+    rl__search_opts to = task_opts(o, jobs, (rl__task *)t);
     rl__search_result x;
     char *tok = NULL;
     if (rl__search(sc, &to, &x) == 0 && x.token)
@@ -236,7 +190,7 @@ static char *token_of_task(rl_scenario *sc, const rl__search_opts *o, int jobs,
 
 /* Adds the counts of a finished task to r: executions, failures, values,
  * coverage (the largest part's), the PCT figures, the explored share. */
-static void add_task(rl__search_result *r, const task *t)
+static void add_task(rl__search_result *r, const rl__task *t)
 {
     r->executions += t->executions;
     r->failures += t->failures;
@@ -262,9 +216,9 @@ static void add_task(rl__search_result *r, const task *t)
 /* Puts the failure of task best, the chosen one of scenario s, into r:
  * its verdict, its place in the whole search (explore counts the
  * subtrees before it, each up to cap executions), its message, its token
- * and the details of a replay here. */
+ * and the failing execution as the worker found it. */
 static void take_failure(rl_scenario *sc, const rl__search_opts *o, int jobs,
-                         board *b, int s, const task *best, long cap,
+                         rl__board *b, int s, const rl__task *best, long cap,
                          rl__search_result *r)
 {
     r->verdict = best->verdict;
@@ -272,14 +226,19 @@ static void take_failure(rl_scenario *sc, const rl__search_opts *o, int jobs,
     /* Explore counts the executions of the subtrees before the
      * failing one too: its place in the whole exploration. */
     if (o->mode == RL_MODE_EXPLORE)
-        for (const task *t = b->tasks; t < best; t++)
+        for (const rl__task *t = b->tasks; t < best; t++)
             if (t->scenario == s && t->state == T_DONE)
                 r->first_failure_run +=
                     t->executions < cap ? t->executions : cap;
     snprintf(r->first.message, sizeof r->first.message, "%s", best->message);
     char *tok = token_of_task(sc, o, jobs, b, best);
-    if (tok) {
-        /* The details of the failure: replay it here. */
+    rl__exec_result e;
+    if (rl__board_failure(b, best, &e) == 0) {
+        r->found_cost = rl__trace_cost(e.steps, e.nsteps, o->bound_kind);
+        r->first = e;
+    } else if (tok) {
+        /* The worker could not keep the details (a trace larger than its
+         * slot): replay the failure here. */
         rl__search_result x;
         rl__search_opts ro = *o;
         ro.observe = NULL;
@@ -293,13 +252,13 @@ static void take_failure(rl_scenario *sc, const rl__search_opts *o, int jobs,
             x.first.nactors = 0;
         }
         rl__search_result_free(&x);
-        r->token = tok;
     }
+    r->token = tok;
 }
 
 /* Puts the tasks of scenario s together into r. */
 static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
-                   board *b, int s, rl__search_result *r)
+                   rl__board *b, int s, rl__search_result *r)
 {
     memset(r, 0, sizeof *r);
     r->sc = sc;
@@ -311,11 +270,11 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
     r->reduction = o->reduction;
     r->space_explored = o->mode == RL_MODE_EXPLORE ? 0 : -1;
     long parts = 0;
-    const task *best = NULL;
+    const rl__task *best = NULL;
     double t0 = 0, t1 = 0;
     int any = 0, err = 0;
     for (long k = 0; k < b->ntasks; k++) {
-        const task *t = &b->tasks[k];
+        const rl__task *t = &b->tasks[k];
         if (t->scenario != s)
             continue;
         if (t->state == T_SKIPPED) {
@@ -355,7 +314,7 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
     if (o->mode == RL_MODE_EXPLORE && best) {
         r->executions = 0;
         r->failures = 0;
-        for (const task *t = b->tasks; t <= best; t++) {
+        for (const rl__task *t = b->tasks; t <= best; t++) {
             if (t->scenario != s || t->state != T_DONE)
                 continue;
             if (t == best) {
@@ -382,7 +341,7 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
 
 /* Forks worker number index. Returns its pid, or -1. */
 static pid_t start_worker(rl_scenario *const *scs, const rl__search_opts *o,
-                          int jobs, board *b, int index)
+                          int jobs, rl__board *b, int index)
 {
     pid_t parent = getpid();
     rl__flush_stdio();
@@ -402,12 +361,12 @@ static pid_t start_worker(rl_scenario *const *scs, const rl__search_opts *o,
  * died instead (killed from outside, out of memory), the task it held
  * ends as an ERROR that says so, and nothing waits for it. Returns 1 when
  * the worker died. */
-static int worker_ended(board *b, int index, pid_t pid, int st)
+static int worker_ended(rl__board *b, int index, pid_t pid, int st)
 {
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
         return 0;
     for (long k = 0; k < b->ntasks; k++) {
-        task *t = &b->tasks[k];
+        rl__task *t = &b->tasks[k];
         if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != T_RUNNING ||
             t->worker != index)
             continue;
@@ -468,7 +427,7 @@ static pid_t kill_long_stopped(pid_t *pids, double *stopped, int *stop_st,
  * (see worker_ended), and a dead worker is replaced while work remains.
  * Counts in *alive, *replaced and *died. */
 static void worker_gone(rl_scenario *const *scs, const rl__search_opts *o,
-                        int jobs, board *b, pid_t *pids, double *stopped,
+                        int jobs, rl__board *b, pid_t *pids, double *stopped,
                         int nworkers, pid_t w, int st, int *alive,
                         int *replaced, int *died)
 {
@@ -496,7 +455,7 @@ static void worker_gone(rl_scenario *const *scs, const rl__search_opts *o,
 }
 
 /* 1 when every task of scenario s is done or skipped. */
-static int scenario_complete(board *b, int s)
+static int scenario_complete(rl__board *b, int s)
 {
     int complete = 1;
     for (long k = 0; k < b->ntasks; k++) {
@@ -511,7 +470,7 @@ static int scenario_complete(board *b, int s)
  * tasks are all complete; the first error goes to *err unless one is
  * there already. Returns the number reported so far. */
 static int report_complete(rl_scenario *const *scs, int n,
-                           const rl__search_opts *o, int jobs, board *b,
+                           const rl__search_opts *o, int jobs, rl__board *b,
                            int reported, rl__search_result *results,
                            void (*done)(rl__search_result *r, void *ctx),
                            void *ctx, int *err)
@@ -535,10 +494,10 @@ static int report_complete(rl_scenario *const *scs, int n,
  * frontier (those of this shard). Returns 0 with *out malloc'd and
  * *ntasks set, or a negative errno. */
 static int plan_tasks(rl_scenario *const *scs, int n, const rl__search_opts *o,
-                      int jobs, task **out, long *ntasks_out)
+                      int jobs, rl__task **out, long *ntasks_out)
 {
     long ntasks = 0, cap = 64;
-    task *plan = calloc((size_t)cap, sizeof *plan);
+    rl__task *plan = calloc((size_t)cap, sizeof *plan);
     if (!plan)
         return -ENOMEM;
     int err = 0;
@@ -569,14 +528,14 @@ static int plan_tasks(rl_scenario *const *scs, int n, const rl__search_opts *o,
                 continue;
             if (ntasks == cap) {
                 cap *= 2;
-                task *np = realloc(plan, sizeof *plan * (size_t)cap);
+                rl__task *np = realloc(plan, sizeof *plan * (size_t)cap);
                 if (!np) {
                     err = -ENOMEM;
                     break;
                 }
                 plan = np;
             }
-            task *t = &plan[ntasks++];
+            rl__task *t = &plan[ntasks++];
             memset(t, 0, sizeof *t);
             t->scenario = s;
             t->nparts = (parts + shards - 1) / shards;
@@ -609,40 +568,38 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
     if (jobs < 1)
         jobs = 1;
     long ntasks;
-    task *plan;
+    rl__task *plan;
     int err = plan_tasks(scs, n, o, jobs, &plan, &ntasks);
     if (err)
         return err;
-    size_t size = sizeof(board) + sizeof(task) * (size_t)ntasks;
-    board *b = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (b == MAP_FAILED) {
-        free(plan);
-        return rl__fail(-errno, "mapping the job board: %s", strerror(errno));
+    /* A failing execution of any of the scenarios fits a task's slot. */
+    long longest = 0;
+    for (int i = 0; i < n; i++) {
+        long m = o->max_steps > 0      ? o->max_steps
+                 : scs[i]->max_steps > 0 ? scs[i]->max_steps
+                                         : rl__default.max_steps;
+        if (m > longest)
+            longest = m;
     }
-    b->ntasks = ntasks;
-    memcpy(b->tasks, plan, sizeof(task) * (size_t)ntasks);
+    rl__board *b = rl__board_make(plan, ntasks, longest);
     free(plan);
-    /* Untouched pages of an anonymous mapping cost nothing: room for every
-     * task's token. */
-    size_t tsize = (size_t)(ntasks > 0 ? ntasks : 1) * TOKEN_MAX;
-    b->tokens = mmap(NULL, tsize, PROT_READ | PROT_WRITE,
-                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (!b)
+        return -ENOMEM;
     int nworkers = jobs < ntasks ? jobs : (int)ntasks;
     if (nworkers < 1)
         nworkers = 1; /* a shard without tasks: a worker with nothing to do */
     pid_t *pids = calloc((size_t)nworkers + 1, sizeof *pids);
-    if (b->tokens == MAP_FAILED || !pids) {
-        if (b->tokens != MAP_FAILED)
-            munmap(b->tokens, tsize);
-        munmap(b, size);
-        free(pids);
-        return rl__fail(-ENOMEM, "no memory for the job board");
-    }
-    int alive = 0, replaced = 0, died = 0;
     /* When each worker was seen stopped (SIGSTOP, SIGTSTP), 0 if not. */
     double *stopped = calloc((size_t)nworkers + 1, sizeof *stopped);
     int *stop_st = calloc((size_t)nworkers + 1, sizeof *stop_st);
+    if (!pids || !stopped || !stop_st) {
+        rl__board_free(b);
+        free(pids);
+        free(stopped);
+        free(stop_st);
+        return rl__fail(-ENOMEM, "no memory for the job workers");
+    }
+    int alive = 0, replaced = 0, died = 0;
     /* Should a worker die, its execution's processes come back here. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     unsigned long long started = rl__ticks_now();
@@ -654,9 +611,10 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
         }
     }
     if (alive == 0) {
-        munmap(b->tokens, tsize);
-        munmap(b, size);
+        rl__board_free(b);
         free(pids);
+        free(stopped);
+        free(stop_st);
         return rl__fail(-EAGAIN, "cannot start job workers: %s",
                         strerror(errno));
     }
@@ -685,14 +643,14 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
              * to go on: unless it goes on within a second (a stop of the
              * whole terminal job stops this process too, and a SIGCONT
              * resumes them together), it counts as dead. */
-            for (int i = 0; i < nworkers && stopped; i++)
+            for (int i = 0; i < nworkers; i++)
                 if (pids[i] == w) {
                     stopped[i] = rl__now();
                     stop_st[i] = st;
                 }
             continue;
         }
-        if (w <= 0 && stopped)
+        if (w <= 0)
             w = kill_long_stopped(pids, stopped, stop_st, nworkers, &st);
         if (w > 0) {
             worker_gone(scs, o, jobs, b, pids, stopped, nworkers, w, st, &alive,
@@ -714,7 +672,6 @@ int rl__search_many(rl_scenario *const *scs, int n, const rl__search_opts *o,
     free(pids);
     free(stopped);
     free(stop_st);
-    munmap(b->tokens, tsize);
-    munmap(b, size);
+    rl__board_free(b);
     return err;
 }

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/mix.h"
+
 /* Built by: cc -shared -fPIC -O2 noise/noise.c -o libracelab-noise.so
  *           -ldl -lpthread
  * Environment: RACELAB_NOISE=P (probability in [0, 1] of a perturbation per
@@ -106,15 +108,11 @@ __attribute__((constructor)) static void noise_init(void)
     base_seed = seed;
 }
 
-/* splitmix64: turns the per-thread seed into a well-mixed, non-zero
- * xorshift state. */
+/* Turns the per-thread seed into a well-mixed, non-zero xorshift state. */
 static uint64_t mix(uint64_t x)
 {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x ? x : 0x2545f4914f6cdd1dULL;
+    uint64_t z = rl__splitmix64(&x);
+    return z ? z : 0x2545f4914f6cdd1dULL;
 }
 
 /* The next number of this thread's xorshift64 generator, seeded from

@@ -622,6 +622,31 @@ RL_SCENARIO(t_late, "t.late", .expect = RL_EXPECT_BUG)
     rl_process_free(b);
 }
 
+/* Every execution of t.counted adds one to *counted_runs, a page shared
+ * by every process of the test (job workers and executions included), so
+ * a test sees how many executions really ran. */
+static long *counted_runs;
+
+static int counted_child(void *arg)
+{
+    late_state *s = arg;
+    RL_STORE(s->w, 1);
+    return 0;
+}
+
+RL_SCENARIO(t_counted, "t.counted", .expect = RL_EXPECT_BUG)
+{
+    if (counted_runs)
+        __atomic_fetch_add(counted_runs, 1, __ATOMIC_RELAXED);
+    late_state *s = rl_shared_alloc(sizeof *s);
+    rl_process *a = NULL;
+    rl_check(rl_process_start(&a, counted_child, s, NULL) == 0, "start");
+    RL_STORE(s->flag, 1);
+    rl_process_join(a, -1);
+    rl_process_free(a);
+    rl_check(RL_LOAD(s->w) == 0, "the child stored 1");
+}
+
 /* A message several times the size of a pipe's buffer (one page in the
  * testing build) over a one-way pipe: the sender fills the pipe, the
  * receiver empties it, each waits for the other in the middle of one
@@ -956,6 +981,40 @@ START_TEST(jobs_report_a_later_subtree_failure_early_and_alike)
      * run 633.) */
     rl__search_result_free(&r1);
     rl__search_result_free(&r2);
+    ck_assert_int_eq(children_left(), 0);
+}
+END_TEST
+
+START_TEST(jobs_do_not_run_the_failing_execution_again)
+{
+    /* Each worker's slice fails on its first run; the details shown (the
+     * trace, the actors, the message) are the ones the worker found, not
+     * those of a replay in the parent: the executions that ran are the
+     * executions counted. */
+    counted_runs = mmap(NULL, sizeof *counted_runs, PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(counted_runs, MAP_FAILED);
+    *counted_runs = 0;
+    rl_scenario *sc = rl__scenario_find("t.counted");
+    ck_assert_ptr_nonnull(sc);
+    rl__search_opts o;
+    memset(&o, 0, sizeof o);
+    o.mode = RL_MODE_RANDOM;
+    o.runs = 20;
+    o.seed = 5;
+    rl__search_result r;
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(rl__search_many(&sc, 1, &o, 2, &r, NULL, NULL), 0);
+    ck_assert_int_eq(r.verdict, RL_FAIL);
+    ck_assert_ptr_nonnull(r.token);
+    ck_assert_int_gt(r.first.nsteps, 0);
+    ck_assert_int_ge(r.first.nactors, 2);
+    ck_assert_msg(strstr(r.first.message, "the child stored 1"), "%s",
+                  r.first.message);
+    ck_assert_int_eq(*counted_runs, r.executions);
+    rl__search_result_free(&r);
+    munmap(counted_runs, sizeof *counted_runs);
+    counted_runs = NULL;
     ck_assert_int_eq(children_left(), 0);
 }
 END_TEST
@@ -1635,6 +1694,7 @@ static Suite *harness_suite(void)
     tcase_add_test(tc, a_dead_job_worker_fails_its_part_and_the_rest_goes_on);
     tcase_add_test(tc, a_stopped_job_worker_fails_its_part_and_the_rest_goes_on);
     tcase_add_test(tc, jobs_report_a_later_subtree_failure_early_and_alike);
+    tcase_add_test(tc, jobs_do_not_run_the_failing_execution_again);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("timed waits", 240);
     tcase_add_test(tc, timed_waits_time_out_only_when_the_scheduler_says);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/mix.h"
 #include "../reports/report.h"
 #include "racelab.h"
 #include "testutil.h"
@@ -758,14 +759,6 @@ START_TEST(every_truncation_is_an_error)
 }
 END_TEST
 
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* Random byte flips, insertions, deletions and truncations of valid files:
  * every one is read or refused, never a crash (run it under ASan). */
 START_TEST(mutations_never_crash)
@@ -787,18 +780,18 @@ START_TEST(mutations_never_crash)
     const char *env = getenv("RL_MERGE_FUZZ");
     int iterations = env && atoi(env) > 0 ? atoi(env) : 2000;
     for (int it = 0; it < iterations; it++) {
-        int which = (int)(rng_next(&seed) % 3);
+        int which = (int)(rl__splitmix64(&seed) % 3);
         size_t n = lens[which];
         memcpy(buf, docs[which], n);
-        int edits = 1 + (int)(rng_next(&seed) % 4);
+        int edits = 1 + (int)(rl__splitmix64(&seed) % 4);
         for (int k = 0; k < edits && n > 0; k++) {
-            size_t at = (size_t)(rng_next(&seed) % n);
-            switch (rng_next(&seed) % 5) {
+            size_t at = (size_t)(rl__splitmix64(&seed) % n);
+            switch (rl__splitmix64(&seed) % 5) {
             case 0: /* flip a bit */
-                buf[at] ^= (char)(1u << (rng_next(&seed) % 8));
+                buf[at] ^= (char)(1u << (rl__splitmix64(&seed) % 8));
                 break;
             case 1: /* replace by a character JSON cares about */
-                buf[at] = special[rng_next(&seed) % (sizeof special - 1)];
+                buf[at] = special[rl__splitmix64(&seed) % (sizeof special - 1)];
                 break;
             case 2: /* delete a byte */
                 memmove(buf + at, buf + at + 1, n - at - 1);
@@ -807,7 +800,7 @@ START_TEST(mutations_never_crash)
             case 3: /* insert a byte */
                 if (n + 1 < (1 << 16)) {
                     memmove(buf + at + 1, buf + at, n - at);
-                    buf[at] = special[rng_next(&seed) % (sizeof special - 1)];
+                    buf[at] = special[rl__splitmix64(&seed) % (sizeof special - 1)];
                     n++;
                 }
                 break;
