@@ -180,14 +180,21 @@ trace() {
 }
 first=$(trace)
 same=0
+other=""
 for _ in $(seq 1 20); do
-    [ "$(trace)" = "$first" ] && same=$((same + 1))
+    this=$(trace)
+    if [ "$this" = "$first" ]; then
+        same=$((same + 1))
+    elif [ -z "$other" ]; then
+        other=$(diff <(echo "$first") <(echo "$this"))
+    fi
 done
 if [ -n "$token" ] && [ "$same" = 20 ] && grep -q '^FAIL' <<<"$first" &&
     grep -q 'send .*write(fd 4)' <<<"$first"; then
     ok "the token $token replays identically 20 of 20"
 else
-    bad "replay of '$token': $same of 20 identical" "$first"
+    bad "replay of '$token': $same of 20 identical" "$first
+$other"
 fi
 if run 0 run --jobs 1 -- ./two_producers_fixed &&
     grep -q '^ok  *cmd:./two_producers_fixed  *PASS .*exhausted' <<<"$out"; then
