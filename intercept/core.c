@@ -108,9 +108,15 @@ void rl__ic_exit_step(int code)
         return;
     exit_made = 1;
     rl__ic_enter();
-    /* The command's own check failed: its exit status says so. */
-    if (rl__sched_self() == 0 && code != 0)
+    /* The command's own check failed: its exit status says so. The
+     * actor stops there, as a failed check does, so that the trace ends
+     * at the same step in every replay (an exit step made while the
+     * supervisor already copies the trace out would come and go). Its
+     * streams are flushed; the supervisor ends it. */
+    if (rl__sched_self() == 0 && code != 0) {
         rl__sched_verdict(RL_FAIL, "the command exited with status %d", code);
+        rl__sched_halt();
+    }
     /* The kernel still has things to hand over when the process really
      * ends: pipe ends on descriptors 0 to 2 (the exit step closes only
      * those above), process-shared mutexes it holds. Counted as a lock

@@ -173,10 +173,12 @@ else
     bad "two producers in the wrong order (status $status)" "$out"
 fi
 token=$(sed -n "s/^ *replay: racelab replay '\(.*\)'$/\1/p" <<<"$out" | head -1)
-# The trace without pids, which differ from run to run.
+# The trace without pids, which differ from run to run (and with them the
+# width of the table's columns).
 trace() {
     "$RL" replay --trace "$token" -- ./two_producers 2>&1 |
-        sed -E 's/pid [0-9]+/pid N/g; s/^( *[0-9]+ +[0-9]+ +)[0-9]+/\1N/'
+        sed -E 's/pid [0-9]+/pid N/g; s/^( *[0-9]+ +[0-9]+ +)[0-9]+/\1N/;
+                s/ +/ /g'
 }
 first=$(trace)
 same=0
