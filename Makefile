@@ -88,10 +88,15 @@ CLI    := $(if $(wildcard cli/main.c),$(BUILD)/racelab)
 # The interposer `racelab stress --noise` preloads into the programs it
 # runs; not part of libracelab.
 NOISE  := $(if $(wildcard noise/noise.c),$(BUILD)/libracelab-noise.so)
+# The interposer `racelab run -- COMMAND` preloads into the command: its
+# wrappers over lib/'s scheduler; not part of libracelab.
+INTERCEPT := $(if $(wildcard intercept/core.c),$(BUILD)/libracelab-intercept.so)
+IC_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard intercept/*.c))
+IC_LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard lib/*.c))
 
 .SECONDARY:
 .PHONY: all test asan coverage bench install uninstall format clean deps help run soak
-all: $(STATIC) $(SHARED) $(CLI) $(NOISE)
+all: $(STATIC) $(SHARED) $(CLI) $(NOISE) $(INTERCEPT)
 
 $(BUILD)/obj/%.o: %.c
 	$(call say,CC,$<)
@@ -126,6 +131,14 @@ $(BUILD)/libracelab-noise.so: noise/noise.c lib/mix.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -shared -std=c11 -D_GNU_SOURCE -fPIC -O2 $(RL_WARN) \
 	    $(if $(filter 1,$(WERROR)),-Werror) $(CFLAGS) -o $@ $< -ldl -lpthread
+
+# Only the interposed functions are exported (exports.map); bound at load
+# time, as every process of an execution is a fork.
+$(BUILD)/libracelab-intercept.so: $(IC_OBJS) $(IC_LIB_OBJS) intercept/exports.map
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared $(ALL_LDFLAGS) -Wl,-z,now -Wl,--no-undefined \
+	    -Wl,--version-script=intercept/exports.map -o $@ $(IC_OBJS) \
+	    $(IC_LIB_OBJS) $(RL_LIBS) -ldl
 
 $(BUILD)/tests/%: $(BUILD)/tobj/tests/%.o $(TEST_UTIL_OBJS) $(TSTATIC)
 	$(call say,LD,$@)
@@ -253,7 +266,7 @@ INCLUDEDIR   ?= $(PREFIX)/include
 MANDIR       ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # Runtime libraries installed beside libracelab (found there by racelab).
-RUNTIME_LIBS := $(NOISE)
+RUNTIME_LIBS := $(NOISE) $(INTERCEPT)
 MAN          := $(if $(CLI),$(BUILD)/racelab.1)
 # Shell completion, made from the option table by tools/mkcompletion.
 BASHCOMPDIR  ?= $(PREFIX)/share/bash-completion/completions
@@ -429,4 +442,4 @@ help:
 -include $(LIB_OBJS:.o=.d) $(TLIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) \
     $(TEST_SRCS:%.c=$(BUILD)/tobj/%.d) $(BENCH_SRCS:%.c=$(BUILD)/obj/%.d) \
     $(INST_TEST_OBJS:.o=.d) $(BUILD)/obj/tools/mkcompletion.d \
-    $(BUILD)/obj/tools/mkman.d
+    $(BUILD)/obj/tools/mkman.d $(IC_OBJS:.o=.d)

@@ -107,6 +107,7 @@ typedef struct {
     double duration;         /* stress: seconds; 0: not given */
     const char *failure_dir; /* stress */
     int keep_hung;           /* stress */
+    int expect_verdict; /* run -- COMMAND: an rl_verdict, RL_PASS default */
     int trace;
     double replay_timeout; /* replay, minimize: negative: not given, 0: none */
     long stop_at;          /* replay: negative: not given */
@@ -115,6 +116,18 @@ typedef struct {
     rl__cli_outputs out;
     int next; /* argv index of the first operand */
 } rl__cli_args;
+
+/* The command after the first "--" of argv (run, replay and minimize of
+ * an unmodified program): returns it (NULL-terminated, as argv is) and
+ * cuts *argc to the words before "--"; NULL when there is none. */
+char **rl__cli_split_command(int *argc, char **argv);
+
+/* Makes cmd (from rl__cli_split_command) the one scenario of the run.
+ * Returns 0 with *sc NULL when cmd is NULL, 0 with *sc set, or EXIT_USAGE
+ * after saying why the command cannot run (no such command, a static
+ * binary, no libracelab-intercept.so). */
+int rl__cli_command_scenario(char **cmd, const rl__cli_args *a,
+                             rl_scenario **sc);
 
 /* Parses the options of command cmd (a RL__CMD_* bit) in argv (argv[0]
  * the command's name) from the option table. Returns 0 with the options

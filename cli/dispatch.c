@@ -14,20 +14,27 @@ const rl__cli_command rl__cli_commands[] = {
      "expects (a bug, with the verdict that shows it, or clean) and what it "
      "shows.",
      rl__cli_list},
-    {RL__CMD_RUN, "run", "[PATTERN...]",
-     "run scenarios (glob patterns; none = all)",
+    {RL__CMD_RUN, "run", "[PATTERN...] | -- COMMAND [ARG...]",
+     "run scenarios (glob patterns; none = all) or a program",
      "Search the scenarios whose names match one of the glob patterns (all "
      "of them when none is given) and say for each whether it behaved as it "
      "expects: its bug found, or no failure in a clean one. A failure comes "
      "with its replay token. Every run prints its seed, and how to run it "
-     "again, on stderr.",
+     "again, on stderr. After --, an unmodified, dynamically linked program "
+     "is the one scenario, cmd:COMMAND: libracelab-intercept.so makes its "
+     "fork, wait, pipe, semaphore, process-shared mutex and sleep calls "
+     "schedule points; it is expected to pass unless --expect-verdict says "
+     "otherwise.",
      rl__cli_run},
-    {RL__CMD_REPLAY, "replay", "TOKEN", "run exactly one interleaving again",
+    {RL__CMD_REPLAY, "replay", "TOKEN [-- COMMAND [ARG...]]",
+     "run exactly one interleaving again",
      "Run the interleaving a replay token names (SCENARIO@DECISIONS, as run "
      "and minimize print it) again, exactly, and print its verdict. A token "
-     "that does not fit the scenario gives ERROR naming the step.",
+     "that does not fit the scenario gives ERROR naming the step. The token "
+     "of a program (cmd:COMMAND@...) takes the same command after --.",
      rl__cli_replay},
-    {RL__CMD_MINIMIZE, "minimize", "TOKEN", "shrink a failing token",
+    {RL__CMD_MINIMIZE, "minimize", "TOKEN [-- COMMAND [ARG...]]",
+     "shrink a failing token",
      "Shrink a failing replay token to the fewest context switches, then "
      "the fewest steps, keeping its verdict, and print the token found.",
      rl__cli_minimize},

@@ -90,6 +90,12 @@ const rl__cli_option rl__cli_options[] = {
      "run the I-th of N slices of the runs (0 <= I < N)", NULL, NULL},
     {"jobs", "N", RL__ARG_LONG, 1, 1024, F(jobs), RUN, "parallel executions",
      NULL, "the online CPUs"},
+    /* The words in the order of rl_verdict: the index is the verdict. */
+    {"expect-verdict", "PASS|FAIL|DEADLOCK|LIVELOCK|CRASH|TIMEOUT",
+     RL__ARG_CHOICE, 0, 0, F(expect_verdict),
+     RUN | RL__CMD_REPLAY | RL__CMD_MINIMIZE,
+     "with -- COMMAND: the verdict the command is expected to give", NULL,
+     "PASS"},
     {"trace", NULL, RL__ARG_NONE, 0, 0, F(trace), RL__CMD_REPLAY,
      "print the execution step by step", NULL, NULL},
     {"timeout", "S", RL__ARG_DOUBLE, 0, 86400, F(replay_timeout),

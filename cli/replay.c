@@ -129,10 +129,15 @@ static int replay_or_minimize(int argc, char **argv, int minimize)
 {
     const char *cmd = minimize ? "minimize" : "replay";
     rl__cli_args a;
+    char **command = rl__cli_split_command(&argc, argv);
     int err = rl__cli_parse(minimize ? RL__CMD_MINIMIZE : RL__CMD_REPLAY, argc,
                             argv, &a);
     if (err)
         return err == 1 ? EXIT_OK : err;
+    rl_scenario *cmd_sc;
+    err = rl__cli_command_scenario(command, &a, &cmd_sc);
+    if (err)
+        return err;
     if (a.next >= argc)
         return rl__cli_usage_error(
             "%s needs a TOKEN such as counter.unlocked@0x3.1x2", cmd);

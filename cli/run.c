@@ -204,9 +204,14 @@ static int finish(const rl__cli_args *a, rl__result *model, int n,
     if (a->seed_given)
         fprintf(stderr, "%s: reproduce with: %s\n", rl__cli_prog,
                 rl__cli_argv_line);
-    else
-        fprintf(stderr, "%s: reproduce with: %s --seed %" PRIu64 "\n",
-                rl__cli_prog, rl__cli_argv_line, a->seed);
+    else {
+        /* The seed goes before the command of run -- COMMAND. */
+        const char *line = rl__cli_argv_line ? rl__cli_argv_line : "";
+        const char *dash = strstr(line, " -- ");
+        int head = dash ? (int)(dash - line) : (int)strlen(line);
+        fprintf(stderr, "%s: reproduce with: %.*s --seed %" PRIu64 "%s\n",
+                rl__cli_prog, head, line, a->seed, line + head);
+    }
     if (rl__cli_interrupted) {
         fprintf(stderr, "%s: interrupted; results so far are written\n",
                 rl__cli_prog);
@@ -222,6 +227,7 @@ static int finish(const rl__cli_args *a, rl__result *model, int n,
 int rl__cli_run(int argc, char **argv)
 {
     rl__cli_args a;
+    char **cmd = rl__cli_split_command(&argc, argv);
     int code = rl__cli_parse(RL__CMD_RUN, argc, argv, &a);
     if (code)
         return code == 1 ? EXIT_OK : code;
@@ -229,9 +235,20 @@ int rl__cli_run(int argc, char **argv)
     long jobs;
     search_options(&a, &o, &jobs);
     rl__term term = rl__term_open(a.color, rl__cli_invoked);
-    rl_scenario **list = NULL;
+    rl_scenario **list = NULL, *cmd_sc;
     int n = 0;
-    code = select_scenarios(argc - a.next, argv + a.next, &list, &n);
+    code = rl__cli_command_scenario(cmd, &a, &cmd_sc);
+    if (!code && cmd && a.next < argc)
+        code = rl__cli_usage_error("run -- COMMAND takes no PATTERN");
+    if (!code && cmd_sc) {
+        list = calloc(1, sizeof *list);
+        if (!list)
+            return EXIT_INTERNAL;
+        list[0] = cmd_sc;
+        n = 1;
+    } else if (!code) {
+        code = select_scenarios(argc - a.next, argv + a.next, &list, &n);
+    }
     if (code)
         return code;
     fprintf(stderr, "%s: mode %s, seed %" PRIu64 ", %d scenario%s\n",

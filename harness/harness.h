@@ -158,6 +158,15 @@ long rl__trace_cost(const rl__step *steps, long n, int kind);
 rl_scenario *rl__scenarios(void);
 rl_scenario *rl__scenario_find(const char *name);
 
+/* Makes the unmodified program argv (argv[0] its name, found on PATH as
+ * exec would) the scenario "cmd:ARGV0", registered so that its tokens
+ * replay: its root actor execs it with libracelab-intercept.so preloaded.
+ * expect_verdict RL_PASS expects no failure, any other verdict that one.
+ * Keeps argv. Returns 0 with *out set, or -ENOENT (no such command, no
+ * library) or -EINVAL (a static binary, no command) with the reason in
+ * rl_last_error(). */
+int rl__command_scenario(char **argv, int expect_verdict, rl_scenario **out);
+
 /* Replay tokens: "NAME@0x3.1x4.0x2". Encode returns a malloc'd string.
  * Decode returns 0 and a malloc'd decision array, or -EINVAL with the
  * reason in rl_last_error. */

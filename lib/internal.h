@@ -157,8 +157,15 @@ size_t rl__arena_size(void);
 int rl__in_arena(const void *p);
 
 /* Root pointers kept in the arena header, one per module that needs to
- * find its objects from any process (e.g. the connection registry). */
-enum { RL__ROOT_CONN, RL__ROOT_PROC, RL__ROOT_SCHED, RL__ROOT_COUNT };
+ * find its objects from any process (e.g. the connection registry; the
+ * table of libracelab-intercept.so, intercept/). */
+enum {
+    RL__ROOT_CONN,
+    RL__ROOT_PROC,
+    RL__ROOT_SCHED,
+    RL__ROOT_INTERCEPT,
+    RL__ROOT_COUNT
+};
 void **rl__arena_root(int which);
 
 /* The arena-wide lock guarding the roots and registries. */

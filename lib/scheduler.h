@@ -281,6 +281,13 @@ static inline rl__actorset rl__actors_in(const rl__sched *s, int state,
     return m;
 }
 
+/* The environment variable through which the root actor of a command
+ * (harness/command.c) hands the arena to libracelab-intercept.so
+ * (intercept/): "FD:ADDRESS:SIZE:OFFSET" in hex but FD, the memfd kept
+ * across exec, the address every process maps it at, its size and the
+ * offset of the control block in it. */
+#define RL__INTERCEPT_ENV "RACELAB_INTERCEPT"
+
 /* Called by the harness in the supervisor before forking the root actor:
  * makes a fresh control block in the arena. Returns it, or NULL. */
 rl__sched *rl__sched_setup(int mode, long max_steps);

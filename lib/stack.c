@@ -299,7 +299,9 @@ int rl__stack_format(const char *raw, char *out, size_t cap, int fold)
         char *plus = strrchr(fn, '+');
         if (plus)
             *plus = '\0';
-        rl[i] = racelab_frame(fn, lines[i]);
+        /* The wrappers of an unmodified program (racelab run --) too. */
+        rl[i] = racelab_frame(fn, lines[i]) ||
+                strstr(path[i], "libracelab-intercept.so") != NULL;
         libc[i] = strstr(path[i], "/libc.so") || strstr(path[i], "/ld-linux") ||
                   strstr(path[i], "/libpthread") || !path[i][0];
         if (strncmp(fn, "__libc_start", 12) == 0 ||

@@ -57,9 +57,9 @@ has "$tmp/global-help" "COMMAND --help" "help points to each command's help"
 declare -A takes=(
     [list]="json help"
     [run]="mode seed runs preemptions bound reduction depth max-steps timeout
-           noise shard jobs json junit html tap color help"
-    [replay]="trace timeout stop-at json junit html tap help"
-    [minimize]="timeout json junit html tap help"
+           noise shard jobs expect-verdict json junit html tap color help"
+    [replay]="expect-verdict trace timeout stop-at json junit html tap help"
+    [minimize]="expect-verdict timeout json junit html tap help"
     [stress]="runs jobs timeout expect-exit expect-stdout until-failure
               duration failure-dir keep-hung noise seed shard json junit html
               tap help"

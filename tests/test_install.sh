@@ -154,7 +154,8 @@ check() {
     local f missing=0
     for f in "$incdir/racelab.h" "$libdir/libracelab.a" \
              "$libdir/libracelab.so" "$libdir/libracelab.so.0" \
-             "$libdir/libracelab-noise.so" "$libdir/pkgconfig/racelab.pc" \
+             "$libdir/libracelab-noise.so" "$libdir/libracelab-intercept.so" \
+             "$libdir/pkgconfig/racelab.pc" \
              "$libdir/pkgconfig/racelab-instrument.pc" \
              "$libdir/pkgconfig/racelab-instrument-clang.pc" \
              "$prefix/bin/racelab" "$mandir/man1/racelab.1" \
@@ -245,6 +246,19 @@ check() {
         ok "$name: the installed bash completion completes racelab"
     else
         fail "$name: the installed bash completion gives '$got'"
+    fi
+
+    # The installed racelab finds its libracelab-intercept.so: a program
+    # whose exit status says whether that one was preloaded into it.
+    local want
+    want="$(cd "$root$libdir" 2>/dev/null && pwd -P)/libracelab-intercept.so"
+    if "$root$prefix/bin/racelab" run --jobs 1 -- sh -c \
+            'case "$LD_PRELOAD" in "$0") exit 0 ;; esac; exit 1' "$want" \
+            >"$tmp/intercept.out" 2>&1; then
+        ok "$name: the installed racelab runs -- COMMAND"
+    else
+        fail "$name: the installed racelab's run -- COMMAND"
+        head -5 "$tmp/intercept.out"
     fi
 
     local man=$root$mandir/man1/racelab.1

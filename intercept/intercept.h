@@ -1,0 +1,96 @@
+/* intercept.h: what the files of libracelab-intercept.so share: the real
+ * functions behind the wrappers, the execution's table in the arena, and
+ * this process's table of pipe descriptors. Not installed. */
+#ifndef RL_INTERCEPT_H
+#define RL_INTERCEPT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../lib/scheduler.h"
+
+/* Pipes and synchronisation objects one execution can hold at once. */
+#define RL__IC_PIPES 512
+#define RL__IC_SYNCS 512
+
+/* A pipe the command made, by the inode both its ends share, or a socket
+ * pair by the inodes of its two ends: the word whose changes wake the
+ * actors waiting to read or write it. The word's address is the key of
+ * every step on it. */
+typedef struct {
+    unsigned long ino;
+    unsigned long ino2; /* a socket pair's second end; 0 for a pipe */
+    uint32_t word;
+} rl__ic_pipe;
+
+/* A semaphore or process-shared mutex, by its key (its address, the
+ * same in every process that inherited its mapping): the word its waiters
+ * block on. */
+typedef struct {
+    const void *key;
+    uint32_t word;
+} rl__ic_sync;
+
+/* The execution's table, in the arena (root RL__ROOT_INTERCEPT). Only the
+ * token holder of a controlled execution changes it, so it needs no lock.
+ * reaped[i]: actor i's process was reaped by its parent (wait, waitpid).
+ * exits: published by every actor that ends, for the waits of parents. */
+typedef struct {
+    int npipes;
+    rl__ic_pipe pipes[RL__IC_PIPES];
+    int nsyncs;
+    rl__ic_sync syncs[RL__IC_SYNCS];
+    uint8_t reaped[RL__MAX_ACTORS];
+    uint32_t exits;
+} rl__ic_table;
+
+/* The execution's table; NULL when this process is no actor of one. */
+extern rl__ic_table *rl__ic;
+
+/* 1 when the calling thread is an actor of a controlled execution and
+ * not already inside a wrapper: the wrappers then make schedule points;
+ * otherwise they only call the C library. */
+int rl__ic_on(void);
+
+/* Marks the calling thread as inside a wrapper (depth 1) or out of it
+ * (0): the C library and racelab's own code that a wrapper calls reach
+ * the plain functions. */
+void rl__ic_enter(void);
+void rl__ic_leave(void);
+
+/* The next definition of a symbol after this library's (dlsym
+ * RTLD_NEXT). Exits with status 127 and a message when the C library
+ * lacks it, which no working program would survive either. */
+void *rl__ic_next(const char *name);
+
+/* Declares `real_NAME`, a pointer to the C library's NAME (the type of
+ * its declaration), resolved on first use. */
+#define RL__IC_REAL(name)                                                      \
+    static __typeof__(name) *real_##name;                                      \
+    if (!real_##name)                                                          \
+    real_##name = (__typeof__(name) *)rl__ic_next(#name)
+
+/* The entry of the pipe or socket pair with this inode, made (with ino2
+ * the other end's inode, 0 for a pipe) when create is set and there is
+ * room; NULL otherwise. */
+rl__ic_pipe *rl__ic_pipe_of(unsigned long ino, unsigned long ino2, int create);
+
+/* The entry of the synchronisation object with this key, made on first
+ * use; NULL when the table is full. */
+rl__ic_sync *rl__ic_sync_of(const void *key);
+
+/* Forgets this process's pipe descriptors and learns them again from
+ * /proc/self/fd: after an exec, the descriptors the process inherited. */
+void rl__ic_fds_scan(void);
+
+/* Wakes the waiters of every pipe of which this process holds an end
+ * with close-on-exec (an exec is about to close them). Returns how many
+ * ends there are. */
+int rl__ic_pipes_cloexec(void);
+
+/* The actor that ends: the root's non-zero status becomes the FAIL
+ * verdict, then the actor's exit step. Called once per process, by the
+ * exit wrappers. */
+void rl__ic_exit_step(int code);
+
+#endif /* RL_INTERCEPT_H */

@@ -1,0 +1,494 @@
+/* pipe.c: the pipes and socket pairs of a command under the scheduler.
+ * pipe, socketpair, read, write, send, recv, close and dup on one the
+ * execution made are schedule points; a read of an empty one or a write
+ * to a full one waits in the scheduler, not in the kernel, until a write,
+ * a read or a close anywhere changes it. Other descriptors go straight to
+ * the C library. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "intercept.h"
+
+/* This process's descriptors of the execution's pipes and socket pairs:
+ * 1 + the index of the entry in the table (0: not one), and what the
+ * descriptor is: END_READ or END_WRITE of a pipe, END_SOCKET of a pair.
+ * A fork copies them with the descriptors; an exec learns them again from
+ * /proc/self/fd. */
+enum { END_READ, END_WRITE, END_SOCKET };
+#define FDS 4096
+static int fd_pipe[FDS];
+static unsigned char fd_write[FDS];
+
+/* The pipe of descriptor fd, NULL when it is none of the execution's. */
+static rl__ic_pipe *pipe_of(int fd)
+{
+    if (fd < 0 || fd >= FDS || !fd_pipe[fd] || !rl__ic)
+        return NULL;
+    return &rl__ic->pipes[fd_pipe[fd] - 1];
+}
+
+static void fd_set_pipe(int fd, const rl__ic_pipe *p, int end)
+{
+    if (fd < 0 || fd >= FDS)
+        return;
+    fd_pipe[fd] = p ? (int)(p - rl__ic->pipes) + 1 : 0;
+    fd_write[fd] = p ? (unsigned char)end : 0;
+}
+
+/* fd takes over what descriptor from is (dup). */
+static void fd_copy(int fd, int from)
+{
+    if (fd < 0 || fd >= FDS)
+        return;
+    rl__ic_pipe *p = pipe_of(from);
+    fd_set_pipe(fd, p, p ? fd_write[from] : 0);
+}
+
+void rl__ic_fds_scan(void)
+{
+    memset(fd_pipe, 0, sizeof fd_pipe);
+    memset(fd_write, 0, sizeof fd_write);
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int fd = atoi(e->d_name);
+        if (e->d_name[0] == '.' || fd < 0 || fd >= FDS || fd == dirfd(d))
+            continue;
+        char link[64], target[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = '\0';
+        unsigned long ino;
+        int fl = fcntl(fd, F_GETFL);
+        rl__ic_pipe *p;
+        if (sscanf(target, "socket:[%lu]", &ino) == 1) {
+            if ((p = rl__ic_pipe_of(ino, 0, 0)) && p->ino2)
+                fd_set_pipe(fd, p, END_SOCKET);
+            continue;
+        }
+        if (sscanf(target, "pipe:[%lu]", &ino) != 1)
+            continue;
+        if ((p = rl__ic_pipe_of(ino, 0, 0)) && fl >= 0)
+            fd_set_pipe(fd, p,
+                        (fl & O_ACCMODE) != O_RDONLY ? END_WRITE : END_READ);
+    }
+    closedir(d);
+}
+
+int rl__ic_pipes_cloexec(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < FDS; fd++) {
+        if (!fd_pipe[fd])
+            continue;
+        int fl = fcntl(fd, F_GETFD);
+        if (fl >= 0 && (fl & FD_CLOEXEC)) {
+            rl__publish(&pipe_of(fd)->word);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* The label of a step on descriptor fd: "what(fd N)". */
+static const char *label_of(char *buf, size_t cap, const char *what, int fd)
+{
+    size_t at = rl__append(buf, cap, 0, what);
+    at = rl__append(buf, cap, at, "(fd ");
+    at = rl__append_long(buf, cap, at, fd);
+    rl__append(buf, cap, at, ")");
+    return buf;
+}
+
+/* The wait reason handed to rl__block: it stays valid while the actor
+ * waits, which is as long as the scheduler needs it. */
+static char reason[RL__REASON_LEN];
+
+/* Waits in the scheduler until the pipe's descriptor fd has data or no
+ * writer left (a read will not block): every write, read and close of the
+ * pipe and every actor's end wakes the wait to look again. step: the
+ * read's step in the trace; what: the call ("read", "recv"). */
+static void wait_readable(int fd, rl__ic_pipe *p, long step, const char *what)
+{
+    rl__sched *s = rl__sched_get();
+    /* Who keeps the reader from its end of file: the holders of the
+     * pipe's write end, or of the pair's other socket. */
+    unsigned long holder = p->ino;
+    struct stat st;
+    if (p->ino2 && fstat(fd, &st) == 0)
+        holder = (unsigned long)st.st_ino == p->ino ? p->ino2 : p->ino;
+    for (;;) {
+        uint32_t seen = __atomic_load_n(&p->word, __ATOMIC_ACQUIRE);
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        int n;
+        do
+            n = poll(&pf, 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n != 0)
+            return; /* data, end of file, or an error read reports */
+        if (p->ino2)
+            snprintf(reason, sizeof reason,
+                     "%s(fd %d) of socket %lu: empty, and its peer %lu is "
+                     "open",
+                     what, fd, holder == p->ino ? p->ino2 : p->ino, holder);
+        else
+            snprintf(reason, sizeof reason,
+                     "%s(fd %d) of pipe %lu: empty, and a write end is open",
+                     what, fd, p->ino);
+        rl__sched_wait_holder(holder, !p->ino2);
+        rl__block(p, &p->word, seen, -1, reason);
+        /* The read counts as a read, not as an attempt without effect:
+         * the reduction then orders it with the write that woke it, and
+         * so sees the race of this actor's earlier reads with the
+         * writes after them (two writers, one reader that assumes an
+         * order), which the attempt would hide behind it. */
+        if (step >= 0 && step < s->nsteps)
+            s->steps[step].blocked = 0;
+    }
+}
+
+int pipe2(int fds[2], int flags)
+{
+    RL__IC_REAL(pipe2);
+    int r = real_pipe2(fds, flags);
+    if (r < 0 || !rl__ic_on())
+        return r;
+    struct stat st;
+    if (fstat(fds[0], &st) == 0) {
+        rl__ic_pipe *p = rl__ic_pipe_of((unsigned long)st.st_ino, 0, 1);
+        fd_set_pipe(fds[0], p, END_READ);
+        fd_set_pipe(fds[1], p, END_WRITE);
+    }
+    return r;
+}
+
+int pipe(int fds[2])
+{
+    return pipe2(fds, 0);
+}
+
+ssize_t read(int fd, void *buf, size_t n)
+{
+    RL__IC_REAL(read);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !rl__ic_on())
+        return real_read(fd, buf, n);
+    rl__ic_enter();
+    char label[48];
+    rl__point_key(RL_OP_RECV, p, &p->word, 0, label_of(label, 48, "read", fd));
+    long step = rl__sched_get()->nsteps - 1;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && !(fl & O_NONBLOCK) && n > 0)
+        wait_readable(fd, p, step, "read");
+    ssize_t r = real_read(fd, buf, n);
+    int e = errno;
+    if (r > 0)
+        rl__publish(&p->word); /* room for a waiting writer */
+    rl__ic_leave();
+    errno = e;
+    return r;
+}
+
+/* A write to a blocking pipe: written without blocking in the kernel (the
+ * descriptor made non-blocking for each attempt; only one actor runs), as
+ * much as fits, then waiting in the scheduler for room. Returns what
+ * write(2) would. */
+static ssize_t write_blocking(int fd, rl__ic_pipe *p, const char *buf, size_t n,
+                              int fl,
+                              ssize_t (*real)(int, const void *, size_t))
+{
+    size_t done = 0;
+    for (;;) {
+        uint32_t seen = __atomic_load_n(&p->word, __ATOMIC_ACQUIRE);
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+        ssize_t w = real(fd, buf + done, n - done);
+        int e = errno;
+        fcntl(fd, F_SETFL, fl);
+        if (w > 0) {
+            done += (size_t)w;
+            rl__publish(&p->word);
+            if (done == n)
+                return (ssize_t)done;
+            continue;
+        }
+        if (w < 0 && e == EAGAIN) {
+            snprintf(reason, sizeof reason,
+                     "write(fd %d) to %s %lu: full, %zu of %zu bytes "
+                     "written",
+                     fd, p->ino2 ? "socket pair" : "pipe", p->ino, done, n);
+            rl__block(p, &p->word, seen, -1, reason);
+            continue;
+        }
+        if (w < 0 && e == EINTR && done == 0)
+            continue;
+        errno = e;
+        return done > 0 ? (ssize_t)done : w;
+    }
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    RL__IC_REAL(write);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !rl__ic_on())
+        return real_write(fd, buf, n);
+    rl__ic_enter();
+    char label[48];
+    rl__point_key(RL_OP_SEND, p, &p->word, 0, label_of(label, 48, "write", fd));
+    int fl = fcntl(fd, F_GETFL);
+    ssize_t r;
+    int e;
+    if (fl < 0 || (fl & O_NONBLOCK) || n == 0) {
+        r = real_write(fd, buf, n);
+        e = errno;
+        if (r > 0)
+            rl__publish(&p->word);
+    } else {
+        r = write_blocking(fd, p, buf, n, fl, real_write);
+        e = errno;
+    }
+    rl__ic_leave();
+    errno = e;
+    return r;
+}
+
+/* The close of fd, a pipe end: a schedule point, and a wake-up for the
+ * actors waiting on the pipe (a reader may see its end of file now). */
+static int close_pipe_end(int fd, rl__ic_pipe *p, int (*real)(int))
+{
+    rl__ic_enter();
+    char label[48];
+    rl__point_key(RL_OP_CLOSE, p, &p->word, 0,
+                  label_of(label, 48, "close", fd));
+    fd_set_pipe(fd, NULL, 0);
+    int r = real(fd);
+    int e = errno;
+    rl__publish(&p->word);
+    rl__ic_leave();
+    errno = e;
+    return r;
+}
+
+int close(int fd)
+{
+    RL__IC_REAL(close);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (p && rl__ic_on())
+        return close_pipe_end(fd, p, real_close);
+    fd_set_pipe(fd, NULL, 0);
+    return real_close(fd);
+}
+
+int dup(int fd)
+{
+    RL__IC_REAL(dup);
+    int r = real_dup(fd);
+    if (r >= 0)
+        fd_copy(r, fd);
+    return r;
+}
+
+/* dup2 and dup3: newfd, when it is a pipe end, is closed first, with the
+ * schedule point of a close. */
+static int dup_onto(int oldfd, int newfd, int flags, int three)
+{
+    RL__IC_REAL(dup2);
+    RL__IC_REAL(dup3);
+    rl__ic_pipe *closing = oldfd != newfd ? pipe_of(newfd) : NULL;
+    int on = closing && rl__ic_on();
+    if (on) {
+        rl__ic_enter();
+        char label[48];
+        rl__point_key(RL_OP_CLOSE, closing, &closing->word, 0,
+                      label_of(label, 48, "dup2 closes", newfd));
+    }
+    int r = three ? real_dup3(oldfd, newfd, flags) : real_dup2(oldfd, newfd);
+    int e = errno;
+    if (r >= 0 && oldfd != newfd)
+        fd_copy(newfd, oldfd);
+    if (on) {
+        rl__publish(&closing->word);
+        rl__ic_leave();
+    }
+    errno = e;
+    return r;
+}
+
+int dup2(int oldfd, int newfd)
+{
+    return dup_onto(oldfd, newfd, 0, 0);
+}
+
+int dup3(int oldfd, int newfd, int flags)
+{
+    return dup_onto(oldfd, newfd, flags, 1);
+}
+
+/* ---- streams on pipes ---- */
+
+/* The C library writes and closes a stream's descriptor with its own
+ * internal calls, which no wrapper sees: fflush and fclose of a stream on
+ * a pipe are the schedule points, and wake the pipe's waiters. */
+
+int fflush(FILE *f)
+{
+    RL__IC_REAL(fflush);
+    if (!rl__ic_on())
+        return real_fflush(f);
+    rl__ic_pipe *p = f ? pipe_of(fileno(f)) : NULL;
+    int writes = 0;
+    for (int fd = 0; !f && fd < FDS; fd++)
+        writes += fd_pipe[fd] && fd_write[fd] != END_READ;
+    if (f ? !p : !writes)
+        return real_fflush(f);
+    rl__ic_enter();
+    char label[48];
+    if (p)
+        rl__point_key(RL_OP_SEND, p, &p->word, 0,
+                      label_of(label, 48, "fflush", fileno(f)));
+    int r = real_fflush(f);
+    int e = errno;
+    if (p) {
+        rl__publish(&p->word);
+    } else {
+        /* Every stream: whatever pipe this process writes may have
+         * changed, which the step before says no more about. */
+        rl__sched_step_global();
+        for (int fd = 0; fd < FDS; fd++)
+            if (fd_pipe[fd] && fd_write[fd] != END_READ)
+                rl__publish(&pipe_of(fd)->word);
+    }
+    rl__ic_leave();
+    errno = e;
+    return r;
+}
+
+int fclose(FILE *f)
+{
+    RL__IC_REAL(fclose);
+    int fd = f ? fileno(f) : -1;
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !rl__ic_on()) {
+        fd_set_pipe(fd, NULL, 0);
+        return real_fclose(f);
+    }
+    rl__ic_enter();
+    char label[48];
+    rl__point_key(RL_OP_CLOSE, p, &p->word, 0,
+                  label_of(label, 48, "fclose", fd));
+    fd_set_pipe(fd, NULL, 0);
+    int r = real_fclose(f);
+    int e = errno;
+    rl__publish(&p->word);
+    rl__ic_leave();
+    errno = e;
+    return r;
+}
+
+/* ---- socket pairs ---- */
+
+int socketpair(int domain, int type, int protocol, int fds[2])
+{
+    RL__IC_REAL(socketpair);
+    int r = real_socketpair(domain, type, protocol, fds);
+    if (r < 0 || !rl__ic_on())
+        return r;
+    struct stat a, b;
+    if (fstat(fds[0], &a) == 0 && fstat(fds[1], &b) == 0) {
+        rl__ic_pipe *p =
+            rl__ic_pipe_of((unsigned long)a.st_ino, (unsigned long)b.st_ino, 1);
+        fd_set_pipe(fds[0], p, END_SOCKET);
+        fd_set_pipe(fds[1], p, END_SOCKET);
+    }
+    return r;
+}
+
+ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+               const struct sockaddr *to, socklen_t tolen)
+{
+    RL__IC_REAL(sendto);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !rl__ic_on())
+        return real_sendto(fd, buf, n, flags, to, tolen);
+    rl__ic_enter();
+    char label[48];
+    rl__point_key(RL_OP_SEND, p, &p->word, 0, label_of(label, 48, "send", fd));
+    int fl = fcntl(fd, F_GETFL);
+    int nowait = (flags & MSG_DONTWAIT) || fl < 0 || (fl & O_NONBLOCK);
+    size_t done = 0;
+    ssize_t r;
+    int e;
+    for (;;) {
+        uint32_t seen = __atomic_load_n(&p->word, __ATOMIC_ACQUIRE);
+        r = real_sendto(fd, (const char *)buf + done, n - done,
+                        flags | MSG_DONTWAIT, to, tolen);
+        e = errno;
+        if (r > 0) {
+            done += (size_t)r;
+            rl__publish(&p->word);
+            if (done < n && !nowait)
+                continue;
+            r = (ssize_t)done;
+            break;
+        }
+        if (r < 0 && e == EAGAIN && !nowait) {
+            snprintf(reason, sizeof reason,
+                     "send(fd %d) to socket pair %lu: full, %zu of %zu "
+                     "bytes sent",
+                     fd, p->ino, done, n);
+            rl__block(p, &p->word, seen, -1, reason);
+            continue;
+        }
+        if (done > 0)
+            r = (ssize_t)done;
+        break;
+    }
+    rl__ic_leave();
+    errno = e;
+    return r;
+}
+
+ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+    return sendto(fd, buf, n, flags, NULL, 0);
+}
+
+ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
+                 socklen_t *fromlen)
+{
+    RL__IC_REAL(recvfrom);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !rl__ic_on())
+        return real_recvfrom(fd, buf, n, flags, from, fromlen);
+    rl__ic_enter();
+    char label[48];
+    rl__point_key(RL_OP_RECV, p, &p->word, 0, label_of(label, 48, "recv", fd));
+    long step = rl__sched_get()->nsteps - 1;
+    int fl = fcntl(fd, F_GETFL);
+    if (!(flags & MSG_DONTWAIT) && fl >= 0 && !(fl & O_NONBLOCK))
+        wait_readable(fd, p, step, "recv");
+    ssize_t r = real_recvfrom(fd, buf, n, flags, from, fromlen);
+    int e = errno;
+    if (r > 0 && !(flags & MSG_PEEK))
+        rl__publish(&p->word);
+    rl__ic_leave();
+    errno = e;
+    return r;
+}
+
+ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+    return recvfrom(fd, buf, n, flags, NULL, NULL);
+}

@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# test_intercept.sh: racelab run -- COMMAND over small unmodified C programs
+# (tests/intercept/*.c, which include no racelab header): a pipe that never
+# reaches end of file found as DEADLOCK naming its holder, two producers
+# in the wrong order found and replayed exactly, process-shared mutexes
+# and semaphores, static binaries and missing commands refused, and
+# nothing left behind.
+set -u
+BUILD=${BUILD:-build}
+RL="$(cd "$(dirname "$BUILD/racelab")" && pwd)/racelab"
+if [ ! -x "$RL" ] || [ ! -f "$BUILD/libracelab-intercept.so" ]; then
+    echo "FAIL: build $BUILD/racelab and $BUILD/libracelab-intercept.so first"
+    exit 1
+fi
+SRC="$(cd "$(dirname "$0")/intercept" && pwd)"
+dir=$(mktemp -d "${TMPDIR:-/tmp}/racelab-intercept.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+cd "$dir" || exit 1
+fails=0
+
+ok() { echo "ok: $1"; }
+bad() {
+    echo "FAIL: $1"
+    printf '%s\n' "$2" | sed 's/^/  /'
+    fails=$((fails + 1))
+}
+
+# prog NAME SOURCE [CFLAGS...]: builds tests/intercept/SOURCE.c as NAME.
+prog() {
+    local name=$1 src=$2
+    shift 2
+    if ! ${CC:-cc} -std=c11 -D_GNU_SOURCE -O1 "$@" -o "$name" \
+        "$SRC/$src.c" -lpthread; then
+        echo "FAIL: cannot build $name"
+        exit 1
+    fi
+}
+prog pipe_holder pipe_holder
+prog pipe_holder_fixed pipe_holder -DFIXED
+prog two_producers two_producers
+prog two_producers_fixed two_producers -DFIXED
+prog mutex_counter mutex_counter
+prog mutex_counter_unlocked mutex_counter -DUNLOCKED
+prog sem_handshake sem_handshake
+prog full_pipe full_pipe
+prog stdio_pipe stdio_pipe
+prog cloexec cloexec
+prog kill_child kill_child
+prog socket_holder socket_holder
+prog socket_holder_fixed socket_holder -DFIXED
+prog full_pipe_fixed full_pipe -DFIXED
+
+# run EXPECTED-STATUS ARGS...: runs racelab, keeps its output in $out and
+# says whether the exit status was the expected one.
+run() {
+    local want=$1
+    shift
+    out=$("$RL" "$@" 2>&1)
+    status=$?
+    [ "$status" = "$want" ]
+}
+
+# A parent that waits for its consumer while it still holds the write end:
+# DEADLOCK on the first execution, the reader's wait and the holder named.
+if run 1 run --jobs 1 -- ./pipe_holder &&
+    grep -q '^UNEXPECTED cmd:./pipe_holder  *DEADLOCK  *explore  *1 executions' \
+        <<<"$out" &&
+    grep -q 'actor 1 (pipe_holder, pid [0-9]*) is blocked in read(fd 3) of pipe' \
+        <<<"$out" &&
+    grep -q 'actor 0 (pipe_holder, pid [0-9]*) holds the write end as fd 4' \
+        <<<"$out"; then
+    ok "pipe held open by the waiting parent: DEADLOCK, holder named"
+else
+    bad "pipe held open by the waiting parent (status $status)" "$out"
+fi
+if run 0 run --jobs 1 --expect-verdict DEADLOCK -- ./pipe_holder &&
+    grep -q '^ok  *cmd:./pipe_holder  *DEADLOCK' <<<"$out"; then
+    ok "--expect-verdict DEADLOCK: the deadlock is as expected"
+else
+    bad "--expect-verdict DEADLOCK (status $status)" "$out"
+fi
+# The fixed variant, over two job workers: the bounded space exhausted.
+if run 0 run --jobs 2 -- ./pipe_holder_fixed &&
+    grep -q '^ok  *cmd:./pipe_holder_fixed  *PASS .*exhausted' <<<"$out"; then
+    ok "pipe closed before the wait: PASS, exhausted"
+else
+    bad "pipe closed before the wait (status $status)" "$out"
+fi
+
+# The same over a socket pair, with send and recv: the holder of the
+# other socket named.
+if run 1 run --jobs 1 -- ./socket_holder &&
+    grep -q '^UNEXPECTED cmd:./socket_holder  *DEADLOCK  *explore  *1 executions' \
+        <<<"$out" &&
+    grep -q 'is blocked in recv(fd 4) of socket [0-9]*: empty, and its peer' \
+        <<<"$out" &&
+    grep -q 'actor 0 (socket_holder, pid [0-9]*) holds .* as fd 3' <<<"$out"; then
+    ok "socket held open by the waiting parent: DEADLOCK, holder named"
+else
+    bad "socket held open by the waiting parent (status $status)" "$out"
+fi
+if run 0 run --jobs 1 -- ./socket_holder_fixed &&
+    grep -q '^ok  *cmd:./socket_holder_fixed  *PASS .*exhausted' <<<"$out"; then
+    ok "socket closed before the wait: PASS, exhausted"
+else
+    bad "socket closed before the wait (status $status)" "$out"
+fi
+
+# A writer that fills the pipe while its reader waits for it: the write
+# waits in the scheduler. The fixed variant sleeps an hour first, which
+# passes in no time (a real sleep would end as TIMEOUT).
+if run 1 run --jobs 1 -- ./full_pipe &&
+    grep -q '^UNEXPECTED cmd:./full_pipe  *DEADLOCK  *explore  *1 executions' \
+        <<<"$out" &&
+    grep -q 'is blocked in write(fd 4) to pipe [0-9]*: full, [0-9]* of 262144' \
+        <<<"$out"; then
+    ok "a full pipe nobody reads: DEADLOCK in the write"
+else
+    bad "a full pipe nobody reads (status $status)" "$out"
+fi
+if run 0 run --jobs 1 -- ./full_pipe_fixed &&
+    grep -q '^ok  *cmd:./full_pipe_fixed  *PASS .*exhausted' <<<"$out"; then
+    ok "a full pipe read after sleep(3600): PASS, exhausted"
+else
+    bad "a full pipe read after sleep(3600) (status $status)" "$out"
+fi
+
+# A line printed into a pipe through stdio reaches its reader at fflush,
+# whose write is the C library's own: no reader is left waiting for it.
+if run 0 run --jobs 1 -- ./stdio_pipe &&
+    grep -q '^ok  *cmd:./stdio_pipe  *PASS .*exhausted' <<<"$out"; then
+    ok "a pipe written through stdio and fflush: PASS, exhausted"
+else
+    bad "a pipe written through stdio and fflush (status $status)" "$out"
+fi
+
+# A pipe end closed by an exec (close-on-exec) gives its reader end of
+# file: the exec'd program is the same actor and waits for that reader.
+if run 0 run --jobs 1 -- ./cloexec &&
+    grep -q '^ok  *cmd:./cloexec  *PASS .*exhausted' <<<"$out"; then
+    ok "a write end closed by exec: PASS, exhausted"
+else
+    bad "a write end closed by exec (status $status)" "$out"
+fi
+
+# A child ended with kill on purpose: its parent's wait sees the signal,
+# and the end is no crash.
+if run 0 run --jobs 1 --reduction none -- ./kill_child &&
+    grep -q '^ok  *cmd:./kill_child  *PASS .*exhausted' <<<"$out"; then
+    ok "a child ended by kill(SIGTERM): PASS, exhausted"
+else
+    bad "a child ended by kill(SIGTERM) (status $status)" "$out"
+fi
+
+# A real program: bash's command substitution (fork, pipe, dup2 onto
+# stdout, the child's end of file at its real end, waitpid).
+if ! command -v bash >/dev/null; then
+    echo "skip: no bash"
+elif run 0 run --jobs 1 -- bash -c 'x=$(echo hi); test "$x" = hi' &&
+    grep -q '^ok  *cmd:bash  *PASS .*exhausted' <<<"$out"; then
+    ok "bash -c 'x=\$(echo hi)': PASS, exhausted"
+else
+    bad "bash -c 'x=\$(echo hi)' (status $status)" "$out"
+fi
+
+# Two producers, a consumer that assumes an order: found by explore, and
+# the token replays the same trace 20 times out of 20.
+if run 1 run --jobs 1 -- ./two_producers &&
+    grep -q '^UNEXPECTED cmd:./two_producers  *FAIL  *explore' <<<"$out" &&
+    grep -q 'the command exited with status 1' <<<"$out"; then
+    ok "two producers in the wrong order: FAIL found by explore"
+else
+    bad "two producers in the wrong order (status $status)" "$out"
+fi
+token=$(sed -n "s/^ *replay: racelab replay '\(.*\)'$/\1/p" <<<"$out" | head -1)
+# The trace without pids, which differ from run to run (and with them the
+# width of the table's columns).
+trace() {
+    "$RL" replay --trace "$token" -- ./two_producers 2>&1 |
+        sed -E 's/pid [0-9]+/pid N/g; s/^( *[0-9]+ +[0-9]+ +)[0-9]+/\1N/;
+                s/ +/ /g'
+}
+first=$(trace)
+same=0
+other=""
+for _ in $(seq 1 20); do
+    this=$(trace)
+    if [ "$this" = "$first" ]; then
+        same=$((same + 1))
+    elif [ -z "$other" ]; then
+        other=$(diff <(echo "$first") <(echo "$this"))
+    fi
+done
+if [ -n "$token" ] && [ "$same" = 20 ] && grep -q '^FAIL' <<<"$first" &&
+    grep -q 'send .*write(fd 4)' <<<"$first"; then
+    ok "the token $token replays identically 20 of 20"
+else
+    bad "replay of '$token': $same of 20 identical" "$first
+$other"
+fi
+if run 0 run --jobs 1 -- ./two_producers_fixed &&
+    grep -q '^ok  *cmd:./two_producers_fixed  *PASS .*exhausted' <<<"$out"; then
+    ok "two producers, either order accepted: PASS, exhausted"
+else
+    bad "two producers, either order accepted (status $status)" "$out"
+fi
+
+# A process-shared mutex over MAP_SHARED memory; without it, the sleep
+# inside the update (a yield, no time) shows the lost update.
+if run 0 run --jobs 1 -- ./mutex_counter &&
+    grep -q '^ok  *cmd:./mutex_counter  *PASS .*exhausted' <<<"$out"; then
+    ok "process-shared mutex over a shared counter: PASS, exhausted"
+else
+    bad "process-shared mutex over a shared counter (status $status)" "$out"
+fi
+if run 1 run --jobs 1 -- ./mutex_counter_unlocked &&
+    grep -q '^UNEXPECTED cmd:./mutex_counter_unlocked  *FAIL' <<<"$out"; then
+    ok "the same counter without the mutex: FAIL"
+else
+    bad "the same counter without the mutex (status $status)" "$out"
+fi
+
+# A named and an unnamed process-shared semaphore; the program unlinks
+# the named one, and no execution leaves one behind.
+if run 0 run --jobs 1 --reduction none -- ./sem_handshake &&
+    grep -q '^ok  *cmd:./sem_handshake  *PASS .*exhausted' <<<"$out" &&
+    ! ls /dev/shm | grep -q '^sem\.racelab-test-handshake-'; then
+    ok "semaphores, named and unnamed: PASS, nothing left in /dev/shm"
+else
+    bad "semaphores, named and unnamed (status $status)" \
+        "$out$(ls /dev/shm | grep racelab-test)"
+fi
+
+# What cannot run is refused with status 2 and a reason.
+if ${CC:-cc} -static -o hello_static "$SRC/hello.c" 2>/dev/null; then
+    if run 2 run -- ./hello_static &&
+        grep -q 'hello_static is statically linked: racelab cannot interpose' \
+            <<<"$out"; then
+        ok "a static binary: refused, status 2"
+    else
+        bad "a static binary (status $status)" "$out"
+    fi
+else
+    echo "skip: no static C library to build a static binary with"
+fi
+if run 2 run -- ./no-such-program &&
+    grep -q 'no-such-program: No such file or directory' <<<"$out" &&
+    run 2 run -- racelab-no-such-command &&
+    grep -q 'racelab-no-such-command: command not found' <<<"$out" &&
+    run 2 replay 'cmd:./x@-' -- &&
+    grep -q 'no COMMAND after --' <<<"$out"; then
+    ok "a missing command: refused, status 2"
+else
+    bad "a missing command (status $status)" "$out"
+fi
+
+# Nothing of the runs is left: no process working in this directory.
+left=""
+for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/cwd" 2>/dev/null)" = "$dir" ] &&
+        [ "${p#/proc/}" != "$$" ] && left="$left ${p#/proc/}"
+done
+if [ -z "$left" ]; then
+    ok "no process of the runs is left"
+else
+    bad "processes left" "$(ps -o pid=,stat=,args= -p "${left# }" 2>&1)"
+fi
+
+if [ "$fails" -gt 0 ]; then
+    echo "$fails case(s) failed"
+    exit 1
+fi
+exit 0
