@@ -52,6 +52,11 @@ void rl__sched_detach(void)
     rl__tsan_watch(0);
 }
 
+rl__sched *rl__sched_cur(void)
+{
+    return S;
+}
+
 rl__sched *rl__sched_get(void)
 {
     if (!S && rl__arena_base())
@@ -78,24 +83,6 @@ static void wait_ended(pid_t pid)
     close(fd);
 }
 
-/* 1 when actor i still waits for fork-server children of its own that are
- * actors which have not finished: its process cannot end before they do. */
-static int waits_for_children(int i)
-{
-    for (int j = 0; j < S->nactors; j++)
-        if (S->actors[j].parent == i &&
-            S->actors[j].method == RL_START_FORKSERVER &&
-            S->actors[j].state != RL__ACTOR_FINISHED)
-            return 1;
-    return 0;
-}
-
-int rl__sched_actor_lingers(pid_t pid)
-{
-    int id = rl__sched_find_pid(pid);
-    return id >= 0 && waits_for_children(id);
-}
-
 /* An actor that finished has handed the token on a moment before its
  * process really ends, and only then does the kernel mark the robust locks
  * it held as abandoned. Whoever runs next waits for that moment, so what
@@ -108,7 +95,7 @@ static void settle(void)
         if (a->state != RL__ACTOR_FINISHED || a->settled || a->pid <= 0 ||
             i == me)
             continue;
-        if (!waits_for_children(i))
+        if (!rl__sched_waits_for_children(S, i))
             wait_ended(a->pid);
         a->settled = 1;
     }
@@ -254,81 +241,12 @@ void rl__sched_root_enter(pid_t pid)
     enter_as(0, 0);
 }
 
-int rl__sched_actor_new(const char *name, int method, int *err)
-{
-    *err = 0;
-    if (!rl__sched_get() || me < 0)
-        return -1;
-    if (S->nactors >= RL__MAX_ACTORS) {
-        *err = rl__fail(-EAGAIN, "an execution holds at most %d processes",
-                        RL__MAX_ACTORS);
-        return -1;
-    }
-    int id = __atomic_fetch_add(&S->nactors, 1, __ATOMIC_ACQ_REL);
-    if (id >= RL__MAX_ACTORS) {
-        __atomic_fetch_sub(&S->nactors, 1, __ATOMIC_ACQ_REL);
-        *err = rl__fail(-EAGAIN, "an execution holds at most %d processes",
-                        RL__MAX_ACTORS);
-        return -1;
-    }
-    rl__actor *a = &S->actors[id];
-    memset(a, 0, sizeof *a);
-    a->parent = me;
-    a->method = method;
-    a->state = RL__ACTOR_RUNNABLE;
-    a->pending.op = RL_OP_START;
-    a->pending.actor = id;
-    rl__copy_str(a->pending.label, sizeof a->pending.label, "begin");
-    if (name && *name)
-        rl__copy_str(a->name, sizeof a->name, name);
-    else
-        snprintf(a->name, sizeof a->name, "actor-%d", id);
-    rl__strategy_new_actor(S, a);
-    return id;
-}
-
-void rl__sched_actor_pid(int id, pid_t pid)
-{
-    if (S && id >= 0 && id < S->nactors)
-        S->actors[id].pid = pid;
-}
-
-void rl__sched_actor_daemon(int id)
-{
-    if (S && id >= 0 && id < S->nactors)
-        S->actors[id].daemon = 1;
-}
-
-void rl__sched_actor_failed(int id)
-{
-    if (S && id >= 0 && id < S->nactors) {
-        S->actors[id].state = RL__ACTOR_FINISHED;
-        S->actors[id].exit_code = 127;
-    }
-}
-
 void rl__sched_child_enter(int id, pid_t forked_from)
 {
     if (id < 0 || !rl__sched_get())
         return;
     S->actors[id].pid = rl__pid();
     enter_as(id, forked_from);
-}
-
-int rl__sched_find_pid(pid_t pid)
-{
-    if (!rl__sched_get())
-        return -1;
-    for (int i = 0; i < S->nactors; i++)
-        if (S->actors[i].pid == pid)
-            return i;
-    return -1;
-}
-
-int rl__sched_actor_finished(pid_t pid)
-{
-    int id = rl__sched_find_pid(pid);
-    return id >= 0 && S->actors[id].state == RL__ACTOR_FINISHED;
 }
 
 static void spin_lock(uint32_t *l)
@@ -772,13 +690,6 @@ void rl__sched_crash_handlers(void)
     sa.sa_flags = SA_NODEFER | SA_RESETHAND;
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaction(sigs[i], &sa, NULL);
-}
-
-void rl__sched_exit_observed(pid_t pid)
-{
-    int id = rl__sched_find_pid(pid);
-    if (id >= 0)
-        S->actors[id].observed = 1;
 }
 
 /* ---- instrumented accesses, rl_yield ---- */

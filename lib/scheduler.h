@@ -298,6 +298,15 @@ void rl__sched_detach(void);
 /* The control block of this execution, or NULL outside the harness. */
 rl__sched *rl__sched_get(void);
 
+/* The control block this process uses now, NULL if none: unlike
+ * rl__sched_get, never looks it up in the arena. */
+rl__sched *rl__sched_cur(void);
+
+/* 1 when actor i of S still waits for fork-server children of its own
+ * that are actors which have not finished: its process cannot end before
+ * they do (actors.c). */
+int rl__sched_waits_for_children(const rl__sched *S, int i);
+
 /* In the root actor, right after the fork: becomes actor 0 and waits for
  * the token. */
 void rl__sched_root_enter(pid_t pid);

@@ -172,7 +172,7 @@ if run 1 run --jobs 1 -- ./two_producers &&
 else
     bad "two producers in the wrong order (status $status)" "$out"
 fi
-token=$(sed -n "s/^ *replay: racelab replay '\(.*\)'$/\1/p" <<<"$out" | head -1)
+token=$(sed -n "s/^ *replay: .* replay '\(.*\)'$/\1/p" <<<"$out" | head -1)
 # The trace without pids, which differ from run to run (and with them the
 # width of the table's columns).
 trace() {
