@@ -23,80 +23,6 @@ static char lib_path[PATH_MAX];
 static char cmd_name[PATH_MAX + 8];
 static rl_scenario cmd_scenario;
 
-#ifndef RL_TESTING
-/* Where make install puts the runtime libraries (the generated
- * installdirs.c; see harness/extstress.c). */
-extern const char rl__libdir[], rl__libdir_rel[];
-#else
-static const char rl__libdir[] = "", rl__libdir_rel[] = "";
-#endif
-
-/* Finds the library: RACELAB_INTERCEPT_LIB when set, else next to this
- * program (the build tree), in LIBDIR relative to it or in ../lib of it,
- * else in the configured LIBDIR. Returns 0 with the absolute path in
- * lib_path, or -ENOENT. */
-static int find_lib(void)
-{
-    const char *given = getenv("RACELAB_INTERCEPT_LIB");
-    if (given && *given) {
-        if (!realpath(given, lib_path) || access(lib_path, R_OK) != 0)
-            return rl__fail(-ENOENT, "RACELAB_INTERCEPT_LIB: '%s' not found",
-                            given);
-        return 0;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return rl__fail(-ENOENT, LIB_NAME ": cannot read /proc/self/exe");
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = '\0';
-    const char *tries[][2] = {
-        {exe, "."}, {exe, rl__libdir_rel}, {exe, "../lib"}, {rl__libdir, "."}};
-    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
-        char cand[2 * PATH_MAX + 32];
-        if (!*tries[i][0] || !*tries[i][1])
-            continue;
-        snprintf(cand, sizeof cand, "%s/%s/" LIB_NAME, tries[i][0],
-                 tries[i][1]);
-        if (access(cand, R_OK) == 0 && realpath(cand, lib_path))
-            return 0;
-    }
-    return rl__fail(-ENOENT, LIB_NAME " not found in %s, %s/../lib%s%s", exe,
-                    exe, *rl__libdir ? " or " : "", rl__libdir);
-}
-
-/* The file exec would run for name: name itself when it holds a slash,
- * else the first executable one on PATH. Returns 0 with it in cmd_path,
- * or -ENOENT. */
-static int find_command(const char *name)
-{
-    if (!*name)
-        return rl__fail(-ENOENT, "an empty command name");
-    if (strchr(name, '/')) {
-        if (access(name, X_OK) != 0)
-            return rl__fail(-ENOENT, "%s: %s", name, strerror(errno));
-        rl__copy_str(cmd_path, sizeof cmd_path, name);
-        return 0;
-    }
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    for (const char *p = path;; p++) {
-        const char *end = strchr(p, ':');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        snprintf(cmd_path, sizeof cmd_path, "%.*s%s%s", (int)len, p,
-                 len ? "/" : "", name);
-        if (access(cmd_path, X_OK) == 0)
-            return 0;
-        if (!end)
-            break;
-        p = end;
-    }
-    return rl__fail(-ENOENT, "%s: command not found", name);
-}
-
 /* Whether the ELF file at path asks for a program interpreter (the
  * dynamic loader, which honours LD_PRELOAD): 1 yes, 0 no (a static
  * binary), -1 not an ELF file (a script: its interpreter is checked by
@@ -168,7 +94,7 @@ int rl__command_scenario(char **argv, int expect_verdict, rl_scenario **out)
     *out = NULL;
     if (!argv || !argv[0])
         return rl__fail(-EINVAL, "no COMMAND after --");
-    int err = find_command(argv[0]);
+    int err = rl__find_program(argv[0], cmd_path, sizeof cmd_path);
     if (err < 0)
         return err;
     if (elf_dynamic(cmd_path) == 0)
@@ -177,7 +103,8 @@ int rl__command_scenario(char **argv, int expect_verdict, rl_scenario **out)
                         "its calls (only dynamically linked programs run "
                         "under the scheduler; racelab stress runs any)",
                         cmd_path);
-    err = find_lib();
+    err = rl__find_runtime_lib(LIB_NAME, getenv("RACELAB_INTERCEPT_LIB"),
+                               lib_path);
     if (err < 0)
         return err;
     cmd_argv = argv;

@@ -18,15 +18,6 @@
 
 extern char **environ;
 
-#ifndef RL_TESTING
-/* The LIBDIR make install puts libracelab-noise.so in, and the same
- * relative to BINDIR ("" when not both under PREFIX), from the file the
- * Makefile generates from them. */
-extern const char rl__libdir[], rl__libdir_rel[];
-#else
-static const char rl__libdir[] = "", rl__libdir_rel[] = "";
-#endif
-
 /* Formats a non-negative number with six decimals without the locale. */
 static void fmt_fixed(char *buf, size_t size, double v)
 {
@@ -34,83 +25,6 @@ static void fmt_fixed(char *buf, size_t size, double v)
     snprintf(buf, size, "%ld.%06ld", micro / 1000000, micro % 1000000);
 }
 
-/* Finds the program the way execvp would (PATH, default "/bin:/usr/bin")
- * once, so that runs do not search. Returns 0 or -ENOENT / -EACCES. */
-int rl__ext_find_program(const char *name, char *out, size_t size)
-{
-    if (!*name)
-        return rl__fail(-ENOENT, "empty command name");
-    if (strchr(name, '/')) {
-        if (snprintf(out, size, "%s", name) >= (int)size)
-            return rl__fail(-ENAMETOOLONG, "command path too long");
-        /* Checked here too, for spawns that report exec errors late. */
-        if (access(out, X_OK) != 0)
-            return rl__fail(-errno, "cannot run '%s': %s", name,
-                            strerror(errno));
-        return 0;
-    }
-    const char *p = getenv("PATH");
-    if (!p || !*p)
-        p = "/bin:/usr/bin";
-    int denied = 0;
-    while (*p) {
-        const char *e = strchr(p, ':');
-        size_t dl = e ? (size_t)(e - p) : strlen(p);
-        int n = dl ? snprintf(out, size, "%.*s/%s", (int)dl, p, name)
-                   : snprintf(out, size, "%s", name);
-        struct stat st;
-        if (n < (int)size && stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
-            if (access(out, X_OK) == 0)
-                return 0;
-            denied = 1;
-        }
-        p += dl;
-        if (*p == ':')
-            p++;
-    }
-    if (denied)
-        return rl__fail(-EACCES, "cannot run '%s': permission denied", name);
-    return rl__fail(-ENOENT, "cannot run '%s': command not found in PATH",
-                    name);
-}
-
-/* Finds libracelab-noise.so next to this program (the build tree), where
- * LIBDIR is relative to BINDIR or in ../lib of it (a relocated or DESTDIR
- * installation), else in the configured LIBDIR (a copy of the program
- * elsewhere, a user's program built with libracelab).
- * Returns 0 with the absolute path in out (PATH_MAX bytes), or -ENOENT. */
-static int find_noise_lib(const char *given, char *out)
-{
-    if (given) {
-        if (!realpath(given, out) || access(out, R_OK) != 0)
-            return rl__fail(-ENOENT, "noise library '%s' not found", given);
-        return 0;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return rl__fail(-ENOENT, "noise library: cannot read "
-                                 "/proc/self/exe");
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = '\0';
-    const char *tries[][2] = {
-        {exe, "."}, {exe, rl__libdir_rel}, {exe, "../lib"}, {rl__libdir, "."}};
-    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
-        char cand[2 * PATH_MAX + 32];
-        if (!*tries[i][0] || !*tries[i][1])
-            continue;
-        snprintf(cand, sizeof cand, "%s/%s/libracelab-noise.so", tries[i][0],
-                 tries[i][1]);
-        if (access(cand, R_OK) == 0 && realpath(cand, out))
-            return 0;
-    }
-    return rl__fail(-ENOENT,
-                    "noise library libracelab-noise.so not found "
-                    "in %s, %s/../lib%s%s",
-                    exe, exe, *rl__libdir ? " or " : "", rl__libdir);
-}
 
 /* True when an environment entry is one of the variables set per run. */
 static int own_var(const char *e)
@@ -131,7 +45,7 @@ int rl__ext_build_env(rl__ext_ctx *c)
     const rl__stress_opts *o = c->o;
     char lib[PATH_MAX];
     if (o->noise > 0) {
-        int err = find_noise_lib(o->noise_lib, lib);
+        int err = rl__find_runtime_lib("libracelab-noise.so", o->noise_lib, lib);
         if (err < 0)
             return err;
     }

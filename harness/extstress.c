@@ -459,7 +459,7 @@ int rl__stress_command(char *const argv[], const rl__stress_opts *o,
     int err = name_scenario(argv, r);
     if (err < 0)
         return err;
-    if ((err = rl__ext_find_program(argv[0], c.path, sizeof c.path)) < 0)
+    if ((err = rl__find_program(argv[0], c.path, sizeof c.path)) < 0)
         return err;
     if (o->failure_dir && (err = rl__ext_log_dir(o->failure_dir)) < 0)
         return err;

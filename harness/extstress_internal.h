@@ -73,10 +73,6 @@ typedef struct {
 
 /* ---- how a run starts (extspawn.c) ---- */
 
-/* Finds the program the way execvp would (PATH, default "/bin:/usr/bin")
- * once, so that runs do not search. Returns 0 or -ENOENT / -EACCES. */
-int rl__ext_find_program(const char *name, char *out, size_t size);
-
 /* Builds the child environment of c: the caller's, with RACELAB_RUN and,
  * with noise, LD_PRELOAD, RACELAB_NOISE and RACELAB_NOISE_SEED. Returns 0
  * or -errno. rl__ext_free_env frees it (also after a failure). */

@@ -87,6 +87,19 @@ void rl__exec_result_free(rl__exec_result *r);
  * that the caller restarts its stall clock, else 0. */
 int rl__stop_poll(rl__sched *S, const rl__exec_params *p, pid_t root);
 
+/* Finds the program name the way execvp would (PATH, default
+ * "/bin:/usr/bin"), once, so that runs do not search: the file in out
+ * (size bytes). Returns 0, or -ENOENT / -EACCES (rl_last_error says). */
+int rl__find_program(const char *name, char *out, size_t size);
+
+/* Finds racelab's runtime library file (libracelab-noise.so, ...): given
+ * when set (a user's choice), else next to this program (the build tree),
+ * where LIBDIR is relative to BINDIR or in ../lib of it (a relocated or
+ * DESTDIR installation), else in the configured LIBDIR (a copy of the
+ * program elsewhere, a user's program built with libracelab). Returns 0
+ * with the absolute path in out (PATH_MAX bytes), or -ENOENT. */
+int rl__find_runtime_lib(const char *file, const char *given, char *out);
+
 /* The raw facts an execution leaves behind: what the scheduler in the
  * arena concluded and what the supervisor saw from outside. */
 typedef struct {

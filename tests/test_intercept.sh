@@ -246,7 +246,7 @@ fi
 if run 2 run -- ./no-such-program &&
     grep -q 'no-such-program: No such file or directory' <<<"$out" &&
     run 2 run -- racelab-no-such-command &&
-    grep -q 'racelab-no-such-command: command not found' <<<"$out" &&
+    grep -q "cannot run 'racelab-no-such-command': command not found" <<<"$out" &&
     run 2 replay 'cmd:./x@-' -- &&
     grep -q 'no COMMAND after --' <<<"$out"; then
     ok "a missing command: refused, status 2"
