@@ -131,12 +131,7 @@ unsigned long long rl__ticks_now(void)
            (unsigned long long)ts.tv_nsec / per_tick;
 }
 
-/* Kills and reaps the children of this process that came from the
- * execution whose root started at root_start but left its process group
- * (setsid, setpgid) and came back to us as orphans. The caller's own
- * children (in its group, or started before the execution) are left
- * alone. */
-void rl__reap_strays(unsigned long long root_start)
+void rl__reap_children(int (*spare)(pid_t pid, void *ctx), void *ctx)
 {
     /* Without any child, alive or not, there is no stray: one wait call
      * instead of a /proc scan after every execution. */
@@ -144,9 +139,9 @@ void rl__reap_strays(unsigned long long root_start)
     if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 &&
         errno == ECHILD)
         return;
-    pid_t me = getpid(), mine = getpgrp();
+    pid_t mine = getpgrp();
     char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)me);
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
     for (int round = 0; round < 2000; round++) {
         FILE *f = fopen(path, "re");
         if (!f)
@@ -154,7 +149,7 @@ void rl__reap_strays(unsigned long long root_start)
         int found = 0, pid;
         while (fscanf(f, "%d", &pid) == 1) {
             pid_t g = getpgid(pid);
-            if (g < 0 || g == mine || rl__proc_start_ticks(pid) < root_start)
+            if (g < 0 || g == mine || (spare && spare(pid, ctx)))
                 continue;
             found = 1;
             kill(pid, SIGKILL);
@@ -166,6 +161,17 @@ void rl__reap_strays(unsigned long long root_start)
         struct timespec ts = {0, 500000};
         nanosleep(&ts, NULL);
     }
+}
+
+/* Spares a child started before the execution (ctx: its root's start). */
+static int started_before(pid_t pid, void *ctx)
+{
+    return rl__proc_start_ticks(pid) < *(unsigned long long *)ctx;
+}
+
+void rl__reap_strays(unsigned long long root_start)
+{
+    rl__reap_children(started_before, &root_start);
 }
 
 /* Reaps what it can of the group without waiting. Returns 1 once the group

@@ -251,32 +251,13 @@ int rl__ext_keep_hung(rl__ext_ctx *c, rl__ext_slot *s)
     return 0;
 }
 
+/* Spares a run left stopped on purpose (--keep-hung). */
+static int is_hung(pid_t pid, void *ctx)
+{
+    return rl__ext_is_hung(ctx, pid);
+}
+
 void rl__ext_reap_strays(rl__ext_ctx *c)
 {
-    if (!c->nhung) {
-        rl__reap_strays(0);
-        return;
-    }
-    pid_t mine = getpgrp();
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
-    for (int round = 0; round < 2000; round++) {
-        FILE *f = fopen(path, "re");
-        if (!f)
-            return;
-        int found = 0, pid;
-        while (fscanf(f, "%d", &pid) == 1) {
-            pid_t g = getpgid(pid);
-            if (g < 0 || g == mine || rl__ext_is_hung(c, pid))
-                continue;
-            found = 1;
-            kill(pid, SIGKILL);
-            waitpid(pid, NULL, WNOHANG);
-        }
-        fclose(f);
-        if (!found)
-            return;
-        struct timespec ts = {0, 500000};
-        nanosleep(&ts, NULL);
-    }
+    rl__reap_children(c->nhung ? is_hung : NULL, c);
 }

@@ -133,6 +133,11 @@ int rl__exec_verdict(const rl__exec_facts *f, char *msg, size_t size);
  * came back to the subreaper as orphans. */
 void rl__reap_strays(unsigned long long root_start);
 
+/* Kills and reaps this process's children in another process group than
+ * its own, but those spare(pid, ctx) says to leave (NULL: none), until
+ * none is left (rl__reap_strays is this with a start time). */
+void rl__reap_children(int (*spare)(pid_t pid, void *ctx), void *ctx);
+
 /* rl__proc_state and rl__proc_start_ticks: lib/procfs.h. */
 
 /* Now in the unit of rl__reap_strays' root_start (clock ticks since boot):
