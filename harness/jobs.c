@@ -287,8 +287,14 @@ static void take_failure(rl_scenario *sc, const rl__search_opts *o, int jobs,
             r->found_cost =
                 rl__trace_cost(x.first.steps, x.first.nsteps, o->bound_kind);
             r->first = x.first;
+            r->races = x.races;
+            r->nraces = x.nraces;
             x.first.steps = NULL;
             x.first.actors = NULL;
+            x.first.races = NULL;
+            x.first.nraces = 0;
+            x.races = NULL;
+            x.nraces = 0;
             x.first.nsteps = 0;
             x.first.nactors = 0;
         }

@@ -151,7 +151,8 @@ typedef struct {
 /* Whether a verdict meets an expectation: a clean scenario must pass; a
  * bug must be found (with the verdict asked for, if any), where stress,
  * running for real, shows an expected DEADLOCK or LIVELOCK as a
- * TIMEOUT. */
+ * TIMEOUT, and RACE meets every expected bug (the race shows before the
+ * failure it leads to). */
 int rl__expectation_met(int expect, int expect_verdict, int verdict, int mode);
 
 /* Whether the scenario behaved as expected: its expectation met and the

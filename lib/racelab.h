@@ -379,7 +379,9 @@ typedef enum {
     RL_LIVELOCK, /* the execution passed its step bound */
     RL_CRASH,    /* a process died by a signal or exited non-zero */
     RL_TIMEOUT,  /* the wall clock ran out: blocked outside the scheduler */
-    RL_ERROR     /* the scenario could not be run (setup, token) */
+    RL_ERROR,    /* the scenario could not be run (setup, token) */
+    RL_RACE      /* every check held, but two processes raced: they made
+                    unordered accesses to the same shared memory */
 } rl_verdict;
 
 /* The name of a verdict ("PASS", "FAIL", ...). */

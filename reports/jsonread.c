@@ -19,7 +19,7 @@
 #define OPT RL__JSON_OPT
 #define NULLABLE RL__JSON_NULLABLE
 #define COUNT_MAX ((long long)LONG_MAX)
-#define VERDICTS (RL_ERROR + 1)
+#define VERDICTS (RL_RACE + 1)
 
 typedef rl__json_reader reader;
 
