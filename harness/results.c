@@ -158,10 +158,25 @@ void rl__result_free(rl__result *r)
     free(r->name);
     free(r->summary);
     failure_free(&r->failure);
+    free(r->races);
     for (int i = 0; i < RL__KEPT_OUTPUTS; i++)
         free(r->kept_output[i]);
     memset(r, 0, sizeof *r);
     r->space_explored = -1;
+}
+
+int rl__result_races_copy(rl__result *dst, const rl__result *src)
+{
+    dst->races = NULL;
+    dst->nraces = 0;
+    if (src->nraces <= 0)
+        return 0;
+    dst->races = malloc(sizeof *src->races * (size_t)src->nraces);
+    if (!dst->races)
+        return -ENOMEM;
+    memcpy(dst->races, src->races, sizeof *src->races * (size_t)src->nraces);
+    dst->nraces = src->nraces;
+    return 0;
 }
 
 int rl__result_failure_copy(rl__result_failure *dst,

@@ -74,6 +74,29 @@ typedef struct {
     int line;
 } rl__result_step;
 
+/* One of the two accesses of a data race. */
+typedef struct {
+    int actor;
+    int pid;
+    int write;    /* a store or read-modify-write; else a load */
+    int atomic;   /* an atomic access (a race has at most one) */
+    uintptr_t at; /* the address */
+    int size;     /* the bytes accessed at it */
+    char label[48];
+    char file[40]; /* "" when not known */
+    int line;
+    long step; /* its index in the trace of the execution that raced */
+} rl__result_access;
+
+/* A data race: two accesses to overlapping shared bytes by different
+ * processes, one a write, not both atomic, that no synchronisation
+ * orders; first is the earlier in the trace. */
+typedef struct {
+    rl__result_access first, second;
+    int in_failure; /* the step indexes are into failure.steps; else into
+                       a passing execution that is not kept */
+} rl__result_race;
+
 /* One actor of a failing execution, as the execution left it. */
 typedef struct {
     char name[32];
@@ -144,6 +167,11 @@ typedef struct {
     long schedule_points;
     long labels_reached;
     long pairs_interleaved;
+    /* the data races found, each pair of source places once: those of
+     * the failure first (in_failure), then, with --races report, those of
+     * passing executions */
+    long nraces;
+    rl__result_race *races; /* malloc'd; NULL when none */
 } rl__result;
 
 /* ---- the rules, each in this one place ---- */
@@ -196,6 +224,10 @@ int rl__result_step_op(rl__result_step *s, const char *name);
 /* Frees what the result owns and empties it (all zero, space_explored
  * -1). Harmless on an emptied result. */
 void rl__result_free(rl__result *r);
+
+/* Copies src's races into dst, whose races are taken to own nothing.
+ * Returns 0, or -ENOMEM (dst then has none). */
+int rl__result_races_copy(rl__result *dst, const rl__result *src);
 
 /* Copies src's failure into dst, whose pointers are taken to own nothing.
  * Returns 0, or -ENOMEM (dst then owns what was copied so far). */
