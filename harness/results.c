@@ -165,6 +165,22 @@ void rl__result_free(rl__result *r)
     r->space_explored = -1;
 }
 
+void rl__result_access_text(const rl__result_access *x, char *buf,
+                            size_t size)
+{
+    char where[128];
+    if (x->file[0])
+        snprintf(where, sizeof where, "%s, %s:%d", x->label, x->file,
+                 x->line);
+    else
+        snprintf(where, sizeof where, "%s", x->label);
+    snprintf(buf, size,
+             "actor %d (pid %d) %s%s %d byte%s at %#lx (%s), step %ld",
+             x->actor, x->pid, x->atomic ? "atomic " : "",
+             x->write ? "write" : "read", x->size, x->size == 1 ? "" : "s",
+             (unsigned long)x->at, where, x->step);
+}
+
 int rl__result_races_copy(rl__result *dst, const rl__result *src)
 {
     dst->races = NULL;

@@ -215,6 +215,12 @@ const char *rl__reduction_name(int reduction); /* "dpor", "none" */
 const char *rl__expect_name(int expect);       /* "clean", "bug" */
 const char *rl__run_class_key(int run_class);  /* "ok", "wrong_exit", ... */
 
+/* One access of a race in words, for the reports: "actor 1 (pid 42)
+ * write 8 bytes at 0x7f00 (c->value, counter.c:21), step 7" into buf
+ * (size bytes, always terminated). */
+void rl__result_access_text(const rl__result_access *x, char *buf,
+                            size_t size);
+
 /* Sets a step's op by its name, and whether it is an access and a write.
  * Returns 0, or -1 when name is not an operation racelab records. */
 int rl__result_step_op(rl__result_step *s, const char *name);
