@@ -521,9 +521,13 @@ static void race_message(rl__exec_result *r)
     }
     snprintf(r->message, sizeof r->message,
              "data race: %s and %s, unordered by happens-before (steps %ld "
-             "and %ld)%s",
-             a, b, x->first.step, x->second.step,
-             r->nraces > 1 ? "; more races follow" : "");
+             "and %ld)",
+             a, b, x->first.step, x->second.step);
+    if (r->nraces > 1) {
+        size_t used = strlen(r->message);
+        snprintf(r->message + used, sizeof r->message - used,
+                 "; %ld races in all", r->nraces);
+    }
 }
 
 /* Looks for the data races of a controlled execution's trace; with
