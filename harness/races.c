@@ -61,6 +61,8 @@ typedef struct {
     vc_t *vc;      /* S_REL, S_DONE, S_ATOMIC */
     vc_t **msgs;   /* S_FIFO: the queue */
     long head, nmsgs, cap;
+    int holder; /* S_REL of an exclusive lock: the actor holding it, -1 */
+    long depth; /* ... and how often it took it */
 } sync_slot;
 
 /* The last access of one actor from one place to one byte. */
@@ -208,6 +210,7 @@ static sync_slot *sync_find(state *st, int kind, uintptr_t key,
         s->kind = kind;
         s->key = key;
         s->chan = chan;
+        s->holder = -1;
         if (kind != S_FIFO) {
             s->vc = calloc((size_t)st->na, sizeof *s->vc);
             if (!s->vc) {
@@ -235,6 +238,29 @@ static void acquire(state *st, int kind, uintptr_t key, int a)
     sync_slot *s = sync_find(st, kind, key, 0, 0);
     if (s)
         vc_join(st, clock_of(st, st->clock, a), s->vc);
+}
+
+/* The owner of exclusive lock key: an acquire by actor a that finds it
+ * held by another actor took it over from a dead holder (a robust lock's
+ * -EOWNERDEAD): what the holder did happens before. A release by the
+ * holder (held: -1) gives it up once as often as it took it. */
+static void hold(state *st, uintptr_t key, int a, int held)
+{
+    sync_slot *s = sync_find(st, S_REL, key, 0, 1);
+    if (!s)
+        return;
+    if (held > 0) {
+        if (s->holder >= 0 && s->holder != a) {
+            vc_join(st, clock_of(st, st->clock, a),
+                    clock_of(st, st->clock, s->holder));
+            s->depth = 0;
+        }
+        s->holder = a;
+        s->depth++;
+    } else if (s->holder == a && (held < -1 || --s->depth <= 0)) {
+        s->holder = -1;
+        s->depth = 0;
+    }
 }
 
 /* A send on channel (key, chan): its clock joins the channel's FIFO. */
@@ -436,9 +462,11 @@ static void apply(state *st, long k, long *created)
     c[a]++;
     uintptr_t key = (uintptr_t)(s->key ? s->key : s->obj);
     uintptr_t obj = (uintptr_t)s->obj;
-    /* A step that blocked did nothing; one chosen to time out, or that
-     * did more than its op, received nothing it can be sure of. */
-    int done = !s->blocked && !s->global;
+    /* A step that blocked did nothing. One marked global (its wait timed
+     * out, or it also signalled a process) is taken to have received
+     * what its op receives: more order, never a race that is not one. */
+    int done = !s->blocked;
+    int excl = s->target == RL__TARGET_EXCLUSIVE;
     switch (s->op) {
     case RL_OP_START:
         if (s->target == -1) {
@@ -466,10 +494,18 @@ static void apply(state *st, long k, long *created)
         }
         break;
     case RL_OP_ACQUIRE:
-        if (done && key)
+        if (done && key) {
             acquire(st, S_REL, key, a);
+            if (excl)
+                hold(st, key, a, 1);
+        }
         break;
     case RL_OP_RELEASE:
+        if (excl && key)
+            hold(st, key, a, -1);
+        if (key)
+            release(st, S_REL, key, a);
+        break;
     case RL_OP_SET:
     case RL_OP_NOTIFY:
     case RL_OP_CLOSE:
@@ -484,11 +520,12 @@ static void apply(state *st, long k, long *created)
          * (its first step names the condition, its key the lock). */
         if (s->target == RL__TARGET_BARRIER || obj != key)
             release(st, S_REL, key, a);
-        if (!s->global)
-            acquire(st, S_REL, key, a);
+        if (obj != key)
+            hold(st, key, a, -2);
+        acquire(st, S_REL, key, a);
         break;
     case RL_OP_SEND:
-        if (!s->global && !resumes(st, a) && key)
+        if (!resumes(st, a) && key)
             send_msg(st, key, obj, a);
         break;
     case RL_OP_PUT:

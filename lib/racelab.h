@@ -463,6 +463,36 @@ RL_API int rl__check_eq(long actual, long expected, const char *what,
         RL__CAT(p_, o_);                                                       \
     })
 
+/* Atomic loads and stores (sequentially consistent), schedule points like
+ * RL_LOAD and RL_STORE. Two processes may use them on the same memory at
+ * once without a data race, and an atomic store orders what its process
+ * did before it with what a process does after an atomic load that reads
+ * it (a flag that publishes data). Their label starts with "atomic ". */
+#define RL_LOAD_ATOMIC(lv)                                                     \
+    RL__LOAD_ATOMIC_(lv, "atomic " #lv, RL__CAT(rl_p_, __COUNTER__))
+#define RL__LOAD_ATOMIC_(lv, what, p_)                                         \
+    __extension__({                                                            \
+        __typeof__(lv) *p_ = &(lv);                                            \
+        if (rl__points_on)                                                     \
+            rl__access(0, p_, sizeof *p_, what, __FILE__, __LINE__, 0);        \
+        __typeof__(lv) RL__CAT(p_, v_) =                                       \
+            __atomic_load_n(p_, __ATOMIC_SEQ_CST);                             \
+        if (rl__points_on)                                                     \
+            rl__access_loaded(p_, what, (long)RL__CAT(p_, v_));                \
+        RL__CAT(p_, v_);                                                       \
+    })
+#define RL_STORE_ATOMIC(lv, v)                                                 \
+    RL__STORE_ATOMIC_(lv, v, "atomic " #lv, RL__CAT(rl_p_, __COUNTER__))
+#define RL__STORE_ATOMIC_(lv, v, what, p_)                                     \
+    __extension__({                                                            \
+        __typeof__(lv) *p_ = &(lv);                                            \
+        __typeof__(lv) RL__CAT(p_, v_) = (v);                                  \
+        if (rl__points_on)                                                     \
+            rl__access(1, p_, sizeof *p_, what, __FILE__, __LINE__,            \
+                       (long)RL__CAT(p_, v_));                                 \
+        __atomic_store_n(p_, RL__CAT(p_, v_), __ATOMIC_SEQ_CST);               \
+    })
+
 typedef enum { RL_EXPECT_CLEAN = 0, RL_EXPECT_BUG = 1 } rl_expect;
 
 /* A scenario: a function run as actor 0 of every execution. Zero fields
