@@ -232,6 +232,14 @@ typedef struct {
     rl__race *races;
 } rl__search_result;
 
+/* Adds the races of execution e to the search's, each pair of places
+ * once (at most RL__RACES_MAX): failing says e is the failure the search
+ * keeps (its races then take the place of those a passing execution had
+ * at the same places). Instrumented accesses of a passing execution get
+ * their file:line here. Out of memory, races are left out. */
+void rl__merge_races(rl__search_result *r, const rl__exec_result *e,
+                     int failing);
+
 /* Runs the search the options ask for over one scenario. Returns 0, or a
  * negative errno when it could not run. */
 int rl__search(const rl_scenario *sc, const rl__search_opts *o,

@@ -29,6 +29,8 @@
 /* Room for one task's token in the board's token area; a longer token is
  * recomputed by the parent (see token_of_task). */
 #define TOKEN_MAX 65536
+/* The races of passing executions a task hands back. */
+#define TASK_RACES 8
 /* Explore: executions per round of a subtree (see the top). */
 #define ROUND 100
 
@@ -60,6 +62,9 @@ typedef struct {
     int has_token;
     int token_overflow;
     char message[RL__MSG_LEN];
+    /* the races of its passing executions (--races report) */
+    int nraces;
+    rl__race races[TASK_RACES];
 } task;
 
 typedef struct {
@@ -124,6 +129,9 @@ static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
         }
     }
     snprintf(t->message, sizeof t->message, "%s", r.first.message);
+    for (long i = 0; i < r.nraces && t->nraces < TASK_RACES; i++)
+        if (!r.races[i].failing)
+            t->races[t->nraces++] = r.races[i];
     rl__search_result_free(&r);
 }
 
@@ -383,6 +391,17 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
     (void)parts;
     if (best)
         take_failure(sc, o, jobs, b, s, best, cap, r);
+    /* Then the races of passing executions, in task order. */
+    for (long k = 0; k < b->ntasks; k++) {
+        const task *t = &b->tasks[k];
+        if (t->scenario != s || t->state != T_DONE || !t->nraces)
+            continue;
+        rl__exec_result e;
+        memset(&e, 0, sizeof e);
+        e.races = (rl__race *)t->races;
+        e.nraces = t->nraces;
+        rl__merge_races(r, &e, 0);
+    }
     return err;
 }
 

@@ -47,14 +47,6 @@ void rl__base_params(const rl_scenario *sc, const rl__search_opts *o,
 /* Counts an outcome value in the search's histogram. */
 void rl__record_value(rl__search_result *r, long v);
 
-/* Adds the races of execution e to the search's, each pair of places
- * once (at most RL__RACES_MAX): failing says e is the failure the search
- * keeps (its races then take the place of those a passing execution had
- * at the same places). Instrumented accesses of a passing execution get
- * their file:line here. Out of memory, races are left out. */
-void rl__merge_races(rl__search_result *r, const rl__exec_result *e,
-                     int failing);
-
 /* Counts an execution in the search's result and keeps it as the first
  * failure if it is one; frees it otherwise. Returns 1 when the search
  * should stop. */
