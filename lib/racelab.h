@@ -557,6 +557,11 @@ typedef enum { RL_BOUND_PREEMPTIONS = 0, RL_BOUND_DELAYS } rl_bound_kind;
  * (dynamic partial-order reduction, the default) or runs them all. */
 typedef enum { RL_REDUCTION_DPOR = 0, RL_REDUCTION_NONE } rl_reduction;
 
+/* What a data race between processes does in a controlled execution: it
+ * turns a passing execution into RL_RACE (the default), it is only
+ * recorded, or it is not looked for. */
+typedef enum { RL_RACES_FAIL = 0, RL_RACES_REPORT, RL_RACES_OFF } rl_races;
+
 /* Options; all zero means: explore with a preemption bound of 2, the
  * scenario's own step bound and timeout, seed 0. */
 typedef struct {
@@ -570,6 +575,7 @@ typedef struct {
     double noise;    /* stress: noise probability at each point */
     rl_bound_kind bound_kind; /* explore: what the bound counts */
     rl_reduction reduction;   /* explore: partial-order reduction or not */
+    rl_races races;           /* what a data race does */
 } rl_search_opts;
 
 /* What a search found. Free with rl_outcome_free. */
