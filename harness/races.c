@@ -295,7 +295,12 @@ static int recv_msg(state *st, uintptr_t key, uintptr_t obj, int by_end,
                     int a)
 {
     sync_slot *from = NULL;
-    for (long i = 0; i < st->sync_cap; i++) {
+    if (!by_end) {
+        from = sync_find(st, S_FIFO, key, 0, 0);
+        if (from && from->head == from->nmsgs)
+            from = NULL;
+    }
+    for (long i = 0; by_end && i < st->sync_cap; i++) {
         sync_slot *s = &st->sync[i];
         if (s->kind != S_FIFO || s->key != key || s->head == s->nmsgs)
             continue;
