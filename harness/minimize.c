@@ -147,10 +147,9 @@ int rl__minimize(const char *token, const rl__search_opts *o,
         free(d);
     }
     if (changed) {
-        /* The races of the trace kept, at the places it reached them. */
-        rl__tsan_symbolize(best->steps, best->nsteps);
-        rl__races_refresh(best->races, best->nraces, best->steps,
-                          best->nsteps);
+        /* The trace kept, as the replay's was: its stacks and places
+         * resolved, its races and their diagnosis at those places. */
+        rl__exec_format_stacks(best);
         free(r->races);
         r->races = NULL;
         r->nraces = 0;
