@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../harness/harness.h"
@@ -622,7 +621,8 @@ static int run_main(const char **args, int n)
     return status;
 }
 
-/* The size of a file, -1 when it is not there. */
+/* 1 when the file at path holds text (in its first 64 KiB), 0 when not,
+ * -1 when it cannot be read. */
 static long file_has(const char *path, const char *text)
 {
     FILE *f = fopen(path, "r");
