@@ -114,6 +114,33 @@ static rl__result_step steps[5];
 static rl__result_actor actors[4];
 
 /* Fills res[3] with a model that uses every part of the format. */
+static rl__result_race races[2];
+
+/* A data race of the model, between steps first and second. */
+static rl__result_race race(long first, long second, int in_failure)
+{
+    rl__result_race x;
+    memset(&x, 0, sizeof x);
+    x.in_failure = in_failure;
+    x.first = (rl__result_access){.actor = 1,
+                                  .pid = 1001,
+                                  .write = 1,
+                                  .at = 0x7f12346008,
+                                  .size = 8,
+                                  .label = "x->n",
+                                  .file = "demo.c",
+                                  .line = 11,
+                                  .step = first};
+    x.second = (rl__result_access){.actor = 2,
+                                   .pid = 1002,
+                                   .atomic = 1,
+                                   .at = 0x7f1234600c,
+                                   .size = 4,
+                                   .label = "atomic load",
+                                   .step = second};
+    return x;
+}
+
 static void build_model(rl__result *res, rl__report *rep)
 {
     memset(res, 0, 3 * sizeof *res);
@@ -196,6 +223,9 @@ static void build_model(rl__result *res, rl__report *rep)
     r->failure.nactors = 4;
     r->failure.token = (char *)"demo.fail@0x3.1x4";
     r->failure.minimized_token = (char *)"demo.fail@0x1";
+    races[0] = race(1, 2, 1);
+    r->races = &races[0];
+    r->nraces = 1;
     r->schedule_points = 9;
     r->labels_reached = 4;
     r->pairs_interleaved = 3;
@@ -225,6 +255,10 @@ static void build_model(rl__result *res, rl__report *rep)
     r->executions = 20;
     r->duration = 0.5;
     r->schedule_points = 6;
+    /* --races report: a race of a passing execution. */
+    races[1] = race(7, 9, 0);
+    r->races = &races[1];
+    r->nraces = 1;
 
     rep->results = res;
     rep->n = 3;
@@ -277,6 +311,20 @@ START_TEST(round_trip_gives_the_same_bytes)
     ck_assert_int_eq(r->counts[0], 990);
     ck_assert_ptr_null(r->failure.token);
     ck_assert_int_eq(l.results[2].exhausted, 1);
+    /* Both accesses of each race. */
+    r = &l.results[0];
+    ck_assert_int_eq(r->nraces, 1);
+    ck_assert_int_eq(r->races[0].in_failure, 1);
+    ck_assert_int_eq(r->races[0].first.write, 1);
+    ck_assert_int_eq(r->races[0].first.step, 1);
+    ck_assert_str_eq(r->races[0].first.file, "demo.c");
+    ck_assert_int_eq(r->races[0].second.atomic, 1);
+    ck_assert_uint_eq(r->races[0].second.at, 0x7f1234600c);
+    ck_assert_str_eq(r->races[0].second.file, "");
+    ck_assert_int_eq(l.results[1].nraces, 0);
+    ck_assert_int_eq(l.results[2].nraces, 1);
+    ck_assert_int_eq(l.results[2].races[0].in_failure, 0);
+    ck_assert_int_eq(l.results[2].races[0].second.step, 9);
 
     rl__report rep2 = rl__loaded_report(&l);
     char *b = to_json(&rep2, &len2);
