@@ -471,6 +471,37 @@ START_TEST(merge_two_shards)
 }
 END_TEST
 
+START_TEST(merge_keeps_the_races_of_the_failing_part)
+{
+    rl__result res[3];
+    rl__report rep;
+    build_model(res, &rep);
+    size_t len;
+    char *a = to_json(&rep, &len);
+    rl__loaded f[2], m;
+    ck_assert_int_eq(rl__results_read(write_tmp("ra.json", a, len), &f[0]), 0);
+    free(a);
+    /* The second part found no race in the passing scenario, and its
+     * failure (the same run) none either. */
+    res[0].nraces = 0;
+    res[2].nraces = 0;
+    a = to_json(&rep, &len);
+    ck_assert_int_eq(rl__results_read(write_tmp("rb.json", a, len), &f[1]), 0);
+    free(a);
+    int err = rl__results_merge(f, 2, &m);
+    ck_assert_msg(err == 0, "%s", rl_last_error());
+    const rl__result *r = find(&m, res[0].name);
+    ck_assert_int_eq(r->nraces, 1);
+    ck_assert_int_eq(r->races[0].in_failure, 1);
+    r = find(&m, res[2].name);
+    ck_assert_int_eq(r->nraces, 1);
+    ck_assert_int_eq(r->races[0].second.step, 9);
+    rl__loaded_free(&f[0]);
+    rl__loaded_free(&f[1]);
+    rl__loaded_free(&m);
+}
+END_TEST
+
 START_TEST(merge_same_seed_has_no_note_and_one_file_is_itself)
 {
     rl__loaded f, m;
@@ -907,6 +938,7 @@ static Suite *merge_suite(void)
     tc = rl_test_tcase("merge", 30);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, merge_two_shards);
+    tcase_add_test(tc, merge_keeps_the_races_of_the_failing_part);
     tcase_add_test(tc, merge_same_seed_has_no_note_and_one_file_is_itself);
     tcase_add_test(tc, merge_ties_exhaustion_and_expectation);
     tcase_add_test(tc, merge_refuses_mixed_modes);
