@@ -149,6 +149,8 @@ $(BUILD)/tests/%: $(BUILD)/tobj/tests/%.o $(TEST_UTIL_OBJS) $(TSTATIC)
 SCEN_TOBJS := $(patsubst %.c,$(BUILD)/tobj/%.o,$(wildcard scenarios/*.c))
 $(BUILD)/tests/check_reduction: EXTRA_OBJS = $(SCEN_TOBJS)
 $(BUILD)/tests/check_reduction: $(SCEN_TOBJS)
+$(BUILD)/tests/check_races: EXTRA_OBJS = $(SCEN_TOBJS)
+$(BUILD)/tests/check_races: $(SCEN_TOBJS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(STATIC)
 	$(call say,LD,$@)

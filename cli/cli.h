@@ -94,6 +94,7 @@ typedef struct {
     long preemptions;
     int bound_kind; /* RL__BOUND_* */
     int reduction;  /* RL__REDUCTION_* */
+    int races;      /* RL__RACES_* */
     long depth;     /* 0: not given */
     long max_steps; /* 0: not given */
     double timeout; /* 0: not given */

@@ -78,6 +78,12 @@ const rl__cli_option rl__cli_options[] = {
     {"reduction", "dpor|none", RL__ARG_CHOICE, 0, 0, F(reduction), RUN,
      "explore: skip reorderings of independent steps (dpor) or not", NULL,
      "dpor"},
+    {"races", "fail|report|off", RL__ARG_CHOICE, 0, 0, F(races),
+     RUN | RL__CMD_REPLAY | RL__CMD_MINIMIZE,
+     "data races between processes (unordered accesses to shared memory, "
+     "one a write) in controlled executions: fail a passing execution as "
+     "RACE, only list them, or do not look",
+     NULL, "fail"},
     {"depth", "D", RL__ARG_LONG, 1, 8, F(depth), RUN, "pct's depth",
      &rl__default.depth, NULL},
     {"max-steps", "N", RL__ARG_LONG, 1, 10000000, F(max_steps), RUN,

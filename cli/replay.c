@@ -146,6 +146,7 @@ static int replay_or_minimize(int argc, char **argv, int minimize)
     const char *token = argv[a.next];
     rl__search_opts o;
     memset(&o, 0, sizeof o);
+    o.races = a.races;
     rl__search_result r;
     struct sigaction old_int[3];
     char started[32];

@@ -38,6 +38,7 @@ static void search_options(const rl__cli_args *a, rl__search_opts *o,
     o->preemptions = (int)a->preemptions;
     o->bound_kind = a->bound_kind;
     o->reduction = a->reduction;
+    o->races = a->races;
     o->depth = (int)a->depth;
     o->max_steps = a->max_steps;
     o->timeout = a->timeout;

@@ -37,6 +37,9 @@ static void to_internal(const rl_search_opts *o, rl__search_opts *io)
                                       : RL_MODE_EXPLORE;
     io->seed = o->seed;
     io->runs = o->runs;
+    io->races = o->races == RL_RACES_REPORT ? RL__RACES_REPORT
+                : o->races == RL_RACES_OFF  ? RL__RACES_OFF
+                                            : RL__RACES_FAIL;
     io->preemptions = o->preemptions == 0 ? (int)rl__default.preemptions
                       : o->preemptions == RL_NO_PREEMPTION ? 0
                       : o->preemptions < 0                 ? -1

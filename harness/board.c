@@ -13,8 +13,8 @@
  * (jobs.c, token_of_task). */
 #define TOKEN_MAX 65536
 
-/* The head of a failure slot. The steps and then the actors follow it;
- * its own pointers mean nothing. */
+/* The head of a failure slot. The steps, the actors and the races follow
+ * it; its own pointers mean nothing. */
 typedef struct {
     int valid;
     rl__exec_result head;
@@ -48,7 +48,8 @@ rl__board *rl__board_make(const rl__task *plan, long ntasks, long max_steps)
      * in the parent. */
     b->slot = sizeof(failure_head) +
               sizeof(rl__step) * (size_t)(max_steps + 2) +
-              sizeof(rl__actor) * RL__MAX_ACTORS;
+              sizeof(rl__actor) * RL__MAX_ACTORS +
+              sizeof(rl__race) * RL__RACES_MAX;
     b->slot = (b->slot + 4095) & ~(size_t)4095;
     b->details = mmap(NULL, slots(ntasks) * b->slot, PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -90,18 +91,23 @@ void rl__board_put_failure(rl__board *b, const rl__task *t,
 {
     size_t steps = sizeof(rl__step) * (size_t)e->nsteps;
     size_t actors = sizeof(rl__actor) * (size_t)e->nactors;
-    if (!b->details || sizeof(failure_head) + steps + actors > b->slot)
+    size_t races = sizeof(rl__race) * (size_t)e->nraces;
+    if (!b->details ||
+        sizeof(failure_head) + steps + actors + races > b->slot)
         return;
     failure_head *d =
         (failure_head *)(b->details + (size_t)(t - b->tasks) * b->slot);
     d->head = *e;
     d->head.steps = NULL;
     d->head.actors = NULL;
+    d->head.races = NULL;
     char *p = (char *)(d + 1);
     if (steps)
         memcpy(p, e->steps, steps);
     if (actors)
         memcpy(p + steps, e->actors, actors);
+    if (races)
+        memcpy(p + steps + actors, e->races, races);
     __atomic_store_n(&d->valid, 1, __ATOMIC_RELEASE);
 }
 
@@ -117,9 +123,12 @@ int rl__board_failure(const rl__board *b, const rl__task *t,
     *e = d->head;
     size_t steps = sizeof(rl__step) * (size_t)e->nsteps;
     size_t actors = sizeof(rl__actor) * (size_t)e->nactors;
+    size_t races = sizeof(rl__race) * (size_t)e->nraces;
     e->steps = steps ? malloc(steps) : NULL;
     e->actors = actors ? malloc(actors) : NULL;
-    if ((steps && !e->steps) || (actors && !e->actors)) {
+    e->races = races ? malloc(races) : NULL;
+    if ((steps && !e->steps) || (actors && !e->actors) ||
+        (races && !e->races)) {
         rl__exec_result_free(e);
         return -1;
     }
@@ -128,5 +137,7 @@ int rl__board_failure(const rl__board *b, const rl__task *t,
         memcpy(e->steps, p, steps);
     if (actors)
         memcpy(e->actors, p + steps, actors);
+    if (races)
+        memcpy(e->races, p + steps + actors, races);
     return 0;
 }

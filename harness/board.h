@@ -11,6 +11,9 @@
 
 enum { T_PENDING, T_RUNNING, T_DONE, T_SKIPPED };
 
+/* The races of passing executions a task hands back. */
+#define TASK_RACES 8
+
 /* One task: a subtree of a scenario's exploration or a slice of its
  * sampled runs, and what its worker found there. */
 typedef struct {
@@ -39,6 +42,9 @@ typedef struct {
     int has_token;
     int token_overflow;
     char message[RL__MSG_LEN];
+    /* the races of its passing executions (--races report) */
+    int nraces;
+    rl__race races[TASK_RACES];
 } rl__task;
 
 typedef struct {
@@ -69,8 +75,8 @@ void rl__board_put_token(rl__board *b, rl__task *t, const char *token);
  * or it overflowed: see token_overflow). */
 char *rl__board_token(const rl__board *b, const rl__task *t);
 
-/* Keeps task t's failing execution e (worker side), its trace and actors
- * included, when it fits the task's slot. */
+/* Keeps task t's failing execution e (worker side), its trace, actors
+ * and races included, when it fits the task's slot. */
 void rl__board_put_failure(rl__board *b, const rl__task *t,
                            const rl__exec_result *e);
 

@@ -112,6 +112,41 @@ static int convert_failure(const rl__search_result *s, rl__result_failure *f)
     return 0;
 }
 
+static void convert_access(const rl__race_access *x, rl__result_access *o)
+{
+    memset(o, 0, sizeof *o);
+    o->actor = x->actor;
+    o->pid = (int)x->pid;
+    o->write = x->write;
+    o->atomic = x->atomic;
+    o->at = x->addr;
+    o->size = x->size;
+    snprintf(o->label, sizeof o->label, "%s", x->label);
+    snprintf(o->file, sizeof o->file, "%s", x->file);
+    o->line = x->line;
+    o->step = x->step;
+}
+
+/* The search's races as the model keeps them: a race's steps index the
+ * failure's trace only when the search kept that failure's trace. */
+static int convert_races(const rl__search_result *s, rl__result *out)
+{
+    if (s->nraces <= 0)
+        return 0;
+    out->races = calloc((size_t)s->nraces, sizeof *out->races);
+    if (!out->races)
+        return -ENOMEM;
+    out->nraces = s->nraces;
+    for (long i = 0; i < s->nraces; i++) {
+        convert_access(&s->races[i].first, &out->races[i].first);
+        convert_access(&s->races[i].second, &out->races[i].second);
+        out->races[i].in_failure = s->races[i].failing &&
+                                   s->verdict != RL_PASS &&
+                                   s->races[i].second.step < s->first.nsteps;
+    }
+    return 0;
+}
+
 int rl__result_from_search(const rl__search_result *s, rl__result *out)
 {
     memset(out, 0, sizeof *out);
@@ -142,6 +177,8 @@ int rl__result_from_search(const rl__search_result *s, rl__result *out)
     out->pct_actors = s->pct_actors;
     out->pct_steps = s->pct_steps;
     if (s->verdict != RL_PASS && convert_failure(s, &out->failure) < 0)
+        goto oom;
+    if (convert_races(s, out) < 0)
         goto oom;
     out->nvalues = s->nvalues;
     memcpy(out->values, s->values, sizeof out->values);

@@ -509,6 +509,50 @@ int rl__exec_verdict(const rl__exec_facts *f, char *msg, size_t size)
     return v;
 }
 
+/* The diagnosis of a RACE: the first race of r, both accesses. */
+static void race_message(rl__exec_result *r)
+{
+    const rl__race *x = &r->races[0];
+    char a[160], b[160];
+    const rl__race_access *acc[2] = {&x->first, &x->second};
+    char *out[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        int id = acc[i]->actor;
+        const char *name =
+            r->actors && id >= 0 && id < r->nactors ? r->actors[id].name : NULL;
+        rl__race_access_describe(acc[i], name, out[i], sizeof a);
+    }
+    snprintf(r->message, sizeof r->message,
+             "data race: %s and %s, unordered by happens-before (steps %ld "
+             "and %ld)",
+             a, b, x->first.step, x->second.step);
+    if (r->nraces > 1) {
+        size_t used = strlen(r->message);
+        snprintf(r->message + used, sizeof r->message - used,
+                 "; %ld races in all", r->nraces);
+    }
+}
+
+/* Looks for the data races of a controlled execution's trace; with
+ * RL__RACES_FAIL one makes a passing execution RACE. An analysis that
+ * runs out of memory finds nothing. */
+static void find_races(const rl__exec_params *p, rl__exec_result *r)
+{
+    if (p->mode != RL__MODE_CONTROLLED || p->races == RL__RACES_OFF ||
+        r->nsteps <= 0 || !r->steps)
+        return;
+    rl__race *found;
+    long n = rl__races_find(r->steps, r->nsteps, &found);
+    if (n <= 0)
+        return;
+    r->races = found;
+    r->nraces = n;
+    if (r->verdict == RL_PASS && p->races == RL__RACES_FAIL) {
+        r->verdict = RL_RACE;
+        race_message(r);
+    }
+}
+
 int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
                 rl__exec_result *r)
 {
@@ -558,6 +602,7 @@ int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
     f.held_for = rl__now() - hold.since;
     f.timeout = timeout;
     r->verdict = rl__exec_verdict(&f, r->message, sizeof r->message);
+    find_races(p, r);
     rl__sched_detach();
     rl__arena_use_own();
     return 0;
@@ -568,6 +613,9 @@ void rl__exec_format_stacks(rl__exec_result *r)
     int fold = !getenv("RACELAB_FULL_STACKS");
     /* The steps of instrumented code know their place by address only. */
     rl__tsan_symbolize(r->steps, r->nsteps);
+    rl__races_refresh(r->races, r->nraces, r->steps, r->nsteps);
+    if (r->verdict == RL_RACE && r->nraces > 0)
+        race_message(r);
     for (int i = 0; i < r->nactors; i++) {
         rl__actor *a = &r->actors[i];
         if (!a->stack[0] || a->stack[0] == '#')
@@ -582,8 +630,11 @@ void rl__exec_result_free(rl__exec_result *r)
 {
     free(r->steps);
     free(r->actors);
+    free(r->races);
     r->steps = NULL;
     r->actors = NULL;
+    r->races = NULL;
+    r->nraces = 0;
     r->nsteps = 0;
     r->nactors = 0;
 }

@@ -8,6 +8,7 @@
 
 #include "defaults.h"
 #include "procfs.h"
+#include "races.h"
 #include "results.h"
 #include "scheduler.h"
 
@@ -51,6 +52,7 @@ typedef struct {
     long stop_at;
     rl__stop_fn on_stop;
     void *stop_ctx;
+    int races; /* controlled: RL__RACES_FAIL (0), _REPORT or _OFF */
 } rl__exec_params;
 
 /* What one execution did. */
@@ -65,11 +67,17 @@ typedef struct {
     int has_value;
     long value;
     double duration;
+    /* controlled, races not off: the data races of the trace (malloc'd;
+     * NULL when none) */
+    long nraces;
+    rl__race *races;
 } rl__exec_result;
 
 /* Runs one execution of the scenario under a supervisor: the root actor in
  * its own process group, the wall-clock timeout, every process of the
- * execution killed and reaped before it returns. The caller must not be
+ * execution killed and reaped before it returns. A controlled execution's
+ * trace is searched for data races unless p->races is off; with
+ * RL__RACES_FAIL one turns a PASS into RACE. The caller must not be
  * an actor. Returns 0 (the outcome is in r, also for ERROR) or a negative
  * errno when the execution could not be started at all. */
 int rl__execute(const rl_scenario *sc, const rl__exec_params *p,
@@ -220,6 +228,9 @@ typedef struct {
     /* controlled executions: 1 + the CPU to run on, 0: the supervisor's,
      * -1: any (see rl__exec_params.cpu) */
     int cpu;
+    /* controlled executions: what races do (RL__RACES_FAIL, the zero
+     * default; RL__RACES_REPORT; RL__RACES_OFF) */
+    int races;
     /* minimize: executions it may try (0: the default) */
     long minimize_budget;
     /* set asynchronously (SIGINT): stop as soon as possible */
@@ -281,7 +292,21 @@ typedef struct {
     long schedule_points;
     long labels_reached;
     long pairs_interleaved;
+    /* the data races found, each pair of places once (malloc'd; NULL:
+     * none): those of the first failure, whose step indexes are into
+     * first.steps (failing set), then, with --races report, those of
+     * passing executions, indexed into the execution that found them */
+    long nraces;
+    rl__race *races;
 } rl__search_result;
+
+/* Adds the races of execution e to the search's, each pair of places
+ * once (at most RL__RACES_MAX): failing says e is the failure the search
+ * keeps (its races then take the place of those a passing execution had
+ * at the same places). Instrumented accesses of a passing execution get
+ * their file:line here. Out of memory, races are left out. */
+void rl__merge_races(rl__search_result *r, const rl__exec_result *e,
+                     int failing);
 
 /* Runs the search the options ask for over one scenario. Returns 0, or a
  * negative errno when it could not run. */

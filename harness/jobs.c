@@ -78,6 +78,9 @@ static void run_task(rl_scenario *const *scs, const rl__search_opts *o,
     snprintf(t->message, sizeof t->message, "%s", r.first.message);
     if (r.verdict != RL_PASS && r.first_failure_run > 0)
         rl__board_put_failure(b, t, &r.first);
+    for (long i = 0; i < r.nraces && t->nraces < TASK_RACES; i++)
+        if (!r.races[i].failing)
+            t->races[t->nraces++] = r.races[i];
     rl__search_result_free(&r);
 }
 
@@ -236,6 +239,7 @@ static void take_failure(rl_scenario *sc, const rl__search_opts *o, int jobs,
     if (rl__board_failure(b, best, &e) == 0) {
         r->found_cost = rl__trace_cost(e.steps, e.nsteps, o->bound_kind);
         r->first = e;
+        rl__merge_races(r, &r->first, 1);
     } else if (tok) {
         /* The worker could not keep the details (a trace larger than its
          * slot): replay the failure here. */
@@ -246,8 +250,14 @@ static void take_failure(rl_scenario *sc, const rl__search_opts *o, int jobs,
             r->found_cost =
                 rl__trace_cost(x.first.steps, x.first.nsteps, o->bound_kind);
             r->first = x.first;
+            r->races = x.races;
+            r->nraces = x.nraces;
             x.first.steps = NULL;
             x.first.actors = NULL;
+            x.first.races = NULL;
+            x.first.nraces = 0;
+            x.races = NULL;
+            x.nraces = 0;
             x.first.nsteps = 0;
             x.first.nactors = 0;
         }
@@ -336,6 +346,17 @@ static int combine(rl_scenario *sc, const rl__search_opts *o, int jobs,
     (void)parts;
     if (best)
         take_failure(sc, o, jobs, b, s, best, cap, r);
+    /* Then the races of passing executions, in task order. */
+    for (long k = 0; k < b->ntasks; k++) {
+        const rl__task *t = &b->tasks[k];
+        if (t->scenario != s || t->state != T_DONE || !t->nraces)
+            continue;
+        rl__exec_result e;
+        memset(&e, 0, sizeof e);
+        e.races = (rl__race *)t->races;
+        e.nraces = t->nraces;
+        rl__merge_races(r, &e, 0);
+    }
     return err;
 }
 

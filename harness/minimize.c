@@ -70,6 +70,7 @@ int rl__replay(const char *token, const rl__search_opts *o,
         rl__record_value(r, e.value);
     r->first = e;
     rl__exec_format_stacks(&r->first);
+    rl__merge_races(r, &r->first, e.verdict != RL_PASS);
     r->token = rl__token_of(sc, &e);
     if (cov) {
         rl__search_finish(sc, r, cov, t0);
@@ -120,7 +121,7 @@ int rl__minimize(const char *token, const rl__search_opts *o,
     rl__base_params(sc, o, &p);
     rl__exec_result *best = &r->first;
     long attempts = 0;
-    int improved = 1;
+    int improved = 1, changed = 0;
     long budget = o->minimize_budget > 0 ? o->minimize_budget
                                          : rl__default.minimize_budget;
     while (improved && attempts < budget) {
@@ -144,8 +145,18 @@ int rl__minimize(const char *token, const rl__search_opts *o,
             if (!improved)
                 improved =
                     try_better(sc, &p, d, i, r->verdict, best, &attempts);
+            changed |= improved;
         }
         free(d);
+    }
+    if (changed) {
+        /* The trace kept, as the replay's was: its stacks and places
+         * resolved, its races and their diagnosis at those places. */
+        rl__exec_format_stacks(best);
+        free(r->races);
+        r->races = NULL;
+        r->nraces = 0;
+        rl__merge_races(r, best, 1);
     }
     free(r->minimized_token);
     r->minimized_token = rl__token_of(sc, best);

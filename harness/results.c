@@ -20,6 +20,10 @@ int rl__expectation_met(int expect, int expect_verdict, int verdict, int mode)
     if (mode == RL_MODE_STRESS && verdict == RL_TIMEOUT &&
         (expect_verdict == RL_DEADLOCK || expect_verdict == RL_LIVELOCK))
         return 1;
+    /* A race is the bug caught early: the unordered accesses come before
+     * the failure they lead to (--races report goes on to that). */
+    if (verdict == RL_RACE)
+        return 1;
     return expect_verdict == 0 || expect_verdict == verdict;
 }
 
@@ -154,10 +158,41 @@ void rl__result_free(rl__result *r)
     free(r->name);
     free(r->summary);
     failure_free(&r->failure);
+    free(r->races);
     for (int i = 0; i < RL__KEPT_OUTPUTS; i++)
         free(r->kept_output[i]);
     memset(r, 0, sizeof *r);
     r->space_explored = -1;
+}
+
+void rl__result_access_text(const rl__result_access *x, char *buf,
+                            size_t size)
+{
+    char where[128];
+    if (x->file[0])
+        snprintf(where, sizeof where, "%s, %s:%d", x->label, x->file,
+                 x->line);
+    else
+        snprintf(where, sizeof where, "%s", x->label);
+    snprintf(buf, size,
+             "actor %d (pid %d) %s%s %d byte%s at %#lx (%s), step %ld",
+             x->actor, x->pid, x->atomic ? "atomic " : "",
+             x->write ? "write" : "read", x->size, x->size == 1 ? "" : "s",
+             (unsigned long)x->at, where, x->step);
+}
+
+int rl__result_races_copy(rl__result *dst, const rl__result *src)
+{
+    dst->races = NULL;
+    dst->nraces = 0;
+    if (src->nraces <= 0)
+        return 0;
+    dst->races = malloc(sizeof *src->races * (size_t)src->nraces);
+    if (!dst->races)
+        return -ENOMEM;
+    memcpy(dst->races, src->races, sizeof *src->races * (size_t)src->nraces);
+    dst->nraces = src->nraces;
+    return 0;
 }
 
 int rl__result_failure_copy(rl__result_failure *dst,

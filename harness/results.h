@@ -77,6 +77,29 @@ typedef struct {
     int preemption;
 } rl__result_step;
 
+/* One of the two accesses of a data race. */
+typedef struct {
+    int actor;
+    int pid;
+    int write;    /* a store or read-modify-write; else a load */
+    int atomic;   /* an atomic access (a race has at most one) */
+    uintptr_t at; /* the address */
+    int size;     /* the bytes accessed at it */
+    char label[48];
+    char file[40]; /* "" when not known */
+    int line;
+    long step; /* its index in the trace of the execution that raced */
+} rl__result_access;
+
+/* A data race: two accesses to overlapping shared bytes by different
+ * processes, one a write, not both atomic, that no synchronisation
+ * orders; first is the earlier in the trace. */
+typedef struct {
+    rl__result_access first, second;
+    int in_failure; /* the step indexes are into failure.steps; else into
+                       a passing execution that is not kept */
+} rl__result_race;
+
 /* One actor of a failing execution, as the execution left it. */
 typedef struct {
     char name[32];
@@ -147,6 +170,11 @@ typedef struct {
     long schedule_points;
     long labels_reached;
     long pairs_interleaved;
+    /* the data races found, each pair of source places once: those of
+     * the failure first (in_failure), then, with --races report, those of
+     * passing executions */
+    long nraces;
+    rl__result_race *races; /* malloc'd; NULL when none */
 } rl__result;
 
 /* ---- the rules, each in this one place ---- */
@@ -154,7 +182,8 @@ typedef struct {
 /* Whether a verdict meets an expectation: a clean scenario must pass; a
  * bug must be found (with the verdict asked for, if any), where stress,
  * running for real, shows an expected DEADLOCK or LIVELOCK as a
- * TIMEOUT. */
+ * TIMEOUT, and RACE meets every expected bug (the race shows before the
+ * failure it leads to). */
 int rl__expectation_met(int expect, int expect_verdict, int verdict, int mode);
 
 /* Whether the scenario behaved as expected: its expectation met and the
@@ -189,6 +218,12 @@ const char *rl__reduction_name(int reduction); /* "dpor", "none" */
 const char *rl__expect_name(int expect);       /* "clean", "bug" */
 const char *rl__run_class_key(int run_class);  /* "ok", "wrong_exit", ... */
 
+/* One access of a race in words, for the reports: "actor 1 (pid 42)
+ * write 8 bytes at 0x7f00 (c->value, counter.c:21), step 7" into buf
+ * (size bytes, always terminated). */
+void rl__result_access_text(const rl__result_access *x, char *buf,
+                            size_t size);
+
 /* Sets a step's op by its name, and whether it is an access and a write.
  * Returns 0, or -1 when name is not an operation racelab records. */
 int rl__result_step_op(rl__result_step *s, const char *name);
@@ -198,6 +233,10 @@ int rl__result_step_op(rl__result_step *s, const char *name);
 /* Frees what the result owns and empties it (all zero, space_explored
  * -1). Harmless on an emptied result. */
 void rl__result_free(rl__result *r);
+
+/* Copies src's races into dst, whose races are taken to own nothing.
+ * Returns 0, or -ENOMEM (dst then has none). */
+int rl__result_races_copy(rl__result *dst, const rl__result *src);
 
 /* Copies src's failure into dst, whose pointers are taken to own nothing.
  * Returns 0, or -ENOMEM (dst then owns what was copied so far). */

@@ -21,6 +21,7 @@ void rl__base_params(const rl_scenario *sc, const rl__search_opts *o,
     p->noise = o->noise;
     p->stop = o->stop;
     p->cpu = o->cpu;
+    p->races = o->races;
 }
 
 void rl__record_value(rl__search_result *r, long v)
@@ -37,6 +38,44 @@ void rl__record_value(rl__search_result *r, long v)
     }
 }
 
+void rl__merge_races(rl__search_result *r, const rl__exec_result *e,
+                     int failing)
+{
+    for (long i = 0; i < e->nraces; i++) {
+        rl__race x = e->races[i];
+        x.failing = failing;
+        long at = -1;
+        for (long j = 0; j < r->nraces && at < 0; j++)
+            if (rl__races_same_places(&r->races[j], &x))
+                at = j;
+        if (at >= 0) {
+            if (failing && !r->races[at].failing)
+                r->races[at] = x;
+            continue;
+        }
+        if (r->nraces >= RL__RACES_MAX)
+            continue;
+        if (!failing && e->steps) {
+            /* The places of instrumented code, for this race alone. */
+            rl__step two[2] = {e->steps[x.first.step],
+                               e->steps[x.second.step]};
+            if (two[0].pc || two[1].pc) {
+                rl__tsan_symbolize(two, 2);
+                x.first.step = 0;
+                x.second.step = 1;
+                rl__races_refresh(&x, 1, two, 2);
+                x.first.step = e->races[i].first.step;
+                x.second.step = e->races[i].second.step;
+            }
+        }
+        rl__race *t = realloc(r->races, (size_t)(r->nraces + 1) * sizeof *t);
+        if (!t)
+            return;
+        r->races = t;
+        r->races[r->nraces++] = x;
+    }
+}
+
 /* Keeps the execution as the first failure if it is one. Returns 1 when
  * the search should stop. */
 int rl__account(const rl_scenario *sc, rl__search_result *r, rl__exec_result *e,
@@ -46,6 +85,7 @@ int rl__account(const rl_scenario *sc, rl__search_result *r, rl__exec_result *e,
     if (e->has_value)
         rl__record_value(r, e->value);
     if (e->verdict == RL_PASS) {
+        rl__merge_races(r, e, 0);
         rl__exec_result_free(e);
         return 0;
     }
@@ -55,6 +95,7 @@ int rl__account(const rl_scenario *sc, rl__search_result *r, rl__exec_result *e,
         r->verdict = e->verdict;
         r->first = *e;
         rl__exec_format_stacks(&r->first);
+        rl__merge_races(r, &r->first, 1);
         if (e->nsteps > 0)
             r->token = rl__token_of(sc, e);
         return 1;
@@ -98,6 +139,9 @@ int rl__search(const rl_scenario *sc, const rl__search_opts *o,
 void rl__search_result_free(rl__search_result *r)
 {
     rl__exec_result_free(&r->first);
+    free(r->races);
+    r->races = NULL;
+    r->nraces = 0;
     free(r->token);
     free(r->minimized_token);
     r->token = NULL;

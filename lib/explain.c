@@ -41,7 +41,8 @@ const char *rl__op_name(rl__op op)
 }
 
 static const char *const verdict_names[RL__VERDICT_COUNT] = {
-    "PASS", "FAIL", "DEADLOCK", "LIVELOCK", "CRASH", "TIMEOUT", "ERROR"};
+    "PASS",  "FAIL",    "DEADLOCK", "LIVELOCK",
+    "CRASH", "TIMEOUT", "ERROR",    "RACE"};
 
 const char *rl_verdict_name(int v)
 {

@@ -217,6 +217,11 @@ void rl__point_key(rl__op op, const void *obj, const void *key, int target,
  * comes between them. */
 #define RL__TARGET_EXCLUSIVE (-2)
 
+/* The target of a barrier's wait: every arrival happens before every
+ * departure of its round (harness/races.c), unlike an event's wait, which
+ * only receives. */
+#define RL__TARGET_BARRIER (-3)
+
 /* True while a scheduler controls this execution (then only one actor
  * runs at a time and nothing may block in the kernel). Primitives that wait
  * on kernel objects (pipes, child exit) check without blocking in this mode

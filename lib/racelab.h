@@ -379,7 +379,9 @@ typedef enum {
     RL_LIVELOCK, /* the execution passed its step bound */
     RL_CRASH,    /* a process died by a signal or exited non-zero */
     RL_TIMEOUT,  /* the wall clock ran out: blocked outside the scheduler */
-    RL_ERROR     /* the scenario could not be run (setup, token) */
+    RL_ERROR,    /* the scenario could not be run (setup, token) */
+    RL_RACE      /* every check held, but two processes raced: they made
+                    unordered accesses to the same shared memory */
 } rl_verdict;
 
 /* The name of a verdict ("PASS", "FAIL", ...). */
@@ -472,6 +474,41 @@ RL_API int rl__check_eq(long actual, long expected, const char *what,
     })
 #endif /* RL_PLAIN_ACCESSES */
 
+/* Atomic loads and stores (sequentially consistent), schedule points like
+ * RL_LOAD and RL_STORE. Two processes may use them on the same memory at
+ * once without a data race, and an atomic store orders what its process
+ * did before it with what a process does after an atomic load that reads
+ * it (a flag that publishes data). Their label starts with "atomic ". */
+#ifdef RL_PLAIN_ACCESSES
+#define RL_LOAD_ATOMIC(lv) __atomic_load_n(&(lv), __ATOMIC_SEQ_CST)
+#define RL_STORE_ATOMIC(lv, v) __atomic_store_n(&(lv), (v), __ATOMIC_SEQ_CST)
+#else
+#define RL_LOAD_ATOMIC(lv)                                                     \
+    RL__LOAD_ATOMIC_(lv, "atomic " #lv, RL__CAT(rl_p_, __COUNTER__))
+#define RL__LOAD_ATOMIC_(lv, what, p_)                                         \
+    __extension__({                                                            \
+        __typeof__(lv) *p_ = &(lv);                                            \
+        if (rl__points_on)                                                     \
+            rl__access(0, p_, sizeof *p_, what, __FILE__, __LINE__, 0);        \
+        __typeof__(lv) RL__CAT(p_, v_) =                                       \
+            __atomic_load_n(p_, __ATOMIC_SEQ_CST);                             \
+        if (rl__points_on)                                                     \
+            rl__access_loaded(p_, what, (long)RL__CAT(p_, v_));                \
+        RL__CAT(p_, v_);                                                       \
+    })
+#define RL_STORE_ATOMIC(lv, v)                                                 \
+    RL__STORE_ATOMIC_(lv, v, "atomic " #lv, RL__CAT(rl_p_, __COUNTER__))
+#define RL__STORE_ATOMIC_(lv, v, what, p_)                                     \
+    __extension__({                                                            \
+        __typeof__(lv) *p_ = &(lv);                                            \
+        __typeof__(lv) RL__CAT(p_, v_) = (v);                                  \
+        if (rl__points_on)                                                     \
+            rl__access(1, p_, sizeof *p_, what, __FILE__, __LINE__,            \
+                       (long)RL__CAT(p_, v_));                                 \
+        __atomic_store_n(p_, RL__CAT(p_, v_), __ATOMIC_SEQ_CST);               \
+    })
+#endif /* RL_PLAIN_ACCESSES */
+
 typedef enum { RL_EXPECT_CLEAN = 0, RL_EXPECT_BUG = 1 } rl_expect;
 
 /* A scenario: a function run as actor 0 of every execution. Zero fields
@@ -536,6 +573,11 @@ typedef enum { RL_BOUND_PREEMPTIONS = 0, RL_BOUND_DELAYS } rl_bound_kind;
  * (dynamic partial-order reduction, the default) or runs them all. */
 typedef enum { RL_REDUCTION_DPOR = 0, RL_REDUCTION_NONE } rl_reduction;
 
+/* What a data race between processes does in a controlled execution: it
+ * turns a passing execution into RL_RACE (the default), it is only
+ * recorded, or it is not looked for. */
+typedef enum { RL_RACES_FAIL = 0, RL_RACES_REPORT, RL_RACES_OFF } rl_races;
+
 /* Options; all zero means: explore with a preemption bound of 2, the
  * scenario's own step bound and timeout, seed 0. */
 typedef struct {
@@ -549,6 +591,7 @@ typedef struct {
     double noise;    /* stress: noise probability at each point */
     rl_bound_kind bound_kind; /* explore: what the bound counts */
     rl_reduction reduction;   /* explore: partial-order reduction or not */
+    rl_races races;           /* what a data race does */
 } rl_search_opts;
 
 /* What a search found. Free with rl_outcome_free. */

@@ -91,7 +91,7 @@ typedef enum {
     RL__STRAT_PCT      /* priorities with d-1 change points */
 } rl__strategy;
 
-#define RL__VERDICT_COUNT (RL_ERROR + 1)
+#define RL__VERDICT_COUNT (RL_RACE + 1)
 
 typedef enum {
     RL__ACTOR_UNUSED = 0,

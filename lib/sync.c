@@ -298,7 +298,7 @@ int rl_barrier_wait(rl_barrier *b, double timeout)
 {
     if (!b)
         return rl__fail(-EINVAL, "rl_barrier_wait: barrier is NULL");
-    rl__point(RL_OP_WAIT, b, NULL);
+    rl__point_key(RL_OP_WAIT, b, b, RL__TARGET_BARRIER, NULL);
     double deadline = rl__deadline(timeout);
     rl__mutex_lock(&b->m);
     if (b->broken) {

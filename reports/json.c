@@ -112,6 +112,39 @@ static void write_failure(FILE *f, const rl__result *r)
     fprintf(f, "%s]\n      },\n", e->nactors ? "\n        " : "");
 }
 
+static void write_access(FILE *f, const rl__result_access *x)
+{
+    fprintf(f, "{\"actor\": %d, \"pid\": %d, \"access\": \"%s\", "
+               "\"atomic\": %s, \"address\": ",
+            x->actor, x->pid, x->write ? "write" : "read",
+            x->atomic ? "true" : "false");
+    jaddr(f, x->at);
+    fprintf(f, ", \"size\": %d, \"label\": ", x->size);
+    jstr(f, x->label);
+    fprintf(f, ", \"file\": ");
+    if (x->file[0])
+        jstr(f, x->file);
+    else
+        fputs("null", f);
+    fprintf(f, ", \"line\": %d, \"step\": %ld}", x->line, x->step);
+}
+
+/* The data races of a scenario: both accesses of each. */
+static void write_races(FILE *f, const rl__result *r)
+{
+    fprintf(f, "      \"races\": [");
+    for (long i = 0; i < r->nraces; i++) {
+        const rl__result_race *x = &r->races[i];
+        fprintf(f, "%s\n        {\"in_failure\": %s,\n         \"first\": ",
+                i ? "," : "", x->in_failure ? "true" : "false");
+        write_access(f, &x->first);
+        fprintf(f, ",\n         \"second\": ");
+        write_access(f, &x->second);
+        fputs("}", f);
+    }
+    fprintf(f, "%s],\n", r->nraces ? "\n      " : "");
+}
+
 /* An external command's runs by how they ended, and the outputs kept of
  * the first failing ones; null for a scenario. */
 static void write_command(FILE *f, const rl__result *r)
@@ -199,6 +232,7 @@ int rl__report_json(FILE *f, const rl__report *rep)
             write_failure(f, r);
         else
             fprintf(f, "      \"first_failure\": null,\n");
+        write_races(f, r);
         if (r->mode == RL_MODE_STRESS) {
             double lo, hi;
             rl__wilson(r->failures, r->executions, &lo, &hi);

@@ -19,7 +19,7 @@
 #define OPT RL__JSON_OPT
 #define NULLABLE RL__JSON_NULLABLE
 #define COUNT_MAX ((long long)LONG_MAX)
-#define VERDICTS (RL_ERROR + 1)
+#define VERDICTS (RL_RACE + 1)
 
 typedef rl__json_reader reader;
 
@@ -183,6 +183,74 @@ static void read_failure(reader *c, const rl__json *ff, rl__result *r)
     for (int i = 0; i < actors->n && !c->err; i++) {
         size_t mark = rl__json_path_push(c, ".actors[%d]", i);
         read_actor(c, actors->items[i], &e->actors[i]);
+        rl__json_path_pop(c, mark);
+    }
+}
+
+static void read_access(reader *c, const rl__json *o, rl__result_access *x)
+{
+    if (o->t != RL__JSON_OBJ) {
+        rl__json_error(c, o, NULL, "expected an object, found %s", type_of(o));
+        return;
+    }
+    x->actor = (int)rl__json_get_int(c, o, "actor", 0,
+                                     RL__RESULT_MAX_ACTORS - 1, 0, NULL);
+    x->pid = (int)rl__json_get_int(c, o, "pid", INT_MIN, INT_MAX, 0, NULL);
+    const char *kind = rl__json_get_str(c, o, "access", 0);
+    if (kind && strcmp(kind, "read") && strcmp(kind, "write"))
+        rl__json_error(c, rl__json_field(c, o, "access", 0), "access",
+                       "expected \"read\" or \"write\", found \"%.40s\"",
+                       kind);
+    x->write = kind && strcmp(kind, "write") == 0;
+    x->atomic = rl__json_get_bool(c, o, "atomic", 0) > 0;
+    x->at = get_addr(c, o, "address");
+    x->size = (int)rl__json_get_int(c, o, "size", 0, INT_MAX, 0, NULL);
+    const char *label = rl__json_get_str(c, o, "label", 0);
+    snprintf(x->label, sizeof x->label, "%s", label ? label : "");
+    const char *file = rl__json_get_str(c, o, "file", NULLABLE);
+    snprintf(x->file, sizeof x->file, "%s", file ? file : "");
+    x->line = (int)rl__json_get_int(c, o, "line", INT_MIN, INT_MAX, 0, NULL);
+    x->step = (long)rl__json_get_int(c, o, "step", 0, COUNT_MAX, 0, NULL);
+}
+
+/* The "races" array of a scenario: both accesses of each race; a race in
+ * the failure must index steps of its trace. */
+static void read_races(reader *c, const rl__json *arr, rl__result *r)
+{
+    if (arr->n && !(r->races = calloc((size_t)arr->n, sizeof *r->races))) {
+        rl__json_oom(c);
+        return;
+    }
+    r->nraces = arr->n;
+    for (int i = 0; i < arr->n && !c->err; i++) {
+        const rl__json *o = arr->items[i];
+        rl__result_race *x = &r->races[i];
+        size_t mark = rl__json_path_push(c, "[%d]", i);
+        if (o->t != RL__JSON_OBJ) {
+            rl__json_error(c, o, NULL, "expected an object, found %s",
+                           type_of(o));
+            rl__json_path_pop(c, mark);
+            return;
+        }
+        x->in_failure = rl__json_get_bool(c, o, "in_failure", 0) > 0;
+        const rl__json *a = rl__json_typed(c, o, "first", RL__JSON_OBJ, 0);
+        const rl__json *b = rl__json_typed(c, o, "second", RL__JSON_OBJ, 0);
+        if (!c->err) {
+            size_t m2 = rl__json_path_push(c, ".first");
+            read_access(c, a, &x->first);
+            rl__json_path_pop(c, m2);
+        }
+        if (!c->err) {
+            size_t m2 = rl__json_path_push(c, ".second");
+            read_access(c, b, &x->second);
+            rl__json_path_pop(c, m2);
+        }
+        if (!c->err && x->in_failure &&
+            (r->verdict == RL_PASS || x->first.step >= r->failure.nsteps ||
+             x->second.step >= r->failure.nsteps))
+            rl__json_error(c, o, "in_failure",
+                           "true, but its steps are not in the failure's "
+                           "trace");
         rl__json_path_pop(c, mark);
     }
 }
@@ -374,6 +442,13 @@ static void read_scenario(reader *c, const rl__json *o, rl__result *r,
             continue;
         size_t mark = rl__json_path_push(c, "%s", parts[i].name);
         parts[i].read(c, parts[i].v, r);
+        rl__json_path_pop(c, mark);
+    }
+    /* Files of older writers have no "races". */
+    const rl__json *races = rl__json_typed(c, o, "races", RL__JSON_ARR, OPT);
+    if (races && !c->err) {
+        size_t mark = rl__json_path_push(c, ".races");
+        read_races(c, races, r);
         rl__json_path_pop(c, mark);
     }
 }

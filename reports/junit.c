@@ -95,12 +95,28 @@ static int write_commands(FILE *f, const char *prog,
     return 0;
 }
 
+/* The data races of a result, both accesses of each, as text lines. */
+static void write_races(FILE *f, const rl__result *r)
+{
+    for (long i = 0; i < r->nraces; i++) {
+        char a[256], b[256];
+        rl__result_access_text(&r->races[i].first, a, sizeof a);
+        rl__result_access_text(&r->races[i].second, b, sizeof b);
+        fprintf(f, "%srace %ld: ", i ? "" : "\n", i + 1);
+        rl__report_xml_text(f, a, 0);
+        fputs("\n  and ", f);
+        rl__report_xml_text(f, b, 0);
+        fputs(r->races[i].in_failure ? "\n" : " (a passing execution)\n", f);
+    }
+}
+
 /* The body of a failure or error element, or of a passing case's
  * system-out: what was found and how to see it again. */
 static int write_details(FILE *f, const char *prog, const rl__result *r)
 {
     if (r->expect == RL_EXPECT_BUG && r->expect_verdict &&
-        r->verdict != RL_PASS && r->verdict != r->expect_verdict)
+        r->verdict != RL_PASS && r->verdict != r->expect_verdict &&
+        r->verdict != RL_RACE)
         fprintf(f, "expected %s, found %s\n",
                 rl_verdict_name(r->expect_verdict),
                 rl_verdict_name(r->verdict));
@@ -109,6 +125,7 @@ static int write_details(FILE *f, const char *prog, const rl__result *r)
             r->executions == 1 ? "" : "s", r->first_failure_run);
     if (write_commands(f, prog, &r->failure) < 0)
         return -1;
+    write_races(f, r);
     if (r->failure.nsteps) {
         fputs("\n", f);
         write_trace(f, &r->failure);
@@ -188,7 +205,8 @@ static int write_case(FILE *f, const char *prog, const rl__result *r)
         return 0;
     }
     int kind = rl__report_unexpected_kind(r);
-    int out = (!kind && r->verdict != RL_PASS) || r->mode == RL_MODE_STRESS;
+    int out = (!kind && r->verdict != RL_PASS) || r->mode == RL_MODE_STRESS ||
+              (r->verdict == RL_PASS && r->nraces > 0);
     if (!kind && !out) {
         fputs("/>\n", f);
         return 0;
@@ -228,6 +246,11 @@ static int write_case(FILE *f, const char *prog, const rl__result *r)
             fputs("\n", f);
             if (write_details(f, prog, r) < 0)
                 return -1;
+        }
+        if (r->verdict == RL_PASS && r->nraces > 0) {
+            fprintf(f, "%ld data race%s found (--races report):\n",
+                    r->nraces, r->nraces == 1 ? "" : "s");
+            write_races(f, r);
         }
         if (r->mode == RL_MODE_STRESS)
             write_stress(f, r);

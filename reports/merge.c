@@ -136,6 +136,14 @@ static int merge_one(rl__loaded *files, const part *p, int n, rl__result *m)
         if (r->space_explored > m->space_explored)
             m->space_explored = r->space_explored;
     }
+    /* The races of the failure's part, else of the first part that
+     * listed some (--races report). */
+    const rl__result *rp = fail && fail->nraces ? fail : NULL;
+    for (int i = 0; i < n && !rp; i++)
+        if (p[i].r->nraces)
+            rp = p[i].r;
+    if (rp && rl__result_races_copy(m, rp) < 0)
+        return -ENOMEM;
     if (fail) {
         /* The run count stays the shard's own: shards run disjoint
          * slices, so it is the runs that shard needed. */

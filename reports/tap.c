@@ -93,6 +93,32 @@ static void write_point(FILE *f, int i, const rl__result *r, uint64_t seed)
                 "executions\"\n",
                 r->executions);
     }
+    if (r->nraces > 0) {
+        fputs("  races:\n", f);
+        for (long k = 0; k < r->nraces; k++) {
+            const rl__result_race *x = &r->races[k];
+            const rl__result_access *acc[2] = {&x->first, &x->second};
+            for (int j = 0; j < 2; j++) {
+                const rl__result_access *a = acc[j];
+                fprintf(f,
+                        "    %s %s: {actor: %d, pid: %d, access: %s, "
+                        "atomic: %s, address: \"%#lx\", size: %d, label: ",
+                        j ? " " : "-", j ? "second" : "first", a->actor, a->pid,
+                        a->write ? "write" : "read",
+                        a->atomic ? "true" : "false", (unsigned long)a->at,
+                        a->size);
+                yaml_str(f, a->label);
+                fputs(", file: ", f);
+                if (a->file[0])
+                    yaml_str(f, a->file);
+                else
+                    fputs("null", f);
+                fprintf(f, ", line: %d, step: %ld}\n", a->line, a->step);
+            }
+            fprintf(f, "      in_failure: %s\n",
+                    x->in_failure ? "true" : "false");
+        }
+    }
     fputs("  ...\n", f);
 }
 

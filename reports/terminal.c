@@ -145,6 +145,25 @@ static void histogram(const rl__term *t, const rl__result *r)
     fprintf(t->out, "%s\n", r->nvalues > 12 ? " ..." : "");
 }
 
+/* The races of a result, both accesses of each; the trace they index is
+ * the failure's unless a race says it is not kept. */
+static void races(const rl__term *t, const rl__result *r)
+{
+    const long show = 8;
+    for (long i = 0; i < r->nraces && i < show; i++) {
+        char a[256], b[256];
+        rl__result_access_text(&r->races[i].first, a, sizeof a);
+        rl__result_access_text(&r->races[i].second, b, sizeof b);
+        fprintf(t->out, "    %srace%s %ld: %s\n             and %s%s\n",
+                color(t, "\033[35m"), color(t, "\033[0m"), i + 1,
+                rl__term_text(a, 0), rl__term_text(b, 0),
+                r->races[i].in_failure ? "" : " (a passing execution)");
+    }
+    if (r->nraces > show)
+        fprintf(t->out, "    ... %ld more races in the results file\n",
+                r->nraces - show);
+}
+
 void rl__term_result(const rl__term *t, const rl__result *r)
 {
     int ok = rl__result_as_expected(r);
@@ -181,6 +200,7 @@ void rl__term_result(const rl__term *t, const rl__result *r)
             fprintf(t->out, "    minimized: %s replay '%s'\n", t->prog,
                     rl__term_text(f->minimized_token, 0));
     }
+    races(t, r);
 }
 
 void rl__term_replay(const rl__term *t, const rl__search_result *r)

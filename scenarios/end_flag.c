@@ -29,11 +29,12 @@ static int produce_private(void *arg)
     return 0;
 }
 
-/* Produces until the flag in shared memory is set. */
+/* Produces until the flag in shared memory is set: an atomic flag, which
+ * two processes may read and write at once. */
 static int produce_shared(void *arg)
 {
     producer_state *s = arg;
-    while (!RL_LOAD(s->stop)) {
+    while (!RL_LOAD_ATOMIC(s->stop)) {
         s->produced++;
         cat_nap(s->never);
     }
@@ -78,7 +79,7 @@ RL_SCENARIO(end_flag_shared, "end_flag.shared",
     producer_state *s = setup();
     rl_process *p = NULL;
     rl_check(rl_process_start(&p, produce_shared, s, NULL) == 0, "start");
-    RL_STORE(s->stop, 1);
+    RL_STORE_ATOMIC(s->stop, 1);
     rl_process_join(p, -1);
     rl_process_free(p);
 }

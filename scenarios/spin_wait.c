@@ -13,11 +13,13 @@ typedef struct {
 
 #define ANSWER 42
 
-/* Spins with plain loads until the flag is set, then reads the data. */
+/* Spins on the flag until it is set, then reads the data. The flag is
+ * atomic: its store orders the data stored before it with the reads after
+ * the load that sees it. */
 static int read_plain(void *arg)
 {
     mailbox *m = arg;
-    while (RL_LOAD(m->ready) == 0)
+    while (RL_LOAD_ATOMIC(m->ready) == 0)
         ;
     rl_check_eq(RL_LOAD(m->data), ANSWER, "the data the reader sees");
     return 0;
@@ -27,7 +29,7 @@ static int read_plain(void *arg)
 static int read_yield(void *arg)
 {
     mailbox *m = arg;
-    while (RL_LOAD(m->ready) == 0)
+    while (RL_LOAD_ATOMIC(m->ready) == 0)
         rl_yield("wait for the ready flag");
     rl_check_eq(RL_LOAD(m->data), ANSWER, "the data the reader sees");
     return 0;
@@ -37,7 +39,7 @@ static int read_yield(void *arg)
 static int write_flag_first(void *arg)
 {
     mailbox *m = arg;
-    RL_STORE(m->ready, 1);
+    RL_STORE_ATOMIC(m->ready, 1);
     RL_STORE(m->data, ANSWER);
     return 0;
 }
@@ -46,7 +48,7 @@ static int write_data_first(void *arg)
 {
     mailbox *m = arg;
     RL_STORE(m->data, ANSWER);
-    RL_STORE(m->ready, 1);
+    RL_STORE_ATOMIC(m->ready, 1);
     return 0;
 }
 
@@ -74,8 +76,8 @@ RL_SCENARIO(spin_wait_flag_first, "spin_wait.flag_first",
 }
 
 RL_SCENARIO(spin_wait_data_first, "spin_wait.data_first",
-            .summary = "data, then the ready flag; the reader spins on plain "
-                       "loads",
+            .summary = "data, then the atomic ready flag; the reader spins "
+                       "without yielding",
             .max_steps = 500)
 {
     reader_and_writer(read_plain, write_data_first);

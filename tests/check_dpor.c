@@ -564,6 +564,7 @@ START_TEST(steps_of_real_executions_name_their_objects)
     memset(&o, 0, sizeof o);
     o.mode = RL_MODE_EXPLORE;
     o.preemptions = 0;
+    o.races = RL__RACES_OFF; /* its accesses race by design */
     seen_trace t = {0, 0, NULL, 0};
     o.observe = keep_trace;
     o.observe_ctx = &t;

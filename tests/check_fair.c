@@ -182,6 +182,8 @@ static rl__search_opts explore_opts(int bound)
 {
     rl__search_opts o;
     memset(&o, 0, sizeof o);
+    /* The scheduling of spins: their plain flags race by design. */
+    o.races = RL__RACES_OFF;
     o.mode = RL_MODE_EXPLORE;
     o.preemptions = bound;
     return o;

@@ -714,6 +714,7 @@ static rl__search_opts explore_opts(int bound)
 {
     rl__search_opts o;
     memset(&o, 0, sizeof o);
+    o.races = RL__RACES_OFF;
     o.mode = RL_MODE_EXPLORE;
     o.preemptions = bound;
     return o;
@@ -768,6 +769,7 @@ START_TEST(actors_that_end_late_are_not_crashes)
 {
     rl__search_opts o;
     memset(&o, 0, sizeof o);
+    o.races = RL__RACES_OFF;
     o.mode = RL_MODE_RANDOM;
     o.seed = 7;
     o.runs = 60;
@@ -917,6 +919,7 @@ static void worker_fault(int sig, const char *why)
     ck_assert(scs[0] && scs[1]);
     rl__search_opts o;
     memset(&o, 0, sizeof o);
+    o.races = RL__RACES_OFF;
     o.mode = RL_MODE_RANDOM;
     o.runs = 20;
     o.seed = 1;
@@ -1214,6 +1217,7 @@ START_TEST(pct_states_its_guarantee)
 {
     rl__search_opts o;
     memset(&o, 0, sizeof o);
+    o.races = RL__RACES_OFF;
     o.mode = RL_MODE_PCT;
     o.depth = 2;
     o.runs = 5;
@@ -1404,6 +1408,7 @@ START_TEST(minimize_keeps_the_verdict_with_fewer_preemptions)
 {
     rl__search_opts o;
     memset(&o, 0, sizeof o);
+    o.races = RL__RACES_OFF;
     o.mode = RL_MODE_RANDOM;
     o.runs = 200;
     o.seed = 7;
@@ -1440,6 +1445,7 @@ START_TEST(pct_and_random_are_seeded)
     for (int mode = RL_MODE_PCT; mode <= RL_MODE_RANDOM; mode++) {
         rl__search_opts o;
         memset(&o, 0, sizeof o);
+        o.races = RL__RACES_OFF;
         o.mode = mode;
         o.runs = 300;
         o.seed = 42;
@@ -1483,6 +1489,7 @@ START_TEST(stress_counts_failures_with_an_interval)
 {
     rl__search_opts o;
     memset(&o, 0, sizeof o);
+    o.races = RL__RACES_OFF;
     o.mode = RL_MODE_STRESS;
     o.runs = 20;
     rl__search_result r;
@@ -1519,7 +1526,7 @@ END_TEST
 START_TEST(c_api_runs_a_scenario)
 {
     rl_outcome out;
-    rl_search_opts o = {.mode = RL_EXPLORE};
+    rl_search_opts o = {.mode = RL_EXPLORE, .races = RL_RACES_OFF};
     ck_assert_int_eq(rl_search("t.fail", &o, &out), 0);
     ck_assert_int_eq(out.verdict, RL_FAIL);
     ck_assert_int_eq(out.as_expected, 1);

@@ -46,6 +46,9 @@ static rl__search_opts explore_opts(void)
     memset(&o, 0, sizeof o);
     o.mode = RL_MODE_EXPLORE;
     o.preemptions = 2;
+    /* The failures themselves: several scenarios race by design, and a
+     * race would end their search first (races: their own tests). */
+    o.races = RL__RACES_OFF;
     return o;
 }
 
@@ -114,6 +117,45 @@ START_TEST(unlocked_loses_an_update_as_early_as_annotated)
         rl__search_result_free(&r);
     }
     rl__search_result_free(&ann);
+}
+END_TEST
+
+/* ---- data races, against the annotated counters ---- */
+
+START_TEST(instrumented_accesses_race_like_annotated_ones)
+{
+    for (int k = 0; k < NCOMPILERS; k++) {
+        if (!built(k))
+            continue;
+        char name[64];
+        rl__search_opts o = explore_opts();
+        o.races = RL__RACES_FAIL;
+        inst_name(name, sizeof name, k, "counter.unlocked");
+        rl__search_result r;
+        search(name, &o, &r);
+        /* On the first execution, before an update is lost. */
+        ck_assert_msg(r.verdict == RL_RACE, "%s: %s: %s", name,
+                      rl_verdict_name(r.verdict), r.first.message);
+        ck_assert_int_eq(r.executions, 1);
+        ck_assert(as_expected(&r));
+        ck_assert_int_ge(r.nraces, 1);
+        /* The place of plain C code, resolved from its pc. */
+        ck_assert_str_eq(r.races[0].first.file, "instrumented.c");
+        ck_assert_str_eq(r.races[0].second.file, "instrumented.c");
+        ck_assert_int_gt(r.races[0].first.line, 0);
+        ck_assert_ptr_nonnull(strstr(r.first.message, "instrumented.c:"));
+        rl__search_result_free(&r);
+        static const char *const clean[] = {"counter.locked",
+                                            "counter.atomic"};
+        for (int v = 0; v < 2; v++) {
+            inst_name(name, sizeof name, k, clean[v]);
+            search(name, &o, &r);
+            ck_assert_msg(r.verdict == RL_PASS && r.nraces == 0,
+                          "%s: %s: %s", name, rl_verdict_name(r.verdict),
+                          r.first.message);
+            rl__search_result_free(&r);
+        }
+    }
 }
 END_TEST
 
@@ -380,6 +422,7 @@ static Suite *instrument_suite(void)
     tcase_add_test(tc, some_compiler_built_the_scenarios);
     tcase_add_test(tc, unlocked_loses_an_update_as_early_as_annotated);
     tcase_add_test(tc, locked_and_atomic_pass_exhausted_like_annotated);
+    tcase_add_test(tc, instrumented_accesses_race_like_annotated_ones);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("steps", 240);
     tcase_add_test(tc, steps_carry_address_size_op_value_and_line);

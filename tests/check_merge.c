@@ -115,6 +115,33 @@ static rl__result_step steps[5];
 static rl__result_actor actors[4];
 
 /* Fills res[3] with a model that uses every part of the format. */
+static rl__result_race races[2];
+
+/* A data race of the model, between steps first and second. */
+static rl__result_race race(long first, long second, int in_failure)
+{
+    rl__result_race x;
+    memset(&x, 0, sizeof x);
+    x.in_failure = in_failure;
+    x.first = (rl__result_access){.actor = 1,
+                                  .pid = 1001,
+                                  .write = 1,
+                                  .at = 0x7f12346008,
+                                  .size = 8,
+                                  .label = "x->n",
+                                  .file = "demo.c",
+                                  .line = 11,
+                                  .step = first};
+    x.second = (rl__result_access){.actor = 2,
+                                   .pid = 1002,
+                                   .atomic = 1,
+                                   .at = 0x7f1234600c,
+                                   .size = 4,
+                                   .label = "atomic load",
+                                   .step = second};
+    return x;
+}
+
 static void build_model(rl__result *res, rl__report *rep)
 {
     memset(res, 0, 3 * sizeof *res);
@@ -197,6 +224,9 @@ static void build_model(rl__result *res, rl__report *rep)
     r->failure.nactors = 4;
     r->failure.token = (char *)"demo.fail@0x3.1x4";
     r->failure.minimized_token = (char *)"demo.fail@0x1";
+    races[0] = race(1, 2, 1);
+    r->races = &races[0];
+    r->nraces = 1;
     r->schedule_points = 9;
     r->labels_reached = 4;
     r->pairs_interleaved = 3;
@@ -226,6 +256,10 @@ static void build_model(rl__result *res, rl__report *rep)
     r->executions = 20;
     r->duration = 0.5;
     r->schedule_points = 6;
+    /* --races report: a race of a passing execution. */
+    races[1] = race(7, 9, 0);
+    r->races = &races[1];
+    r->nraces = 1;
 
     rep->results = res;
     rep->n = 3;
@@ -278,6 +312,20 @@ START_TEST(round_trip_gives_the_same_bytes)
     ck_assert_int_eq(r->counts[0], 990);
     ck_assert_ptr_null(r->failure.token);
     ck_assert_int_eq(l.results[2].exhausted, 1);
+    /* Both accesses of each race. */
+    r = &l.results[0];
+    ck_assert_int_eq(r->nraces, 1);
+    ck_assert_int_eq(r->races[0].in_failure, 1);
+    ck_assert_int_eq(r->races[0].first.write, 1);
+    ck_assert_int_eq(r->races[0].first.step, 1);
+    ck_assert_str_eq(r->races[0].first.file, "demo.c");
+    ck_assert_int_eq(r->races[0].second.atomic, 1);
+    ck_assert_uint_eq(r->races[0].second.at, 0x7f1234600c);
+    ck_assert_str_eq(r->races[0].second.file, "");
+    ck_assert_int_eq(l.results[1].nraces, 0);
+    ck_assert_int_eq(l.results[2].nraces, 1);
+    ck_assert_int_eq(l.results[2].races[0].in_failure, 0);
+    ck_assert_int_eq(l.results[2].races[0].second.step, 9);
 
     rl__report rep2 = rl__loaded_report(&l);
     char *b = to_json(&rep2, &len2);
@@ -420,6 +468,37 @@ START_TEST(merge_two_shards)
     ck_assert_int_eq(find(&back, "queue.stress")->failures, 16);
     free(json);
     rl__loaded_free(&back);
+    rl__loaded_free(&m);
+}
+END_TEST
+
+START_TEST(merge_keeps_the_races_of_the_failing_part)
+{
+    rl__result res[3];
+    rl__report rep;
+    build_model(res, &rep);
+    size_t len;
+    char *a = to_json(&rep, &len);
+    rl__loaded f[2], m;
+    ck_assert_int_eq(rl__results_read(write_tmp("ra.json", a, len), &f[0]), 0);
+    free(a);
+    /* The second part found no race in the passing scenario, and its
+     * failure (the same run) none either. */
+    res[0].nraces = 0;
+    res[2].nraces = 0;
+    a = to_json(&rep, &len);
+    ck_assert_int_eq(rl__results_read(write_tmp("rb.json", a, len), &f[1]), 0);
+    free(a);
+    int err = rl__results_merge(f, 2, &m);
+    ck_assert_msg(err == 0, "%s", rl_last_error());
+    const rl__result *r = find(&m, res[0].name);
+    ck_assert_int_eq(r->nraces, 1);
+    ck_assert_int_eq(r->races[0].in_failure, 1);
+    r = find(&m, res[2].name);
+    ck_assert_int_eq(r->nraces, 1);
+    ck_assert_int_eq(r->races[0].second.step, 9);
+    rl__loaded_free(&f[0]);
+    rl__loaded_free(&f[1]);
     rl__loaded_free(&m);
 }
 END_TEST
@@ -852,6 +931,7 @@ static Suite *merge_suite(void)
     tc = rl_test_tcase("merge", 30);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, merge_two_shards);
+    tcase_add_test(tc, merge_keeps_the_races_of_the_failing_part);
     tcase_add_test(tc, merge_same_seed_has_no_note_and_one_file_is_itself);
     tcase_add_test(tc, merge_ties_exhaustion_and_expectation);
     tcase_add_test(tc, merge_refuses_mixed_modes);

@@ -83,6 +83,25 @@ static void describe(rl__result *r, const rl_scenario *sc)
 
 static rl__result_step unlocked_steps[12];
 static rl__result_actor unlocked_actors[3];
+static rl__result_race unlocked_races[2];
+
+/* One access of a race on the counter, at counter.c:line. */
+static rl__result_access counter_access(int actor, int write, int line,
+                                        long step)
+{
+    rl__result_access x;
+    memset(&x, 0, sizeof x);
+    x.actor = actor;
+    x.pid = 1000 + actor;
+    x.write = write;
+    x.at = (uintptr_t)ADDR_COUNTER;
+    x.size = 8;
+    snprintf(x.label, sizeof x.label, "c->value");
+    snprintf(x.file, sizeof x.file, "counter.c");
+    x.line = line;
+    x.step = step;
+    return x;
+}
 static rl__result_step hang_steps[3];
 static rl__result_actor hang_actors[2];
 static rl__result_step race_steps[6];
@@ -131,6 +150,12 @@ static rl__report build_report(void)
     r->failure.steps = unlocked_steps;
     r->failure.nactors = 3;
     r->failure.actors = unlocked_actors;
+    unlocked_races[0] = (rl__result_race){counter_access(2, 0, 20, 3),
+                                          counter_access(1, 1, 21, 4), 1};
+    unlocked_races[1] = (rl__result_race){counter_access(1, 1, 21, 4),
+                                          counter_access(2, 1, 21, 5), 1};
+    r->races = unlocked_races;
+    r->nraces = 2;
     r->failure.token = (char *)"counter.unlocked@0x3.1x4.2x1";
     r->failure.minimized_token = (char *)"counter.unlocked@0x3.1x4";
     r->seed = 42;

@@ -56,10 +56,12 @@ has "$tmp/global-help" "COMMAND --help" "help points to each command's help"
 # its own, and not the global help.
 declare -A takes=(
     [list]="json help"
-    [run]="mode seed runs preemptions bound reduction depth max-steps timeout
-           noise shard jobs expect-verdict json junit html tap color help"
-    [replay]="expect-verdict trace timeout stop-at json junit html tap help"
-    [minimize]="expect-verdict timeout json junit html tap help"
+    [run]="mode seed runs preemptions bound reduction races depth max-steps
+           timeout noise shard jobs expect-verdict json junit html tap color
+           help"
+    [replay]="expect-verdict trace timeout stop-at races json junit html tap
+              help"
+    [minimize]="expect-verdict timeout races json junit html tap help"
     [stress]="runs jobs timeout expect-exit expect-stdout until-failure
               duration failure-dir keep-hung noise seed shard json junit html
               tap help"
@@ -135,7 +137,9 @@ check "python3 -c 'import json; d=json.load(open(\"$tmp/r.json\")); assert d[\"s
 check "xmllint --noout '$tmp/r.xml'" "JUnit is well-formed XML"
 check "grep -q 'class=\"timeline\"' '$tmp/r.html'" "HTML report written"
 check "! ls '$tmp' | grep -q tmp" "no temporary report file left"
-expect 1 "a bug not found is unexpected" -- "$RL" run counter.unlocked --preemptions 0
+# Without races (the first execution has one) and without preemptions,
+# counter.unlocked loses no update.
+expect 1 "a bug not found is unexpected" -- "$RL" run counter.unlocked --preemptions 0 --races off
 has "$tmp/out" "UNEXPECTED" "the unexpected result is marked"
 expect 0 "NO_COLOR and --color=never give plain text" -- env NO_COLOR=1 "$RL" run counter.atomic --color=never
 check "! grep -q $'\\033' '$tmp/out'" "no escape sequences without colour"
@@ -180,7 +184,7 @@ check "[ \"\$(grep -o \"replay '.*'\" $tmp/a)\" = \"\$(grep -o \"replay '.*'\" $
 # ---- replay and minimize
 token=$(grep -o 'counter.unlocked@[^"]*' "$tmp/r.json" | head -1)
 expect 0 "replay" -- "$RL" replay "$token"
-has "$tmp/out" "FAIL" "replay reproduces the verdict"
+has "$tmp/out" "RACE" "replay reproduces the verdict"
 expect 0 "replay --trace" -- "$RL" replay "$token" --trace
 has "$tmp/out" "step actor" "trace table printed"
 has "$tmp/out" "c->value counter.c:" "trace shows file:line"
@@ -199,7 +203,7 @@ has "$tmp/err" "more than 10000 decisions, the step bound (max_steps)" "the boun
 expect 2 "minimize of a token longer than the step bound" -- "$RL" minimize 'counter.unlocked@0x10001'
 has "$tmp/err" "step bound (max_steps)" "minimize names the bound too"
 # replay exits 1 when the verdict is not what the scenario expects.
-expect 1 "replay of a bug's token that passes is unexpected" -- "$RL" replay 'counter.unlocked@-'
+expect 1 "replay of a bug's token that passes is unexpected" -- "$RL" replay 'counter.unlocked@-' --races off
 has "$tmp/err" "unexpected: counter.unlocked expects a bug" "the expectation is named"
 expect 0 "replay of a clean scenario that passes" -- "$RL" replay 'counter.locked@-'
 # Replay and minimize write the same reports as run: one scenario, the
@@ -229,6 +233,21 @@ assert s[0][\"first_failure\"][\"steps\"]' '$tmp/$c.json'" \
 done
 check "grep -q '\"minimized_token\": \"counter.unlocked@' '$tmp/minimize.json'" \
     "minimize --json holds the minimized token"
+
+# ---- --races: what a data race does
+expect 0 "a race is a found bug" -- "$RL" run counter.unlocked --color never
+has "$tmp/out" "RACE" "the race is the verdict (--races fail, the default)"
+has "$tmp/out" "race 1: actor 1 (pid" "the race's accesses are listed"
+expect 0 "--races report" -- "$RL" run counter.unlocked --races report --color never
+has "$tmp/out" "FAIL" "--races report keeps the verdict"
+has "$tmp/out" "race 1: actor" "--races report lists the races"
+expect 0 "--races off" -- "$RL" run counter.unlocked --races off --color never
+has "$tmp/out" "FAIL" "--races off: the lost update"
+check "! grep -q 'race 1:' '$tmp/out'" "--races off lists no race"
+expect 1 "replay --races report (a bug that passes)" -- "$RL" replay 'counter.unlocked@-' --races report
+has "$tmp/out" "PASS" "replay with --races report keeps PASS"
+expect 2 "--races with a wrong value" -- "$RL" run counter.unlocked --races sometimes
+has "$tmp/err" "--races must be fail, report or off" "the wrong value is explained"
 
 # ---- sharding: the union of the shards is the whole
 "$RL" run --mode random --runs 40 --seed 5 counter.locked --json "$tmp/all.json" >/dev/null 2>&1
