@@ -96,7 +96,7 @@ static void outcome_badge(FILE *f, const rl__result *r)
 static int has_section(const rl__result *r)
 {
     return r->verdict != RL_PASS || !rl__result_as_expected(r) ||
-           r->mode == RL_MODE_STRESS;
+           r->mode == RL_MODE_STRESS || r->nraces > 0;
 }
 
 #define ID_LEN 112 /* an anchor, with its NUL */
@@ -399,6 +399,30 @@ static void write_stress(FILE *f, const rl__result *r)
     }
 }
 
+/* The races of a result, both accesses of each: the steps marked in the
+ * timeline when the race is in the failing interleaving. */
+static void write_races(FILE *f, const rl__result *r)
+{
+    if (!r->nraces)
+        return;
+    fprintf(f, "<h3>Data races (%ld)</h3>\n<ol class=\"races\">\n",
+            r->nraces);
+    for (long i = 0; i < r->nraces; i++) {
+        char a[256], b[256];
+        rl__result_access_text(&r->races[i].first, a, sizeof a);
+        rl__result_access_text(&r->races[i].second, b, sizeof b);
+        fputs("<li>", f);
+        h(f, a);
+        fputs("<br>and ", f);
+        h(f, b);
+        fputs(r->races[i].in_failure ? " (&#9889; in the timeline)"
+                                     : " (in a passing execution)",
+              f);
+        fputs("</li>\n", f);
+    }
+    fputs("</ol>\n", f);
+}
+
 static int write_section(FILE *f, const char *id, const char *prog,
                          const rl__result *r)
 {
@@ -444,8 +468,11 @@ static int write_section(FILE *f, const char *id, const char *prog,
             return -1;
         if (rl__html_timeline(f, r) < 0)
             return -1;
+        write_races(f, r);
         write_actors(f, &r->failure);
         write_trace_table(f, &r->failure);
+    } else {
+        write_races(f, r); /* --races report: those of passing runs */
     }
     if (r->mode == RL_MODE_STRESS)
         write_stress(f, r);

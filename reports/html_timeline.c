@@ -41,6 +41,8 @@ const char rl__html_timeline_css[] =
     ".step.access{background:#ddf4ff;border-color:#54aeff}\n"
     ".step.conflict{background:#fff1e5;border:2px solid #d1701a}\n"
     ".step.failing{background:#ffebe9;border:3px solid #cf222e}\n"
+    ".step.race{background:#fff8c5;border:3px double #9a6700}\n"
+    ".key.race{background:#fff8c5;border-color:#9a6700}\n"
     ".step.preemption{box-shadow:inset 5px 0 0 #8250df}\n"
     ".step .count{float:right;margin-left:6px;padding:0 6px;"
     "border-radius:8px;background:#0969da;color:#fff;font-weight:600;"
@@ -61,6 +63,7 @@ enum {
     MARK_FAILING = 2,
     MARK_CONFLICT = 4,
     MARK_PREEMPTION = 8,
+    MARK_RACE = 16,
 };
 
 static const struct mark {
@@ -71,6 +74,9 @@ static const struct mark {
 } marks[] = {
     {MARK_ACCESS, "access", NULL, NULL},
     {MARK_FAILING, "failing", "&#10007;", NULL /* the timeline says */},
+    {MARK_RACE, "race", "&#9889;",
+     "data race: this access and one by another process touch the same "
+     "shared bytes, one a write, and no synchronisation orders them"},
     {MARK_CONFLICT, "conflict", "&#9888;",
      "conflicting access: the same shared address, another process, one "
      "of the two a write"},
@@ -87,7 +93,9 @@ typedef struct {
     /* the actors whose last step carries the failure mark */
     unsigned char blamed[RL__RESULT_MAX_ACTORS];
     unsigned char *conflict; /* per step: a conflicting access */
+    unsigned char *racing;   /* per step: an access of a data race */
     const char *why_failing; /* the failure mark's words */
+    long nraces;             /* the races of this interleaving */
     int check_actor;         /* FAIL: the actor whose check failed; -1 */
     char check_where[64];    /* and where ("counter.c:58") */
 } timeline;
@@ -270,6 +278,23 @@ static int find_conflicts(const rl__result_failure *e, unsigned char *conflict)
     return 0;
 }
 
+/* Marks both accesses of every race of r's failing interleaving (races
+ * of passing executions point into traces that are not kept). */
+static void find_races(timeline *t, const rl__result *r)
+{
+    for (long k = 0; k < r->nraces; k++) {
+        const rl__result_race *x = &r->races[k];
+        if (!x->in_failure)
+            continue;
+        const long at[2] = {x->first.step, x->second.step};
+        for (int j = 0; j < 2; j++)
+            if (at[j] >= 0 && at[j] < t->e->nsteps) {
+                t->racing[at[j]] = 1;
+                t->nraces += j == 0;
+            }
+    }
+}
+
 /* The marks of step i: the one place that decides them. */
 static unsigned step_marks(const timeline *t, long i)
 {
@@ -282,6 +307,8 @@ static unsigned step_marks(const timeline *t, long i)
         m |= MARK_FAILING;
     if (t->conflict[i])
         m |= MARK_CONFLICT;
+    if (t->racing[i])
+        m |= MARK_RACE;
     if (s->preemption)
         m |= MARK_PREEMPTION;
     return m;
@@ -499,8 +526,14 @@ static void write_legend(FILE *f, const timeline *t)
             "them a write</span><span><i class=\"key preemption\"></i>"
             "&#8623; preemption: switched here from a process that could "
             "have gone on</span><span><i class=\"key fold\"></i>&#215;N "
-            "identical steps in a row (click to unfold)</span></p>\n",
+            "identical steps in a row (click to unfold)</span>",
             t->why_failing);
+    if (t->nraces)
+        fputs("<span><i class=\"key race\"></i>&#9889; an access of a "
+              "data race (both accesses of each race in the races list)"
+              "</span>",
+              f);
+    fputs("</p>\n", f);
 }
 
 int rl__html_timeline(FILE *f, const rl__result *r)
@@ -524,12 +557,15 @@ int rl__html_timeline(FILE *f, const rl__result *r)
     find_failure(&t, r->verdict);
     long nrows;
     t.conflict = calloc((size_t)e->nsteps, 1);
-    row *rows = t.conflict ? fold_rows(e, &nrows) : NULL;
+    t.racing = calloc((size_t)e->nsteps, 1);
+    row *rows = t.conflict && t.racing ? fold_rows(e, &nrows) : NULL;
     if (!rows || find_conflicts(e, t.conflict) < 0) {
         free(rows);
         free(t.conflict);
+        free(t.racing);
         return -1;
     }
+    find_races(&t, r);
     long from = nrows > MAX_ROWS ? nrows - MAX_ROWS : 0;
     fputs("<h3>Failing interleaving</h3>\n", f);
     if (from)
@@ -552,5 +588,6 @@ int rl__html_timeline(FILE *f, const rl__result *r)
     fputs("</div></div>\n", f);
     free(rows);
     free(t.conflict);
+    free(t.racing);
     return 0;
 }

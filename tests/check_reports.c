@@ -741,7 +741,14 @@ START_TEST(html_has_its_parts)
     /* Steps 2..5 access one address from two actors with stores. */
     ck_assert_int_eq(count_of(tl, "; conflicting access"), 4);
     ck_assert_int_eq(count_of(tl, " conflict\""), 4);
+    /* Both accesses of each race (steps 3 and 4, 4 and 5) are marked,
+     * with the legend, and the races are listed. */
+    ck_assert_int_eq(count_of(tl, " race conflict\""), 3);
+    ck_assert_int_eq(count_of(tl, "; data race: this access"), 3);
+    ck_assert_ptr_nonnull(strstr(s, "<i class=\"key race\"></i>"));
     free(tl);
+    ck_assert_ptr_nonnull(strstr(s, "<h3>Data races (2)</h3>"));
+    ck_assert_int_eq(count_of(s, "(&#9889; in the timeline)</li>"), 2);
     ck_assert_ptr_nonnull(strstr(s, "<pre><code>racelab replay "
                                     "&#39;counter.unlocked@0x3.1x4.2x1&#39;"));
     ck_assert_ptr_nonnull(strstr(s, "racelab minimize "
