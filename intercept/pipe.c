@@ -1,9 +1,9 @@
 /* pipe.c: the pipes and socket pairs of a command under the scheduler.
  * pipe, socketpair, read, readv, write, writev, send, sendmsg, recv,
- * recvmsg, close and dup on one the execution made are schedule points; a read of an empty one or a write
- * to a full one waits in the scheduler, not in the kernel, until a write,
- * a read or a close anywhere changes it. Other descriptors go straight to
- * the C library. */
+ * recvmsg, close and dup on one the execution made are schedule points;
+ * a read of an empty one or a write to a full one waits in the scheduler,
+ * not in the kernel, until a write, a read or a close anywhere changes it.
+ * Other descriptors go straight to the C library. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
