@@ -115,12 +115,15 @@ static double timed_run(const char *const argv[], char **out)
     double t0 = bench_now();
     int r = rl_run(argv, &o, &res);
     double t = bench_now() - t0;
-    if (r < 0 || res.exit_code != 0) {
-        fprintf(stderr, "bench_intercept: %s %s: %s%s\n", argv[0], argv[1],
-                r < 0 ? rl_last_error() : "exit status not 0\n",
-                r < 0 ? "" : res.out ? res.out : "");
-        if (r >= 0 && res.err)
-            fputs(res.err, stderr);
+    if (r < 0) {
+        fprintf(stderr, "bench_intercept: %s: %s\n", argv[0], rl_last_error());
+        rl_run_result_free(&res);
+        return -1;
+    }
+    if (res.exit_code != 0) {
+        fprintf(stderr, "bench_intercept: %s %s: exit status %d\n%s%s", argv[0],
+                argv[1], res.exit_code, res.out ? res.out : "",
+                res.err ? res.err : "");
         rl_run_result_free(&res);
         return -1;
     }
@@ -141,7 +144,7 @@ static long steps_of(const char *rounds)
 {
     char token[PATH_MAX + 16];
     snprintf(token, sizeof token, "cmd:%s@-", self);
-    const char *argv[] = {racelab, "replay", token,  "--trace", "--",
+    const char *argv[] = {racelab, "replay",        token,  "--trace", "--",
                           self,    "--pipe-rounds", rounds, NULL};
     char *out = NULL;
     if (timed_run(argv, &out) < 0)
@@ -167,7 +170,7 @@ static double controlled_run(const char *rounds)
 {
     char token[PATH_MAX + 16];
     snprintf(token, sizeof token, "cmd:%s@-", self);
-    const char *argv[] = {racelab, "replay",        token, "--",
+    const char *argv[] = {racelab, "replay",        token,  "--",
                           self,    "--pipe-rounds", rounds, NULL};
     return timed_run(argv, NULL);
 }
@@ -231,7 +234,8 @@ static int bench_point_ratio(int smoke)
     char a1[32], a2[32];
     snprintf(a1, sizeof a1, "%ld", r1);
     snprintf(a2, sizeof a2, "%ld", r2);
-    long s1 = steps_of(a1), s2 = steps_of(a2);
+    long s1 = steps_of(a1);
+    long s2 = s1 < 0 ? -1 : steps_of(a2);
     if (s1 < 0 || s2 <= s1)
         return -1;
     double ours[MAX_REPS], raw[MAX_REPS];
@@ -254,8 +258,8 @@ static int bench_point_ratio(int smoke)
              "round trips; medians of %d interleaved runs",
              r1, r2, s1, s2, 2 * (r2 - r1), n);
     bench_metric("intercept_point_ratio", mo * 1e9, "ns/schedule point",
-                 "futex ping-pong between two processes", mr * 1e9,
-                 mo / mr, "<= 3", note);
+                 "futex ping-pong between two processes", mr * 1e9, mo / mr,
+                 "<= 3", note);
     return 0;
 }
 
@@ -268,8 +272,9 @@ int main(int argc, char **argv)
         char *end;
         long rounds = strtol(argv[2], &end, 10);
         if (*end || rounds < 0) {
-            fprintf(stderr, "bench_intercept: --pipe-rounds %s: not a "
-                            "count\n",
+            fprintf(stderr,
+                    "bench_intercept: --pipe-rounds %s: not a "
+                    "count\n",
                     argv[2]);
             return 2;
         }
@@ -285,8 +290,8 @@ int main(int argc, char **argv)
     }
     if (bench_point_ratio(smoke) < 0) {
         bench_metric("intercept_point_ratio", NAN, "ns/schedule point",
-                     "futex ping-pong between two processes", NAN, NAN,
-                     "<= 3", "not measured: a run failed (see stderr)");
+                     "futex ping-pong between two processes", NAN, NAN, "<= 3",
+                     "not measured: a run failed (see stderr)");
         return 1;
     }
     return 0;
