@@ -1,18 +1,20 @@
 /* pipe.c: the pipes and socket pairs of a command under the scheduler.
- * pipe, socketpair, read, write, send, recv, close and dup on one the
- * execution made are schedule points; a read of an empty one or a write
- * to a full one waits in the scheduler, not in the kernel, until a write,
- * a read or a close anywhere changes it. Other descriptors go straight to
- * the C library. */
+ * pipe, socketpair, read, readv, write, writev, send, sendmsg, recv,
+ * recvmsg, close and dup on one the execution made are schedule points;
+ * a read of an empty one or a write to a full one waits in the scheduler,
+ * not in the kernel, until a write, a read or a close anywhere changes it.
+ * Other descriptors go straight to the C library. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "intercept.h"
@@ -52,6 +54,34 @@ static void fd_copy(int fd, int from)
     fd_set_pipe(fd, p, p ? fd_write[from] : 0);
 }
 
+/* Learns what descriptor fd is, which this process got from elsewhere
+ * (an exec, a message with SCM_RIGHTS): an end of one of the execution's
+ * pipes or socket pairs, or none. */
+static void fd_learn(int fd)
+{
+    if (fd < 0 || fd >= FDS)
+        return;
+    fd_set_pipe(fd, NULL, 0);
+    char link[64], target[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0)
+        return;
+    target[n] = '\0';
+    unsigned long ino;
+    int fl = fcntl(fd, F_GETFL);
+    rl__ic_pipe *p;
+    if (sscanf(target, "socket:[%lu]", &ino) == 1) {
+        if ((p = rl__ic_pipe_of(ino, 0, 0)) && p->ino2)
+            fd_set_pipe(fd, p, END_SOCKET);
+        return;
+    }
+    if (sscanf(target, "pipe:[%lu]", &ino) != 1)
+        return;
+    if ((p = rl__ic_pipe_of(ino, 0, 0)) && fl >= 0)
+        fd_set_pipe(fd, p, (fl & O_ACCMODE) != O_RDONLY ? END_WRITE : END_READ);
+}
+
 void rl__ic_fds_scan(void)
 {
     memset(fd_pipe, 0, sizeof fd_pipe);
@@ -64,25 +94,7 @@ void rl__ic_fds_scan(void)
         int fd = atoi(e->d_name);
         if (e->d_name[0] == '.' || fd < 0 || fd >= FDS || fd == dirfd(d))
             continue;
-        char link[64], target[64];
-        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-        ssize_t n = readlink(link, target, sizeof target - 1);
-        if (n <= 0)
-            continue;
-        target[n] = '\0';
-        unsigned long ino;
-        int fl = fcntl(fd, F_GETFL);
-        rl__ic_pipe *p;
-        if (sscanf(target, "socket:[%lu]", &ino) == 1) {
-            if ((p = rl__ic_pipe_of(ino, 0, 0)) && p->ino2)
-                fd_set_pipe(fd, p, END_SOCKET);
-            continue;
-        }
-        if (sscanf(target, "pipe:[%lu]", &ino) != 1)
-            continue;
-        if ((p = rl__ic_pipe_of(ino, 0, 0)) && fl >= 0)
-            fd_set_pipe(fd, p,
-                        (fl & O_ACCMODE) != O_RDONLY ? END_WRITE : END_READ);
+        fd_learn(fd);
     }
     closedir(d);
 }
@@ -179,20 +191,49 @@ int pipe(int fds[2])
     return pipe2(fds, 0);
 }
 
-ssize_t read(int fd, void *buf, size_t n)
+/* The bytes the cnt buffers of iov hold. */
+static size_t iov_total(const struct iovec *iov, int cnt)
 {
-    RL__IC_REAL(read);
-    rl__ic_pipe *p = pipe_of(fd);
-    if (!p || !rl__ic_on())
-        return real_read(fd, buf, n);
+    size_t n = 0;
+    for (int i = 0; i < cnt; i++)
+        n += iov[i].iov_len;
+    return n;
+}
+
+/* Copies the cnt buffers of iov into rest without their first skip
+ * bytes. Returns how many buffers rest holds. */
+static int iov_rest(struct iovec *rest, const struct iovec *iov, int cnt,
+                    size_t skip)
+{
+    int n = 0;
+    for (int i = 0; i < cnt; i++) {
+        if (skip >= iov[i].iov_len) {
+            skip -= iov[i].iov_len;
+            continue;
+        }
+        rest[n].iov_base = (char *)iov[i].iov_base + skip;
+        rest[n].iov_len = iov[i].iov_len - skip;
+        skip = 0;
+        n++;
+    }
+    return n;
+}
+
+/* read and readv on a pipe or socket pair: the schedule point, then the
+ * read; a blocking one that would find the pipe empty with a writer left
+ * waits in the scheduler first. n: the bytes asked for. */
+static ssize_t read_pipe(int fd, rl__ic_pipe *p, const struct iovec *iov,
+                         int cnt, size_t n, const char *what)
+{
+    RL__IC_REAL(readv);
     rl__ic_enter();
     char label[48];
-    rl__point_key(RL_OP_RECV, p, &p->word, 0, label_of(label, 48, "read", fd));
+    rl__point_key(RL_OP_RECV, p, &p->word, 0, label_of(label, 48, what, fd));
     long step = rl__sched_get()->nsteps - 1;
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0 && !(fl & O_NONBLOCK) && n > 0)
-        wait_readable(fd, p, step, "read");
-    ssize_t r = real_read(fd, buf, n);
+        wait_readable(fd, p, step, what);
+    ssize_t r = real_readv(fd, iov, cnt);
     int e = errno;
     if (r > 0)
         rl__publish(&p->word); /* room for a waiting writer */
@@ -201,19 +242,42 @@ ssize_t read(int fd, void *buf, size_t n)
     return r;
 }
 
-/* A write to a blocking pipe: written without blocking in the kernel (the
- * descriptor made non-blocking for each attempt; only one actor runs), as
- * much as fits, then waiting in the scheduler for room. Returns what
- * write(2) would. */
-static ssize_t write_blocking(int fd, rl__ic_pipe *p, const char *buf, size_t n,
-                              int fl,
-                              ssize_t (*real)(int, const void *, size_t))
+ssize_t read(int fd, void *buf, size_t n)
 {
+    RL__IC_REAL(read);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !rl__ic_on())
+        return real_read(fd, buf, n);
+    struct iovec one = {.iov_base = buf, .iov_len = n};
+    return read_pipe(fd, p, &one, 1, n, "read");
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+    RL__IC_REAL(readv);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !rl__ic_on())
+        return real_readv(fd, iov, cnt);
+    size_t n = cnt > 0 && cnt <= IOV_MAX ? iov_total(iov, cnt) : 0;
+    return read_pipe(fd, p, iov, cnt, n, "readv");
+}
+
+/* A write or writev of the n bytes of iov (cnt buffers, at most IOV_MAX)
+ * to a blocking pipe or socket pair: written without blocking in the
+ * kernel (the descriptor made non-blocking for each attempt; only one
+ * actor runs), as much as fits, then waiting in the scheduler for room.
+ * what: the call, for the wait's reason. Returns what write(2) would. */
+static ssize_t write_blocking(int fd, rl__ic_pipe *p, const struct iovec *iov,
+                              int cnt, size_t n, int fl, const char *what)
+{
+    RL__IC_REAL(writev);
+    struct iovec rest[IOV_MAX];
     size_t done = 0;
     for (;;) {
         uint32_t seen = __atomic_load_n(&p->word, __ATOMIC_ACQUIRE);
+        int left = iov_rest(rest, iov, cnt, done);
         fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-        ssize_t w = real(fd, buf + done, n - done);
+        ssize_t w = real_writev(fd, rest, left);
         int e = errno;
         fcntl(fd, F_SETFL, fl);
         if (w > 0) {
@@ -225,9 +289,10 @@ static ssize_t write_blocking(int fd, rl__ic_pipe *p, const char *buf, size_t n,
         }
         if (w < 0 && e == EAGAIN) {
             snprintf(reason, sizeof reason,
-                     "write(fd %d) to %s %lu: full, %zu of %zu bytes "
+                     "%s(fd %d) to %s %lu: full, %zu of %zu bytes "
                      "written",
-                     fd, p->ino2 ? "socket pair" : "pipe", p->ino, done, n);
+                     what, fd, p->ino2 ? "socket pair" : "pipe", p->ino, done,
+                     n);
             rl__block(p, &p->word, seen, -1, reason);
             continue;
         }
@@ -238,30 +303,50 @@ static ssize_t write_blocking(int fd, rl__ic_pipe *p, const char *buf, size_t n,
     }
 }
 
+/* write and writev on a pipe or socket pair: the schedule point, then the
+ * write; a blocking one waits in the scheduler while it is full. */
+static ssize_t write_pipe(int fd, rl__ic_pipe *p, const struct iovec *iov,
+                          int cnt, const char *what)
+{
+    RL__IC_REAL(writev);
+    rl__ic_enter();
+    char label[48];
+    rl__point_key(RL_OP_SEND, p, &p->word, 0, label_of(label, 48, what, fd));
+    int fl = fcntl(fd, F_GETFL);
+    size_t n = cnt >= 0 && cnt <= IOV_MAX ? iov_total(iov, cnt) : 0;
+    ssize_t r;
+    int e;
+    if (fl < 0 || (fl & O_NONBLOCK) || n == 0) {
+        r = real_writev(fd, iov, cnt);
+        e = errno;
+        if (r > 0)
+            rl__publish(&p->word);
+    } else {
+        r = write_blocking(fd, p, iov, cnt, n, fl, what);
+        e = errno;
+    }
+    rl__ic_leave();
+    errno = e;
+    return r;
+}
+
 ssize_t write(int fd, const void *buf, size_t n)
 {
     RL__IC_REAL(write);
     rl__ic_pipe *p = pipe_of(fd);
     if (!p || !rl__ic_on())
         return real_write(fd, buf, n);
-    rl__ic_enter();
-    char label[48];
-    rl__point_key(RL_OP_SEND, p, &p->word, 0, label_of(label, 48, "write", fd));
-    int fl = fcntl(fd, F_GETFL);
-    ssize_t r;
-    int e;
-    if (fl < 0 || (fl & O_NONBLOCK) || n == 0) {
-        r = real_write(fd, buf, n);
-        e = errno;
-        if (r > 0)
-            rl__publish(&p->word);
-    } else {
-        r = write_blocking(fd, p, buf, n, fl, real_write);
-        e = errno;
-    }
-    rl__ic_leave();
-    errno = e;
-    return r;
+    struct iovec one = {.iov_base = (void *)buf, .iov_len = n};
+    return write_pipe(fd, p, &one, 1, "write");
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+    RL__IC_REAL(writev);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !rl__ic_on())
+        return real_writev(fd, iov, cnt);
+    return write_pipe(fd, p, iov, cnt, "writev");
 }
 
 /* The close of fd, a pipe end: a schedule point, and a wake-up for the
@@ -415,39 +500,51 @@ int socketpair(int domain, int type, int protocol, int fds[2])
     return r;
 }
 
-ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-               const struct sockaddr *to, socklen_t tolen)
+/* send, sendto and sendmsg on a socket pair: the schedule point, then
+ * msg sent without blocking in the kernel, and, unless the call may not
+ * block, the rest after waiting in the scheduler for room. Ancillary data
+ * goes with the first bytes only, as the kernel sends it. what: the call,
+ * for the label and the wait's reason. Returns what sendmsg(2) would. */
+static ssize_t send_pipe(int fd, rl__ic_pipe *p, const struct msghdr *msg,
+                         int flags, const char *what)
 {
-    RL__IC_REAL(sendto);
-    rl__ic_pipe *p = pipe_of(fd);
-    if (!p || !rl__ic_on())
-        return real_sendto(fd, buf, n, flags, to, tolen);
+    RL__IC_REAL(sendmsg);
     rl__ic_enter();
     char label[48];
-    rl__point_key(RL_OP_SEND, p, &p->word, 0, label_of(label, 48, "send", fd));
+    rl__point_key(RL_OP_SEND, p, &p->word, 0, label_of(label, 48, what, fd));
     int fl = fcntl(fd, F_GETFL);
     int nowait = (flags & MSG_DONTWAIT) || fl < 0 || (fl & O_NONBLOCK);
+    int cnt = (int)msg->msg_iovlen;
+    int ok = msg->msg_iovlen <= IOV_MAX;
+    size_t n = ok ? iov_total(msg->msg_iov, cnt) : 0;
+    struct iovec rest[IOV_MAX];
+    struct msghdr m = *msg;
     size_t done = 0;
     ssize_t r;
     int e;
     for (;;) {
         uint32_t seen = __atomic_load_n(&p->word, __ATOMIC_ACQUIRE);
-        r = real_sendto(fd, (const char *)buf + done, n - done,
-                        flags | MSG_DONTWAIT, to, tolen);
+        if (ok) {
+            m.msg_iov = rest;
+            m.msg_iovlen = (size_t)iov_rest(rest, msg->msg_iov, cnt, done);
+        }
+        r = real_sendmsg(fd, &m, flags | MSG_DONTWAIT);
         e = errno;
         if (r > 0) {
             done += (size_t)r;
             rl__publish(&p->word);
-            if (done < n && !nowait)
+            m.msg_control = NULL;
+            m.msg_controllen = 0;
+            if (ok && done < n && !nowait)
                 continue;
             r = (ssize_t)done;
             break;
         }
         if (r < 0 && e == EAGAIN && !nowait) {
             snprintf(reason, sizeof reason,
-                     "send(fd %d) to socket pair %lu: full, %zu of %zu "
+                     "%s(fd %d) to socket pair %lu: full, %zu of %zu "
                      "bytes sent",
-                     fd, p->ino, done, n);
+                     what, fd, p->ino, done, n);
             rl__block(p, &p->word, seen, -1, reason);
             continue;
         }
@@ -458,6 +555,30 @@ ssize_t sendto(int fd, const void *buf, size_t n, int flags,
     rl__ic_leave();
     errno = e;
     return r;
+}
+
+ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+               const struct sockaddr *to, socklen_t tolen)
+{
+    RL__IC_REAL(sendto);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !rl__ic_on())
+        return real_sendto(fd, buf, n, flags, to, tolen);
+    struct iovec one = {.iov_base = (void *)buf, .iov_len = n};
+    struct msghdr m = {.msg_name = (void *)to,
+                       .msg_namelen = to ? tolen : 0,
+                       .msg_iov = &one,
+                       .msg_iovlen = 1};
+    return send_pipe(fd, p, &m, flags, "send");
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    RL__IC_REAL(sendmsg);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !msg || !rl__ic_on())
+        return real_sendmsg(fd, msg, flags);
+    return send_pipe(fd, p, msg, flags, "sendmsg");
 }
 
 ssize_t send(int fd, const void *buf, size_t n, int flags)
@@ -491,4 +612,56 @@ ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
 ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
     return recvfrom(fd, buf, n, flags, NULL, NULL);
+}
+
+/* The descriptors a message passed with SCM_RIGHTS: ends of the
+ * execution's pipes and pairs are learnt, so that their reads and writes
+ * are schedule points in the receiver too. */
+static void learn_passed_fds(const struct msghdr *msg)
+{
+    if (!msg->msg_control || msg->msg_controllen < sizeof(struct cmsghdr))
+        return;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
+         c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < k; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof fd, sizeof fd);
+            fd_learn(fd);
+        }
+    }
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    RL__IC_REAL(recvmsg);
+    rl__ic_pipe *p = pipe_of(fd);
+    if (!p || !msg || !rl__ic_on()) {
+        ssize_t r = real_recvmsg(fd, msg, flags);
+        if (r >= 0 && rl__ic)
+            learn_passed_fds(msg);
+        return r;
+    }
+    rl__ic_enter();
+    char label[48];
+    rl__point_key(RL_OP_RECV, p, &p->word, 0,
+                  label_of(label, 48, "recvmsg", fd));
+    long step = rl__sched_get()->nsteps - 1;
+    int fl = fcntl(fd, F_GETFL);
+    size_t n = msg->msg_iovlen <= IOV_MAX
+                   ? iov_total(msg->msg_iov, (int)msg->msg_iovlen)
+                   : 0;
+    if (!(flags & MSG_DONTWAIT) && fl >= 0 && !(fl & O_NONBLOCK) && n > 0)
+        wait_readable(fd, p, step, "recvmsg");
+    ssize_t r = real_recvmsg(fd, msg, flags);
+    int e = errno;
+    if (r > 0 && !(flags & MSG_PEEK))
+        rl__publish(&p->word);
+    if (r >= 0)
+        learn_passed_fds(msg);
+    rl__ic_leave();
+    errno = e;
+    return r;
 }

@@ -4,7 +4,8 @@
 # reaches end of file found as DEADLOCK naming its holder, two producers
 # in the wrong order found and replayed exactly, process-shared mutexes
 # and semaphores, static binaries and missing commands refused, and
-# nothing left behind.
+# nothing left behind; readv, writev, sendmsg and recvmsg as schedule
+# points, and a pipe end passed with SCM_RIGHTS.
 set -u
 BUILD=${BUILD:-build}
 RL="$(cd "$(dirname "$BUILD/racelab")" && pwd)/racelab"
@@ -49,6 +50,12 @@ prog kill_child kill_child
 prog socket_holder socket_holder
 prog socket_holder_fixed socket_holder -DFIXED
 prog full_pipe_fixed full_pipe -DFIXED
+prog iov_holder iov_holder
+prog iov_holder_fixed iov_holder -DFIXED
+prog msg_holder iov_holder -DMSG
+prog msg_holder_fixed iov_holder -DMSG -DFIXED
+prog pass_fd pass_fd
+prog pass_fd_hold pass_fd -DHOLD
 
 # run EXPECTED-STATUS ARGS...: runs racelab, keeps its output in $out and
 # says whether the exit status was the expected one.
@@ -104,6 +111,66 @@ if run 0 run --jobs 1 -- ./socket_holder_fixed &&
     ok "socket closed before the wait: PASS, exhausted"
 else
     bad "socket closed before the wait (status $status)" "$out"
+fi
+
+# The same with gathered and scattered I/O: writev and readv on a pipe,
+# sendmsg and recvmsg on a socket pair, each waiting in the scheduler.
+if run 1 run --jobs 1 -- ./iov_holder &&
+    grep -q '^UNEXPECTED cmd:./iov_holder  *DEADLOCK  *explore  *1 executions' \
+        <<<"$out" &&
+    grep -q '(iov_holder, pid [0-9]*) is blocked in readv(fd 3) of pipe' \
+        <<<"$out" &&
+    grep -q 'actor 0 (iov_holder, pid [0-9]*) holds the write end as fd 4' \
+        <<<"$out"; then
+    ok "writev/readv, pipe held by the waiting parent: DEADLOCK, holder named"
+else
+    bad "writev/readv, pipe held open by the waiting parent (status $status)" \
+        "$out"
+fi
+if run 0 run --jobs 1 -- ./iov_holder_fixed &&
+    grep -q '^ok  *cmd:./iov_holder_fixed  *PASS .*exhausted' <<<"$out"; then
+    ok "writev/readv, pipe closed before the wait: PASS, exhausted"
+else
+    bad "writev/readv, pipe closed before the wait (status $status)" "$out"
+fi
+if run 1 run --jobs 1 -- ./msg_holder &&
+    grep -q '^UNEXPECTED cmd:./msg_holder  *DEADLOCK  *explore  *1 executions' \
+        <<<"$out" &&
+    grep -q 'blocked in recvmsg(fd 3) of socket [0-9]*: empty, and its peer' \
+        <<<"$out" &&
+    grep -q 'actor 0 (msg_holder, pid [0-9]*) holds .* as fd 4' <<<"$out"; then
+    ok "sendmsg/recvmsg, socket held open by the waiting parent: DEADLOCK"
+else
+    bad "sendmsg/recvmsg, socket held by the waiting parent (status $status)" \
+        "$out"
+fi
+if run 0 run --jobs 1 -- ./msg_holder_fixed &&
+    grep -q '^ok  *cmd:./msg_holder_fixed  *PASS .*exhausted' <<<"$out"; then
+    ok "sendmsg/recvmsg, socket closed before the wait: PASS, exhausted"
+else
+    bad "sendmsg/recvmsg, socket closed before the wait (status $status)" "$out"
+fi
+
+# A pipe made after the fork, its read end passed to the child with
+# SCM_RIGHTS: the child's reads of it are schedule points too. (Without
+# --reduction none, a read racelab did not see would also be missing from
+# the reduction's view, which then never tries it on an empty pipe.)
+if run 0 run --jobs 1 --reduction none -- ./pass_fd &&
+    grep -q '^ok  *cmd:./pass_fd  *PASS .*exhausted' <<<"$out"; then
+    ok "a pipe end passed with SCM_RIGHTS: PASS, exhausted"
+else
+    bad "a pipe end passed with SCM_RIGHTS (status $status)" "$out"
+fi
+if run 1 run --jobs 1 -- ./pass_fd_hold &&
+    grep -q '^UNEXPECTED cmd:./pass_fd_hold  *DEADLOCK  *explore  *1 exec' \
+        <<<"$out" &&
+    grep -q 'blocked in read(fd [0-9]*) of pipe [0-9]*: empty, and a write' \
+        <<<"$out" &&
+    grep -q 'actor 0 (pass_fd_hold, pid [0-9]*) holds the write end' \
+        <<<"$out"; then
+    ok "a passed pipe end whose writer waits first: DEADLOCK, holder named"
+else
+    bad "a passed pipe end whose writer waits first (status $status)" "$out"
 fi
 
 # A writer that fills the pipe while its reader waits for it: the write
@@ -244,7 +311,8 @@ else
     echo "skip: no static C library to build a static binary with"
 fi
 if run 2 run -- ./no-such-program &&
-    grep -q 'no-such-program: No such file or directory' <<<"$out" &&
+    grep -q "cannot run './no-such-program': No such file or directory" \
+        <<<"$out" &&
     run 2 run -- racelab-no-such-command &&
     grep -q "cannot run 'racelab-no-such-command': command not found" <<<"$out" &&
     run 2 replay 'cmd:./x@-' -- &&
