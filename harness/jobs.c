@@ -503,7 +503,9 @@ static int report_complete(rl_scenario *const *scs, int n,
             combine(scs[reported], o, jobs, b, reported, &results[reported]);
         if (e < 0 && !*err)
             *err = e;
-        if (done)
+        /* A search that could not run (bad input in a worker) has no
+         * result to show: the error says why. */
+        if (done && (e >= 0 || e == -EINTR))
             done(&results[reported], ctx);
         reported++;
     }
