@@ -164,6 +164,7 @@ expect 3 "unwritable results file" -- "$RL" run counter.atomic --json /nonexiste
 # ---- the bounds and modes take effect
 # Below the steps the producer's spin needs to prove a livelock by itself.
 expect 0 "--max-steps bounds an execution" -- "$RL" run end_flag.private --max-steps 5
+has "$tmp/out" "passed 5 schedule points" "the livelock names the bound"
 # A step bound the arena cannot hold is bad input, in this process or in
 # job workers alike: said once, exit 2, and no result line that passes.
 for j in 1 2; do
@@ -172,7 +173,6 @@ for j in 1 2; do
     has "$tmp/err" "does not fit the arena" "the bound that does not fit is named (--jobs $j)"
     check "! grep -q PASS '$tmp/out'" "no PASS line for a search that could not run (--jobs $j)"
 done
-has "$tmp/out" "passed 5 schedule points" "the livelock names the bound"
 expect 0 "--timeout bounds an execution" -- "$RL" run fork_lock.threaded --timeout 0.5
 has "$tmp/out" "(the 0.5 s timeout)" "the timeout is the one given"
 expect 0 "pct with --depth" -- "$RL" run --mode pct --depth 2 --runs 50 --seed 1 counter.unlocked
