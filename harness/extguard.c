@@ -19,6 +19,50 @@
 
 #include "extstress_internal.h"
 
+/* Whether process pid's environment holds the entry mark. */
+static int has_mark(pid_t pid, const char *mark)
+{
+    char path[64], buf[65536];
+    snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    size_t len = strlen(mark);
+    for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
+        if (!strncmp(buf + i, mark, len + 1))
+            return 1;
+    return 0;
+}
+
+/* Kills the process group of every process whose environment says owner
+ * started its run (RL__EXT_OWNER_VAR), and the process itself. */
+static void kill_marked(pid_t owner)
+{
+    char mark[64];
+    snprintf(mark, sizeof mark, RL__EXT_OWNER_VAR "%d", (int)owner);
+    DIR *d = opendir("/proc");
+    if (!d)
+        return;
+    pid_t self = getpid();
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 1 || pid == self || !has_mark((pid_t)pid, mark))
+            continue;
+        pid_t g = getpgid((pid_t)pid);
+        if (g > 1 && g != getpgrp())
+            kill(-g, SIGKILL);
+        kill((pid_t)pid, SIGKILL);
+    }
+    closedir(d);
+}
+
 /* The guard: a small child that waits for this process to end and, if it
  * ends while runs are in flight (killed outright: SIGKILL leaves no
  * chance to clean up), kills their process groups, whose members would
@@ -53,6 +97,9 @@ static _Noreturn void guard_main(pid_t *groups, int n, pid_t owner)
             if (g > 0)
                 kill(-g, SIGKILL);
         }
+        /* A run spawned in the instant the owner died was never written
+         * down: it is found by the mark in its environment. */
+        kill_marked(owner);
         struct timespec ts = {0, 10000000};
         nanosleep(&ts, NULL);
     }

@@ -29,8 +29,8 @@ static void fmt_fixed(char *buf, size_t size, double v)
 /* True when an environment entry is one of the variables set per run. */
 static int own_var(const char *e)
 {
-    static const char *names[] = {
-        "RACELAB_RUN=", "RACELAB_NOISE=", "RACELAB_NOISE_SEED="};
+    static const char *names[] = {"RACELAB_RUN=", "RACELAB_NOISE=",
+                                  "RACELAB_NOISE_SEED=", RL__EXT_OWNER_VAR};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strncmp(e, names[i], strlen(names[i])))
             return 1;
@@ -52,7 +52,7 @@ int rl__ext_build_env(rl__ext_ctx *c)
     size_t n = 0;
     while (environ && environ[n])
         n++;
-    c->envp = calloc(n + 5, sizeof *c->envp);
+    c->envp = calloc(n + 6, sizeof *c->envp);
     c->run_var = malloc(48);
     if (!c->envp || !c->run_var)
         return rl__fail(-ENOMEM, "out of memory");
@@ -89,6 +89,11 @@ int rl__ext_build_env(rl__ext_ctx *c)
         c->envp[k++] = nv;
         c->envp[k++] = c->seed_var;
     }
+    /* Every process of a run carries it: the guard finds by it a run
+     * that started after its group was written down (see extguard.c). */
+    static char owner[64];
+    snprintf(owner, sizeof owner, RL__EXT_OWNER_VAR "%d", (int)getpid());
+    c->envp[k++] = owner;
     c->envp[k] = NULL;
     return 0;
 }

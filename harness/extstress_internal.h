@@ -73,6 +73,10 @@ typedef struct {
 
 /* ---- how a run starts (extspawn.c) ---- */
 
+/* In the environment of every run: "RACELAB_STRESS_OWNER=PID", PID the
+ * racelab process that started it. */
+#define RL__EXT_OWNER_VAR "RACELAB_STRESS_OWNER="
+
 /* Builds the child environment of c: the caller's, with RACELAB_RUN and,
  * with noise, LD_PRELOAD, RACELAB_NOISE and RACELAB_NOISE_SEED. Returns 0
  * or -errno. rl__ext_free_env frees it (also after a failure). */
