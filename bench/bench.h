@@ -3,11 +3,18 @@
 #ifndef RL_BENCH_H
 #define RL_BENCH_H
 
+#include <errno.h>
+#include <linux/futex.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../reports/text.h"
 
@@ -104,6 +111,54 @@ static inline void bench_metric(const char *name, double value,
     bench_json_str(note);
     fputs("}\n", stdout);
     fflush(stdout);
+}
+
+/* The raw futex hand-over the schedulers are measured against. */
+static inline long bench_futex_op(uint32_t *w, int op, uint32_t val)
+{
+    return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
+}
+
+/* The baseline: two processes hand a futex word in MAP_SHARED memory back
+ * and forth, rounds times each way after a first untimed round. Returns the
+ * seconds per hand-over, or -1. */
+static inline double bench_futex_pingpong(long rounds)
+{
+    uint32_t *turn = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (turn == MAP_FAILED)
+        return -1;
+    *turn = 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        munmap(turn, 4096);
+        return -1;
+    }
+    if (pid == 0) {
+        for (long i = 0; i <= rounds; i++) {
+            while (__atomic_load_n(turn, __ATOMIC_ACQUIRE) != 1)
+                bench_futex_op(turn, FUTEX_WAIT, 0);
+            __atomic_store_n(turn, 0, __ATOMIC_RELEASE);
+            bench_futex_op(turn, FUTEX_WAKE, 1);
+        }
+        _exit(0);
+    }
+    /* Round 0 waits for the child to run at all: not timed. */
+    double t0 = 0;
+    for (long i = 0; i <= rounds; i++) {
+        if (i == 1)
+            t0 = bench_now();
+        __atomic_store_n(turn, 1, __ATOMIC_RELEASE);
+        bench_futex_op(turn, FUTEX_WAKE, 1);
+        while (__atomic_load_n(turn, __ATOMIC_ACQUIRE) != 0)
+            bench_futex_op(turn, FUTEX_WAIT, 1);
+    }
+    double t = bench_now() - t0;
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    munmap(turn, 4096);
+    return t / (double)(2 * rounds);
 }
 
 #endif /* RL_BENCH_H */

@@ -175,53 +175,6 @@ static double controlled_run(const char *rounds)
     return timed_run(argv, NULL);
 }
 
-static long futex_op(uint32_t *w, int op, uint32_t val)
-{
-    return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
-}
-
-/* The baseline: two processes hand a futex word in MAP_SHARED memory back
- * and forth, rounds times each way after a first untimed round. Returns
- * the seconds per hand-over, or -1. */
-static double futex_pingpong(long rounds)
-{
-    uint32_t *turn = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (turn == MAP_FAILED)
-        return -1;
-    *turn = 0;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        munmap(turn, 4096);
-        return -1;
-    }
-    if (pid == 0) {
-        for (long i = 0; i <= rounds; i++) {
-            while (__atomic_load_n(turn, __ATOMIC_ACQUIRE) != 1)
-                futex_op(turn, FUTEX_WAIT, 0);
-            __atomic_store_n(turn, 0, __ATOMIC_RELEASE);
-            futex_op(turn, FUTEX_WAKE, 1);
-        }
-        _exit(0);
-    }
-    /* Round 0 waits for the child to run at all: not timed. */
-    double t0 = 0;
-    for (long i = 0; i <= rounds; i++) {
-        if (i == 1)
-            t0 = bench_now();
-        __atomic_store_n(turn, 1, __ATOMIC_RELEASE);
-        futex_op(turn, FUTEX_WAKE, 1);
-        while (__atomic_load_n(turn, __ATOMIC_ACQUIRE) != 0)
-            futex_op(turn, FUTEX_WAIT, 1);
-    }
-    double t = bench_now() - t0;
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-    munmap(turn, 4096);
-    return t / (double)(2 * rounds);
-}
-
 /* intercept_point_ratio: the slope of the wall time of one controlled
  * execution of `bench_intercept --pipe-rounds N` over its
  * schedule points, between a short and a long program (the fixed cost of
@@ -241,7 +194,7 @@ static int bench_point_ratio(int smoke)
     double ours[MAX_REPS], raw[MAX_REPS];
     int n = 0;
     for (int i = 0; i < reps; i++) {
-        raw[i] = futex_pingpong(2 * (r2 - r1));
+        raw[i] = bench_futex_pingpong(2 * (r2 - r1));
         double t1 = controlled_run(a1);
         double t2 = controlled_run(a2);
         if (raw[i] < 0 || t1 < 0 || t2 < 0)

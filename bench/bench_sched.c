@@ -119,53 +119,6 @@ static uint8_t *alternating_prefix(const rl_scenario *sc, long yields, long *n)
     return d;
 }
 
-static long futex_op(uint32_t *w, int op, uint32_t val)
-{
-    return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
-}
-
-/* The baseline: two processes hand a futex word in MAP_SHARED memory back
- * and forth, rounds times each way after a first untimed round. Returns the
- * seconds per hand-over, or -1. */
-static double futex_pingpong(long rounds)
-{
-    uint32_t *turn = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (turn == MAP_FAILED)
-        return -1;
-    *turn = 0;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        munmap(turn, 4096);
-        return -1;
-    }
-    if (pid == 0) {
-        for (long i = 0; i <= rounds; i++) {
-            while (__atomic_load_n(turn, __ATOMIC_ACQUIRE) != 1)
-                futex_op(turn, FUTEX_WAIT, 0);
-            __atomic_store_n(turn, 0, __ATOMIC_RELEASE);
-            futex_op(turn, FUTEX_WAKE, 1);
-        }
-        _exit(0);
-    }
-    /* Round 0 waits for the child to run at all: not timed. */
-    double t0 = 0;
-    for (long i = 0; i <= rounds; i++) {
-        if (i == 1)
-            t0 = bench_now();
-        __atomic_store_n(turn, 1, __ATOMIC_RELEASE);
-        futex_op(turn, FUTEX_WAKE, 1);
-        while (__atomic_load_n(turn, __ATOMIC_ACQUIRE) != 0)
-            futex_op(turn, FUTEX_WAIT, 1);
-    }
-    double t = bench_now() - t0;
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-    munmap(turn, 4096);
-    return t / (double)(2 * rounds);
-}
-
 /* handoff_ratio: the slope of execution time over steps between a short
  * and a long alternating execution (the fixed cost of an execution drops
  * out), against the futex ping-pong, interleaved. one_cpu: reported as
@@ -184,7 +137,7 @@ static int bench_handoff_ratio(int smoke, int one_cpu)
     int n = 0;
     long s1 = 0, s2 = 0;
     for (int i = 0; i < reps; i++) {
-        raw[i] = futex_pingpong(y2 - y1);
+        raw[i] = bench_futex_pingpong(y2 - y1);
         handoff_yields = y1;
         double t1 = run_controlled(sc, d1, n1, &s1);
         handoff_yields = y2;
