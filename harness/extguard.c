@@ -206,18 +206,23 @@ void rl__ext_abandon_all(rl__ext_ctx *c)
         while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
             ;
         rl__ext_reap_group(s->pid);
-        if (s->out >= 0)
-            close(s->out);
-        if (s->err >= 0)
-            close(s->err);
-        if (s->pidfd >= 0)
-            close(s->pidfd);
-        s->out = s->err = s->pidfd = -1;
-        if (c->groups)
-            __atomic_store_n(&c->groups[i], 0, __ATOMIC_RELEASE);
-        s->pid = 0;
-        c->inflight--;
+        rl__ext_release_slot(c, s);
     }
+}
+
+void rl__ext_release_slot(rl__ext_ctx *c, rl__ext_slot *s)
+{
+    if (s->out >= 0)
+        close(s->out);
+    if (s->err >= 0)
+        close(s->err);
+    if (s->pidfd >= 0)
+        close(s->pidfd);
+    s->out = s->err = s->pidfd = -1;
+    if (c->groups)
+        __atomic_store_n(&c->groups[s - c->slots], 0, __ATOMIC_RELEASE);
+    s->pid = 0;
+    c->inflight--;
 }
 
 int rl__ext_is_hung(const rl__ext_ctx *c, pid_t pid)

@@ -206,17 +206,7 @@ static void finish_run(rl__ext_ctx *c, rl__ext_slot *s, int st)
         if (o->until_failure)
             c->no_more = 1;
     }
-    if (s->out >= 0)
-        close(s->out);
-    if (s->err >= 0)
-        close(s->err);
-    if (s->pidfd >= 0)
-        close(s->pidfd);
-    s->out = s->err = s->pidfd = -1;
-    if (c->groups)
-        __atomic_store_n(&c->groups[s - c->slots], 0, __ATOMIC_RELEASE);
-    s->pid = 0;
-    c->inflight--;
+    rl__ext_release_slot(c, s);
     rl__ext_reap_orphans(c);
     if (o->progress)
         o->progress(r->executions, c->unbounded ? 0 : c->total, r->failures,

@@ -118,6 +118,10 @@ void rl__ext_abandon_all(rl__ext_ctx *c);
 /* Whether process pid is in the group of a hung run kept stopped. */
 int rl__ext_is_hung(const rl__ext_ctx *c, pid_t pid);
 
+/* Frees slot s of a run that has ended and been reaped: closes its
+ * descriptors, takes its group off the guard's list, counts it out. */
+void rl__ext_release_slot(rl__ext_ctx *c, rl__ext_slot *s);
+
 /* keep_hung: stops the whole process group of the timed-out run in s
  * (SIGSTOP), notes it among c's hung groups, and says so with its pids
  * through the note callback. Returns 0, or -ENOMEM (the group is then
