@@ -88,9 +88,26 @@ int rl__sched_find_pid(pid_t pid)
     if (!S)
         return -1;
     for (int i = 0; i < S->nactors; i++)
-        if (S->actors[i].pid == pid)
+        if (S->actors[i].pid == pid && !S->actors[i].thread)
             return i;
     return -1;
+}
+
+int rl__sched_process_of(int id)
+{
+    rl__sched *S = rl__sched_get();
+    if (!S || id < 0 || id >= S->nactors)
+        return -1;
+    return S->actors[id].thread ? rl__sched_find_pid(S->actors[id].pid) : id;
+}
+
+void rl__sched_actor_thread(int id)
+{
+    rl__sched *S = rl__sched_cur();
+    if (S && id >= 0 && id < S->nactors) {
+        S->actors[id].thread = 1;
+        S->actors[id].pid = rl__pid();
+    }
 }
 
 int rl__sched_actor_finished(pid_t pid)

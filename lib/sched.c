@@ -15,6 +15,7 @@
 #include "explain.h"
 #include "fair.h"
 #include "schedblock.h"
+#include "schedsig.h"
 #include "scheduler.h"
 #include "strategy.h"
 
@@ -22,14 +23,19 @@ int rl__sched_on;  /* this process is an actor of a controlled run */
 int rl__points_on; /* schedule points do something: control or noise */
 int rl__locks_held;
 static rl__sched *S; /* the control block, in the arena */
-static int me = -1;  /* this process's actor id */
-static pid_t me_pid; /* to tell a raw fork() child from the actor */
-static uint64_t noise_rng;
+/* Per thread: a process's actor is its first thread; a command's other
+ * threads may be actors of their own (intercept/thread.c) and the rest
+ * are none (me -1). */
+#define RL__TLS __thread __attribute__((tls_model("initial-exec")))
+static RL__TLS int me = -1;  /* this thread's actor id */
+static RL__TLS pid_t me_pid; /* to tell a raw fork() child from the actor */
+static RL__TLS pid_t me_tid; /* the thread that is the actor */
+static RL__TLS uint64_t noise_rng;
 /* An instrumented plain store, whose value the ABI does not pass: its step
  * gets the value at the actor's next schedule point (-1: none pending). */
-static long fill_step = -1;
-static const void *fill_addr;
-static long fill_size;
+static RL__TLS long fill_step = -1;
+static RL__TLS const void *fill_addr;
+static RL__TLS long fill_size;
 
 rl__sched *rl__sched_setup(int mode, long max_steps)
 {
@@ -69,6 +75,11 @@ int rl__sched_self(void)
     return me;
 }
 
+pid_t rl__sched_self_tid(void)
+{
+    return me_tid;
+}
+
 /* Waits until the process has ended (a zombie or gone), however long
  * the kernel takes to get it there: a process past its exit point always
  * ends, and under load that may take a while. */
@@ -93,7 +104,7 @@ static void settle(void)
     for (int i = 0; i < S->nactors; i++) {
         rl__actor *a = &S->actors[i];
         if (a->state != RL__ACTOR_FINISHED || a->settled || a->pid <= 0 ||
-            i == me)
+            i == me || a->thread)
             continue;
         if (!rl__sched_waits_for_children(S, i))
             wait_ended(a->pid);
@@ -115,114 +126,12 @@ static void wait_turn(void)
     settle();
 }
 
-#define STACK_SIGNAL (SIGRTMIN + 4)
-
-/* Answers a stack request: unwinds itself into its record. */
-static void on_stack_request(int sig)
-{
-    (void)sig;
-    int saved = errno;
-    rl__sched *s = S;
-    if (s && me >= 0 && rl__sys(SYS_getpid, 0, 0, 0, 0, 0, 0) == me_pid) {
-        /* No symbol lookup in a handler that may have interrupted the
-         * loader: the names are found afterwards. */
-        rl__stack_capture(s->actors[me].stack, sizeof s->actors[me].stack, 0);
-        __atomic_add_fetch(&s->stack_replies, 1, __ATOMIC_RELEASE);
-        rl__futex_wake(&s->stack_replies, 1 << 30);
-    }
-    errno = saved;
-}
-
-void rl__sched_collect_stacks(void)
-{
-    if (!rl__sched_get())
-        return;
-    uint32_t base = __atomic_load_n(&S->stack_replies, __ATOMIC_ACQUIRE);
-    uint32_t asked = 0;
-    for (int i = 0; i < S->nactors; i++) {
-        rl__actor *a = &S->actors[i];
-        if (i == me || a->pid <= 0 || a->state == RL__ACTOR_FINISHED)
-            continue;
-        a->stack[0] = '\0';
-        if (kill(a->pid, STACK_SIGNAL) == 0)
-            asked++;
-    }
-    double deadline = rl__now() + 1.0;
-    for (;;) {
-        uint32_t now = __atomic_load_n(&S->stack_replies, __ATOMIC_ACQUIRE);
-        if (now - base >= asked || rl__expired(deadline))
-            break;
-        rl__futex_wait(&S->stack_replies, now, deadline);
-    }
-    if (me >= 0)
-        return;
-    /* The supervisor (an ancestor of every actor, so allowed to trace
-     * them) unwinds those that did not answer: signals blocked, or stuck
-     * where a handler cannot run. */
-    for (int i = 0; i < S->nactors; i++) {
-        rl__actor *a = &S->actors[i];
-        if (a->pid <= 0 || a->state == RL__ACTOR_FINISHED || a->stack[0])
-            continue;
-        rl__stack_capture_remote(a->pid, a->stack, sizeof a->stack);
-    }
-}
-
-/* The process that installed the handlers this one has: a fork child
- * inherits them with this value. */
-static pid_t handlers_of;
-
-#define PARENT_DEATH_SIGNAL (SIGRTMIN + 5)
-
-/* The kernel sends this when the actor's parent ends (PR_SET_PDEATHSIG).
- * A parent that ended while the supervisor lives made this actor the
- * supervisor's child (it is a subreaper): nothing to do. Otherwise the
- * supervisor is gone, killed outright, and nobody will end the
- * execution: this actor ends its whole process group, itself included,
- * and each of its own children gets the same signal in turn. */
-static void on_parent_death(int sig)
-{
-    (void)sig;
-    rl__sched *s = S;
-    if (!s || rl__sys(SYS_getppid, 0, 0, 0, 0, 0, 0) == s->supervisor)
-        return;
-    if (s->actors[0].pid > 0)
-        rl__sys(SYS_kill, -s->actors[0].pid, SIGKILL, 0, 0, 0, 0);
-    rl__sys(SYS_kill, 0, SIGKILL, 0, 0, 0, 0);
-    rl__sys(SYS_kill, rl__sys(SYS_getpid, 0, 0, 0, 0, 0, 0), SIGKILL, 0, 0, 0,
-            0);
-}
-
 static void enter_as(int id, pid_t forked_from)
 {
     me = id;
     me_pid = rl__pid();
-    /* A fork of a process that installed them has them already: six
-     * system calls fewer for every process an execution starts. */
-    if (forked_from == 0 || handlers_of != forked_from) {
-        rl__sched_crash_handlers();
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_stack_request;
-        sa.sa_flags = SA_RESTART;
-        sigaction(STACK_SIGNAL, &sa, NULL);
-        sa.sa_handler = on_parent_death;
-        sigaction(PARENT_DEATH_SIGNAL, &sa, NULL);
-        handlers_of = me_pid;
-    }
-    /* Every actor, the root included, hears of its parent's death: a
-     * chain the kernel runs down the tree, so that the actors of a
-     * supervisor killed outright end within moments, whether they wait
-     * for the token, block in the kernel or run freely (stress). The
-     * root's SIGKILL for this becomes the signal that also kills the
-     * group. A parent already gone before this point is handled alike.
-     * A daemon keeps its SIGTERM: it ends with its parent anyway. */
-    if (!S->actors[id].daemon) {
-        rl__sys(SYS_prctl, PR_SET_PDEATHSIG, PARENT_DEATH_SIGNAL, 0, 0, 0, 0);
-        pid_t pp = (pid_t)rl__sys(SYS_getppid, 0, 0, 0, 0, 0, 0);
-        if (pp != S->supervisor && (forked_from == 0 || pp != forked_from) &&
-            kill(S->supervisor, 0) < 0 && errno == ESRCH)
-            on_parent_death(PARENT_DEATH_SIGNAL);
-    }
+    me_tid = me_pid;
+    rl__sched_signals_enter(S, id, forked_from);
     noise_rng = (uint64_t)me_pid * 0x9e3779b97f4a7c15ULL ^ S->rng;
     rl__points_on = S->mode == RL__MODE_CONTROLLED || S->noise > 0;
     fill_step = -1;
@@ -589,6 +498,34 @@ int rl__controlled(void)
     return is_actor();
 }
 
+/* Whatever waited on an actor that ended (join, EOF) looks again. */
+static void wake_all_blocked(void)
+{
+    for (int i = 0; i < S->nactors; i++) {
+        rl__actor *b = &S->actors[i];
+        if (b->state == RL__ACTOR_BLOCKED) {
+            b->state = RL__ACTOR_RUNNABLE;
+            b->blocked_word = NULL;
+        }
+    }
+}
+
+/* The actors of process pid but actor skip end with it: its threads (an
+ * expected end, as the kernel ends them), or the process's own actor
+ * when one of its threads ended it, with status code. */
+static void end_process_actors(pid_t pid, int skip, int code)
+{
+    for (int i = 0; i < S->nactors; i++) {
+        rl__actor *t = &S->actors[i];
+        if (i == skip || t->pid != pid || t->state == RL__ACTOR_FINISHED)
+            continue;
+        t->exit_code = t->thread ? 0 : code;
+        t->killed = t->thread;
+        t->settled = t->thread || rl__locks_held == 0;
+        t->state = RL__ACTOR_FINISHED;
+    }
+}
+
 void rl__sched_actor_exit(int code)
 {
     if (!is_actor()) {
@@ -614,6 +551,7 @@ void rl__sched_actor_exit(int code)
      * descriptors are closed: the next actor need not wait for its end. */
     a->settled = rl__locks_held == 0;
     a->state = RL__ACTOR_FINISHED;
+    end_process_actors(me_pid, me, code);
     /* Its daemon children end with it (the kernel sends them SIGTERM
      * through PR_SET_PDEATHSIG): an expected end, not a crash. */
     for (int i = 0; i < S->nactors; i++) {
@@ -624,18 +562,42 @@ void rl__sched_actor_exit(int code)
             d->killed = 1;
         }
     }
-    /* Whatever waited on this process (join, EOF) may go on now. */
-    for (int i = 0; i < S->nactors; i++) {
-        rl__actor *b = &S->actors[i];
-        if (b->state == RL__ACTOR_BLOCKED) {
-            b->state = RL__ACTOR_RUNNABLE;
-            b->blocked_word = NULL;
-        }
-    }
+    wake_all_blocked();
     schedule();
     rl__sched_on = 0;
     rl__points_on = 0;
     rl__tsan_watch(0);
+}
+
+void rl__sched_thread_enter(int id)
+{
+    if (id < 0 || !rl__sched_get())
+        return;
+    me = id;
+    me_pid = rl__pid();
+    me_tid = (pid_t)rl__sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+    S->actors[id].tid = me_tid;
+    noise_rng = (uint64_t)me_tid * 0x9e3779b97f4a7c15ULL ^ S->rng;
+    fill_step = -1;
+    if (S->mode == RL__MODE_CONTROLLED)
+        wait_turn();
+}
+
+void rl__sched_thread_exit(void)
+{
+    if (is_actor()) {
+        set_pending(RL_OP_EXIT, NULL, NULL, NULL, 0);
+        schedule();
+        rl__actor *a = &S->actors[me];
+        a->exit_code = 0;
+        a->settled = 1;
+        a->state = RL__ACTOR_FINISHED;
+        wake_all_blocked();
+        schedule();
+    }
+    me = -1;
+    me_pid = 0;
+    me_tid = 0;
 }
 
 void rl__sched_actor_killed(pid_t pid, int sig)
@@ -652,44 +614,8 @@ void rl__sched_actor_killed(pid_t pid, int sig)
     a->state = RL__ACTOR_FINISHED;
     a->exit_code = -sig;
     a->settled = 1;
-    for (int i = 0; i < S->nactors; i++) {
-        rl__actor *b = &S->actors[i];
-        if (b->state == RL__ACTOR_BLOCKED) {
-            b->state = RL__ACTOR_RUNNABLE;
-            b->blocked_word = NULL;
-        }
-    }
-}
-
-static void on_crash(int sig)
-{
-    rl__sched *s = S;
-    if (s && me >= 0) {
-        int none = -1;
-        if (__atomic_compare_exchange_n(&s->crash_actor, &none, me, 0,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-            s->crash_signal = sig;
-            s->crash_pid = (pid_t)syscall(SYS_getpid);
-            s->crash_step = s->nsteps - 1;
-            rl__stack_capture(s->actors[me].stack, sizeof s->actors[me].stack,
-                              0);
-        }
-        __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
-        rl__futex_wake(&s->done, 1 << 30);
-    }
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-void rl__sched_crash_handlers(void)
-{
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_crash;
-    sa.sa_flags = SA_NODEFER | SA_RESETHAND;
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        sigaction(sigs[i], &sa, NULL);
+    end_process_actors(pid, id, -sig);
+    wake_all_blocked();
 }
 
 /* ---- instrumented accesses, rl_yield ---- */

@@ -157,6 +157,11 @@ typedef struct {
 typedef struct {
     rl__step pending; /* what it does when it is chosen next */
     pid_t pid;
+    /* A thread of process pid, not the process itself (threads of a
+     * command run under the scheduler, intercept/thread.c): tid is its
+     * thread id, 0 until it runs. */
+    int thread;
+    pid_t tid;
     int parent;
     int method;
     int state;
@@ -326,13 +331,28 @@ void rl__sched_actor_failed(int id);
 void rl__sched_child_enter(int id, pid_t forked_from);
 
 /* At the end of an actor (rl__exit): records the exit, closes the actor's
- * descriptors, hands the token on. Does not return the token. */
+ * descriptors, hands the token on. Does not return the token. Every
+ * other actor of the process (its threads) ends with it. */
 void rl__sched_actor_exit(int code);
+
+/* Threads as actors. rl__sched_actor_thread marks actor id, made by
+ * rl__sched_actor_new in the creating thread, as a thread of the calling
+ * process. In the new thread, rl__sched_thread_enter makes it actor id
+ * and waits for the token; rl__sched_thread_exit is its exit step (the
+ * process goes on), after which the thread is no actor. */
+void rl__sched_actor_thread(int id);
+void rl__sched_thread_enter(int id);
+void rl__sched_thread_exit(void);
+
+/* The actor of the process that actor id belongs to: id itself unless
+ * it is a thread; -1 when unknown. */
+int rl__sched_process_of(int id);
 
 /* The id of the calling actor, -1 outside an execution. */
 int rl__sched_self(void);
 
-/* The actor with this pid, -1 if none. */
+/* The actor of the process with this pid (never one of its threads), -1
+ * if none. */
 int rl__sched_find_pid(pid_t pid);
 
 /* 1 when the actor finished in the interleaving but its process cannot end
