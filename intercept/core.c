@@ -15,11 +15,10 @@
 
 rl__ic_table *rl__ic;
 
-/* Depth of wrappers on this thread, and whether this thread is its
- * process's first (only that one is the actor: other threads run on
- * their own, as they did before threads are actors). */
-static __thread int depth;
-static __thread int thread_kind; /* 0 unknown, 1 the actor's, 2 other */
+/* Depth of wrappers on this thread. Whether the thread is an actor is
+ * the scheduler's business (a thread the program made while no actor is
+ * none). */
+static __thread __attribute__((tls_model("initial-exec"))) int depth;
 
 void rl__ic_enter(void)
 {
@@ -33,12 +32,7 @@ void rl__ic_leave(void)
 
 int rl__ic_on(void)
 {
-    if (!rl__ic || depth || !rl__controlled())
-        return 0;
-    if (thread_kind == 0)
-        thread_kind =
-            rl__sys(SYS_gettid, 0, 0, 0, 0, 0, 0) == rl__pid() ? 1 : 2;
-    return thread_kind == 1;
+    return rl__ic && !depth && rl__controlled();
 }
 
 void *rl__ic_next(const char *name)
@@ -72,19 +66,30 @@ rl__ic_pipe *rl__ic_pipe_of(unsigned long ino, unsigned long ino2, int create)
     return p;
 }
 
-rl__ic_sync *rl__ic_sync_of(const void *key)
+rl__ic_sync *rl__ic_sync_of(const void *key, pid_t owner)
 {
-    if (!rl__ic)
+    if (!rl__ic || !key)
         return NULL;
-    for (int i = 0; i < rl__ic->nsyncs; i++)
-        if (rl__ic->syncs[i].key == key)
-            return &rl__ic->syncs[i];
-    if (rl__ic->nsyncs >= RL__IC_SYNCS)
-        return NULL;
-    rl__ic_sync *s = &rl__ic->syncs[rl__ic->nsyncs++];
-    s->key = key;
-    s->word = 0;
-    return s;
+    /* Open addressing over a table that only grows: an object's entry
+     * stays its own for the execution (a freed object's address that is
+     * used again finds the same entry, which only wakes waiters more). */
+    uintptr_t h = ((uintptr_t)key >> 3) ^ ((uintptr_t)owner * 0x9e3779b1u);
+    h ^= h >> 17;
+    for (unsigned n = 0; n < RL__IC_SYNCS; n++) {
+        rl__ic_sync *e = &rl__ic->syncs[(h + n) & (RL__IC_SYNCS - 1)];
+        if (e->key == key && e->owner == owner)
+            return e;
+        if (e->key)
+            continue;
+        if (rl__ic->nsyncs >= RL__IC_SYNCS - RL__IC_SYNCS / 8)
+            return NULL;
+        rl__ic->nsyncs++;
+        e->key = key;
+        e->owner = owner;
+        e->word = 0;
+        return e;
+    }
+    return NULL;
 }
 
 /* ---- the end of a process ---- */
@@ -104,7 +109,7 @@ static int is_own_actor(void)
 
 void rl__ic_exit_step(int code)
 {
-    if (exit_made || !rl__ic || thread_kind == 2 || !is_own_actor())
+    if (exit_made || !rl__ic || !is_own_actor())
         return;
     exit_made = 1;
     rl__ic_enter();
@@ -113,7 +118,7 @@ void rl__ic_exit_step(int code)
      * at the same step in every replay (an exit step made while the
      * supervisor already copies the trace out would come and go). Its
      * streams are flushed; the supervisor ends it. */
-    if (rl__sched_self() == 0 && code != 0) {
+    if (rl__sched_process_of(rl__sched_self()) == 0 && code != 0) {
         rl__sched_verdict(RL_FAIL, "the command exited with status %d", code);
         rl__sched_halt();
     }
@@ -270,7 +275,6 @@ __attribute__((constructor)) static void intercept_start(void)
                  program_invocation_short_name);
     rl__ic_fds_scan();
     atexit(at_exit);
-    thread_kind = 1;
     if (id == 0)
         rl__sched_root_enter(getpid());
     else

@@ -9,9 +9,10 @@
 
 #include "../lib/scheduler.h"
 
-/* Pipes and synchronisation objects one execution can hold at once. */
+/* Pipes and synchronisation objects one execution can hold at once (the
+ * latter a power of two: a hash table, at most 7/8 full). */
 #define RL__IC_PIPES 512
-#define RL__IC_SYNCS 512
+#define RL__IC_SYNCS 8192
 
 /* A pipe the command made, by the inode both its ends share, or a socket
  * pair by the inodes of its two ends: the word whose changes wake the
@@ -23,11 +24,14 @@ typedef struct {
     uint32_t word;
 } rl__ic_pipe;
 
-/* A semaphore or process-shared mutex, by its key (its address, the
- * same in every process that inherited its mapping): the word its waiters
- * block on. */
+/* A semaphore, mutex or condition variable, by its key (its address,
+ * the same in every process that inherited its mapping) and owner (0 for
+ * a process-shared object; the process's pid for a private one, which
+ * another process may have at the same address): the word its waiters
+ * block on. The entry's address is the key of its steps. */
 typedef struct {
     const void *key;
+    pid_t owner;
     uint32_t word;
 } rl__ic_sync;
 
@@ -75,9 +79,18 @@ void *rl__ic_next(const char *name);
  * room; NULL otherwise. */
 rl__ic_pipe *rl__ic_pipe_of(unsigned long ino, unsigned long ino2, int create);
 
-/* The entry of the synchronisation object with this key, made on first
- * use; NULL when the table is full. */
-rl__ic_sync *rl__ic_sync_of(const void *key);
+/* The entry of the synchronisation object with this key and owner (see
+ * rl__ic_sync), made on first use; NULL when the table is full. */
+rl__ic_sync *rl__ic_sync_of(const void *key, pid_t owner);
+
+/* The live actors among this process's threads (1 when the program made
+ * none): while it is 1, an object private to the process changes only
+ * under its one thread, and operations on it that need not wait are no
+ * schedule points (thread.c). */
+int rl__ic_threads(void);
+
+/* In the child of a fork: the one thread that forked is its only one. */
+void rl__ic_threads_forked(void);
 
 /* Forgets this process's pipe descriptors and learns them again from
  * /proc/self/fd: after an exec, the descriptors the process inherited. */

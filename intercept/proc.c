@@ -50,6 +50,7 @@ pid_t fork(void)
     if (pid == 0) {
         /* Waits for the token: the parent holds it until its next
          * schedule point. */
+        rl__ic_threads_forked();
         rl__sched_child_enter(id, parent);
         rl__ic_leave();
         return 0;
@@ -80,6 +81,14 @@ static int ended(const rl__sched *s, int j)
  * such a child actor has finished. Returns the id of the child actor to
  * reap, -1 when the wait is none of the scheduler's (no such child actor:
  * the C library answers), or -2 for nohang when none has finished. */
+/* Whether actor j is a child process of the process of actor me (made by
+ * any of its threads). */
+static int child_of(const rl__sched *s, int j, int me)
+{
+    return !s->actors[j].thread && !rl__ic->reaped[j] &&
+           rl__sched_process_of(s->actors[j].parent) == rl__sched_process_of(me);
+}
+
 static int join(pid_t pid, int nohang, const char *what)
 {
     rl__sched *s = rl__sched_get();
@@ -87,13 +96,12 @@ static int join(pid_t pid, int nohang, const char *what)
     int target = -1, children = 0;
     if (pid > 0) {
         target = rl__sched_find_pid(pid);
-        if (target < 0 || s->actors[target].parent != me ||
-            rl__ic->reaped[target])
+        if (target < 0 || !child_of(s, target, me))
             return -1;
         children = 1;
     } else {
         for (int j = 1; j < s->nactors; j++)
-            children += s->actors[j].parent == me && !rl__ic->reaped[j];
+            children += child_of(s, j, me);
         if (children == 0)
             return -1;
     }
@@ -103,7 +111,7 @@ static int join(pid_t pid, int nohang, const char *what)
         if (target >= 0 && ended(s, target))
             return target;
         for (int j = 1; target < 0 && j < s->nactors; j++)
-            if (s->actors[j].parent == me && ended(s, j))
+            if (child_of(s, j, me) && ended(s, j))
                 return j;
         if (nohang) {
             /* A look at the others' state without a wait. */

@@ -1,7 +1,10 @@
-/* sync.c: semaphores, process-shared mutexes and sleeps of a command under
- * the scheduler. A wait tries the object without blocking and, when it is
- * taken, waits in the scheduler until a post or an unlock changes it; a
- * sleep passes no time, it lets the others run. */
+/* sync.c: semaphores, mutexes, condition variables and sleeps of a
+ * command under the scheduler. A wait tries the object without blocking
+ * and, when it is taken, waits in the scheduler until a post, an unlock
+ * or a signal changes it; a sleep passes no time, it lets the others run.
+ * Process-shared objects are between processes; private ones between the
+ * threads of one (while it has one thread, only what must wait is a
+ * step). */
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -15,36 +18,71 @@
 static char reason[RL__REASON_LEN];
 
 /* glibc marks a process-shared mutex in its kind (PTHREAD_MUTEX_PSHARED_BIT
- * of its nptl/pthreadP.h): only those are between processes. racelab's own
- * mutexes in the arena are left alone. */
+ * of its nptl/pthreadP.h), a process-shared semaphore by LLL_SHARED (128,
+ * not 0) in the int after its 64-bit value (struct new_sem,
+ * nptl/semaphoreP.h) and a
+ * process-shared condition variable in bit 0 of __wrefs
+ * (nptl/pthread_cond_common.c). */
 #define PSHARED_BIT 128
 
 static int shared_mutex(const pthread_mutex_t *m)
 {
-    return m && (m->__data.__kind & PSHARED_BIT) && !rl__in_arena(m);
+    return (m->__data.__kind & PSHARED_BIT) != 0;
+}
+
+static int shared_sem(const sem_t *s)
+{
+    return ((const int *)(const void *)s)[2] != 0;
+}
+
+static int shared_cond(const pthread_cond_t *c)
+{
+    return (c->__data.__wrefs & 1) != 0;
+}
+
+/* 1 when an object private to the process (shared 0) is only this
+ * thread's to change: the process has one live thread. */
+static int alone(int shared)
+{
+    return !shared && rl__ic_threads() <= 1;
 }
 
 /* The entry of object obj when the calling actor's operations on it are
- * schedule points; then the caller is inside a wrapper. NULL otherwise. */
-static rl__ic_sync *controlled(const void *obj)
+ * schedule points; then the caller is inside a wrapper. NULL otherwise:
+ * not an actor, or one of racelab's own objects in the arena. */
+static rl__ic_sync *controlled(const void *obj, int shared)
 {
     if (!obj || rl__in_arena(obj) || !rl__ic_on())
         return NULL;
     rl__ic_enter();
-    rl__ic_sync *e = rl__ic_sync_of(obj);
+    rl__ic_sync *e = rl__ic_sync_of(obj, shared ? 0 : rl__pid());
     if (!e)
         rl__ic_leave();
     return e;
 }
 
+/* Leaves the wrapper with errno err, returning r. */
+static int leave(int r, int err)
+{
+    rl__ic_leave();
+    errno = err;
+    return r;
+}
+
 /* ---- semaphores ---- */
 
 /* sem_wait and its timed forms: timed waits may time out, when nothing
- * else can run (virtual time). Returns what sem_wait returns. */
+ * else can run (virtual time). Returns what sem_wait returns, or -2 when
+ * the C library's call is to run instead. */
 static int sem_take(sem_t *s, int timed, const char *what)
 {
     RL__IC_REAL(sem_trywait);
-    rl__ic_sync *e = controlled(s);
+    int shared = s && shared_sem(s);
+    /* A private semaphore of a process with one thread: only a wait that
+     * cannot succeed at once is a step (no other thread posts it). */
+    if (s && alone(shared) && rl__ic_on() && real_sem_trywait(s) == 0)
+        return 0;
+    rl__ic_sync *e = controlled(s, shared);
     if (!e)
         return -2;
     rl__point_key(RL_OP_ACQUIRE, s, e, 0, what);
@@ -64,9 +102,7 @@ static int sem_take(sem_t *s, int timed, const char *what)
             break;
         }
     }
-    rl__ic_leave();
-    errno = err;
-    return r;
+    return leave(r, err);
 }
 
 int sem_wait(sem_t *s)
@@ -93,53 +129,79 @@ int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abstime)
 int sem_trywait(sem_t *s)
 {
     RL__IC_REAL(sem_trywait);
-    rl__ic_sync *e = controlled(s);
+    rl__ic_sync *e =
+        !alone(shared_sem(s)) ? controlled(s, shared_sem(s)) : NULL;
     if (!e)
         return real_sem_trywait(s);
     rl__point_key(RL_OP_ACQUIRE, s, e, 0, "sem_trywait");
     int r = real_sem_trywait(s);
-    int err = errno;
-    rl__ic_leave();
-    errno = err;
-    return r;
+    return leave(r, errno);
 }
 
 int sem_post(sem_t *s)
 {
     RL__IC_REAL(sem_post);
-    rl__ic_sync *e = controlled(s);
+    rl__ic_sync *e =
+        !alone(shared_sem(s)) ? controlled(s, shared_sem(s)) : NULL;
     if (!e)
         return real_sem_post(s);
     rl__point_key(RL_OP_RELEASE, s, e, 0, "sem_post");
     int r = real_sem_post(s);
     int err = errno;
     rl__publish(&e->word);
-    rl__ic_leave();
-    errno = err;
-    return r;
+    return leave(r, err);
 }
 
-/* ---- process-shared mutexes ---- */
+/* ---- mutexes ---- */
+
+/* A mutex private to the process is a step only where a thread must wait
+ * for it: its threads interleave at their other calls (a mutex that
+ * guards memory the scheduler does not see adds nothing but steps), and
+ * an unlock wakes the threads waiting for it. A process-shared one is a
+ * step at every lock and unlock. */
+
+/* Takes mutex m (entry e) for the calling actor, waiting in the scheduler
+ * while another holds it. Returns what pthread_mutex_lock returns. */
+static int mutex_take(pthread_mutex_t *m, rl__ic_sync *e, const char *what)
+{
+    RL__IC_REAL(pthread_mutex_trylock);
+    rl__point_key(RL_OP_ACQUIRE, m, e, RL__TARGET_EXCLUSIVE, what);
+    for (;;) {
+        uint32_t seen = __atomic_load_n(&e->word, __ATOMIC_ACQUIRE);
+        int r = real_pthread_mutex_trylock(m);
+        if (r != EBUSY)
+            return r;
+        snprintf(reason, sizeof reason, "%s: the mutex at %p is held", what,
+                 (void *)m);
+        rl__block(m, &e->word, seen, -1, reason);
+    }
+}
+
+/* Releases mutex m (entry e) and wakes its waiters. */
+static int mutex_give(pthread_mutex_t *m, rl__ic_sync *e, const char *what)
+{
+    RL__IC_REAL(pthread_mutex_unlock);
+    if (shared_mutex(m))
+        rl__point_key(RL_OP_RELEASE, m, e, RL__TARGET_EXCLUSIVE, what);
+    int r = real_pthread_mutex_unlock(m);
+    rl__publish(&e->word);
+    return r;
+}
 
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
     RL__IC_REAL(pthread_mutex_lock);
     RL__IC_REAL(pthread_mutex_trylock);
-    rl__ic_sync *e = shared_mutex(m) ? controlled(m) : NULL;
+    int shared = shared_mutex(m);
+    if (!shared && rl__ic_on()) {
+        int r = real_pthread_mutex_trylock(m);
+        if (r != EBUSY)
+            return r;
+    }
+    rl__ic_sync *e = controlled(m, shared);
     if (!e)
         return real_pthread_mutex_lock(m);
-    rl__point_key(RL_OP_ACQUIRE, m, e, RL__TARGET_EXCLUSIVE,
-                  "pthread_mutex_lock");
-    int r;
-    for (;;) {
-        uint32_t seen = __atomic_load_n(&e->word, __ATOMIC_ACQUIRE);
-        r = real_pthread_mutex_trylock(m);
-        if (r != EBUSY)
-            break;
-        snprintf(reason, sizeof reason,
-                 "pthread_mutex_lock: the mutex at %p is held", (void *)m);
-        rl__block(m, &e->word, seen, -1, reason);
-    }
+    int r = mutex_take(m, e, "pthread_mutex_lock");
     rl__ic_leave();
     return r;
 }
@@ -147,7 +209,7 @@ int pthread_mutex_lock(pthread_mutex_t *m)
 int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     RL__IC_REAL(pthread_mutex_trylock);
-    rl__ic_sync *e = shared_mutex(m) ? controlled(m) : NULL;
+    rl__ic_sync *e = shared_mutex(m) ? controlled(m, 1) : NULL;
     if (!e)
         return real_pthread_mutex_trylock(m);
     rl__point_key(RL_OP_ACQUIRE, m, e, RL__TARGET_EXCLUSIVE,
@@ -160,15 +222,100 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
 int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     RL__IC_REAL(pthread_mutex_unlock);
-    rl__ic_sync *e = shared_mutex(m) ? controlled(m) : NULL;
+    rl__ic_sync *e =
+        !alone(shared_mutex(m)) ? controlled(m, shared_mutex(m)) : NULL;
     if (!e)
         return real_pthread_mutex_unlock(m);
-    rl__point_key(RL_OP_RELEASE, m, e, RL__TARGET_EXCLUSIVE,
-                  "pthread_mutex_unlock");
-    int r = real_pthread_mutex_unlock(m);
+    int r = mutex_give(m, e, "pthread_mutex_unlock");
+    rl__ic_leave();
+    return r;
+}
+
+/* ---- condition variables ---- */
+
+/* A wait of the calling actor on condition c with mutex m: releases m,
+ * waits in the scheduler for a signal or broadcast (a timed one times
+ * out when nothing else can run), takes m again. Returns what
+ * pthread_cond_wait returns, or -2 when the C library is to wait. */
+static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, int timed,
+                     const char *what)
+{
+    if (!c || !m)
+        return -2;
+    rl__ic_sync *e = controlled(c, shared_cond(c));
+    if (!e)
+        return -2;
+    rl__ic_sync *me = rl__ic_sync_of(m, shared_mutex(m) ? 0 : rl__pid());
+    if (!me || rl__in_arena(m)) {
+        rl__ic_leave();
+        return -2;
+    }
+    rl__point_key(RL_OP_WAIT, c, e, 0, what);
+    uint32_t seen = __atomic_load_n(&e->word, __ATOMIC_ACQUIRE);
+    int r = mutex_give(m, me, what);
+    if (r != 0)
+        return leave(r, 0);
+    snprintf(reason, sizeof reason,
+             "%s: waiting for a signal of the condition at %p", what,
+             (void *)c);
+    int timed_out = rl__block(c, &e->word, seen, timed ? 0 : -1, reason) < 0;
+    r = mutex_take(m, me, what);
+    return leave(r == 0 && timed_out ? ETIMEDOUT : r, 0);
+}
+
+int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    RL__IC_REAL(pthread_cond_wait);
+    int r = cond_wait(c, m, 0, "pthread_cond_wait");
+    return r == -2 ? real_pthread_cond_wait(c, m) : r;
+}
+
+int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                           const struct timespec *abstime)
+{
+    RL__IC_REAL(pthread_cond_timedwait);
+    int r = cond_wait(c, m, 1, "pthread_cond_timedwait");
+    return r == -2 ? real_pthread_cond_timedwait(c, m, abstime) : r;
+}
+
+int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
+                           clockid_t clock, const struct timespec *abstime)
+{
+    RL__IC_REAL(pthread_cond_clockwait);
+    int r = cond_wait(c, m, 1, "pthread_cond_clockwait");
+    return r == -2 ? real_pthread_cond_clockwait(c, m, clock, abstime) : r;
+}
+
+/* signal and broadcast: every waiter in the scheduler looks again (a
+ * woken wait that finds nothing is a spurious wake-up, which POSIX
+ * allows); a step for a process-shared condition. The C library's call
+ * runs too, for waiters that are no actors. */
+static int cond_notify(pthread_cond_t *c, int (*real)(pthread_cond_t *),
+                       const char *what)
+{
+    rl__ic_sync *e =
+        c && !alone(shared_cond(c)) ? controlled(c, shared_cond(c)) : NULL;
+    if (!e)
+        return real(c);
+    if (shared_cond(c))
+        rl__point_key(RL_OP_NOTIFY, c, e, 0, what);
+    int r = real(c);
     rl__publish(&e->word);
     rl__ic_leave();
     return r;
+}
+
+int pthread_cond_signal(pthread_cond_t *c)
+{
+    RL__IC_REAL(pthread_cond_signal);
+    return cond_notify(c, real_pthread_cond_signal, "pthread_cond_signal");
+}
+
+int pthread_cond_broadcast(pthread_cond_t *c)
+{
+    RL__IC_REAL(pthread_cond_broadcast);
+    return cond_notify(c, real_pthread_cond_broadcast,
+                       "pthread_cond_broadcast");
 }
 
 /* ---- sleeps, in virtual time ---- */
