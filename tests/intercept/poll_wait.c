@@ -3,7 +3,8 @@
  * after a sleep of a second, with a timeout of five. With HOLD the child
  * writes nothing and the parent, which still holds the write end itself,
  * waits with no timeout: nobody ever writes. With TIMEOUT the child waits
- * for the parent, whose wait of a tenth of a second must time out. */
+ * for the parent, whose wait of an hour must time out (in no time: the
+ * timeout is virtual, over when nothing else can run). */
 #include <poll.h>
 #include <stdio.h>
 #include <sys/epoll.h>
@@ -69,7 +70,7 @@ int main(void)
     close(ch[1]);
 #endif
 #if defined(TIMEOUT)
-    int ok = wait_in(ch[0], 100) == 0 && write(go[1], "g", 1) == 1;
+    int ok = wait_in(ch[0], 3600 * 1000) == 0 && write(go[1], "g", 1) == 1;
 #elif defined(HOLD)
     int ok = wait_in(ch[0], -1) == 1;
 #else
