@@ -103,8 +103,7 @@ static void set_reason(const waitset *w)
 {
     char list[120];
     if (w->n == 0)
-        snprintf(reason, sizeof reason, "%s: no descriptors, no timeout",
-                 w->what);
+        snprintf(reason, sizeof reason, "%s: no descriptors", w->what);
     else if (w->n == 1)
         snprintf(reason, sizeof reason, "%s: fd %d of %s %lu is not ready",
                  w->what, w->fds[0], w->one->ino2 ? "socket pair" : "pipe",

@@ -71,6 +71,7 @@ prog select_order poll_order -DSELECT
 prog epoll_order poll_order -DEPOLL
 prog poll_order_fixed poll_order -DFIXED
 prog epoll_order_fixed poll_order -DEPOLL -DFIXED
+prog select_order_hold poll_order -DSELECT -DHOLD
 
 # run EXPECTED-STATUS ARGS...: runs racelab, keeps its output in $out and
 # says whether the exit status was the expected one.
@@ -249,6 +250,20 @@ for p in poll_order_fixed epoll_order_fixed; do
         bad "$p: a wait on two pipes, either first (status $status)" "$out"
     fi
 done
+# The same wait while the poller holds both write ends and nobody
+# writes: DEADLOCK, the descriptors and a holder named.
+p=select_order_hold
+if run 1 run --jobs 1 -- ./$p &&
+    grep -q "^UNEXPECTED cmd:./$p  *DEADLOCK  *explore  *1 executions" \
+        <<<"$out" &&
+    grep -q "($p, pid [0-9]*) is blocked in select: none of fds 3, 5 is ready" \
+        <<<"$out" &&
+    grep -q "is ready: actor 0 ($p, pid [0-9]*) holds the write end as fd 4" \
+        <<<"$out"; then
+    ok "$p: a wait on two pipes nobody writes: DEADLOCK"
+else
+    bad "$p: a wait on two pipes nobody writes (status $status)" "$out"
+fi
 # Python's multiprocessing: Connection.poll(5) on a pipe a child process
 # writes after time.sleep(1), then Process.join(5) (both a poll()).
 if [ ! -x /usr/bin/python3 ]; then

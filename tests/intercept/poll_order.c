@@ -1,7 +1,8 @@
 /* poll_order.c: two children write one byte each to a pipe of their own;
  * the parent waits for both pipes at once with poll (select with SELECT,
  * epoll with EPOLL) and assumes the first child's is the one ready first
- * (with FIXED it takes either). */
+ * (with FIXED it takes either). With HOLD the children write nothing and
+ * the parent keeps both write ends open: nobody ever writes. */
 #include <poll.h>
 #include <stdio.h>
 #include <sys/epoll.h>
@@ -57,11 +58,18 @@ int main(void)
             close(pa[0]);
             close(pb[0]);
             close(k == 0 ? pb[1] : pa[1]);
+#ifdef HOLD
+            (void)mine;
+            _exit(0);
+#else
             _exit(write(mine[1], k == 0 ? "a" : "b", 1) == 1 ? 0 : 1);
+#endif
         }
     }
+#ifndef HOLD
     close(pa[1]);
     close(pb[1]);
+#endif
     int first = first_ready(pa[0], pb[0]);
     char c = 0;
     int ok = first >= 0 && read(first, &c, 1) == 1;
