@@ -155,7 +155,7 @@ static int wait_set(waitset *w, int timeout)
     int r, e;
     for (;;) {
         uint32_t seen = __atomic_load_n(word, __ATOMIC_ACQUIRE);
-        r = w->n ? w->ask(w->arg) : 0;
+        r = w->ask(w->arg);
         e = errno;
         if (r != 0 || timeout == 0)
             break;
@@ -164,7 +164,7 @@ static int wait_set(waitset *w, int timeout)
         if (rl__block(obj, word, seen, timeout > 0 ? 0 : -1, reason) < 0) {
             /* Chosen to time out: nothing else could run. The kernel is
              * asked once more, for the sets a timeout leaves empty. */
-            r = w->n ? w->ask(w->arg) : 0;
+            r = w->ask(w->arg);
             e = errno;
             break;
         }
