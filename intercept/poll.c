@@ -109,8 +109,8 @@ static void set_reason(const waitset *w)
                  w->what, w->fds[0], w->one->ino2 ? "socket pair" : "pipe",
                  w->one->ino);
     else
-        snprintf(reason, sizeof reason, "%s: none of fds %s is ready",
-                 w->what, fd_list(list, sizeof list, w));
+        snprintf(reason, sizeof reason, "%s: none of fds %s is ready", w->what,
+                 fd_list(list, sizeof list, w));
 }
 
 /* Records for the deadlock report who keeps the first descriptor waited
@@ -271,8 +271,8 @@ int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 
 typedef struct {
     int nfds;
-    fd_set *sets[3];  /* the caller's read, write and except sets */
-    fd_set asked[3];  /* what it asked for */
+    fd_set *sets[3]; /* the caller's read, write and except sets */
+    fd_set asked[3]; /* what it asked for */
     const sigset_t *mask;
     int p; /* pselect */
 } select_args;
@@ -291,9 +291,9 @@ static int ask_select(void *arg)
         use[k] = a->sets[k] ? &got[k] : NULL;
     }
     struct timeval tv = {0, 0};
-    int r = a->p ? real_pselect(a->nfds, use[0], use[1], use[2], &zero_ts,
-                                a->mask)
-                 : real_select(a->nfds, use[0], use[1], use[2], &tv);
+    int r =
+        a->p ? real_pselect(a->nfds, use[0], use[1], use[2], &zero_ts, a->mask)
+             : real_select(a->nfds, use[0], use[1], use[2], &tv);
     if (r >= 0)
         for (int k = 0; k < 3; k++)
             if (a->sets[k])
