@@ -163,7 +163,8 @@ static int wait_set(waitset *w, int timeout)
         set_holder(w);
         if (rl__block(obj, word, seen, timeout > 0 ? 0 : -1, reason) < 0) {
             /* Chosen to time out: nothing else could run. The kernel is
-             * asked once more, for the sets a timeout leaves empty. */
+             * asked once more, for what the others did before they all
+             * came to wait too. */
             r = w->ask(w->arg);
             e = errno;
             break;
