@@ -61,6 +61,8 @@ prog poll_wait poll_wait
 prog pair_poll_wait poll_wait -DPAIR
 prog select_wait poll_wait -DSELECT
 prog epoll_wait poll_wait -DEPOLL
+prog poll_busy poll_wait -DBUSY
+prog select_busy poll_wait -DSELECT -DBUSY
 prog poll_hold poll_wait -DHOLD
 prog epoll_hold poll_wait -DEPOLL -DHOLD
 prog poll_timeout poll_wait -DTIMEOUT
@@ -199,6 +201,16 @@ for p in poll_wait pair_poll_wait select_wait epoll_wait; do
         ok "$p on a pipe written after sleep(1): PASS, exhausted"
     else
         bad "$p on a pipe written after sleep(1) (status $status)" "$out"
+    fi
+done
+# A loop of waits with a timeout of zero: each one that finds nothing
+# lets the others run first, so the child writes (no LIVELOCK).
+for p in poll_busy select_busy; do
+    if run 0 run --jobs 1 -- ./$p &&
+        grep -q "^ok  *cmd:./$p  *PASS .*exhausted" <<<"$out"; then
+        ok "$p: a loop of waits with a zero timeout: PASS, exhausted"
+    else
+        bad "$p: a loop of waits with a zero timeout (status $status)" "$out"
     fi
 done
 # The poller itself holds the write end and nobody writes: DEADLOCK, the

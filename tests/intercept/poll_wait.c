@@ -4,7 +4,8 @@
  * writes nothing and the parent, which still holds the write end itself,
  * waits with no timeout: nobody ever writes. With TIMEOUT the child waits
  * for the parent, whose wait of an hour must time out (in no time: the
- * timeout is virtual, over when nothing else can run). */
+ * timeout is virtual, over when nothing else can run). With BUSY the
+ * parent asks again and again with a timeout of zero. */
 #include <poll.h>
 #include <stdio.h>
 #include <sys/epoll.h>
@@ -74,8 +75,15 @@ int main(void)
 #elif defined(HOLD)
     int ok = wait_in(ch[0], -1) == 1;
 #else
+    int n;
+#ifdef BUSY
+    while ((n = wait_in(ch[0], 0)) == 0)
+        ;
+#else
+    n = wait_in(ch[0], 5000);
+#endif
     char c = 0;
-    int ok = wait_in(ch[0], 5000) == 1 && read(ch[0], &c, 1) == 1 && c == 'x';
+    int ok = n == 1 && read(ch[0], &c, 1) == 1 && c == 'x';
 #endif
     if (!ok)
         fprintf(stderr, "poll_wait: the wait did not see what it should\n");
