@@ -46,6 +46,7 @@ typedef struct {
     rl__ic_sync syncs[RL__IC_SYNCS];
     uint8_t reaped[RL__MAX_ACTORS];
     uint32_t exits;
+    uint32_t pipes_word; /* published with every pipe's word (poll.c) */
 } rl__ic_table;
 
 /* The execution's table; NULL when this process is no actor of one. */
@@ -105,5 +106,17 @@ int rl__ic_pipes_cloexec(void);
  * verdict, then the actor's exit step. Called once per process, by the
  * exit wrappers. */
 void rl__ic_exit_step(int code);
+
+/* ---- poll, select and epoll (poll.c) over the pipes (pipe.c) ---- */
+
+/* The execution's pipe or socket pair of this process's descriptor fd,
+ * NULL when it is none; *end (when end is not NULL) receives what fd is:
+ * RL__IC_END_READ or RL__IC_END_WRITE of a pipe, RL__IC_END_SOCKET. */
+enum { RL__IC_END_READ, RL__IC_END_WRITE, RL__IC_END_SOCKET };
+rl__ic_pipe *rl__ic_pipe_fd(int fd, int *end);
+
+/* Publishes a change of pipe p: wakes the actors waiting on it and those
+ * waiting in poll, select or epoll on any pipe (rl__ic->pipes_word). */
+void rl__ic_pipe_changed(rl__ic_pipe *p);
 
 #endif /* RL_INTERCEPT_H */

@@ -24,7 +24,11 @@
  * descriptor is: END_READ or END_WRITE of a pipe, END_SOCKET of a pair.
  * A fork copies them with the descriptors; an exec learns them again from
  * /proc/self/fd. */
-enum { END_READ, END_WRITE, END_SOCKET };
+enum {
+    END_READ = RL__IC_END_READ,
+    END_WRITE = RL__IC_END_WRITE,
+    END_SOCKET = RL__IC_END_SOCKET
+};
 #define FDS 4096
 static int fd_pipe[FDS];
 static unsigned char fd_write[FDS];
@@ -35,6 +39,20 @@ static rl__ic_pipe *pipe_of(int fd)
     if (fd < 0 || fd >= FDS || !fd_pipe[fd] || !rl__ic)
         return NULL;
     return &rl__ic->pipes[fd_pipe[fd] - 1];
+}
+
+rl__ic_pipe *rl__ic_pipe_fd(int fd, int *end)
+{
+    rl__ic_pipe *p = pipe_of(fd);
+    if (end)
+        *end = p ? fd_write[fd] : 0;
+    return p;
+}
+
+void rl__ic_pipe_changed(rl__ic_pipe *p)
+{
+    rl__publish(&p->word);
+    rl__publish(&rl__ic->pipes_word);
 }
 
 static void fd_set_pipe(int fd, const rl__ic_pipe *p, int end)
@@ -107,7 +125,7 @@ int rl__ic_pipes_cloexec(void)
             continue;
         int fl = fcntl(fd, F_GETFD);
         if (fl >= 0 && (fl & FD_CLOEXEC)) {
-            rl__publish(&pipe_of(fd)->word);
+            rl__ic_pipe_changed(pipe_of(fd));
             n++;
         }
     }
@@ -236,7 +254,7 @@ static ssize_t read_pipe(int fd, rl__ic_pipe *p, const struct iovec *iov,
     ssize_t r = real_readv(fd, iov, cnt);
     int e = errno;
     if (r > 0)
-        rl__publish(&p->word); /* room for a waiting writer */
+        rl__ic_pipe_changed(p); /* room for a waiting writer */
     rl__ic_leave();
     errno = e;
     return r;
@@ -282,7 +300,7 @@ static ssize_t write_blocking(int fd, rl__ic_pipe *p, const struct iovec *iov,
         fcntl(fd, F_SETFL, fl);
         if (w > 0) {
             done += (size_t)w;
-            rl__publish(&p->word);
+            rl__ic_pipe_changed(p);
             if (done == n)
                 return (ssize_t)done;
             continue;
@@ -320,7 +338,7 @@ static ssize_t write_pipe(int fd, rl__ic_pipe *p, const struct iovec *iov,
         r = real_writev(fd, iov, cnt);
         e = errno;
         if (r > 0)
-            rl__publish(&p->word);
+            rl__ic_pipe_changed(p);
     } else {
         r = write_blocking(fd, p, iov, cnt, n, fl, what);
         e = errno;
@@ -360,7 +378,7 @@ static int close_pipe_end(int fd, rl__ic_pipe *p, int (*real)(int))
     fd_set_pipe(fd, NULL, 0);
     int r = real(fd);
     int e = errno;
-    rl__publish(&p->word);
+    rl__ic_pipe_changed(p);
     rl__ic_leave();
     errno = e;
     return r;
@@ -404,7 +422,7 @@ static int dup_onto(int oldfd, int newfd, int flags, int three)
     if (r >= 0 && oldfd != newfd)
         fd_copy(newfd, oldfd);
     if (on) {
-        rl__publish(&closing->word);
+        rl__ic_pipe_changed(closing);
         rl__ic_leave();
     }
     errno = e;
@@ -446,14 +464,14 @@ int fflush(FILE *f)
     int r = real_fflush(f);
     int e = errno;
     if (p) {
-        rl__publish(&p->word);
+        rl__ic_pipe_changed(p);
     } else {
         /* Every stream: whatever pipe this process writes may have
          * changed, which the step before says no more about. */
         rl__sched_step_global();
         for (int fd = 0; fd < FDS; fd++)
             if (fd_pipe[fd] && fd_write[fd] != END_READ)
-                rl__publish(&pipe_of(fd)->word);
+                rl__ic_pipe_changed(pipe_of(fd));
     }
     rl__ic_leave();
     errno = e;
@@ -476,7 +494,7 @@ int fclose(FILE *f)
     fd_set_pipe(fd, NULL, 0);
     int r = real_fclose(f);
     int e = errno;
-    rl__publish(&p->word);
+    rl__ic_pipe_changed(p);
     rl__ic_leave();
     errno = e;
     return r;
@@ -532,7 +550,7 @@ static ssize_t send_pipe(int fd, rl__ic_pipe *p, const struct msghdr *msg,
         e = errno;
         if (r > 0) {
             done += (size_t)r;
-            rl__publish(&p->word);
+            rl__ic_pipe_changed(p);
             m.msg_control = NULL;
             m.msg_controllen = 0;
             if (ok && done < n && !nowait)
@@ -603,7 +621,7 @@ ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
     ssize_t r = real_recvfrom(fd, buf, n, flags, from, fromlen);
     int e = errno;
     if (r > 0 && !(flags & MSG_PEEK))
-        rl__publish(&p->word);
+        rl__ic_pipe_changed(p);
     rl__ic_leave();
     errno = e;
     return r;
@@ -658,7 +676,7 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
     ssize_t r = real_recvmsg(fd, msg, flags);
     int e = errno;
     if (r > 0 && !(flags & MSG_PEEK))
-        rl__publish(&p->word);
+        rl__ic_pipe_changed(p);
     if (r >= 0)
         learn_passed_fds(msg);
     rl__ic_leave();

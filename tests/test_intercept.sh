@@ -5,7 +5,8 @@
 # in the wrong order found and replayed exactly, process-shared mutexes
 # and semaphores, static binaries and missing commands refused, and
 # nothing left behind; readv, writev, sendmsg and recvmsg as schedule
-# points, and a pipe end passed with SCM_RIGHTS.
+# points, and a pipe end passed with SCM_RIGHTS; poll, select and epoll
+# waiting in the scheduler (Python multiprocessing's Connection.poll too).
 set -u
 BUILD=${BUILD:-build}
 RL="$(cd "$(dirname "$BUILD/racelab")" && pwd)/racelab"
@@ -56,6 +57,23 @@ prog msg_holder iov_holder -DMSG
 prog msg_holder_fixed iov_holder -DMSG -DFIXED
 prog pass_fd pass_fd
 prog pass_fd_hold pass_fd -DHOLD
+prog poll_wait poll_wait
+prog pair_poll_wait poll_wait -DPAIR
+prog select_wait poll_wait -DSELECT
+prog epoll_wait poll_wait -DEPOLL
+prog poll_busy poll_wait -DBUSY
+prog select_busy poll_wait -DSELECT -DBUSY
+prog poll_hold poll_wait -DHOLD
+prog epoll_hold poll_wait -DEPOLL -DHOLD
+prog poll_timeout poll_wait -DTIMEOUT
+prog select_timeout poll_wait -DSELECT -DTIMEOUT
+prog epoll_timeout poll_wait -DEPOLL -DTIMEOUT
+prog poll_order poll_order
+prog select_order poll_order -DSELECT
+prog epoll_order poll_order -DEPOLL
+prog poll_order_fixed poll_order -DFIXED
+prog epoll_order_fixed poll_order -DEPOLL -DFIXED
+prog select_order_hold poll_order -DSELECT -DHOLD
 
 # run EXPECTED-STATUS ARGS...: runs racelab, keeps its output in $out and
 # says whether the exit status was the expected one.
@@ -171,6 +189,104 @@ if run 1 run --jobs 1 -- ./pass_fd_hold &&
     ok "a passed pipe end whose writer waits first: DEADLOCK, holder named"
 else
     bad "a passed pipe end whose writer waits first (status $status)" "$out"
+fi
+
+# poll, select and epoll_wait on a pipe (a socket pair) that a child
+# writes after sleep(1), with a timeout of 5 s: the wait is in the
+# scheduler, so the child runs (in the kernel the wait would hold the
+# token until its timeout, and find nothing).
+for p in poll_wait pair_poll_wait select_wait epoll_wait; do
+    if run 0 run --jobs 1 -- ./$p &&
+        grep -q "^ok  *cmd:./$p  *PASS .*exhausted" <<<"$out"; then
+        ok "$p on a pipe written after sleep(1): PASS, exhausted"
+    else
+        bad "$p on a pipe written after sleep(1) (status $status)" "$out"
+    fi
+done
+# A loop of waits with a timeout of zero: each one that finds nothing
+# lets the others run first, so the child writes (no LIVELOCK).
+for p in poll_busy select_busy; do
+    if run 0 run --jobs 1 -- ./$p &&
+        grep -q "^ok  *cmd:./$p  *PASS .*exhausted" <<<"$out"; then
+        ok "$p: a loop of waits with a zero timeout: PASS, exhausted"
+    else
+        bad "$p: a loop of waits with a zero timeout (status $status)" "$out"
+    fi
+done
+# The poller itself holds the write end and nobody writes: DEADLOCK, the
+# wait and the holder named.
+for p in poll_hold epoll_hold; do
+    what=poll
+    [ $p = epoll_hold ] && what=epoll_wait
+    if run 1 run --jobs 1 -- ./$p &&
+        grep -q "^UNEXPECTED cmd:./$p  *DEADLOCK  *explore  *1 executions" \
+            <<<"$out" &&
+        grep -q "($p, pid [0-9]*) is blocked in $what: fd 3 of pipe [0-9]* is" \
+            <<<"$out" &&
+        grep -q "not ready: actor 0 ($p, pid [0-9]*) holds the write end as" \
+            <<<"$out"; then
+        ok "$p: a wait on a pipe only the poller can write: DEADLOCK"
+    else
+        bad "$p: a wait on a pipe only the poller can write (status $status)" \
+            "$out"
+    fi
+done
+# A timeout of an hour on a pipe nobody writes while the child waits for
+# the poller: virtual time, over at once when nothing else can run.
+for p in poll_timeout select_timeout epoll_timeout; do
+    if run 0 run --jobs 1 -- ./$p &&
+        grep -q "^ok  *cmd:./$p  *PASS .*exhausted" <<<"$out"; then
+        ok "$p: a timeout of an hour nobody ends: PASS, exhausted"
+    else
+        bad "$p: a timeout of an hour nobody ends (status $status)" "$out"
+    fi
+done
+# One wait on two pipes that two children write: the parent assumes the
+# first child's is ready first, which explore shows wrong (the wait's
+# steps look at both pipes); either order accepted passes.
+for p in poll_order select_order epoll_order; do
+    if run 1 run --jobs 1 -- ./$p &&
+        grep -q "^UNEXPECTED cmd:./$p  *FAIL  *explore" <<<"$out" &&
+        grep -q 'poll_order: child b was first' <<<"$out"; then
+        ok "$p: a wait on two pipes, the wrong one assumed first: FAIL"
+    else
+        bad "$p: a wait on two pipes, the wrong one assumed first" \
+            "(status $status) $out"
+    fi
+done
+for p in poll_order_fixed epoll_order_fixed; do
+    if run 0 run --jobs 1 --preemptions 1 -- ./$p &&
+        grep -q "^ok  *cmd:./$p  *PASS .*exhausted" <<<"$out"; then
+        ok "$p: a wait on two pipes, either first: PASS, exhausted"
+    else
+        bad "$p: a wait on two pipes, either first (status $status)" "$out"
+    fi
+done
+# The same wait while the poller holds both write ends and nobody
+# writes: DEADLOCK, the descriptors and a holder named.
+p=select_order_hold
+if run 1 run --jobs 1 -- ./$p &&
+    grep -q "^UNEXPECTED cmd:./$p  *DEADLOCK  *explore  *1 executions" \
+        <<<"$out" &&
+    grep -q "($p, pid [0-9]*) is blocked in select: none of fds 3, 5 is ready" \
+        <<<"$out" &&
+    grep -q "is ready: actor 0 ($p, pid [0-9]*) holds the write end as fd 4" \
+        <<<"$out"; then
+    ok "$p: a wait on two pipes nobody writes: DEADLOCK"
+else
+    bad "$p: a wait on two pipes nobody writes (status $status)" "$out"
+fi
+# Python's multiprocessing: Connection.poll(5) on a pipe a child process
+# writes after time.sleep(1), then Process.join(5) (both a poll()).
+if [ ! -x /usr/bin/python3 ]; then
+    echo "skip: no /usr/bin/python3"
+elif run 0 run --jobs 1 --preemptions 1 -- /usr/bin/python3 \
+    "$SRC/conn_poll.py" &&
+    grep -q '^ok  *cmd:/usr/bin/python3  *PASS .*exhausted' <<<"$out"; then
+    ok "python3 multiprocessing Connection.poll(5), join(5): PASS, exhausted"
+else
+    bad "python3 multiprocessing Connection.poll(5), join(5) (status $status)" \
+        "$out"
 fi
 
 # A writer that fills the pipe while its reader waits for it: the write
