@@ -30,6 +30,11 @@ void rl__ic_leave(void)
     depth--;
 }
 
+int rl__ic_inside(void)
+{
+    return depth;
+}
+
 int rl__ic_on(void)
 {
     return rl__ic && !depth && rl__controlled();

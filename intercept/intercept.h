@@ -5,6 +5,7 @@
 #define RL_INTERCEPT_H
 
 #include <stdint.h>
+#include <time.h>
 #include <sys/types.h>
 
 #include "../lib/scheduler.h"
@@ -47,6 +48,9 @@ typedef struct {
     uint8_t reaped[RL__MAX_ACTORS];
     uint32_t exits;
     uint32_t pipes_word; /* published with every pipe's word (poll.c) */
+    /* virtual time (clock.c): how far the execution's clocks are ahead
+     * of the kernel's, in ns */
+    int64_t clock_ns;
 } rl__ic_table;
 
 /* The execution's table; NULL when this process is no actor of one. */
@@ -56,6 +60,9 @@ extern rl__ic_table *rl__ic;
  * not already inside a wrapper: the wrappers then make schedule points;
  * otherwise they only call the C library. */
 int rl__ic_on(void);
+
+/* 1 while the calling thread is inside a wrapper. */
+int rl__ic_inside(void);
 
 /* Marks the calling thread as inside a wrapper (depth 1) or out of it
  * (0): the C library and racelab's own code that a wrapper calls reach
@@ -118,5 +125,13 @@ rl__ic_pipe *rl__ic_pipe_fd(int fd, int *end);
 /* Publishes a change of pipe p: wakes the actors waiting on it and those
  * waiting in poll, select or epoll on any pipe (rl__ic->pipes_word). */
 void rl__ic_pipe_changed(rl__ic_pipe *p);
+
+/* Virtual time (clock.c). rl__ic_clock_now: clock c as the program
+ * reads it, in ns. rl__ic_clock_reach: moves the execution's clocks on
+ * until c reads at least when (a sleep or a timed wait that timed out
+ * reached its deadline). rl__ic_ts_ns: ts in ns. */
+int64_t rl__ic_clock_now(clockid_t c);
+void rl__ic_clock_reach(clockid_t c, int64_t when);
+int64_t rl__ic_ts_ns(const struct timespec *ts);
 
 #endif /* RL_INTERCEPT_H */

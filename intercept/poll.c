@@ -132,16 +132,18 @@ static void set_holder(const waitset *w)
 /* Never published: what a wait on no descriptor at all blocks on. */
 static uint32_t no_word;
 
-/* The call of w under the scheduler; timeout: < 0 none, 0 none to wait,
- * > 0 a finite one (virtual time). The step is a look at the pipe (op
+/* The call of w under the scheduler; timeout in ns: < 0 none, 0 none to
+ * wait, > 0 a finite one (virtual time: it runs out when nothing else can
+ * run, and moves the clocks on by its length). The step is a look at the pipe (op
  * poll, the pipe's word as key, as its reads and writes have), or, over
  * several pipes, at everything: the step has one key, and a look that
  * does not depend on the writes of each pipe it saw would let the
  * reduction drop orders that change what the call returns. Returns what
  * the real call returns, with errno. */
-static int wait_set(waitset *w, int timeout)
+static int wait_set(waitset *w, int64_t timeout)
 {
     rl__ic_enter();
+    int64_t start = rl__ic_clock_now(CLOCK_MONOTONIC);
     uint32_t *word = w->several ? &rl__ic->pipes_word
                      : w->one   ? &w->one->word
                                 : &no_word;
@@ -165,6 +167,7 @@ static int wait_set(waitset *w, int timeout)
             /* Chosen to time out: nothing else could run. The kernel is
              * asked once more, for what the others did before they all
              * came to wait too. */
+            rl__ic_clock_reach(CLOCK_MONOTONIC, start + timeout);
             r = w->ask(w->arg);
             e = errno;
             break;
@@ -181,13 +184,16 @@ static int wait_set(waitset *w, int timeout)
     return r;
 }
 
-/* A timeout in milliseconds from a timespec: -1 for none (NULL), 0 for a
- * zero one, 1 for any other (its length does not matter: virtual). */
-static int timeout_of(const struct timespec *ts)
+/* A timeout in ns from a timespec: -1 for none (NULL). */
+static int64_t timeout_of(const struct timespec *ts)
 {
-    if (!ts)
-        return -1;
-    return ts->tv_sec == 0 && ts->tv_nsec == 0 ? 0 : 1;
+    return ts ? rl__ic_ts_ns(ts) : -1;
+}
+
+/* A timeout in ns from one in ms: -1 for none (< 0). */
+static int64_t timeout_ms(int ms)
+{
+    return ms < 0 ? -1 : (int64_t)ms * 1000000;
 }
 
 static const struct timespec zero_ts;
@@ -211,7 +217,7 @@ static int ask_poll(void *arg)
 }
 
 /* poll and ppoll: -2 when the call is left to the C library. */
-static int poll_common(poll_args *a, int timeout, const char *what)
+static int poll_common(poll_args *a, int64_t timeout, const char *what)
 {
     if (!rl__ic_on())
         return -2;
@@ -231,7 +237,7 @@ int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     RL__IC_REAL(poll);
     poll_args a = {fds, n, NULL, 0};
-    int r = poll_common(&a, timeout < 0 ? -1 : timeout > 0, "poll");
+    int r = poll_common(&a, timeout_ms(timeout), "poll");
     return r == -2 ? real_poll(fds, n, timeout) : r;
 }
 
@@ -303,7 +309,8 @@ static int ask_select(void *arg)
 }
 
 /* select and pselect: -2 when the call is left to the C library. */
-static int select_common(select_args *a, int timeout, const char *what)
+static int select_common(select_args *a, int64_t timeout,
+                         const char *what)
 {
     if (!rl__ic_on() || a->nfds < 0 || a->nfds > FD_SETSIZE)
         return -2;
@@ -328,7 +335,8 @@ int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 {
     RL__IC_REAL(select);
     select_args a = {.nfds = nfds, .sets = {rd, wr, ex}};
-    int timeout = !tv ? -1 : tv->tv_sec == 0 && tv->tv_usec == 0 ? 0 : 1;
+    int64_t timeout =
+        tv ? (int64_t)tv->tv_sec * 1000000000 + tv->tv_usec * 1000 : -1;
     int r = select_common(&a, timeout, "select");
     if (r == -2)
         return real_select(nfds, rd, wr, ex, tv);
@@ -454,7 +462,7 @@ static int ask_epoll(void *arg)
 }
 
 /* The epoll waits: -2 when the call is left to the C library. */
-static int epoll_common(epoll_args *a, int timeout, const char *what)
+static int epoll_common(epoll_args *a, int64_t timeout, const char *what)
 {
     if (!rl__ic_on())
         return -2;
@@ -483,7 +491,7 @@ int epoll_wait(int epfd, struct epoll_event *events, int max, int timeout)
 {
     RL__IC_REAL(epoll_wait);
     epoll_args a = {epfd, events, max, NULL};
-    int r = epoll_common(&a, timeout < 0 ? -1 : timeout > 0, "epoll_wait");
+    int r = epoll_common(&a, timeout_ms(timeout), "epoll_wait");
     return r == -2 ? real_epoll_wait(epfd, events, max, timeout) : r;
 }
 
@@ -492,7 +500,7 @@ int epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
 {
     RL__IC_REAL(epoll_pwait);
     epoll_args a = {epfd, events, max, mask};
-    int r = epoll_common(&a, timeout < 0 ? -1 : timeout > 0, "epoll_pwait");
+    int r = epoll_common(&a, timeout_ms(timeout), "epoll_pwait");
     return r == -2 ? real_epoll_pwait(epfd, events, max, timeout, mask) : r;
 }
 

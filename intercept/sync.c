@@ -40,6 +40,12 @@ static int shared_cond(const pthread_cond_t *c)
     return (c->__data.__wrefs & 1) != 0;
 }
 
+/* The clock of a condition's timed waits: bit 1 of __wrefs. */
+static clockid_t cond_clock(const pthread_cond_t *c)
+{
+    return c->__data.__wrefs & 2 ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+}
+
 /* 1 when an object private to the process (shared 0) is only this
  * thread's to change: the process has one live thread. */
 static int alone(int shared)
@@ -71,10 +77,12 @@ static int leave(int r, int err)
 
 /* ---- semaphores ---- */
 
-/* sem_wait and its timed forms: timed waits may time out, when nothing
- * else can run (virtual time). Returns what sem_wait returns, or -2 when
+/* sem_wait and its timed forms (deadline abs on clock): timed waits may
+ * time out, when nothing else can run, and move the clocks on to their
+ * deadline (virtual time). Returns what sem_wait returns, or -2 when
  * the C library's call is to run instead. */
-static int sem_take(sem_t *s, int timed, const char *what)
+static int sem_take(sem_t *s, clockid_t clock, const struct timespec *abs,
+                    const char *what)
 {
     RL__IC_REAL(sem_trywait);
     int shared = s && shared_sem(s);
@@ -96,7 +104,8 @@ static int sem_take(sem_t *s, int timed, const char *what)
         }
         snprintf(reason, sizeof reason, "%s: the semaphore at %p is zero", what,
                  (void *)s);
-        if (rl__block(s, &e->word, seen, timed ? 0 : -1, reason) < 0) {
+        if (rl__block(s, &e->word, seen, abs ? 0 : -1, reason) < 0) {
+            rl__ic_clock_reach(clock, rl__ic_ts_ns(abs));
             r = -1;
             err = ETIMEDOUT;
             break;
@@ -108,21 +117,21 @@ static int sem_take(sem_t *s, int timed, const char *what)
 int sem_wait(sem_t *s)
 {
     RL__IC_REAL(sem_wait);
-    int r = sem_take(s, 0, "sem_wait");
+    int r = sem_take(s, CLOCK_REALTIME, NULL, "sem_wait");
     return r == -2 ? real_sem_wait(s) : r;
 }
 
 int sem_timedwait(sem_t *s, const struct timespec *abstime)
 {
     RL__IC_REAL(sem_timedwait);
-    int r = sem_take(s, 1, "sem_timedwait");
+    int r = sem_take(s, CLOCK_REALTIME, abstime, "sem_timedwait");
     return r == -2 ? real_sem_timedwait(s, abstime) : r;
 }
 
 int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abstime)
 {
     RL__IC_REAL(sem_clockwait);
-    int r = sem_take(s, 1, "sem_clockwait");
+    int r = sem_take(s, clock, abstime, "sem_clockwait");
     return r == -2 ? real_sem_clockwait(s, clock, abstime) : r;
 }
 
@@ -237,8 +246,8 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
  * waits in the scheduler for a signal or broadcast (a timed one times
  * out when nothing else can run), takes m again. Returns what
  * pthread_cond_wait returns, or -2 when the C library is to wait. */
-static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, int timed,
-                     const char *what)
+static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
+                     const struct timespec *abs, const char *what)
 {
     if (!c || !m)
         return -2;
@@ -258,7 +267,9 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, int timed,
     snprintf(reason, sizeof reason,
              "%s: waiting for a signal of the condition at %p", what,
              (void *)c);
-    int timed_out = rl__block(c, &e->word, seen, timed ? 0 : -1, reason) < 0;
+    int timed_out = rl__block(c, &e->word, seen, abs ? 0 : -1, reason) < 0;
+    if (timed_out)
+        rl__ic_clock_reach(clock, rl__ic_ts_ns(abs));
     r = mutex_take(m, me, what);
     return leave(r == 0 && timed_out ? ETIMEDOUT : r, 0);
 }
@@ -266,7 +277,7 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, int timed,
 int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     RL__IC_REAL(pthread_cond_wait);
-    int r = cond_wait(c, m, 0, "pthread_cond_wait");
+    int r = cond_wait(c, m, CLOCK_REALTIME, NULL, "pthread_cond_wait");
     return r == -2 ? real_pthread_cond_wait(c, m) : r;
 }
 
@@ -274,7 +285,8 @@ int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                            const struct timespec *abstime)
 {
     RL__IC_REAL(pthread_cond_timedwait);
-    int r = cond_wait(c, m, 1, "pthread_cond_timedwait");
+    int r = cond_wait(c, m, cond_clock(c), abstime,
+                      "pthread_cond_timedwait");
     return r == -2 ? real_pthread_cond_timedwait(c, m, abstime) : r;
 }
 
@@ -282,7 +294,7 @@ int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
                            clockid_t clock, const struct timespec *abstime)
 {
     RL__IC_REAL(pthread_cond_clockwait);
-    int r = cond_wait(c, m, 1, "pthread_cond_clockwait");
+    int r = cond_wait(c, m, clock, abstime, "pthread_cond_clockwait");
     return r == -2 ? real_pthread_cond_clockwait(c, m, clock, abstime) : r;
 }
 
@@ -320,34 +332,49 @@ int pthread_cond_broadcast(pthread_cond_t *c)
 
 /* ---- sleeps, in virtual time ---- */
 
-/* A sleep of the calling actor: a yield (the others run first), no time.
- * Returns 1 when it was one, 0 when the real sleep must run. */
-static int virtual_sleep(const char *what)
+/* A sleep of the calling actor until when on clock: a yield (the others
+ * run first), then the clocks move on to when. Returns 1 when it was
+ * one, 0 when the real sleep must run. */
+static int virtual_sleep(const char *what, clockid_t clock, int64_t when)
 {
     if (!rl__ic_on())
         return 0;
     rl__ic_enter();
     rl_yield(what);
+    rl__ic_clock_reach(clock, when);
     rl__ic_leave();
     return 1;
+}
+
+/* The deadline of a sleep of rel ns from now on clock. */
+static int64_t after(clockid_t clock, int64_t rel)
+{
+    return rl__ic_clock_now(clock) + rel;
 }
 
 unsigned int sleep(unsigned int seconds)
 {
     RL__IC_REAL(sleep);
-    return virtual_sleep("sleep") ? 0 : real_sleep(seconds);
+    return virtual_sleep("sleep", CLOCK_MONOTONIC,
+                         after(CLOCK_MONOTONIC, (int64_t)seconds * 1000000000))
+               ? 0
+               : real_sleep(seconds);
 }
 
 int usleep(useconds_t usec)
 {
     RL__IC_REAL(usleep);
-    return virtual_sleep("usleep") ? 0 : real_usleep(usec);
+    return virtual_sleep("usleep", CLOCK_MONOTONIC,
+                         after(CLOCK_MONOTONIC, (int64_t)usec * 1000))
+               ? 0
+               : real_usleep(usec);
 }
 
 int nanosleep(const struct timespec *req, struct timespec *rem)
 {
     RL__IC_REAL(nanosleep);
-    if (!virtual_sleep("nanosleep"))
+    if (!virtual_sleep("nanosleep", CLOCK_MONOTONIC,
+                       after(CLOCK_MONOTONIC, rl__ic_ts_ns(req))))
         return real_nanosleep(req, rem);
     if (rem)
         *rem = (struct timespec){0, 0};
@@ -358,7 +385,9 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
                     struct timespec *rem)
 {
     RL__IC_REAL(clock_nanosleep);
-    if (!virtual_sleep("clock_nanosleep"))
+    int64_t when = flags & TIMER_ABSTIME ? rl__ic_ts_ns(req)
+                                         : after(clock, rl__ic_ts_ns(req));
+    if (!virtual_sleep("clock_nanosleep", clock, when))
         return real_clock_nanosleep(clock, flags, req, rem);
     if (rem)
         *rem = (struct timespec){0, 0};

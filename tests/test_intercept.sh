@@ -57,6 +57,7 @@ prog msg_holder iov_holder -DMSG
 prog msg_holder_fixed iov_holder -DMSG -DFIXED
 prog pass_fd pass_fd
 prog pass_fd_hold pass_fd -DHOLD
+prog virtual_time virtual_time
 prog poll_wait poll_wait
 prog pair_poll_wait poll_wait -DPAIR
 prog select_wait poll_wait -DSELECT
@@ -401,6 +402,16 @@ if run 1 run --jobs 1 -- ./mutex_counter_unlocked &&
     ok "the same counter without the mutex: FAIL"
 else
     bad "the same counter without the mutex (status $status)" "$out"
+fi
+
+# An hour of sleeps, a timed semaphore wait and a poll that time out:
+# the clocks the program reads reach every deadline, and the run takes
+# no time (the cap of --timeout 60 is far below an hour).
+if run 0 run --jobs 1 --timeout 60 -- ./virtual_time &&
+    grep -q '^ok  *cmd:./virtual_time  *PASS .*exhausted' <<<"$out"; then
+    ok "sleeps and timeouts in virtual time: the clocks reach each deadline"
+else
+    bad "sleeps and timeouts in virtual time (status $status)" "$out"
 fi
 
 # A named and an unnamed process-shared semaphore; the program unlinks
