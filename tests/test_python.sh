@@ -81,8 +81,8 @@ if run 1 run --jobs 1 -- "$PY" "$SRC/pipe_holder.py" &&
     grep -q "^UNEXPECTED $cmd  *DEADLOCK  *explore  *1 executions" <<<"$out" &&
     grep -q "is blocked in waitpid: waiting for actor [0-9]* ($name, pid" \
         <<<"$out" &&
-    grep -q "actor [0-9]* ($name, pid [0-9]*) is blocked in read(fd [0-9]*) of pipe [0-9]*: empty, and a write end is open" \
-        <<<"$out" &&
+    grep -q "($name, pid [0-9]*) is blocked in read(fd [0-9]*) of pipe [0-9]*: \
+empty, and a write end is open" <<<"$out" &&
     grep -q "actor 0 ($name, pid [0-9]*) holds the write end as fd [0-9]*" \
         <<<"$out"; then
     ok "pipe held open by the joining parent: DEADLOCK, holder named"
@@ -97,8 +97,8 @@ passes "pipe closed before the join" pipe_holder_fixed.py --preemptions 1
 if run 1 run --jobs 1 --timeout 20 -- "$PY" "$SRC/queue_feeder.py" &&
     grep -q "^UNEXPECTED $cmd  *DEADLOCK  *explore  *1 executions" <<<"$out" &&
     grep -q "($name, pid [0-9]*) is blocked in waitpid" <<<"$out" &&
-    grep -q "($name thread [0-9]*, pid [0-9]*) is blocked in write(fd [0-9]*) to pipe [0-9]*: full" \
-        <<<"$out"; then
+    grep -q "($name thread [0-9]*, pid [0-9]*) is blocked in \
+write(fd [0-9]*) to pipe [0-9]*: full" <<<"$out"; then
     ok "Queue joined before it is drained: DEADLOCK, the feeder's write named"
 else
     bad "Queue joined before it is drained (status $status)" "$out"
@@ -121,7 +121,8 @@ token=$(sed -n "s/^ *replay: .* replay '\(.*\)'$/\1/p" <<<"$out" | head -1)
 trace() {
     "$RL" replay --trace "$token" -- "$PY" "$SRC/two_producers.py" \
         2>/dev/null |
-        sed -E 's/pid [0-9]+/pid N/g; s/^( *[0-9]+ +[0-9]+ +)[0-9]+/\1N/; s/ +/ /g' |
+        sed -E 's/pid [0-9]+/pid N/g; s/^( *[0-9]+ +[0-9]+ +)[0-9]+/\1N/
+                s/ +/ /g' |
         awk '{ for (k = 1; k <= NF; k++)
                    if ($k ~ /^0x[0-9a-f]+$/) {
                        if (!($k in seen)) seen[$k] = "obj" (++n)
@@ -155,8 +156,8 @@ passes "two producers, either order accepted" two_producers_fixed.py \
 # passing schedule point after schedule point while the parent waits.
 if run 1 run --jobs 1 --timeout 20 -- "$PY" "$SRC/stop_flag.py" &&
     grep -q "^UNEXPECTED $cmd  *LIVELOCK  *explore  *1 executions" <<<"$out" &&
-    grep -q "actor 1 ($name) passed [0-9]* schedule points without the execution ending" \
-        <<<"$out"; then
+    grep -q "actor 1 ($name) passed [0-9]* schedule points without the \
+execution ending" <<<"$out"; then
     ok "stop flag in a private copy: LIVELOCK, the producer never stops"
 else
     bad "stop flag in a private copy (status $status)" "$out"
