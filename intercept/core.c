@@ -260,6 +260,16 @@ __attribute__((constructor)) static void intercept_start(void)
     fcntl(fd, F_SETFD, 0);
     rl__sched *s = rl__sched_get();
     int id = s ? rl__sched_find_pid(getpid()) : -1;
+    /* A process posix_spawn started is told its id: its parent may not
+     * have its pid yet. */
+    const char *given = getenv(RL__IC_ACTOR_ENV);
+    if (given) {
+        int g = atoi(given);
+        if (id < 0 && s && g > 0 && g < s->nactors && !s->actors[g].thread &&
+            (s->actors[g].pid == 0 || s->actors[g].pid == getpid()))
+            id = g;
+        unsetenv(RL__IC_ACTOR_ENV);
+    }
     if (id < 0) {
         rl__ic_leave();
         return;

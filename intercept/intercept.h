@@ -10,6 +10,10 @@
 
 #include "../lib/scheduler.h"
 
+/* The variable through which a process started by posix_spawn learns
+ * its actor id (spawn.c, core.c). */
+#define RL__IC_ACTOR_ENV "RACELAB_INTERCEPT_ACTOR"
+
 /* Pipes and synchronisation objects one execution can hold at once (the
  * latter a power of two: a hash table, at most 7/8 full). */
 #define RL__IC_PIPES 512

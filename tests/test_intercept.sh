@@ -58,6 +58,8 @@ prog msg_holder_fixed iov_holder -DMSG -DFIXED
 prog pass_fd pass_fd
 prog pass_fd_hold pass_fd -DHOLD
 prog virtual_time virtual_time
+prog spawn_holder spawn_holder
+prog spawn_holder_fixed spawn_holder -DFIXED
 prog poll_wait poll_wait
 prog pair_poll_wait poll_wait -DPAIR
 prog select_wait poll_wait -DSELECT
@@ -402,6 +404,25 @@ if run 1 run --jobs 1 -- ./mutex_counter_unlocked &&
     ok "the same counter without the mutex: FAIL"
 else
     bad "the same counter without the mutex (status $status)" "$out"
+fi
+
+# A reader started with posix_spawnp (cat, its stdin the pipe) is an
+# actor: the parent that waits for it while holding the write end is a
+# DEADLOCK naming cat's read and the holder; closed first, PASS.
+if run 1 run --jobs 1 -- ./spawn_holder &&
+    grep -q 'actor 1 (cat, pid [0-9]*) is blocked in read(fd 0) of pipe' \
+        <<<"$out" &&
+    grep -q 'actor 0 (spawn_holder, pid [0-9]*) holds the write end as fd 4' \
+        <<<"$out"; then
+    ok "a reader started by posix_spawnp: DEADLOCK, holder named"
+else
+    bad "a reader started by posix_spawnp (status $status)" "$out"
+fi
+if run 0 run --jobs 1 -- ./spawn_holder_fixed &&
+    grep -q '^ok  *cmd:./spawn_holder_fixed  *PASS .*exhausted' <<<"$out"; then
+    ok "the write end closed before waiting for the spawned reader: PASS"
+else
+    bad "the spawned reader with the write end closed (status $status)" "$out"
 fi
 
 # An hour of sleeps, a timed semaphore wait and a poll that time out:
