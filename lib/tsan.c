@@ -17,27 +17,20 @@
 #include <unistd.h>
 
 #include "scheduler.h"
+#include "tsan.h"
 
 /* The watched range, [lo, lo + span): the arena while this process is an
  * actor of an execution, empty otherwise, so that the hooks of a program
  * that runs no execution cost a compare and a branch. */
-static uintptr_t watch_lo, watch_span;
+uintptr_t rl__tsan_lo, rl__tsan_span;
 
-#define WATCHED(a) ((uintptr_t)(a)-watch_lo < watch_span)
-
-/* A range [a, a + n) that meets the watched one. */
-static inline int range_watched(const void *a, unsigned long n)
-{
-    uintptr_t lo = (uintptr_t)a;
-    return n > 0 && lo < watch_lo + watch_span && lo + n > watch_lo &&
-           watch_span > 0;
-}
+#define WATCHED(a) ((uintptr_t)(a)-rl__tsan_lo < rl__tsan_span)
 
 void rl__tsan_watch(int on)
 {
-    watch_span = 0;
-    watch_lo = on ? (uintptr_t)rl__arena_base() : 0;
-    watch_span = on && watch_lo ? rl__arena_size() : 0;
+    rl__tsan_span = 0;
+    rl__tsan_lo = on ? (uintptr_t)rl__arena_base() : 0;
+    rl__tsan_span = on && rl__tsan_lo ? rl__arena_size() : 0;
 }
 
 long rl__tsan_value(const void *addr, long size)
@@ -228,17 +221,17 @@ RL_API void __tsan_write_range(void *a, unsigned long n);
 static void clip(void **a, unsigned long *n)
 {
     uintptr_t lo = (uintptr_t)*a, hi = lo + *n;
-    if (lo < watch_lo)
-        lo = watch_lo;
-    if (hi > watch_lo + watch_span)
-        hi = watch_lo + watch_span;
+    if (lo < rl__tsan_lo)
+        lo = rl__tsan_lo;
+    if (hi > rl__tsan_lo + rl__tsan_span)
+        hi = rl__tsan_lo + rl__tsan_span;
     *a = (void *)lo;
     *n = hi - lo;
 }
 
 RL_API void __tsan_read_range(void *a, unsigned long n)
 {
-    if (range_watched(a, n)) {
+    if (rl__tsan_meets(a, n)) {
         clip(&a, &n);
         shared_load(a, (long)n, RA(), "range");
     }
@@ -246,7 +239,7 @@ RL_API void __tsan_read_range(void *a, unsigned long n)
 
 RL_API void __tsan_write_range(void *a, unsigned long n)
 {
-    if (range_watched(a, n)) {
+    if (rl__tsan_meets(a, n)) {
         clip(&a, &n);
         shared_store(a, (long)n, RA(), "range", 0, 0);
     }
@@ -261,16 +254,16 @@ RL_API void *__tsan_memset(void *d, int c, unsigned long n);
 /* One step for the source, one for the destination, each only when it
  * lies in shared memory: a copy between two shared buffers is no more
  * atomic than a load followed by a store. */
-static void copy_steps(void *d, const void *s, unsigned long n, uintptr_t ra,
-                       const char *label)
+void rl__tsan_copy(void *d, const void *s, unsigned long n, uintptr_t ra,
+                   const char *label)
 {
-    if (range_watched(s, n)) {
+    if (rl__tsan_meets(s, n)) {
         void *a = (void *)s;
         unsigned long m = n;
         clip(&a, &m);
         shared_load(a, (long)m, ra, label);
     }
-    if (range_watched(d, n)) {
+    if (rl__tsan_meets(d, n)) {
         clip(&d, &n);
         shared_store(d, (long)n, ra, label, 0, 0);
     }
@@ -278,45 +271,37 @@ static void copy_steps(void *d, const void *s, unsigned long n, uintptr_t ra,
 
 RL_API void *__tsan_memcpy(void *d, const void *s, unsigned long n)
 {
-    copy_steps(d, s, n, RA(), "memcpy");
-    return memcpy(d, s, n);
+    rl__tsan_copy(d, s, n, RA(), "memcpy");
+    return rl__libc_memcpy(d, s, n, SIZE_MAX);
 }
 
 RL_API void *__tsan_memmove(void *d, const void *s, unsigned long n)
 {
-    copy_steps(d, s, n, RA(), "memmove");
-    return memmove(d, s, n);
+    rl__tsan_copy(d, s, n, RA(), "memmove");
+    return rl__libc_memmove(d, s, n, SIZE_MAX);
+}
+
+void rl__tsan_fill(void *d, unsigned long n, uintptr_t ra)
+{
+    if (rl__tsan_meets(d, n)) {
+        clip(&d, &n);
+        shared_store(d, (long)n, ra, "memset", 0, 0);
+    }
 }
 
 RL_API void *__tsan_memset(void *d, int c, unsigned long n)
 {
-    if (range_watched(d, n)) {
-        void *a = d;
-        unsigned long m = n;
-        clip(&a, &m);
-        shared_store(a, (long)m, RA(), "memset", 0, 0);
-    }
-    return memset(d, c, n);
+    rl__tsan_fill(d, n, RA());
+    return rl__libc_memset(d, c, n, SIZE_MAX);
 }
 
-/* ---- function entry and exit, initialisation, C++ vtables ---- */
+/* ---- initialisation, C++ vtables ---- */
 
 RL_API void __tsan_init(void);
-RL_API void __tsan_func_entry(void *caller);
-RL_API void __tsan_func_exit(void);
 RL_API void __tsan_vptr_update(void **vptr, void *value);
 RL_API void __tsan_vptr_read(void **vptr);
 
 RL_API void __tsan_init(void)
-{
-}
-
-RL_API void __tsan_func_entry(void *caller)
-{
-    (void)caller;
-}
-
-RL_API void __tsan_func_exit(void)
 {
 }
 

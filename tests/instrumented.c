@@ -99,6 +99,34 @@ static int copy_ranges(void *arg)
     return 0;
 }
 
+/* A message copied into shared memory with the C library's memcpy, as
+ * both compilers call it, under the lock or not. The size is not a
+ * constant, or gcc copies inline (a range, like a struct copy). */
+static volatile size_t message_size = sizeof(((counter *)0)->blob);
+
+static void copy_message(counter *c)
+{
+    char msg[sizeof c->blob];
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (char)('a' + i % 26);
+    memcpy(c->blob, msg, message_size);
+}
+
+static int copy_unlocked(void *arg)
+{
+    copy_message(arg);
+    return 0;
+}
+
+static int copy_locked(void *arg)
+{
+    counter *c = arg;
+    rl_lock_acquire(c->lock, -1);
+    copy_message(c);
+    rl_lock_release(c->lock);
+    return 0;
+}
+
 static void run_two(rl_entry fn, int with_lock, long expected)
 {
     counter *c = rl_shared_alloc(sizeof *c);
@@ -147,6 +175,18 @@ SCENARIO(FN(ranges), "inst." INST ".ranges",
     rl_check(rl_process_start(&a, copy_ranges, c, NULL) == 0, "start");
     rl_process_join(a, -1);
     rl_process_free(a);
+}
+
+SCENARIO(FN(memcpy_unlocked), "inst." INST ".memcpy.unlocked",
+         .summary = "two processes memcpy into one block unordered")
+{
+    run_two(copy_unlocked, 0, 0);
+}
+
+SCENARIO(FN(memcpy_locked), "inst." INST ".memcpy.locked",
+         .summary = "two processes memcpy into one block under a lock")
+{
+    run_two(copy_locked, 1, 0);
 }
 
 /* Outside any execution: the same kinds of access on p, which the caller
