@@ -144,6 +144,16 @@ START_TEST(instrumented_accesses_race_like_annotated_ones)
         ck_assert_str_eq(r.races[0].second.file, "instrumented.c");
         ck_assert_int_gt(r.races[0].first.line, 0);
         ck_assert_ptr_nonnull(strstr(r.first.message, "instrumented.c:"));
+        /* Each access's stack: the instrumented function that made it,
+         * then its caller; the hooks of racelab's runtime folded. */
+        for (int a = 0; a < 2; a++) {
+            const char *st = a ? r.races[0].second.stack
+                               : r.races[0].first.stack;
+            ck_assert_msg(strncmp(st, "#0 increment", 12) == 0 &&
+                              strstr(st, "#1 add_unlocked"),
+                          "%s: stack \"%s\"", name, st);
+            ck_assert_ptr_null(strstr(st, "__tsan_"));
+        }
         rl__search_result_free(&r);
         static const char *const clean[] = {"counter.locked",
                                             "counter.atomic"};
