@@ -22,7 +22,8 @@ extern void *rl__libc_memset(void *d, int c, size_t n, size_t cap)
 
 /* The watched range, [lo, lo + span): the arena while the calling process
  * is an actor of a controlled execution, empty (span 0) otherwise. */
-extern uintptr_t rl__tsan_lo, rl__tsan_span;
+extern __attribute__((visibility("hidden"))) uintptr_t rl__tsan_lo,
+    rl__tsan_span;
 
 /* Whether [a, a + n) meets the watched range. */
 static inline int rl__tsan_meets(const void *a, unsigned long n)

@@ -93,25 +93,42 @@ static int from_instrumented(uintptr_t ra)
 
 /* ---- the copies ---- */
 
+/* The slow paths, out of line so that the fast one saves no register:
+ * a copy or fill that meets the watched range, made at return address
+ * ra. */
+static __attribute__((noinline, cold)) void
+watched_copy(void *d, const void *s, size_t n, uintptr_t ra, const char *label)
+{
+    if (from_instrumented(ra))
+        rl__tsan_copy(d, s, n, ra, label);
+}
+
+static __attribute__((noinline, cold)) void watched_fill(void *d, size_t n,
+                                                         uintptr_t ra)
+{
+    if (from_instrumented(ra))
+        rl__tsan_fill(d, n, ra);
+}
+
+#define MEETS(p, n) __builtin_expect(rl__tsan_meets(p, n), 0)
+
 RL_API void *memcpy(void *restrict d, const void *restrict s, size_t n)
 {
-    if (rl__tsan_span && (rl__tsan_meets(d, n) || rl__tsan_meets(s, n)) &&
-        from_instrumented(RA()))
-        rl__tsan_copy(d, s, n, RA(), "memcpy");
+    if (MEETS(d, n) || MEETS(s, n))
+        watched_copy(d, s, n, RA(), "memcpy");
     return rl__libc_memcpy(d, s, n, SIZE_MAX);
 }
 
 RL_API void *memmove(void *d, const void *s, size_t n)
 {
-    if (rl__tsan_span && (rl__tsan_meets(d, n) || rl__tsan_meets(s, n)) &&
-        from_instrumented(RA()))
-        rl__tsan_copy(d, s, n, RA(), "memmove");
+    if (MEETS(d, n) || MEETS(s, n))
+        watched_copy(d, s, n, RA(), "memmove");
     return rl__libc_memmove(d, s, n, SIZE_MAX);
 }
 
 RL_API void *memset(void *d, int c, size_t n)
 {
-    if (rl__tsan_span && rl__tsan_meets(d, n) && from_instrumented(RA()))
-        rl__tsan_fill(d, n, RA());
+    if (MEETS(d, n))
+        watched_fill(d, n, RA());
     return rl__libc_memset(d, c, n, SIZE_MAX);
 }

@@ -204,6 +204,16 @@ long FN(inst_outside)(long *p)
     return c->value;
 }
 
+/* rounds copies of n bytes from src to dst with the C library's memcpy,
+ * as instrumented code calls it: for the benchmark of private copies. */
+long FN(inst_copy)(char *dst, const char *src, long n, long rounds);
+long FN(inst_copy)(char *dst, const char *src, long n, long rounds)
+{
+    for (long i = 0; i < rounds; i++)
+        memcpy(dst, src + (i & 7), (size_t)n);
+    return dst[0];
+}
+
 /* n loads of a chain of indices, each depending on the one before (no
  * compiler merges or vectorizes them): for the benchmark. */
 long FN(inst_chase)(const long *a, long n);
