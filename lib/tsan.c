@@ -24,13 +24,14 @@
  * that runs no execution cost a compare and a branch. */
 uintptr_t rl__tsan_lo, rl__tsan_span;
 
-#define WATCHED(a) ((uintptr_t)(a)-rl__tsan_lo < rl__tsan_span)
+#define WATCHED(a) RL__TSAN_WATCHED(a)
 
 void rl__tsan_watch(int on)
 {
     rl__tsan_span = 0;
     rl__tsan_lo = on ? (uintptr_t)rl__arena_base() : 0;
     rl__tsan_span = on && rl__tsan_lo ? rl__arena_size() : 0;
+    rl__tsan_maps_watch(on);
 }
 
 long rl__tsan_value(const void *addr, long size)
@@ -216,15 +217,20 @@ WRITES(16)
 RL_API void __tsan_read_range(void *a, unsigned long n);
 RL_API void __tsan_write_range(void *a, unsigned long n);
 
-/* A range that only partly lies in the arena is recorded from where the
- * arena starts to where the range or the arena ends. */
+/* A range that only partly lies in watched memory (the arena, else the
+ * first watched mapping it meets) is recorded from where that memory
+ * starts to where the range or the memory ends. */
 static void clip(void **a, unsigned long *n)
 {
     uintptr_t lo = (uintptr_t)*a, hi = lo + *n;
-    if (lo < rl__tsan_lo)
-        lo = rl__tsan_lo;
-    if (hi > rl__tsan_lo + rl__tsan_span)
-        hi = rl__tsan_lo + rl__tsan_span;
+    uintptr_t wlo = rl__tsan_lo, whi = rl__tsan_lo + rl__tsan_span;
+    if (!rl__tsan_meets_arena(*a, *n) &&
+        !rl__tsan_maps_meet(*a, *n, &wlo, &whi))
+        return;
+    if (lo < wlo)
+        lo = wlo;
+    if (hi > whi)
+        hi = whi;
     *a = (void *)lo;
     *n = hi - lo;
 }

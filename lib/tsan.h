@@ -25,12 +25,44 @@ extern void *rl__libc_memset(void *d, int c, size_t n, size_t cap)
 extern __attribute__((visibility("hidden"))) uintptr_t rl__tsan_lo,
     rl__tsan_span;
 
-/* Whether [a, a + n) meets the watched range. */
-static inline int rl__tsan_meets(const void *a, unsigned long n)
+/* The MAP_SHARED mappings the process made itself, other than the arena,
+ * watched with it (tsan_map.c): how many while the arena is watched, 0
+ * otherwise. */
+extern __attribute__((visibility("hidden"))) int rl__tsan_nmaps;
+
+/* Switches the watch of those mappings on (after the arena's range was
+ * set) or off. */
+void rl__tsan_maps_watch(int on);
+
+/* Whether address a is in one of the watched mappings. */
+int rl__tsan_in_maps(uintptr_t a);
+
+/* Whether [a, a + n) meets one of the watched mappings: 1 with its
+ * bounds in *lo and *hi, else 0. */
+int rl__tsan_maps_meet(const void *a, unsigned long n, uintptr_t *lo,
+                       uintptr_t *hi);
+
+/* Whether address a is watched: in the arena, or in a watched mapping. */
+#define RL__TSAN_WATCHED(a)                                                    \
+    ((uintptr_t)(a)-rl__tsan_lo < rl__tsan_span ||                             \
+     (__builtin_expect(rl__tsan_nmaps > 0, 0) &&                               \
+      rl__tsan_in_maps((uintptr_t)(a))))
+
+/* Whether [a, a + n) meets the arena's range. */
+static inline int rl__tsan_meets_arena(const void *a, unsigned long n)
 {
     uintptr_t lo = (uintptr_t)a;
     return n > 0 && lo < rl__tsan_lo + rl__tsan_span &&
            lo + n > rl__tsan_lo && rl__tsan_span > 0;
+}
+
+/* Whether [a, a + n) meets watched memory: the arena or a mapping. */
+static inline int rl__tsan_meets(const void *a, unsigned long n)
+{
+    uintptr_t lo, hi;
+    return rl__tsan_meets_arena(a, n) ||
+           (__builtin_expect(rl__tsan_nmaps > 0, 0) &&
+            rl__tsan_maps_meet(a, n, &lo, &hi));
 }
 
 /* The steps of a copy of n bytes from s to d made at return address ra:

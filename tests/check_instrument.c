@@ -429,6 +429,40 @@ START_TEST(a_memcpy_into_shared_memory_races_unless_ordered)
 }
 END_TEST
 
+/* A MAP_SHARED mapping the scenario made itself is watched like the
+ * arena: its accesses are steps, so the lost update is found and races
+ * are reported; under a lock, neither. */
+START_TEST(a_shared_mapping_of_its_own_is_watched_like_the_arena)
+{
+    for (int k = 0; k < NCOMPILERS; k++) {
+        if (!built(k))
+            continue;
+        char name[64];
+        inst_name(name, sizeof name, k, "mmap.unlocked");
+        rl__search_opts o = explore_opts();
+        rl__search_result r;
+        search(name, &o, &r);
+        ck_assert_msg(r.verdict == RL_FAIL, "%s: %s: %s", name,
+                      rl_verdict_name(r.verdict), r.first.message);
+        rl__search_result_free(&r);
+        o.races = RL__RACES_FAIL;
+        search(name, &o, &r);
+        ck_assert_msg(r.verdict == RL_RACE, "%s: %s: %s", name,
+                      rl_verdict_name(r.verdict), r.first.message);
+        ck_assert_int_eq(r.executions, 1);
+        ck_assert_int_eq(r.races[0].first.size, 8);
+        ck_assert_str_eq(r.races[0].first.file, "instrumented.c");
+        rl__search_result_free(&r);
+        inst_name(name, sizeof name, k, "mmap.locked");
+        search(name, &o, &r);
+        ck_assert_msg(r.verdict == RL_PASS && r.nraces == 0, "%s: %s: %s",
+                      name, rl_verdict_name(r.verdict), r.first.message);
+        ck_assert_int_eq(r.exhausted, 1);
+        rl__search_result_free(&r);
+    }
+}
+END_TEST
+
 /* ---- outside an execution ---- */
 
 START_TEST(outside_an_execution_the_hooks_change_nothing)
@@ -476,6 +510,7 @@ static Suite *instrument_suite(void)
     tcase_add_test(tc, a_private_access_makes_no_step);
     tcase_add_test(tc, copies_into_shared_memory_are_one_step_each);
     tcase_add_test(tc, a_memcpy_into_shared_memory_races_unless_ordered);
+    tcase_add_test(tc, a_shared_mapping_of_its_own_is_watched_like_the_arena);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("outside", 120);
     tcase_add_test(tc, outside_an_execution_the_hooks_change_nothing);

@@ -6,6 +6,7 @@
  * so that both builds link into one program. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "racelab.h"
 
@@ -127,11 +128,8 @@ static int copy_locked(void *arg)
     return 0;
 }
 
-static void run_two(rl_entry fn, int with_lock, long expected)
+static void run_on(counter *c, rl_entry fn, long expected)
 {
-    counter *c = rl_shared_alloc(sizeof *c);
-    if (with_lock)
-        c->lock = rl_lock_new();
     rl_process *a = NULL, *b = NULL;
     rl_check(rl_process_start(&a, fn, c, NULL) == 0, "start a");
     rl_check(rl_process_start(&b, fn, c, NULL) == 0, "start b");
@@ -140,6 +138,28 @@ static void run_two(rl_entry fn, int with_lock, long expected)
     rl_process_free(a);
     rl_process_free(b);
     rl_check_eq(c->value, expected, "counter");
+}
+
+static void run_two(rl_entry fn, int with_lock, long expected)
+{
+    counter *c = rl_shared_alloc(sizeof *c);
+    if (with_lock)
+        c->lock = rl_lock_new();
+    run_on(c, fn, expected);
+}
+
+/* The same in a MAP_SHARED mapping the scenario makes itself, not the
+ * arena (the lock, an object of racelab's, still is in it). */
+static void run_two_mapped(rl_entry fn, int with_lock, long expected)
+{
+    counter *c = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (!rl_check(c != MAP_FAILED, "mmap"))
+        return;
+    if (with_lock)
+        c->lock = rl_lock_new();
+    run_on(c, fn, expected);
+    munmap(c, sizeof *c);
 }
 
 SCENARIO(FN(unlocked), "inst." INST ".counter.unlocked",
@@ -187,6 +207,19 @@ SCENARIO(FN(memcpy_locked), "inst." INST ".memcpy.locked",
          .summary = "two processes memcpy into one block under a lock")
 {
     run_two(copy_locked, 1, 0);
+}
+
+SCENARIO(FN(mmap_unlocked), "inst." INST ".mmap.unlocked",
+         .summary = "counter.unlocked in a MAP_SHARED mapping of its own",
+         .expect = RL_EXPECT_BUG, .expect_verdict = RL_FAIL)
+{
+    run_two_mapped(add_unlocked, 0, 2 * INCREMENTS);
+}
+
+SCENARIO(FN(mmap_locked), "inst." INST ".mmap.locked",
+         .summary = "counter.locked in a MAP_SHARED mapping of its own")
+{
+    run_two_mapped(add_locked, 1, 2 * INCREMENTS);
 }
 
 /* Outside any execution: the same kinds of access on p, which the caller
