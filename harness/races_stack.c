@@ -26,8 +26,7 @@ static void capture_at_stop(const rl__stop_info *info, void *ctx)
     if (c->actor < 0 || c->actor >= info->nactors ||
         info->actors[c->actor].finished || info->actors[c->actor].pid <= 0)
         return;
-    rl__stack_capture_remote(info->actors[c->actor].pid, c->raw,
-                             sizeof c->raw);
+    rl__stack_capture_remote(info->actors[c->actor].pid, c->raw, sizeof c->raw);
 }
 
 /* Cuts a raw stack (rl__stack_capture's lines, the function's name
@@ -98,8 +97,7 @@ static void stack_at(const rl_scenario *sc, const uint8_t *d, long n,
 /* Gives x the stack of the access at its step, from an access of an
  * earlier race of races[0..i) at the same step when there is one. */
 static void stack_of(const rl_scenario *sc, const rl__race *races, long i,
-                     rl__race_access *x, const uint8_t *d, long n,
-                     long nsteps)
+                     rl__race_access *x, const uint8_t *d, long n, long nsteps)
 {
     for (long j = 0; j < i; j++) {
         const rl__race_access *o[2] = {&races[j].first, &races[j].second};

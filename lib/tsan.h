@@ -13,12 +13,12 @@
  * reaches the interposed memcpy of tsan_mem.c (its caller would look like
  * the instrumented code that called us). The checks pass: the size given
  * is the largest there is. */
-extern void *rl__libc_memcpy(void *d, const void *s, size_t n, size_t cap)
-    __asm__("__memcpy_chk");
-extern void *rl__libc_memmove(void *d, const void *s, size_t n, size_t cap)
-    __asm__("__memmove_chk");
-extern void *rl__libc_memset(void *d, int c, size_t n, size_t cap)
-    __asm__("__memset_chk");
+extern void *rl__libc_memcpy(void *d, const void *s, size_t n,
+                             size_t cap) __asm__("__memcpy_chk");
+extern void *rl__libc_memmove(void *d, const void *s, size_t n,
+                              size_t cap) __asm__("__memmove_chk");
+extern void *rl__libc_memset(void *d, int c, size_t n,
+                             size_t cap) __asm__("__memset_chk");
 
 /* The watched range, [lo, lo + span): the arena while the calling process
  * is an actor of a controlled execution, empty (span 0) otherwise. */
@@ -38,7 +38,7 @@ void rl__tsan_maps_watch(int on);
 int rl__tsan_in_maps(uintptr_t a);
 
 /* Whether [a, a + n) meets one of the watched mappings: 1 with its
- * bounds in *lo and *hi, else 0. */
+ * bounds in *lo and *hi (when not NULL), else 0. */
 int rl__tsan_maps_meet(const void *a, unsigned long n, uintptr_t *lo,
                        uintptr_t *hi);
 
@@ -52,17 +52,16 @@ int rl__tsan_maps_meet(const void *a, unsigned long n, uintptr_t *lo,
 static inline int rl__tsan_meets_arena(const void *a, unsigned long n)
 {
     uintptr_t lo = (uintptr_t)a;
-    return n > 0 && lo < rl__tsan_lo + rl__tsan_span &&
-           lo + n > rl__tsan_lo && rl__tsan_span > 0;
+    return n > 0 && lo < rl__tsan_lo + rl__tsan_span && lo + n > rl__tsan_lo &&
+           rl__tsan_span > 0;
 }
 
 /* Whether [a, a + n) meets watched memory: the arena or a mapping. */
 static inline int rl__tsan_meets(const void *a, unsigned long n)
 {
-    uintptr_t lo, hi;
     return rl__tsan_meets_arena(a, n) ||
            (__builtin_expect(rl__tsan_nmaps > 0, 0) &&
-            rl__tsan_maps_meet(a, n, &lo, &hi));
+            rl__tsan_maps_meet(a, n, NULL, NULL));
 }
 
 /* The steps of a copy of n bytes from s to d made at return address ra:

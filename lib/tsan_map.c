@@ -65,8 +65,10 @@ int rl__tsan_maps_meet(const void *a, unsigned long n, uintptr_t *lo,
     uintptr_t p = (uintptr_t)a;
     for (int i = 0; n > 0 && i < rl__tsan_nmaps; i++) {
         if (p < active[i].hi && p + n > active[i].lo) {
-            *lo = active[i].lo;
-            *hi = active[i].hi;
+            if (lo && hi) {
+                *lo = active[i].lo;
+                *hi = active[i].hi;
+            }
             return 1;
         }
     }

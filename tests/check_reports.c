@@ -155,7 +155,8 @@ static rl__report build_report(void)
     unlocked_races[1] = (rl__result_race){counter_access(1, 1, 21, 4),
                                           counter_access(2, 1, 21, 5), 1};
     /* The first race's accesses with their stacks, the second's without. */
-    snprintf(unlocked_races[0].first.stack, sizeof unlocked_races[0].first.stack,
+    snprintf(unlocked_races[0].first.stack,
+             sizeof unlocked_races[0].first.stack,
              "#0 add+0x72 (counter.c:20)\n#1 run_two+0x4c (counter.c:52)\n"
              "(6 racelab frames folded)");
     snprintf(unlocked_races[0].second.stack,
