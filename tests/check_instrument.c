@@ -418,6 +418,12 @@ START_TEST(a_memcpy_into_shared_memory_races_unless_ordered)
         ck_assert_int_eq(x->second.size, 48);
         ck_assert_int_eq(x->first.addr, x->second.addr);
         ck_assert_str_eq(x->first.file, "instrumented.c");
+        /* The stack starts at the code that called memcpy: racelab's
+         * memcpy is one of its own frames, folded. */
+        ck_assert_msg(strncmp(x->first.stack, "#0 copy_", 8) == 0 &&
+                          strncmp(x->second.stack, "#0 copy_", 8) == 0,
+                      "%s: stacks \"%s\" and \"%s\"", name, x->first.stack,
+                      x->second.stack);
         rl__search_result_free(&r);
         inst_name(name, sizeof name, k, "memcpy.locked");
         search(name, &o, &r);
