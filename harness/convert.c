@@ -125,6 +125,7 @@ static void convert_access(const rl__race_access *x, rl__result_access *o)
     snprintf(o->file, sizeof o->file, "%s", x->file);
     o->line = x->line;
     o->step = x->step;
+    snprintf(o->stack, sizeof o->stack, "%s", x->stack);
 }
 
 /* The search's races as the model keeps them: a race's steps index the

@@ -33,6 +33,9 @@ typedef struct {
     int line;
     uintptr_t pc; /* instrumented code: its place (see rl__step) */
     uint32_t pc_obj;
+    /* the stack of the process at the access, one frame a line, no
+     * newline at the end; "" when not captured (see rl__races_stacks) */
+    char stack[1024];
 } rl__race_access;
 
 /* A data race: two accesses to overlapping shared bytes by different

@@ -89,6 +89,8 @@ typedef struct {
     char file[40]; /* "" when not known */
     int line;
     long step; /* its index in the trace of the execution that raced */
+    char stack[1024]; /* the process's stack at the access, one frame a
+                         line, no newline at the end; "" when none */
 } rl__result_access;
 
 /* A data race: two accesses to overlapping shared bytes by different

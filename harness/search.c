@@ -107,11 +107,12 @@ int rl__account(const rl_scenario *sc, rl__search_result *r, rl__exec_result *e,
 void rl__search_finish(const rl_scenario *sc, rl__search_result *r,
                        rl__coverage *cov, double t0)
 {
-    (void)sc;
     r->duration = rl__now() - t0;
     r->schedule_points = cov->npoints;
     r->pairs_interleaved = cov->npairs;
     r->labels_reached = cov->nlabels;
+    /* After the duration: the reruns are for the report, not the search. */
+    rl__races_stacks(sc, r);
 }
 
 int rl__search(const rl_scenario *sc, const rl__search_opts *o,

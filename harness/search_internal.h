@@ -53,6 +53,12 @@ void rl__record_value(rl__search_result *r, long v);
 int rl__account(const rl_scenario *sc, rl__search_result *r, rl__exec_result *e,
                 long run);
 
+/* Gives each access of the first races of r's kept failure its stack
+ * (races_stack.c): the failure runs again under its decisions, stopped
+ * before each racing step while the process about to access is unwound.
+ * Nothing when the search found no race or kept no failure. */
+void rl__races_stacks(const rl_scenario *sc, rl__search_result *r);
+
 /* Fills the duration and the coverage counts of a search begun at t0. */
 void rl__search_finish(const rl_scenario *sc, rl__search_result *r,
                        rl__coverage *cov, double t0);

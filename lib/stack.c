@@ -172,12 +172,12 @@ int rl__stack_capture(char *buf, size_t cap, int names)
 static int racelab_frame(const char *name, const char *file)
 {
     static const char *const sources[] = {
-        "arena.c",   "boot.c",       "check.c",   "conn.c",       "error.c",
-        "explain.c", "fair.c",       "fnref.c",   "forkserver.c", "lock.c",
-        "pool.c",    "process.c",    "procfs.c",  "queue.c",      "run.c",
-        "sched.c",   "schedblock.c", "stack.c",   "strategy.c",   "sync.c",
-        "tsan.c",    "util.c",       "execute.c", "search.c",     "jobs.c",
-        "cli.c",     "api.c",        NULL};
+        "arena.c",   "boot.c",       "check.c",    "conn.c",       "error.c",
+        "explain.c", "fair.c",       "fnref.c",    "forkserver.c", "lock.c",
+        "pool.c",    "process.c",    "procfs.c",   "queue.c",      "run.c",
+        "sched.c",   "schedblock.c", "stack.c",    "strategy.c",   "sync.c",
+        "tsan.c",    "tsan_mem.c",   "tsan_map.c", "util.c",       "execute.c",
+        "search.c",  "jobs.c",       "cli.c",      "api.c",        NULL};
     if (strncmp(name, "rl_", 3) == 0 || strcmp(name, "__restore_rt") == 0)
         return 1;
     size_t n = strcspn(file, ":");

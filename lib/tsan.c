@@ -17,27 +17,21 @@
 #include <unistd.h>
 
 #include "scheduler.h"
+#include "tsan.h"
 
 /* The watched range, [lo, lo + span): the arena while this process is an
  * actor of an execution, empty otherwise, so that the hooks of a program
  * that runs no execution cost a compare and a branch. */
-static uintptr_t watch_lo, watch_span;
+uintptr_t rl__tsan_lo, rl__tsan_span;
 
-#define WATCHED(a) ((uintptr_t)(a)-watch_lo < watch_span)
-
-/* A range [a, a + n) that meets the watched one. */
-static inline int range_watched(const void *a, unsigned long n)
-{
-    uintptr_t lo = (uintptr_t)a;
-    return n > 0 && lo < watch_lo + watch_span && lo + n > watch_lo &&
-           watch_span > 0;
-}
+#define WATCHED(a) RL__TSAN_WATCHED(a)
 
 void rl__tsan_watch(int on)
 {
-    watch_span = 0;
-    watch_lo = on ? (uintptr_t)rl__arena_base() : 0;
-    watch_span = on && watch_lo ? rl__arena_size() : 0;
+    rl__tsan_span = 0;
+    rl__tsan_lo = on ? (uintptr_t)rl__arena_base() : 0;
+    rl__tsan_span = on && rl__tsan_lo ? rl__arena_size() : 0;
+    rl__tsan_maps_watch(on);
 }
 
 long rl__tsan_value(const void *addr, long size)
@@ -223,22 +217,27 @@ WRITES(16)
 RL_API void __tsan_read_range(void *a, unsigned long n);
 RL_API void __tsan_write_range(void *a, unsigned long n);
 
-/* A range that only partly lies in the arena is recorded from where the
- * arena starts to where the range or the arena ends. */
+/* A range that only partly lies in watched memory (the arena, else the
+ * first watched mapping it meets) is recorded from where that memory
+ * starts to where the range or the memory ends. */
 static void clip(void **a, unsigned long *n)
 {
     uintptr_t lo = (uintptr_t)*a, hi = lo + *n;
-    if (lo < watch_lo)
-        lo = watch_lo;
-    if (hi > watch_lo + watch_span)
-        hi = watch_lo + watch_span;
+    uintptr_t wlo = rl__tsan_lo, whi = rl__tsan_lo + rl__tsan_span;
+    if (!rl__tsan_meets_arena(*a, *n) &&
+        !rl__tsan_maps_meet(*a, *n, &wlo, &whi))
+        return;
+    if (lo < wlo)
+        lo = wlo;
+    if (hi > whi)
+        hi = whi;
     *a = (void *)lo;
     *n = hi - lo;
 }
 
 RL_API void __tsan_read_range(void *a, unsigned long n)
 {
-    if (range_watched(a, n)) {
+    if (rl__tsan_meets(a, n)) {
         clip(&a, &n);
         shared_load(a, (long)n, RA(), "range");
     }
@@ -246,7 +245,7 @@ RL_API void __tsan_read_range(void *a, unsigned long n)
 
 RL_API void __tsan_write_range(void *a, unsigned long n)
 {
-    if (range_watched(a, n)) {
+    if (rl__tsan_meets(a, n)) {
         clip(&a, &n);
         shared_store(a, (long)n, RA(), "range", 0, 0);
     }
@@ -261,16 +260,16 @@ RL_API void *__tsan_memset(void *d, int c, unsigned long n);
 /* One step for the source, one for the destination, each only when it
  * lies in shared memory: a copy between two shared buffers is no more
  * atomic than a load followed by a store. */
-static void copy_steps(void *d, const void *s, unsigned long n, uintptr_t ra,
-                       const char *label)
+void rl__tsan_copy(void *d, const void *s, unsigned long n, uintptr_t ra,
+                   const char *label)
 {
-    if (range_watched(s, n)) {
+    if (rl__tsan_meets(s, n)) {
         void *a = (void *)s;
         unsigned long m = n;
         clip(&a, &m);
         shared_load(a, (long)m, ra, label);
     }
-    if (range_watched(d, n)) {
+    if (rl__tsan_meets(d, n)) {
         clip(&d, &n);
         shared_store(d, (long)n, ra, label, 0, 0);
     }
@@ -278,45 +277,37 @@ static void copy_steps(void *d, const void *s, unsigned long n, uintptr_t ra,
 
 RL_API void *__tsan_memcpy(void *d, const void *s, unsigned long n)
 {
-    copy_steps(d, s, n, RA(), "memcpy");
-    return memcpy(d, s, n);
+    rl__tsan_copy(d, s, n, RA(), "memcpy");
+    return rl__libc_memcpy(d, s, n, SIZE_MAX);
 }
 
 RL_API void *__tsan_memmove(void *d, const void *s, unsigned long n)
 {
-    copy_steps(d, s, n, RA(), "memmove");
-    return memmove(d, s, n);
+    rl__tsan_copy(d, s, n, RA(), "memmove");
+    return rl__libc_memmove(d, s, n, SIZE_MAX);
+}
+
+void rl__tsan_fill(void *d, unsigned long n, uintptr_t ra)
+{
+    if (rl__tsan_meets(d, n)) {
+        clip(&d, &n);
+        shared_store(d, (long)n, ra, "memset", 0, 0);
+    }
 }
 
 RL_API void *__tsan_memset(void *d, int c, unsigned long n)
 {
-    if (range_watched(d, n)) {
-        void *a = d;
-        unsigned long m = n;
-        clip(&a, &m);
-        shared_store(a, (long)m, RA(), "memset", 0, 0);
-    }
-    return memset(d, c, n);
+    rl__tsan_fill(d, n, RA());
+    return rl__libc_memset(d, c, n, SIZE_MAX);
 }
 
-/* ---- function entry and exit, initialisation, C++ vtables ---- */
+/* ---- initialisation, C++ vtables ---- */
 
 RL_API void __tsan_init(void);
-RL_API void __tsan_func_entry(void *caller);
-RL_API void __tsan_func_exit(void);
 RL_API void __tsan_vptr_update(void **vptr, void *value);
 RL_API void __tsan_vptr_read(void **vptr);
 
 RL_API void __tsan_init(void)
-{
-}
-
-RL_API void __tsan_func_entry(void *caller)
-{
-    (void)caller;
-}
-
-RL_API void __tsan_func_exit(void)
 {
 }
 

@@ -399,8 +399,22 @@ static void write_stress(FILE *f, const rl__result *r)
     }
 }
 
-/* The races of a result, both accesses of each: the steps marked in the
- * timeline when the race is in the failing interleaving. */
+/* The stack of one access of a race, under it; when there is none, a
+ * line break if more follows (brk). */
+static void race_stack(FILE *f, const char *stack, int brk)
+{
+    if (!stack[0]) {
+        if (brk)
+            fputs("<br>", f);
+        return;
+    }
+    fputs("\n<pre class=\"stack\">", f);
+    h(f, stack);
+    fputs("</pre>", f);
+}
+
+/* The races of a result, both accesses of each with its stack: the steps
+ * marked in the timeline when the race is in the failing interleaving. */
 static void write_races(FILE *f, const rl__result *r)
 {
     if (!r->nraces)
@@ -413,11 +427,13 @@ static void write_races(FILE *f, const rl__result *r)
         rl__result_access_text(&r->races[i].second, b, sizeof b);
         fputs("<li>", f);
         h(f, a);
-        fputs("<br>and ", f);
+        race_stack(f, r->races[i].first.stack, 1);
+        fputs("and ", f);
         h(f, b);
         fputs(r->races[i].in_failure ? " (&#9889; in the timeline)"
                                      : " (in a passing execution)",
               f);
+        race_stack(f, r->races[i].second.stack, 0);
         fputs("</li>\n", f);
     }
     fputs("</ol>\n", f);

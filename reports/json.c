@@ -19,6 +19,30 @@ static void jaddr(FILE *f, uintptr_t a)
     fprintf(f, "\"0x%" PRIxPTR "\"", a);
 }
 
+/* ", "stack": [...]": a stack, one frame a line, as an array of its
+ * frames (empty lines left out). */
+static void write_stack(FILE *f, const char *stack)
+{
+    fprintf(f, ", \"stack\": [");
+    const char *p = stack;
+    int first = 1;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        char line[256];
+        snprintf(line, sizeof line, "%.*s", (int)(n < 255 ? n : 255), p);
+        if (line[0]) {
+            fprintf(f, "%s", first ? "" : ", ");
+            jstr(f, line);
+            first = 0;
+        }
+        p += n;
+        if (*p == '\n')
+            p++;
+    }
+    fputc(']', f);
+}
+
 static void write_failure(FILE *f, const rl__result *r)
 {
     const rl__result_failure *e = &r->failure;
@@ -90,24 +114,8 @@ static void write_failure(FILE *f, const rl__result *r)
             fprintf(f, "%d", a->exit_code);
         else
             fputs("null", f);
-        fprintf(f, ", \"stack\": [");
-        const char *p = a->stack;
-        int first = 1;
-        while (*p) {
-            const char *nl = strchr(p, '\n');
-            size_t n = nl ? (size_t)(nl - p) : strlen(p);
-            char line[256];
-            snprintf(line, sizeof line, "%.*s", (int)(n < 255 ? n : 255), p);
-            if (line[0]) {
-                fprintf(f, "%s", first ? "" : ", ");
-                jstr(f, line);
-                first = 0;
-            }
-            p += n;
-            if (*p == '\n')
-                p++;
-        }
-        fprintf(f, "]}");
+        write_stack(f, a->stack);
+        fprintf(f, "}");
     }
     fprintf(f, "%s]\n      },\n", e->nactors ? "\n        " : "");
 }
@@ -126,7 +134,9 @@ static void write_access(FILE *f, const rl__result_access *x)
         jstr(f, x->file);
     else
         fputs("null", f);
-    fprintf(f, ", \"line\": %d, \"step\": %ld}", x->line, x->step);
+    fprintf(f, ", \"line\": %d, \"step\": %ld", x->line, x->step);
+    write_stack(f, x->stack);
+    fputc('}', f);
 }
 
 /* The data races of a scenario: both accesses of each. */

@@ -211,6 +211,9 @@ static void read_access(reader *c, const rl__json *o, rl__result_access *x)
     snprintf(x->file, sizeof x->file, "%s", file ? file : "");
     x->line = (int)rl__json_get_int(c, o, "line", INT_MIN, INT_MAX, 0, NULL);
     x->step = (long)rl__json_get_int(c, o, "step", 0, COUNT_MAX, 0, NULL);
+    /* Absent in files written before racelab recorded it. */
+    const rl__json *st = rl__json_typed(c, o, "stack", RL__JSON_ARR, OPT);
+    read_stack(c, st, x->stack, sizeof x->stack);
 }
 
 /* The "races" array of a scenario: both accesses of each race; a race in

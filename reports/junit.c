@@ -95,7 +95,27 @@ static int write_commands(FILE *f, const char *prog,
     return 0;
 }
 
-/* The data races of a result, both accesses of each, as text lines. */
+/* The stack of one access of a race, indented under it. */
+static void write_race_stack(FILE *f, const char *which, const char *stack)
+{
+    if (!stack[0])
+        return;
+    fprintf(f, "  stack of the %s access:\n", which);
+    for (const char *p = stack; *p;) {
+        size_t n = strcspn(p, "\n");
+        char frame[256];
+        snprintf(frame, sizeof frame, "%.*s", (int)(n < 255 ? n : 255), p);
+        fputs("    ", f);
+        rl__report_xml_text(f, frame, 0);
+        fputc('\n', f);
+        p += n;
+        if (*p == '\n')
+            p++;
+    }
+}
+
+/* The data races of a result, both accesses of each and their stacks, as
+ * text lines. */
 static void write_races(FILE *f, const rl__result *r)
 {
     for (long i = 0; i < r->nraces; i++) {
@@ -107,6 +127,8 @@ static void write_races(FILE *f, const rl__result *r)
         fputs("\n  and ", f);
         rl__report_xml_text(f, b, 0);
         fputs(r->races[i].in_failure ? "\n" : " (a passing execution)\n", f);
+        write_race_stack(f, "first", r->races[i].first.stack);
+        write_race_stack(f, "second", r->races[i].second.stack);
     }
 }
 

@@ -3,6 +3,7 @@
  * TAP::Harness 3.44, in Debian 12, fails a whole stream that says 14),
  * or version 14 on request. The points are the same in both. */
 #include <stdio.h>
+#include <string.h>
 
 #include "report.h"
 
@@ -37,6 +38,26 @@ static void description(FILE *f, const char *s)
             fputc(' ', f);
         else
             rl__report_put_char(f, c);
+    }
+}
+
+/* The frames of a stack (one a line) as the items of a YAML flow
+ * sequence. */
+static void yaml_frames(FILE *f, const char *stack)
+{
+    int first = 1;
+    for (const char *p = stack; *p;) {
+        size_t n = strcspn(p, "\n");
+        char frame[256];
+        snprintf(frame, sizeof frame, "%.*s", (int)(n < 255 ? n : 255), p);
+        if (frame[0]) {
+            fputs(first ? "" : ", ", f);
+            yaml_str(f, frame);
+            first = 0;
+        }
+        p += n;
+        if (*p == '\n')
+            p++;
     }
 }
 
@@ -113,7 +134,10 @@ static void write_point(FILE *f, int i, const rl__result *r, uint64_t seed)
                     yaml_str(f, a->file);
                 else
                     fputs("null", f);
-                fprintf(f, ", line: %d, step: %ld}\n", a->line, a->step);
+                fprintf(f, ", line: %d, step: %ld, stack: [", a->line,
+                        a->step);
+                yaml_frames(f, a->stack);
+                fputs("]}\n", f);
             }
             fprintf(f, "      in_failure: %s\n",
                     x->in_failure ? "true" : "false");

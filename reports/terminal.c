@@ -145,8 +145,28 @@ static void histogram(const rl__term *t, const rl__result *r)
     fprintf(t->out, "%s\n", r->nvalues > 12 ? " ..." : "");
 }
 
-/* The races of a result, both accesses of each; the trace they index is
- * the failure's unless a race says it is not kept. */
+/* The stack of one access of a race under its pair of lines, its frames
+ * only (the note of folded frames is for the files). */
+static void race_stack(const rl__term *t, const char *which, const char *stack)
+{
+    int first = 1;
+    for (const char *p = stack; *p;) {
+        size_t n = strcspn(p, "\n");
+        if (p[0] == '#') {
+            char frame[256];
+            snprintf(frame, sizeof frame, "%.*s", (int)(n < 255 ? n : 255), p);
+            fprintf(t->out, "        %-8s %s\n", first ? which : "",
+                    rl__term_text(frame, 0));
+            first = 0;
+        }
+        p += n;
+        if (*p == '\n')
+            p++;
+    }
+}
+
+/* The races of a result, both accesses of each and their stacks; the
+ * trace they index is the failure's unless a race says it is not kept. */
 static void races(const rl__term *t, const rl__result *r)
 {
     const long show = 8;
@@ -158,6 +178,8 @@ static void races(const rl__term *t, const rl__result *r)
                 color(t, "\033[35m"), color(t, "\033[0m"), i + 1,
                 rl__term_text(a, 0), rl__term_text(b, 0),
                 r->races[i].in_failure ? "" : " (a passing execution)");
+        race_stack(t, "first:", r->races[i].first.stack);
+        race_stack(t, "second:", r->races[i].second.stack);
     }
     if (r->nraces > show)
         fprintf(t->out, "    ... %ld more races in the results file\n",

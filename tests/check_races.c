@@ -599,6 +599,49 @@ START_TEST(a_message_orders_what_a_plain_flag_does_not)
 }
 END_TEST
 
+/* Whether a stack's innermost frame shown is function fn. */
+static int innermost(const char *stack, const char *fn)
+{
+    size_t n = strlen(fn);
+    return strncmp(stack, "#0 ", 3) == 0 && strncmp(stack + 3, fn, n) == 0 &&
+           stack[3 + n] == '+';
+}
+
+START_TEST(each_access_of_a_race_has_the_stack_of_its_function)
+{
+    rl__search_result r;
+    search("races.plain_flag", RL__RACES_FAIL, &r);
+    ck_assert_int_eq(r.verdict, RL_RACE);
+    ck_assert_int_ge(r.nraces, 1);
+    rl__result m;
+    ck_assert_int_eq(rl__result_from_search(&r, &m), 0);
+    for (long i = 0; i < r.nraces; i++) {
+        const rl__race_access *x[2] = {&r.races[i].first, &r.races[i].second};
+        const rl__result_access *y[2] = {&m.races[i].first,
+                                         &m.races[i].second};
+        for (int k = 0; k < 2; k++) {
+            /* The publisher stores, the scenario's body loads. */
+            const char *fn = x[k]->actor == 0 ? "races_plain_flag" : "publish";
+            ck_assert_msg(innermost(x[k]->stack, fn),
+                          "race %ld, access %d (actor %d, step %ld): stack "
+                          "\"%s\", expected %s first",
+                          i, k, x[k]->actor, x[k]->step, x[k]->stack, fn);
+            /* The source place of the frame is the access's. */
+            char place[64];
+            snprintf(place, sizeof place, "(%s:%d", x[k]->file, x[k]->line);
+            ck_assert_msg(strstr(x[k]->stack, place), "%s not in \"%s\"",
+                          place, x[k]->stack);
+            /* The frames the process inherited from the harness are not
+             * its own. */
+            ck_assert_ptr_null(strstr(x[k]->stack, "rl__search"));
+            ck_assert_str_eq(y[k]->stack, x[k]->stack);
+        }
+    }
+    rl__result_free(&m);
+    rl__search_result_free(&r);
+}
+END_TEST
+
 /* Runs rl_main with the arguments, stdout to /dev/null; returns its
  * status. */
 static int run_main(const char **args, int n)
@@ -696,6 +739,7 @@ static Suite *races_suite(void)
     tcase_add_test(tc, races_report_keeps_the_verdict_and_off_finds_none);
     tcase_add_test(tc, the_locked_and_atomic_counters_do_not_race);
     tcase_add_test(tc, a_message_orders_what_a_plain_flag_does_not);
+    tcase_add_test(tc, each_access_of_a_race_has_the_stack_of_its_function);
     suite_add_tcase(s, tc);
     tc = rl_test_tcase("catalogue", 900);
     tcase_add_test(tc, every_clean_catalogue_scenario_stays_clean);

@@ -154,6 +154,14 @@ static rl__report build_report(void)
                                           counter_access(1, 1, 21, 4), 1};
     unlocked_races[1] = (rl__result_race){counter_access(1, 1, 21, 4),
                                           counter_access(2, 1, 21, 5), 1};
+    /* The first race's accesses with their stacks, the second's without. */
+    snprintf(unlocked_races[0].first.stack,
+             sizeof unlocked_races[0].first.stack,
+             "#0 add+0x72 (counter.c:20)\n#1 run_two+0x4c (counter.c:52)\n"
+             "(6 racelab frames folded)");
+    snprintf(unlocked_races[0].second.stack,
+             sizeof unlocked_races[0].second.stack,
+             "#0 add+0xc2 (counter.c:21)\n(6 racelab frames folded)");
     r->races = unlocked_races;
     r->nraces = 2;
     r->failure.token = (char *)"counter.unlocked@0x3.1x4.2x1";
@@ -748,7 +756,11 @@ START_TEST(html_has_its_parts)
     ck_assert_ptr_nonnull(strstr(s, "<i class=\"key race\"></i>"));
     free(tl);
     ck_assert_ptr_nonnull(strstr(s, "<h3>Data races (2)</h3>"));
-    ck_assert_int_eq(count_of(s, "(&#9889; in the timeline)</li>"), 2);
+    ck_assert_int_eq(count_of(s, "(&#9889; in the timeline)"), 2);
+    /* With the stack of each access that has one. */
+    ck_assert_ptr_nonnull(strstr(s, "<pre class=\"stack\">#0 add+0x72 "
+                                    "(counter.c:20)\n#1 run_two+0x4c"));
+    ck_assert_ptr_nonnull(strstr(s, "<pre class=\"stack\">#0 add+0xc2"));
     ck_assert_ptr_nonnull(strstr(s, "<pre><code>racelab replay "
                                     "&#39;counter.unlocked@0x3.1x4.2x1&#39;"));
     ck_assert_ptr_nonnull(strstr(s, "racelab minimize "

@@ -38,10 +38,15 @@ nm -D --defined-only "$so" | awk '{ print $NF }' |
 # The entry points of the compilers' ThreadSanitizer instrumentation
 # (lib/tsan.c) are an ABI of the compilers, declared by no header: they
 # are exported besides the header's names, and must be.
-grep -v '^__tsan_' "$stage/all-exported" >"$stage/exported" || true
+# So are the C library's copies, which that code calls by their own names
+# (lib/tsan_mem.c interposes them), and mmap and munmap, which tell which
+# mappings are shared (lib/tsan_map.c).
+grep -Ev '^(__tsan_.*|memcpy|memmove|memset|mmap|mmap64|munmap)$' \
+    "$stage/all-exported" >"$stage/exported" || true
 for name in __tsan_init __tsan_func_entry __tsan_read8 __tsan_write8 \
     __tsan_read_range __tsan_write_range __tsan_atomic64_fetch_add \
-    __tsan_atomic32_compare_exchange_strong __tsan_memcpy; do
+    __tsan_atomic32_compare_exchange_strong __tsan_memcpy memcpy memset \
+    memmove mmap munmap; do
     grep -qx "$name" "$stage/all-exported" ||
         { echo "FAIL: libracelab.so does not export $name"; exit 1; }
 done
