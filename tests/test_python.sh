@@ -177,7 +177,20 @@ else
 fi
 
 passes "an Event set and waited for" event.py --preemptions 1
-passes "Pool(2).map" pool.py --preemptions 0
+# A Pool has three threads in the parent and two workers, which block and
+# wake each other at many points: its space is far larger than a test
+# can exhaust, so 12 executions of explore (a few more with two jobs)
+# and 12 random ones.
+if run 0 run --jobs 2 --timeout 30 --runs 12 -- "$PY" "$SRC/pool.py" &&
+    grep -q "^ok  *$cmd  *PASS  *explore .*execution limit reached" \
+        <<<"$out" &&
+    run 0 run --jobs 2 --timeout 30 --mode random --runs 12 -- "$PY" \
+        "$SRC/pool.py" &&
+    grep -q "^ok  *$cmd  *PASS  *random  *12 executions" <<<"$out"; then
+    ok "Pool(2).map: PASS in 12 explored and 12 random executions"
+else
+    bad "Pool(2).map (status $status)" "$out"
+fi
 
 # Ctrl-C during a search (SIGINT to racelab's process group, as a
 # terminal sends it): status 130, the results so far written and marked
