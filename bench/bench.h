@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../reports/text.h"
+#include "racelab.h"
 
 /* The monotonic clock in seconds. */
 static inline double bench_now(void)
@@ -159,6 +160,38 @@ static inline double bench_futex_pingpong(long rounds)
         ;
     munmap(turn, 4096);
     return t / (double)(2 * rounds);
+}
+
+/* Runs argv to its end (who names the benchmark in messages). Returns its
+ * wall time in seconds and, when out is not NULL, its stdout (malloc'd,
+ * the caller frees it); -1 when it could not run or did not exit with
+ * status 0 (its stderr is shown). */
+static inline double bench_timed_run(const char *who, const char *const argv[],
+                                     char **out)
+{
+    rl_run_opts o = {.timeout = 600};
+    rl_run_result res;
+    double t0 = bench_now();
+    int r = rl_run(argv, &o, &res);
+    double t = bench_now() - t0;
+    if (r < 0) {
+        fprintf(stderr, "%s: %s: %s\n", who, argv[0], rl_last_error());
+        rl_run_result_free(&res);
+        return -1;
+    }
+    if (res.exit_code != 0) {
+        fprintf(stderr, "%s: %s %s: exit status %d\n%s%s", who, argv[0],
+                argv[1], res.exit_code, res.out ? res.out : "",
+                res.err ? res.err : "");
+        rl_run_result_free(&res);
+        return -1;
+    }
+    if (out) {
+        *out = res.out;
+        res.out = NULL;
+    }
+    rl_run_result_free(&res);
+    return t;
 }
 
 #endif /* RL_BENCH_H */

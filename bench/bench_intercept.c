@@ -105,36 +105,6 @@ static int find_programs(void)
     return access(racelab, X_OK) == 0 ? 0 : -1;
 }
 
-/* Runs argv to its end. Returns its wall time in seconds and, when out
- * is not NULL, its stdout (malloc'd, the caller frees it); -1 when it
- * could not run or did not exit with status 0 (its stderr is shown). */
-static double timed_run(const char *const argv[], char **out)
-{
-    rl_run_opts o = {.timeout = 600};
-    rl_run_result res;
-    double t0 = bench_now();
-    int r = rl_run(argv, &o, &res);
-    double t = bench_now() - t0;
-    if (r < 0) {
-        fprintf(stderr, "bench_intercept: %s: %s\n", argv[0], rl_last_error());
-        rl_run_result_free(&res);
-        return -1;
-    }
-    if (res.exit_code != 0) {
-        fprintf(stderr, "bench_intercept: %s %s: exit status %d\n%s%s", argv[0],
-                argv[1], res.exit_code, res.out ? res.out : "",
-                res.err ? res.err : "");
-        rl_run_result_free(&res);
-        return -1;
-    }
-    if (out) {
-        *out = res.out;
-        res.out = NULL;
-    }
-    rl_run_result_free(&res);
-    return t;
-}
-
 /* The schedule points of one controlled execution of `pipe_rounds`
  * rounds: the lines of the trace `racelab replay --trace` prints for the
  * execution that takes the default decision at every step. Blocking adds
@@ -147,7 +117,7 @@ static long steps_of(const char *rounds)
     const char *argv[] = {racelab, "replay",        token,  "--trace", "--",
                           self,    "--pipe-rounds", rounds, NULL};
     char *out = NULL;
-    if (timed_run(argv, &out) < 0)
+    if (bench_timed_run("bench_intercept", argv, &out) < 0)
         return -1;
     long n = 0;
     for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
@@ -172,7 +142,7 @@ static double controlled_run(const char *rounds)
     snprintf(token, sizeof token, "cmd:%s@-", self);
     const char *argv[] = {racelab, "replay",        token,  "--",
                           self,    "--pipe-rounds", rounds, NULL};
-    return timed_run(argv, NULL);
+    return bench_timed_run("bench_intercept", argv, NULL);
 }
 
 /* intercept_point_ratio: the slope of the wall time of one controlled

@@ -40,36 +40,6 @@ static const char pingpong[] =
 static char racelab[PATH_MAX];
 static char python[PATH_MAX];
 
-/* Runs argv to its end. Returns its wall time in seconds and, when out
- * is not NULL, its stdout (malloc'd, the caller frees it); -1 when it
- * could not run or did not exit with status 0 (its stderr is shown). */
-static double timed_run(const char *const argv[], char **out)
-{
-    rl_run_opts o = {.timeout = 600};
-    rl_run_result res;
-    double t0 = bench_now();
-    int r = rl_run(argv, &o, &res);
-    double t = bench_now() - t0;
-    if (r < 0) {
-        fprintf(stderr, "bench_python: %s: %s\n", argv[0], rl_last_error());
-        rl_run_result_free(&res);
-        return -1;
-    }
-    if (res.exit_code != 0) {
-        fprintf(stderr, "bench_python: %s %s: exit status %d\n%s%s", argv[0],
-                argv[1], res.exit_code, res.out ? res.out : "",
-                res.err ? res.err : "");
-        rl_run_result_free(&res);
-        return -1;
-    }
-    if (out) {
-        *out = res.out;
-        res.out = NULL;
-    }
-    rl_run_result_free(&res);
-    return t;
-}
-
 /* Finds the racelab binary ($RACELAB, else BUILD/racelab beside this
  * program's BUILD/bench/). Returns 0, or -1 when there is none. */
 static int find_racelab(void)
@@ -100,8 +70,8 @@ static int find_python(void)
         snprintf(python, sizeof python, "/usr/bin/python3");
         return 0;
     }
-    const char *argv[] = {"python3", "-c",
-                          "import sys; print(sys.executable)", NULL};
+    const char *argv[] = {"python3", "-c", "import sys; print(sys.executable)",
+                          NULL};
     rl_run_opts o = {.timeout = 60};
     rl_run_result res;
     int found = 0;
@@ -130,7 +100,7 @@ static long steps_of(const char *rounds)
     const char *argv[] = {racelab, "replay", token,    "--trace", "--",
                           python,  "-c",     pingpong, rounds,    NULL};
     char *out = NULL;
-    if (timed_run(argv, &out) < 0)
+    if (bench_timed_run("bench_python", argv, &out) < 0)
         return -1;
     long n = 0;
     for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
@@ -151,7 +121,7 @@ static double controlled_run(const char *rounds)
     default_token(token, sizeof token);
     const char *argv[] = {racelab, "replay", token,  "--", python,
                           "-c",    pingpong, rounds, NULL};
-    return timed_run(argv, NULL);
+    return bench_timed_run("bench_python", argv, NULL);
 }
 
 /* One native run of the same program. Returns its wall time in seconds,
@@ -159,7 +129,7 @@ static double controlled_run(const char *rounds)
 static double native_run(const char *rounds)
 {
     const char *argv[] = {python, "-c", pingpong, rounds, NULL};
-    return timed_run(argv, NULL);
+    return bench_timed_run("bench_python", argv, NULL);
 }
 
 /* python_execution_ratio: the wall time of one controlled execution of
