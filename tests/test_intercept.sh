@@ -425,6 +425,41 @@ else
     bad "the spawned reader with the write end closed (status $status)" "$out"
 fi
 
+# A program built with the compiler's instrumentation and linked with
+# libracelab (as pkg-config racelab-instrument says): its plain accesses
+# to a MAP_SHARED counter are seen through libracelab-intercept.so, which
+# the loader puts first: a RACE on the first execution, the lost update
+# with --races off.
+# (Not in a sanitizer or coverage build, whose libracelab.so needs its
+# runtime.)
+BUILD_ABS="$(cd "$(dirname "$RL")" && pwd)"
+ln -sf "$BUILD_ABS/libracelab.so" libracelab.so.0
+if [ -n "${SANITIZE:-}${COVERAGE:-}" ]; then
+    echo "skip: instrumented program in a sanitizer or coverage build"
+elif ${CC:-cc} -std=c11 -D_GNU_SOURCE -O1 -fsanitize=thread -c \
+    "$SRC/shared_counter.c" -o shared_counter.o &&
+    ${CC:-cc} -o shared_counter shared_counter.o -L"$BUILD_ABS" -lracelab \
+        -Wl,-rpath,"$dir"; then
+    if run 1 run --jobs 1 -- ./shared_counter &&
+        grep -q '^UNEXPECTED cmd:./shared_counter  *RACE  *explore  *1 executions' \
+            <<<"$out" &&
+        grep -q 'data race: actor [01] (shared_counter, pid [0-9]*) write 4 bytes' \
+            <<<"$out"; then
+        ok "instrumented accesses to a MAP_SHARED counter: RACE at once"
+    else
+        bad "instrumented accesses to a MAP_SHARED counter (status $status)" \
+            "$out"
+    fi
+    if run 1 run --jobs 1 --races off -- ./shared_counter &&
+        grep -q '^UNEXPECTED cmd:./shared_counter  *FAIL' <<<"$out"; then
+        ok "the same counter with --races off: the lost update found"
+    else
+        bad "the instrumented counter with --races off (status $status)" "$out"
+    fi
+else
+    bad "cannot build the instrumented shared_counter" ""
+fi
+
 # An hour of sleeps, a timed semaphore wait and a poll that time out:
 # the clocks the program reads reach every deadline, and the run takes
 # no time (the cap of --timeout 60 is far below an hour).
