@@ -52,6 +52,11 @@ typedef struct {
     long stop_at;
     rl__stop_fn on_stop;
     void *stop_ctx;
+    /* 1: the stop leaves the processes as they are, parked in the
+     * scheduler (no SIGSTOP), for a look by racelab itself: a stopped
+     * process would outlive a racelab killed outright, which its parked
+     * actors do not */
+    int stop_parked;
     int races; /* controlled: RL__RACES_FAIL (0), _REPORT or _OFF */
 } rl__exec_params;
 

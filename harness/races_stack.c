@@ -79,6 +79,7 @@ static void stack_at(const rl_scenario *sc, const uint8_t *d, long n,
     p.races = RL__RACES_OFF;
     p.stop_at = step + 1;
     p.on_stop = capture_at_stop;
+    p.stop_parked = 1;
     p.stop_ctx = &c;
     rl__exec_result e;
     if (rl__execute(sc, &p, &e) < 0)

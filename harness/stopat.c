@@ -37,7 +37,8 @@ int rl__stop_poll(rl__sched *S, const rl__exec_params *p, pid_t root)
         !__atomic_load_n(&S->stop_reached, __ATOMIC_ACQUIRE) ||
         __atomic_load_n(&S->stop_go, __ATOMIC_ACQUIRE))
         return 0;
-    signal_all(S, root, SIGSTOP);
+    if (!p->stop_parked)
+        signal_all(S, root, SIGSTOP);
     rl__stop_info info;
     memset(&info, 0, sizeof info);
     info.step = p->stop_at - 1;
@@ -52,7 +53,8 @@ int rl__stop_poll(rl__sched *S, const rl__exec_params *p, pid_t root)
         info.actors[i].finished = a->state == RL__ACTOR_FINISHED;
         /* SIGSTOP cannot be caught or blocked: the kernel shows the stop
          * as soon as the process is next on a CPU. */
-        while (!info.actors[i].finished && a->pid > 0 && !held(a->pid)) {
+        while (!p->stop_parked && !info.actors[i].finished && a->pid > 0 &&
+               !held(a->pid)) {
             struct timespec ms = {0, 1000000};
             nanosleep(&ms, NULL);
         }
@@ -60,6 +62,7 @@ int rl__stop_poll(rl__sched *S, const rl__exec_params *p, pid_t root)
     p->on_stop(&info, p->stop_ctx);
     __atomic_store_n(&S->stop_go, 1, __ATOMIC_RELEASE);
     rl__futex_wake(&S->stop_go, INT32_MAX);
-    signal_all(S, root, SIGCONT);
+    if (!p->stop_parked)
+        signal_all(S, root, SIGCONT);
     return 1;
 }
